@@ -1,0 +1,102 @@
+//! Who is calling the REST API: a bearer token turned into a principal.
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest};
+
+use crate::db;
+use crate::error::AppError;
+use crate::registry::model::HUB_SERVICE_ID;
+use crate::startup::AppState;
+use crate::users::model::{User, GUEST_LOGIN};
+use crate::users::{repo as users_repo, tokens};
+
+/// A caller of idhub's own REST API: a user acting through a token whose scope
+/// includes the Hub service, or the guest when it is enabled and no token is sent.
+#[derive(Debug, Clone)]
+pub struct Principal {
+    pub user: User,
+    pub scope: Vec<String>,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.user.admin && !self.user.guest
+    }
+
+    pub fn require_admin(&self) -> Result<(), AppError> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden("this needs an administrator".into()))
+        }
+    }
+
+    /// `me` or the caller's own id act on the caller; anything else needs an admin.
+    pub fn resolve_user_id(&self, path_id: &str) -> Result<String, AppError> {
+        if path_id == "me" || path_id == self.user.id {
+            return Ok(self.user.id.clone());
+        }
+        self.require_admin()?;
+        Ok(path_id.to_owned())
+    }
+}
+
+/// The token in `Authorization: Bearer …`, if the header is present.
+pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, AppError> {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Ok(None);
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| AppError::InvalidToken("the Authorization header is not readable".into()))?;
+    match value.split_once(' ') {
+        Some((scheme, token))
+            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
+        {
+            Ok(Some(token.trim().to_owned()))
+        }
+        _ => Err(AppError::InvalidToken(
+            "expected 'Authorization: Bearer <token>'".into(),
+        )),
+    }
+}
+
+async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
+    let state = req
+        .app_data::<web::Data<AppState>>()
+        .cloned()
+        .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+    let token = bearer_token(&req)?;
+    let now = chrono::Utc::now().naive_utc();
+    db::run(&state.pool, move |conn| match token {
+        Some(token) => {
+            let (user, stored) = tokens::authenticate(conn, &token, now)?;
+            let scope = crate::scopes::parse("scope", &stored.scope)?;
+            if !scope.iter().any(|s| s == HUB_SERVICE_ID) {
+                return Err(AppError::Forbidden(format!(
+                    "the token's scope does not include the Hub service {HUB_SERVICE_ID}"
+                )));
+            }
+            Ok(Principal { user, scope })
+        }
+        None => match users_repo::find_by_login(conn, GUEST_LOGIN)? {
+            Some(guest) if guest.guest && !guest.banned => Ok(Principal {
+                user: guest,
+                scope: vec![HUB_SERVICE_ID.to_owned()],
+            }),
+            _ => Err(AppError::MissingCredentials),
+        },
+    })
+    .await
+}
+
+impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        Box::pin(authenticate(req.clone()))
+    }
+}

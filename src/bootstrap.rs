@@ -1,0 +1,66 @@
+//! First-start data: the built-in Hub service, a banned `guest`, and `admin`.
+//! Safe when several instances start at once: a lost insert race is ignored.
+use chrono::NaiveDateTime;
+
+use crate::config::Settings;
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::registry::model::{Service, HUB_SERVICE_ID};
+use crate::registry::repo as services_repo;
+use crate::secrets;
+use crate::users::model::{ADMIN_LOGIN, GUEST_LOGIN};
+use crate::users::password::PasswordHasher;
+use crate::users::repo as users_repo;
+
+/// Creates whatever is missing; returns the admin password when it was generated
+/// here, so the caller can show it this one time.
+pub fn ensure(
+    conn: &mut DbConn,
+    settings: &Settings,
+    hasher: &PasswordHasher,
+    now: NaiveDateTime,
+) -> Result<Option<String>, AppError> {
+    ensure_hub_service(conn, now)?;
+    if users_repo::find_by_login(conn, GUEST_LOGIN)?.is_none() {
+        let mut guest = users_repo::new_user(GUEST_LOGIN.into(), Some("Guest".into()), now);
+        guest.guest = true;
+        guest.banned = true;
+        ignore_race(users_repo::create(conn, guest).map(|_| ()))?;
+    }
+    if users_repo::find_by_login(conn, ADMIN_LOGIN)?.is_some() {
+        return Ok(None);
+    }
+    let (password, generated) = match &settings.admin_password {
+        Some(password) if !password.is_empty() => (password.clone(), false),
+        _ => (secrets::generate(), true),
+    };
+    let mut admin = users_repo::new_user(ADMIN_LOGIN.into(), Some("Administrator".into()), now);
+    admin.admin = true;
+    admin.password_hash = Some(hasher.hash(&password)?);
+    match users_repo::create(conn, admin) {
+        Ok(_) => Ok(generated.then_some(password)),
+        Err(AppError::Conflict { .. }) => Ok(None),
+        Err(other) => Err(other),
+    }
+}
+
+fn ensure_hub_service(conn: &mut DbConn, now: NaiveDateTime) -> Result<(), AppError> {
+    match services_repo::find(conn, HUB_SERVICE_ID) {
+        Ok(_) => return Ok(()),
+        Err(AppError::NotFound(_)) => {}
+        Err(other) => return Err(other),
+    }
+    // Nobody knows this secret; an admin resets it to use Hub as a client.
+    let mut hub = Service::new("Hub".into(), secrets::hash(&secrets::generate()), now);
+    hub.id = HUB_SERVICE_ID.into();
+    hub.key = Some("hub".into());
+    hub.trusted = true;
+    ignore_race(services_repo::create(conn, hub, &[]).map(|_| ()))
+}
+
+fn ignore_race(result: Result<(), AppError>) -> Result<(), AppError> {
+    match result {
+        Err(AppError::Conflict { .. }) => Ok(()),
+        other => other,
+    }
+}

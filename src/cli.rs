@@ -1,0 +1,253 @@
+//! Command-line bodies: the same repo functions the HTTP handlers call.
+use clap::{Args, Parser, Subcommand};
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::registry::input::ServiceInput;
+use crate::registry::model::{Service, HUB_SERVICE_ID};
+use crate::registry::repo as services_repo;
+use crate::startup::{self, AppState};
+use crate::users::{password, repo as users_repo, tokens};
+use crate::{scopes, secrets, validate};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "idhub",
+    version,
+    about = "A Hub-style identity service: service registry, users, OAuth 2.0 and OpenID Connect"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve HTTP (the default when no command is given).
+    Serve,
+    /// Apply pending database migrations and create first-start data.
+    Migrate,
+    /// Manage users.
+    #[command(subcommand)]
+    Users(UsersCommand),
+    /// Manage registered services.
+    #[command(subcommand)]
+    Services(ServicesCommand),
+    /// Manage permanent tokens.
+    #[command(subcommand)]
+    Tokens(TokensCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UsersCommand {
+    /// Create a user.
+    Add {
+        #[arg(long)]
+        login: String,
+        #[arg(long)]
+        password: String,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long)]
+        admin: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ServicesCommand {
+    /// Register a service; prints its id and secret (the secret only this once).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long)]
+        trusted: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Mark a service trusted (or not, with --off).
+    Trust {
+        id: String,
+        #[arg(long)]
+        off: bool,
+    },
+    /// Replace a service's secret; prints the new one.
+    ResetSecret {
+        id: String,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokensCommand {
+    /// Create a permanent token; prints the token alone.
+    Create {
+        #[arg(long)]
+        user: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = HUB_SERVICE_ID)]
+        scope: String,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct Output {
+    /// Print JSON instead of plain text.
+    #[arg(long)]
+    json: bool,
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// Runs one non-serve command and returns what it prints on stdout.
+pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
+    let state = startup::prepare(settings)?;
+    let printed = match command {
+        Command::Serve => unreachable_serve()?,
+        Command::Migrate => "migrations applied".to_owned(),
+        Command::Users(UsersCommand::Add {
+            login,
+            password,
+            email,
+            name,
+            admin,
+            output,
+        }) => add_user(&state, login, password, email, name, admin, output.json)?,
+        Command::Services(ServicesCommand::Add {
+            name,
+            redirect_uris,
+            trusted,
+            output,
+        }) => add_service(&state, name, redirect_uris, trusted, output.json)?,
+        Command::Services(ServicesCommand::Trust { id, off }) => {
+            with_conn(&state, |conn| services_repo::set_trusted(conn, &id, !off))?;
+            format!(
+                "service {id} is {}",
+                if off { "not trusted" } else { "trusted" }
+            )
+        }
+        Command::Services(ServicesCommand::ResetSecret { id, output }) => {
+            let secret = with_conn(&state, |conn| services_repo::reset_secret(conn, &id, now()))?;
+            if output.json {
+                json!({ "id": id, "secret": secret }).to_string()
+            } else {
+                secret
+            }
+        }
+        Command::Tokens(TokensCommand::Create {
+            user,
+            name,
+            scope,
+            output,
+        }) => create_token(&state, user, name, scope, output.json)?,
+    };
+    Ok(printed)
+}
+
+fn unreachable_serve() -> anyhow::Result<String> {
+    anyhow::bail!("serve is handled by main")
+}
+
+fn with_conn<T>(
+    state: &AppState,
+    work: impl FnOnce(&mut crate::db::DbConn) -> Result<T, AppError>,
+) -> anyhow::Result<T> {
+    let mut conn = state.pool.get()?;
+    work(&mut conn).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+fn add_user(
+    state: &AppState,
+    login: String,
+    plain_password: String,
+    email: Option<String>,
+    name: Option<String>,
+    admin: bool,
+    as_json: bool,
+) -> anyhow::Result<String> {
+    let login = validate::login(&login).map_err(|e| anyhow::anyhow!("{e}"))?;
+    password::validate(&plain_password).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut new_user = users_repo::new_user(login, name, now());
+    new_user.email = email
+        .as_deref()
+        .map(validate::email)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    new_user.admin = admin;
+    new_user.password_hash = Some(
+        state
+            .hasher
+            .hash(&plain_password)
+            .map_err(|e| anyhow::anyhow!("{e}"))?,
+    );
+    let user = with_conn(state, |conn| users_repo::create(conn, new_user))?;
+    Ok(if as_json {
+        json!({ "id": user.id }).to_string()
+    } else {
+        user.id
+    })
+}
+
+fn add_service(
+    state: &AppState,
+    name: String,
+    redirect_uris: Vec<String>,
+    trusted: bool,
+    as_json: bool,
+) -> anyhow::Result<String> {
+    let input = ServiceInput {
+        name: Some(name),
+        redirect_uris: Some(redirect_uris),
+        ..ServiceInput::default()
+    };
+    let checked = input.check(true).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let secret = secrets::generate();
+    let mut service = Service::new(
+        checked.changes.name.unwrap_or_default(),
+        secrets::hash(&secret),
+        now(),
+    );
+    service.trusted = trusted;
+    let uris = checked.redirect_uris.unwrap_or_default();
+    let service = with_conn(state, |conn| services_repo::create(conn, service, &uris))?;
+    Ok(if as_json {
+        json!({ "id": service.id, "secret": secret }).to_string()
+    } else {
+        format!("id: {}\nsecret: {secret}", service.id)
+    })
+}
+
+fn create_token(
+    state: &AppState,
+    login: String,
+    name: String,
+    scope: String,
+    as_json: bool,
+) -> anyhow::Result<String> {
+    let name = validate::required_text("name", Some(&name), validate::MAX_SHORT_TEXT)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ids = scopes::parse("scope", &scope).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let (row, plain) = with_conn(state, |conn| {
+        let user =
+            users_repo::find_by_login(conn, &login)?.ok_or_else(|| AppError::not_found("user"))?;
+        services_repo::require_registered(conn, "scope", &ids)?;
+        tokens::create(conn, &user, name, &ids, now())
+    })?;
+    Ok(if as_json {
+        json!({ "id": row.id, "name": row.name, "scope": row.scope, "token": plain }).to_string()
+    } else {
+        plain
+    })
+}

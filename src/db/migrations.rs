@@ -1,0 +1,27 @@
+//! Two embedded migration sets with the same names, one per SQL dialect.
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use super::DbConn;
+
+const SQLITE: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+const POSTGRES: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+type MigrationResult<T> = Result<T, Box<dyn std::error::Error + Send + Sync>>;
+
+/// Applies every pending migration; returns the names applied.
+pub fn run_pending(conn: &mut DbConn) -> MigrationResult<Vec<String>> {
+    let applied = match conn {
+        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE)?,
+        DbConn::Postgresql(c) => c.run_pending_migrations(POSTGRES)?,
+    };
+    Ok(applied.iter().map(|v| v.to_string()).collect())
+}
+
+/// Reverts every applied migration (used by the up/down/up test and by operators).
+pub fn revert_all(conn: &mut DbConn) -> MigrationResult<Vec<String>> {
+    let reverted = match conn {
+        DbConn::Sqlite(c) => c.revert_all_migrations(SQLITE)?,
+        DbConn::Postgresql(c) => c.revert_all_migrations(POSTGRES)?,
+    };
+    Ok(reverted.iter().map(|v| v.to_string()).collect())
+}

@@ -1,0 +1,180 @@
+//! Storage: one diesel code path over SQLite and PostgreSQL.
+pub mod migrations;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
+
+use crate::error::AppError;
+
+#[derive(diesel::MultiConnection)]
+pub enum DbConn {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+pub type DbPool = Pool<DbManager>;
+pub type PooledDbConn = PooledConnection<DbManager>;
+
+/// Where the data lives, decided once from the URL scheme so that a failed
+/// PostgreSQL connect can never fall through to creating a SQLite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Sqlite(String),
+    Postgres(String),
+}
+
+impl DatabaseLocation {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(Self::Postgres(url.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("sqlite:// needs a file path".into());
+            }
+            return Ok(Self::Sqlite(path.to_owned()));
+        }
+        if let Some(path) = url.strip_prefix("sqlite:") {
+            if !path.is_empty() {
+                return Ok(Self::Sqlite(path.to_owned()));
+            }
+        }
+        Err(format!(
+            "unsupported database URL scheme in '{}': use sqlite://PATH or postgres://…",
+            redact_url(url)
+        ))
+    }
+
+    pub fn is_sqlite(&self) -> bool {
+        matches!(self, Self::Sqlite(_))
+    }
+}
+
+/// A URL with any password removed, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Debug)]
+pub struct DbManager {
+    location: DatabaseLocation,
+}
+
+impl DbManager {
+    pub fn new(location: DatabaseLocation) -> Self {
+        Self { location }
+    }
+}
+
+impl ManageConnection for DbManager {
+    type Connection = DbConn;
+    type Error = r2d2::Error;
+
+    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+        match &self.location {
+            DatabaseLocation::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(DbConn::Postgresql)
+                .map_err(r2d2::Error::ConnectionError),
+            DatabaseLocation::Sqlite(path) => {
+                let mut conn = diesel::SqliteConnection::establish(path)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                // Per connection: SQLite forgets these on every open.
+                conn.batch_execute(
+                    "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+                     PRAGMA synchronous = NORMAL;",
+                )
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Sqlite(conn))
+            }
+        }
+    }
+
+    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
+        R2D2Connection::ping(conn).map_err(r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut DbConn) -> bool {
+        // A connection left inside a failed transaction must not go back to the pool.
+        std::thread::panicking() || R2D2Connection::is_broken(conn)
+    }
+}
+
+pub fn build_pool(location: DatabaseLocation, size: u32) -> Result<DbPool, String> {
+    Pool::builder()
+        .max_size(size.max(1))
+        .connection_timeout(Duration::from_secs(5))
+        .build(DbManager::new(location))
+        .map_err(|e| format!("cannot open the database: {e}"))
+}
+
+/// Runs blocking database work on actix's blocking pool; a pooled connection is
+/// never held across an `.await`.
+pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
+where
+    F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
+    T: Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
+        work(&mut conn)
+    })
+    .await
+    .map_err(|_| AppError::Internal("blocking task failed".into()))?
+}
+
+/// Runs `work` in one transaction.
+pub fn transaction<T>(
+    conn: &mut DbConn,
+    work: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    conn.transaction(work)
+}
+
+/// True when the database answers a trivial query.
+pub fn ping(conn: &mut DbConn) -> bool {
+    conn.batch_execute("SELECT 1").is_ok()
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backend_comes_from_scheme() {
+        assert_eq!(
+            DatabaseLocation::parse("sqlite://idhub.db"),
+            Ok(DatabaseLocation::Sqlite("idhub.db".into()))
+        );
+        assert_eq!(
+            DatabaseLocation::parse("sqlite:///var/lib/idhub.db"),
+            Ok(DatabaseLocation::Sqlite("/var/lib/idhub.db".into()))
+        );
+        assert!(matches!(
+            DatabaseLocation::parse("postgres://u@h/db"),
+            Ok(DatabaseLocation::Postgres(_))
+        ));
+        assert!(DatabaseLocation::parse("mysql://x").is_err());
+        assert!(DatabaseLocation::parse("idhub.db").is_err());
+    }
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
+}

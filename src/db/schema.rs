@@ -1,0 +1,126 @@
+// Written by hand for both backends; keep in step with migrations/{sqlite,postgres}.
+diesel::table! {
+    users (id) {
+        id -> Text,
+        login -> Text,
+        name -> Text,
+        email -> Nullable<Text>,
+        password_hash -> Nullable<Text>,
+        admin -> Bool,
+        guest -> Bool,
+        banned -> Bool,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Text,
+        key -> Nullable<Text>,
+        name -> Text,
+        home_url -> Nullable<Text>,
+        base_urls -> Text,
+        application_name -> Nullable<Text>,
+        description -> Nullable<Text>,
+        vendor -> Nullable<Text>,
+        version -> Nullable<Text>,
+        icon_url -> Nullable<Text>,
+        secret_hash -> Text,
+        trusted -> Bool,
+        consent_required -> Bool,
+        pkce_required -> Bool,
+        public_client -> Bool,
+        impersonation -> Bool,
+        implicit_flow_enabled -> Bool,
+        password_flow_enabled -> Bool,
+        client_credentials_flow_enabled -> Bool,
+        created -> Timestamp,
+        secret_rotated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_redirect_uris (service_id, position) {
+        service_id -> Text,
+        position -> Integer,
+        uri -> Text,
+    }
+}
+
+diesel::table! {
+    permanent_tokens (id) {
+        id -> Text,
+        user_id -> Text,
+        name -> Text,
+        scope -> Text,
+        token_hash -> Text,
+        created -> Timestamp,
+        last_access -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    grants (id) {
+        id -> Text,
+        service_id -> Text,
+        user_id -> Nullable<Text>,
+        scope -> Text,
+        created -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    authorization_codes (code_hash) {
+        code_hash -> Text,
+        grant_id -> Text,
+        redirect_uri -> Text,
+        scope -> Text,
+        code_challenge -> Nullable<Text>,
+        nonce -> Nullable<Text>,
+        auth_time -> Timestamp,
+        created -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (token_hash) {
+        token_hash -> Text,
+        grant_id -> Text,
+        scope -> Text,
+        created -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    signing_keys (kid) {
+        kid -> Text,
+        algorithm -> Text,
+        private_key_pem -> Text,
+        created -> Timestamp,
+        retired_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(service_redirect_uris -> services (service_id));
+diesel::joinable!(permanent_tokens -> users (user_id));
+diesel::joinable!(grants -> services (service_id));
+diesel::joinable!(grants -> users (user_id));
+diesel::joinable!(authorization_codes -> grants (grant_id));
+diesel::joinable!(refresh_tokens -> grants (grant_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    services,
+    service_redirect_uris,
+    permanent_tokens,
+    grants,
+    authorization_codes,
+    refresh_tokens,
+    signing_keys,
+);

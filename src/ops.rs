@@ -1,0 +1,24 @@
+//! Liveness and readiness for orchestrators.
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use crate::db;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/health/live", web::get().to(live))
+        .route("/health/ready", web::get().to(ready));
+}
+
+async fn live() -> HttpResponse {
+    HttpResponse::Ok().json(json!({ "status": "live" }))
+}
+
+/// Ready only while the database answers.
+async fn ready(state: web::Data<AppState>) -> HttpResponse {
+    match db::run(&state.pool, |conn| Ok(db::ping(conn))).await {
+        Ok(true) => HttpResponse::Ok().json(json!({ "status": "ready" })),
+        _ => HttpResponse::ServiceUnavailable()
+            .json(json!({ "status": "unavailable", "database": "unreachable" })),
+    }
+}

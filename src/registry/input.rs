@@ -1,0 +1,187 @@
+//! The JSON body of service create and update, checked field by field.
+use serde::Deserialize;
+
+use super::model::ServiceChanges;
+use super::redirect_uri;
+use crate::error::AppError;
+use crate::validate::{self, MAX_LONG_TEXT, MAX_SHORT_TEXT};
+
+const MAX_URIS: usize = 100;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceInput {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    pub key: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    pub home_url: Option<Option<String>>,
+    pub base_urls: Option<Vec<String>>,
+    pub redirect_uris: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    pub application_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    pub description: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    pub vendor: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    pub version: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    pub icon_url: Option<Option<String>>,
+    pub trusted: Option<bool>,
+    pub consent_required: Option<bool>,
+    pub pkce_required: Option<bool>,
+    pub public_client: Option<bool>,
+    pub impersonation: Option<bool>,
+    pub implicit_flow_enabled: Option<bool>,
+    pub password_flow_enabled: Option<bool>,
+    pub client_credentials_flow_enabled: Option<bool>,
+}
+
+/// A checked request: column changes plus the new redirect URI list, if given.
+#[derive(Debug, Default)]
+pub struct CheckedInput {
+    pub changes: ServiceChanges,
+    pub redirect_uris: Option<Vec<String>>,
+}
+
+impl ServiceInput {
+    pub fn check(self, creating: bool) -> Result<CheckedInput, AppError> {
+        let name = match (creating, self.name.as_deref()) {
+            (true, value) => Some(validate::required_text("name", value, MAX_SHORT_TEXT)?),
+            (false, None) => None,
+            (false, value) => Some(validate::required_text("name", value, MAX_SHORT_TEXT)?),
+        };
+        let changes = ServiceChanges {
+            name,
+            key: text_patch("key", self.key, MAX_SHORT_TEXT)?,
+            home_url: url_patch("homeUrl", self.home_url)?,
+            base_urls: self
+                .base_urls
+                .map(|urls| check_base_urls(&urls))
+                .transpose()?,
+            application_name: text_patch("applicationName", self.application_name, MAX_SHORT_TEXT)?,
+            description: text_patch("description", self.description, MAX_LONG_TEXT)?,
+            vendor: text_patch("vendor", self.vendor, MAX_SHORT_TEXT)?,
+            version: text_patch("version", self.version, MAX_SHORT_TEXT)?,
+            icon_url: url_patch("iconUrl", self.icon_url)?,
+            trusted: self.trusted,
+            consent_required: self.consent_required,
+            pkce_required: self.pkce_required,
+            public_client: self.public_client,
+            impersonation: self.impersonation,
+            implicit_flow_enabled: self.implicit_flow_enabled,
+            password_flow_enabled: self.password_flow_enabled,
+            client_credentials_flow_enabled: self.client_credentials_flow_enabled,
+        };
+        let redirect_uris = self
+            .redirect_uris
+            .map(|uris| check_redirect_uris(&uris))
+            .transpose()?;
+        Ok(CheckedInput {
+            changes,
+            redirect_uris,
+        })
+    }
+}
+
+fn text_patch(
+    field: &str,
+    value: Option<Option<String>>,
+    max: usize,
+) -> Result<Option<Option<String>>, AppError> {
+    value
+        .map(|inner| validate::optional_text(field, inner.as_deref(), max))
+        .transpose()
+}
+
+fn url_patch(
+    field: &str,
+    value: Option<Option<String>>,
+) -> Result<Option<Option<String>>, AppError> {
+    value
+        .map(|inner| match inner.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(url) => validate::web_url(field, url).map(Some),
+        })
+        .transpose()
+}
+
+fn check_base_urls(urls: &[String]) -> Result<String, AppError> {
+    if urls.len() > MAX_URIS {
+        return Err(AppError::bad_field(
+            "baseUrls",
+            format!("at most {MAX_URIS} base URLs"),
+        ));
+    }
+    let checked = urls
+        .iter()
+        .map(|url| validate::web_url("baseUrls", url))
+        .collect::<Result<Vec<_>, _>>()?;
+    crate::rest::to_json(checked).map(|v| v.to_string())
+}
+
+pub fn check_redirect_uris(uris: &[String]) -> Result<Vec<String>, AppError> {
+    if uris.len() > MAX_URIS {
+        return Err(AppError::bad_field(
+            "redirectUris",
+            format!("at most {MAX_URIS} redirect URIs"),
+        ));
+    }
+    let mut checked: Vec<String> = Vec::with_capacity(uris.len());
+    for uri in uris.iter().map(|u| u.trim()) {
+        redirect_uri::validate(uri).map_err(|why| {
+            AppError::bad_field(
+                "redirectUris",
+                format!("redirect URI '{}' {why}", shorten(uri)),
+            )
+        })?;
+        if !checked.iter().any(|c| c == uri) {
+            checked.push(uri.to_owned());
+        }
+    }
+    Ok(checked)
+}
+
+fn shorten(text: &str) -> String {
+    text.chars().take(100).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_needs_a_name_update_does_not() {
+        assert!(ServiceInput::default().check(true).is_err());
+        assert!(ServiceInput::default().check(false).is_ok());
+        let input = ServiceInput {
+            name: Some("  ".into()),
+            ..Default::default()
+        };
+        assert!(input.check(false).is_err());
+    }
+
+    #[test]
+    fn bad_redirect_uri_names_the_field() {
+        let input = ServiceInput {
+            name: Some("x".into()),
+            redirect_uris: Some(vec!["http://evil.example/cb".into()]),
+            ..Default::default()
+        };
+        match input.check(true) {
+            Err(AppError::BadRequest { field, .. }) => {
+                assert_eq!(field.as_deref(), Some("redirectUris"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn null_clears_and_absent_keeps() {
+        let input: ServiceInput = serde_json::from_str(r#"{"homeUrl": null}"#).unwrap();
+        let checked = input.check(false).unwrap();
+        assert_eq!(checked.changes.home_url, Some(None));
+        assert_eq!(checked.changes.vendor, None);
+    }
+}

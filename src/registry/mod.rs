@@ -1,0 +1,7 @@
+//! The service registry: applications and resource servers, with their secrets.
+pub mod input;
+pub mod model;
+pub mod query;
+pub mod redirect_uri;
+pub mod repo;
+pub mod routes;

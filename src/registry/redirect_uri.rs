@@ -1,0 +1,120 @@
+//! Redirect URIs: what may be registered, and how a presented one is matched.
+use std::net::IpAddr;
+
+use url::{Host, Url};
+
+pub const OUT_OF_BAND: &str = "urn:ietf:wg:oauth:2.0:oob";
+/// Schemes a browser would run or read locally instead of sending to a client.
+const FORBIDDEN_SCHEMES: &[&str] = &[
+    "javascript",
+    "data",
+    "file",
+    "vbscript",
+    "about",
+    "blob",
+    "filesystem",
+];
+
+/// Checks a URI offered for registration; the error says why it is refused.
+pub fn validate(uri: &str) -> Result<(), String> {
+    if uri == OUT_OF_BAND {
+        return Ok(());
+    }
+    if uri.len() > crate::validate::MAX_URL {
+        return Err(format!(
+            "is longer than {} characters",
+            crate::validate::MAX_URL
+        ));
+    }
+    let parsed = Url::parse(uri).map_err(|_| "must be an absolute URI".to_owned())?;
+    if parsed.fragment().is_some() {
+        return Err("must not contain a fragment".into());
+    }
+    match parsed.scheme() {
+        "https" if parsed.host().is_some() => Ok(()),
+        "https" => Err("needs a host".into()),
+        "http" if is_loopback(&parsed) => Ok(()),
+        "http" => Err("may use http only for loopback hosts; use https".into()),
+        scheme if FORBIDDEN_SCHEMES.contains(&scheme) => {
+            Err(format!("may not use the {scheme} scheme"))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// Exact string match, except that a loopback `http` URI matches on any port
+/// (RFC 8252 §7.3: native apps listen on an ephemeral port).
+pub fn matches(registered: &str, presented: &str) -> bool {
+    if registered == presented {
+        return true;
+    }
+    let (Ok(registered), Ok(presented)) = (Url::parse(registered), Url::parse(presented)) else {
+        return false;
+    };
+    let loopback_http = |u: &Url| {
+        u.scheme() == "http" && is_loopback(u) && !matches!(u.host(), Some(Host::Domain(_)))
+    };
+    if !(loopback_http(&registered) && loopback_http(&presented)) {
+        return false;
+    }
+    registered.host() == presented.host()
+        && registered.path() == presented.path()
+        && registered.query() == presented.query()
+        && registered.username() == presented.username()
+        && presented.fragment().is_none()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn registration_rules() {
+        for good in [
+            "https://app.example.com/cb",
+            "http://127.0.0.1/cb",
+            "http://localhost:3000/cb",
+            "http://[::1]:8080/cb",
+            "com.example.app:/oauth2redirect",
+            OUT_OF_BAND,
+        ] {
+            assert!(validate(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "/relative",
+            "http://app.example.com/cb",
+            "https://app.example.com/cb#frag",
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "not a uri",
+        ] {
+            assert!(validate(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn matching_is_exact_except_loopback_port() {
+        assert!(matches("https://a.example/cb", "https://a.example/cb"));
+        assert!(!matches("https://a.example/cb", "https://a.example/cb/"));
+        assert!(!matches("https://a.example/cb", "https://a.example/cb?x=1"));
+        assert!(!matches(
+            "https://a.example/cb",
+            "https://a.example:8443/cb"
+        ));
+        assert!(matches("http://127.0.0.1/cb", "http://127.0.0.1:51234/cb"));
+        assert!(matches("http://[::1]:80/cb", "http://[::1]:9/cb"));
+        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.1:5/other"));
+        assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.2:5/cb"));
+        // RFC 8252 §8.3: "localhost" may resolve elsewhere, so only IP literals float.
+        assert!(!matches("http://localhost/cb", "http://localhost:5/cb"));
+    }
+}

@@ -1,0 +1,258 @@
+//! Service storage: plain functions over a connection.
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{Service, ServiceChanges, HUB_SERVICE_ID};
+use super::query::ServiceQuery;
+use crate::db::schema::{service_redirect_uris, services};
+use crate::db::{lower, DbConn};
+use crate::error::AppError;
+use crate::paging::{Direction, Page};
+use crate::secrets;
+use crate::validate::like_pattern;
+
+pub const ORDERABLE: &[&str] = &["name", "created", "id"];
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Service, AppError> {
+    services::table
+        .find(id)
+        .select(Service::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("service"))
+}
+
+pub fn redirect_uris(
+    conn: &mut DbConn,
+    service_ids: &[String],
+) -> Result<HashMap<String, Vec<String>>, AppError> {
+    let rows: Vec<(String, String)> = service_redirect_uris::table
+        .filter(service_redirect_uris::service_id.eq_any(service_ids))
+        .order((
+            service_redirect_uris::service_id,
+            service_redirect_uris::position,
+        ))
+        .select((
+            service_redirect_uris::service_id,
+            service_redirect_uris::uri,
+        ))
+        .load(conn)?;
+    let mut by_service: HashMap<String, Vec<String>> = HashMap::new();
+    for (service_id, uri) in rows {
+        by_service.entry(service_id).or_default().push(uri);
+    }
+    Ok(by_service)
+}
+
+pub fn find_with_uris(conn: &mut DbConn, id: &str) -> Result<ServiceWithUris, AppError> {
+    let service = find(conn, id)?;
+    let uris = redirect_uris(conn, std::slice::from_ref(&service.id))?
+        .remove(&service.id)
+        .unwrap_or_default();
+    Ok((service, uris))
+}
+
+fn replace_redirect_uris(
+    conn: &mut DbConn,
+    service_id: &str,
+    uris: &[String],
+) -> Result<(), AppError> {
+    diesel::delete(
+        service_redirect_uris::table.filter(service_redirect_uris::service_id.eq(service_id)),
+    )
+    .execute(conn)?;
+    let rows: Vec<_> = uris
+        .iter()
+        .enumerate()
+        .map(|(position, uri)| {
+            (
+                service_redirect_uris::service_id.eq(service_id),
+                service_redirect_uris::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                service_redirect_uris::uri.eq(uri),
+            )
+        })
+        .collect();
+    // One insert per row: MultiConnection cannot batch on SQLite.
+    for row in rows {
+        diesel::insert_into(service_redirect_uris::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+fn key_conflict(error: diesel::result::Error) -> AppError {
+    match AppError::from(error) {
+        AppError::Conflict { .. } => AppError::conflict("key", "another service has this key"),
+        other => other,
+    }
+}
+
+pub fn create(conn: &mut DbConn, service: Service, uris: &[String]) -> Result<Service, AppError> {
+    conn.transaction(|conn| {
+        diesel::insert_into(services::table)
+            .values(&service)
+            .execute(conn)
+            .map_err(key_conflict)?;
+        replace_redirect_uris(conn, &service.id, uris)?;
+        Ok(service)
+    })
+}
+
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    changes: ServiceChanges,
+    uris: Option<Vec<String>>,
+) -> Result<(), AppError> {
+    conn.transaction(|conn| {
+        find(conn, id)?;
+        // diesel refuses an UPDATE with an empty SET clause.
+        if changes != ServiceChanges::default() {
+            diesel::update(services::table.find(id))
+                .set(&changes)
+                .execute(conn)
+                .map_err(key_conflict)?;
+        }
+        if let Some(uris) = uris {
+            replace_redirect_uris(conn, id, &uris)?;
+        }
+        Ok(())
+    })
+}
+
+/// Deleting a service cascades to its redirect URIs, grants, codes and refresh tokens.
+pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+    if id == HUB_SERVICE_ID {
+        return Err(AppError::Forbidden(
+            "the built-in Hub service cannot be deleted".into(),
+        ));
+    }
+    match diesel::delete(services::table.find(id)).execute(conn)? {
+        0 => Err(AppError::not_found("service")),
+        _ => Ok(()),
+    }
+}
+
+/// Replaces the secret; the old one stops working with this commit. Returns the new one.
+pub fn reset_secret(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<String, AppError> {
+    let secret = secrets::generate();
+    let updated = diesel::update(services::table.find(id))
+        .set((
+            services::secret_hash.eq(secrets::hash(&secret)),
+            services::secret_rotated.eq(now),
+        ))
+        .execute(conn)?;
+    match updated {
+        0 => Err(AppError::not_found("service")),
+        _ => Ok(secret),
+    }
+}
+
+pub fn set_trusted(conn: &mut DbConn, id: &str, trusted: bool) -> Result<(), AppError> {
+    let changes = ServiceChanges {
+        trusted: Some(trusted),
+        ..Default::default()
+    };
+    update(conn, id, changes, None)
+}
+
+/// The `(id, name)` of those of `ids` that are registered services.
+pub fn names_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>, AppError> {
+    Ok(services::table
+        .filter(services::id.eq_any(ids))
+        .select((services::id, services::name))
+        .load(conn)?)
+}
+
+/// Fails with `field` named unless every id is a registered service.
+pub fn require_registered(
+    conn: &mut DbConn,
+    field: &str,
+    ids: &[String],
+) -> Result<Vec<(String, String)>, AppError> {
+    let known = names_of(conn, ids)?;
+    if let Some(unknown) = ids.iter().find(|id| !known.iter().any(|(k, _)| k == *id)) {
+        return Err(AppError::bad_field(
+            field,
+            format!("'{unknown}' is not a registered service"),
+        ));
+    }
+    Ok(ids
+        .iter()
+        .filter_map(|id| known.iter().find(|(k, _)| k == id).cloned())
+        .collect())
+}
+
+/// A service and its redirect URIs, in registration order.
+pub type ServiceWithUris = (Service, Vec<String>);
+
+type Db = <DbConn as diesel::Connection>::Backend;
+
+fn filtered(query: &ServiceQuery) -> services::BoxedQuery<'static, Db> {
+    let mut boxed = services::table.into_boxed();
+    if let Some(trusted) = query.trusted {
+        boxed = boxed.filter(services::trusted.eq(trusted));
+    }
+    for name in &query.names {
+        boxed = boxed.filter(lower(services::name).eq(name.clone()));
+    }
+    for key in &query.keys {
+        boxed = boxed.filter(services::key.eq(key.clone()));
+    }
+    for uri in &query.redirect_uris {
+        boxed = boxed.filter(
+            services::id.eq_any(
+                service_redirect_uris::table
+                    .filter(service_redirect_uris::uri.eq(uri.clone()))
+                    .select(service_redirect_uris::service_id),
+            ),
+        );
+    }
+    for word in &query.words {
+        boxed = boxed.filter(lower(services::name).like(like_pattern(word)).escape('\\'));
+    }
+    boxed
+}
+
+pub fn list(
+    conn: &mut DbConn,
+    query: &ServiceQuery,
+    order: (&str, Direction),
+    page: Page,
+) -> Result<(Vec<ServiceWithUris>, i64), AppError> {
+    let total: i64 = filtered(query).count().get_result(conn)?;
+    let ordered = match order {
+        ("name", Direction::Asc) => {
+            filtered(query).order((lower(services::name).asc(), services::id.asc()))
+        }
+        ("name", Direction::Desc) => {
+            filtered(query).order((lower(services::name).desc(), services::id.desc()))
+        }
+        ("created", Direction::Asc) => {
+            filtered(query).order((services::created.asc(), services::id.asc()))
+        }
+        ("created", Direction::Desc) => {
+            filtered(query).order((services::created.desc(), services::id.desc()))
+        }
+        (_, Direction::Asc) => filtered(query).order(services::id.asc()),
+        (_, Direction::Desc) => filtered(query).order(services::id.desc()),
+    };
+    let found: Vec<Service> = ordered
+        .offset(page.skip)
+        .limit(page.top)
+        .select(Service::as_select())
+        .load(conn)?;
+    let ids: Vec<String> = found.iter().map(|s| s.id.clone()).collect();
+    let mut uris = redirect_uris(conn, &ids)?;
+    let items = found
+        .into_iter()
+        .map(|service| {
+            let list = uris.remove(&service.id).unwrap_or_default();
+            (service, list)
+        })
+        .collect();
+    Ok((items, total))
+}

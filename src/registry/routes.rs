@@ -1,0 +1,186 @@
+//! `/api/rest/services`: thin handlers over `repo`; every call needs an admin.
+use actix_web::{web, HttpResponse};
+use serde_json::json;
+
+use super::input::ServiceInput;
+use super::model::{Service, ServiceView};
+use super::query::ServiceQuery;
+use super::repo;
+use crate::authn::Principal;
+use crate::db;
+use crate::error::AppError;
+use crate::paging::{parse_order_by, Direction, ListParams};
+use crate::rest::{no_store, respond, respond_list, to_json, FieldsParam};
+use crate::secrets;
+use crate::startup::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/rest/services")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/api/rest/services/{id}")
+            .route(web::get().to(get))
+            .route(web::post().to(update))
+            .route(web::delete().to(delete)),
+    )
+    .service(web::resource("/api/rest/services/{id}/secret").route(web::post().to(reset_secret)));
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<FieldsParam>,
+    body: web::Json<ServiceInput>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let fields = params.parse()?;
+    let checked = body.into_inner().check(true)?;
+    let secret = secrets::generate();
+    let mut service = Service::new(String::new(), secrets::hash(&secret), now());
+    apply_new(&mut service, checked.changes);
+    let uris = checked.redirect_uris.unwrap_or_default();
+    let (service, uris) = db::run(&state.pool, move |conn| {
+        let service = repo::create(conn, service, &uris)?;
+        Ok((service, uris))
+    })
+    .await?;
+    let mut body = to_json(ServiceView::new(service, uris))?;
+    // The only answer, with a secret reset's, that ever carries the secret.
+    body["secret"] = json!(secret);
+    Ok(no_store(respond(body, fields.as_ref())))
+}
+
+/// Fills a fresh service from a checked create request.
+fn apply_new(service: &mut Service, changes: super::model::ServiceChanges) {
+    if let Some(name) = changes.name {
+        service.name = name;
+    }
+    service.key = changes.key.flatten();
+    service.home_url = changes.home_url.flatten();
+    if let Some(base_urls) = changes.base_urls {
+        service.base_urls = base_urls;
+    }
+    service.application_name = changes.application_name.flatten();
+    service.description = changes.description.flatten();
+    service.vendor = changes.vendor.flatten();
+    service.version = changes.version.flatten();
+    service.icon_url = changes.icon_url.flatten();
+    service.trusted = changes.trusted.unwrap_or(service.trusted);
+    service.consent_required = changes.consent_required.unwrap_or(service.consent_required);
+    service.pkce_required = changes.pkce_required.unwrap_or(service.pkce_required);
+    service.public_client = changes.public_client.unwrap_or(service.public_client);
+    service.impersonation = changes.impersonation.unwrap_or(service.impersonation);
+    service.implicit_flow_enabled = changes
+        .implicit_flow_enabled
+        .unwrap_or(service.implicit_flow_enabled);
+    service.password_flow_enabled = changes
+        .password_flow_enabled
+        .unwrap_or(service.password_flow_enabled);
+    service.client_credentials_flow_enabled = changes
+        .client_credentials_flow_enabled
+        .unwrap_or(service.client_credentials_flow_enabled);
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let page = params.page()?;
+    let fields = params.fields()?;
+    let query = ServiceQuery::parse(params.query_text())?;
+    let order_by = params.order_by.clone();
+    let (items, total) = db::run(&state.pool, move |conn| {
+        let order = match order_by.as_deref() {
+            Some(text) => parse_order_by(text, repo::ORDERABLE)?,
+            None => ("name", Direction::Asc),
+        };
+        repo::list(conn, &query, order, page)
+    })
+    .await?;
+    let items = items
+        .into_iter()
+        .map(|(service, uris)| to_json(ServiceView::new(service, uris)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(respond_list(
+        "services",
+        items,
+        total,
+        page,
+        fields.as_ref(),
+    ))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<FieldsParam>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let fields = params.parse()?;
+    let id = path.into_inner();
+    let (service, uris) = db::run(&state.pool, move |conn| repo::find_with_uris(conn, &id)).await?;
+    Ok(respond(
+        to_json(ServiceView::new(service, uris))?,
+        fields.as_ref(),
+    ))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<FieldsParam>,
+    body: web::Json<ServiceInput>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let fields = params.parse()?;
+    let checked = body.into_inner().check(false)?;
+    let id = path.into_inner();
+    let (service, uris) = db::run(&state.pool, move |conn| {
+        repo::update(conn, &id, checked.changes, checked.redirect_uris)?;
+        repo::find_with_uris(conn, &id)
+    })
+    .await?;
+    Ok(respond(
+        to_json(ServiceView::new(service, uris))?,
+        fields.as_ref(),
+    ))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let id = path.into_inner();
+    db::run(&state.pool, move |conn| repo::delete(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
+
+async fn reset_secret(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let id = path.into_inner();
+    let answer_id = id.clone();
+    let secret = db::run(&state.pool, move |conn| {
+        repo::reset_secret(conn, &id, now())
+    })
+    .await?;
+    Ok(no_store(
+        HttpResponse::Ok().json(json!({ "id": answer_id, "secret": secret })),
+    ))
+}

@@ -1,0 +1,138 @@
+//! Shared pieces of the JSON REST API: `fields`-aware responses, list envelopes,
+//! and extractor configs that turn bad input into Hub-shaped 4xx errors.
+use actix_web::error::{JsonPayloadError, QueryPayloadError};
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::error::AppError;
+use crate::fields::Fields;
+use crate::paging::Page;
+
+#[derive(Debug, Deserialize, Default)]
+pub struct FieldsParam {
+    pub fields: Option<String>,
+}
+
+impl FieldsParam {
+    pub fn parse(&self) -> Result<Option<Fields>, AppError> {
+        Fields::from_param(self.fields.as_deref())
+    }
+}
+
+/// For optional JSON fields: `Some(None)` is an explicit `null` (clear the field),
+/// `None` (with `#[serde(default)]`) means the field was absent (leave it alone).
+pub fn nullable<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Some)
+}
+
+pub fn to_json(value: impl Serialize) -> Result<Value, AppError> {
+    serde_json::to_value(value).map_err(|e| AppError::Internal(format!("serialization: {e}")))
+}
+
+pub fn respond(value: Value, fields: Option<&Fields>) -> HttpResponse {
+    let body = match fields {
+        Some(fields) => fields.apply(value),
+        None => value,
+    };
+    HttpResponse::Ok().json(body)
+}
+
+/// Hub's `{skip, top, total, <items>}` envelope. A `fields` selection that names
+/// an envelope key shapes the envelope; any other selection shapes each item.
+pub fn respond_list(
+    items_key: &str,
+    items: Vec<Value>,
+    total: i64,
+    page: Page,
+    fields: Option<&Fields>,
+) -> HttpResponse {
+    let envelope_keys = ["skip", "top", "total", items_key];
+    let (envelope_fields, item_fields) = match fields {
+        Some(f) if f.mentions_any(&envelope_keys) => (Some(f), None),
+        other => (None, other),
+    };
+    let items: Vec<Value> = match item_fields {
+        Some(f) => items.into_iter().map(|v| f.apply(v)).collect(),
+        None => items,
+    };
+    let mut envelope = json!({ "skip": page.skip, "top": page.top, "total": total });
+    envelope[items_key] = Value::Array(items);
+    respond(envelope, envelope_fields)
+}
+
+/// For answers that carry a secret or token shown this once.
+pub fn no_store(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(
+        actix_web::http::header::CACHE_CONTROL,
+        actix_web::http::header::HeaderValue::from_static("no-store"),
+    );
+    response
+}
+
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(move |error, _req: &HttpRequest| json_error(error, limit).into())
+}
+
+fn json_error(error: JsonPayloadError, limit: usize) -> AppError {
+    match error {
+        JsonPayloadError::OverflowKnownLength { .. } | JsonPayloadError::Overflow { .. } => {
+            AppError::PayloadTooLarge(limit)
+        }
+        JsonPayloadError::ContentType => AppError::UnsupportedMediaType(
+            "the body must be JSON (Content-Type: application/json)".into(),
+        ),
+        JsonPayloadError::Deserialize(e) => {
+            let message = e.to_string();
+            match field_of_serde_message(&message) {
+                Some(field) => AppError::bad_field(&field, format!("invalid JSON body: {message}")),
+                None => AppError::bad_request(format!("invalid JSON body: {message}")),
+            }
+        }
+        other => AppError::bad_request(format!("cannot read the body: {other}")),
+    }
+}
+
+/// serde names the offending field in backquotes ("missing field `name`").
+fn field_of_serde_message(message: &str) -> Option<String> {
+    let start = message.find("field `")? + "field `".len();
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_owned())
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error, _req| {
+        let message = match error {
+            QueryPayloadError::Deserialize(e) => e.to_string(),
+            other => other.to_string(),
+        };
+        AppError::bad_request(format!("invalid query string: {message}")).into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default()
+        .error_handler(|error, _req| AppError::bad_request(format!("invalid path: {error}")).into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_field_names_are_found() {
+        assert_eq!(
+            field_of_serde_message("missing field `name` at line 1").as_deref(),
+            Some("name")
+        );
+        assert_eq!(field_of_serde_message("expected value"), None);
+        assert_eq!(
+            field_of_serde_message("invalid type: integer `5`, expected a string"),
+            None
+        );
+    }
+}

@@ -1,0 +1,105 @@
+//! Builds the application once, for `main` and for the tests alike.
+use std::net::TcpListener;
+
+use actix_web::dev::Server;
+use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::{web, App, HttpServer};
+use anyhow::Context;
+
+use crate::config::Settings;
+use crate::db::{self, DbPool};
+use crate::error::AppError;
+use crate::users::password::PasswordHasher;
+use crate::{bootstrap, ops, registry, rest, users};
+
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Settings,
+    pub hasher: PasswordHasher,
+}
+
+/// Opens the pool, applies migrations and creates first-start data. Shared by
+/// `serve` and every CLI command, so each of them works on a fresh database.
+pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
+    let location = settings.database().map_err(anyhow::Error::msg)?;
+    let pool = db::build_pool(location, settings.pool_size).map_err(anyhow::Error::msg)?;
+    let hasher = PasswordHasher::new(settings).map_err(anyhow::Error::msg)?;
+    let mut conn = pool.get().context("cannot get a database connection")?;
+    db::migrations::run_pending(&mut conn)
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    let generated = bootstrap::ensure(&mut conn, settings, &hasher, chrono::Utc::now().naive_utc())
+        .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
+    if let Some(password) = generated {
+        // Printed, never logged: this is the only time anyone sees it.
+        eprintln!("idhub: created user 'admin' with the generated password: {password}");
+        eprintln!(
+            "idhub: it is not shown again; set IDHUB_ADMIN_PASSWORD on first start to choose it."
+        );
+    }
+    drop(conn);
+    Ok(AppState {
+        pool,
+        settings: settings.clone(),
+        hasher,
+    })
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: Settings) -> anyhow::Result<Self> {
+        let state = prepare(&settings)?;
+        let listener = TcpListener::bind(&settings.listen)
+            .with_context(|| format!("cannot listen on {}", settings.listen))?;
+        let port = listener.local_addr()?.port();
+        let server = serve(listener, state)?;
+        Ok(Self { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+    let workers = state.settings.workers;
+    let body_limit = state.settings.max_body_bytes;
+    let state = web::Data::new(state);
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(rest::json_config(body_limit))
+            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(rest::query_config())
+            .app_data(rest::path_config())
+            .wrap(
+                DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY")),
+            )
+            // The path only: query strings may carry codes or tokens.
+            .wrap(
+                Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
+                    .custom_request_replace("method", |req| req.method().to_string()),
+            )
+            .configure(ops::configure)
+            .configure(registry::routes::configure)
+            .configure(users::token_routes::configure)
+            .configure(users::routes::configure)
+            .default_service(web::to(|| async {
+                Err::<actix_web::HttpResponse, _>(AppError::NotFound("no such endpoint".into()))
+            }))
+    })
+    .listen(listener)?;
+    if let Some(workers) = workers {
+        server = server.workers(workers.max(1));
+    }
+    Ok(server.run())
+}

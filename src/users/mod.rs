@@ -1,0 +1,7 @@
+//! Users, their passwords and their permanent tokens.
+pub mod model;
+pub mod password;
+pub mod repo;
+pub mod routes;
+pub mod token_routes;
+pub mod tokens;

@@ -1,0 +1,159 @@
+//! User storage: plain functions over a connection, called by handlers, CLI and tests.
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::model::{NewUser, User, UserChanges};
+use crate::db::schema::users;
+use crate::db::{lower, DbConn};
+use crate::error::AppError;
+use crate::paging::Page;
+use crate::validate::like_pattern;
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<User, AppError> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("user"))
+}
+
+/// Finds a user by login or email (case-insensitive) or by id, as a sign-in form does.
+pub fn find_by_identifier(conn: &mut DbConn, identifier: &str) -> Result<Option<User>, AppError> {
+    let lowered = identifier.to_lowercase();
+    Ok(users::table
+        .filter(
+            lower(users::login)
+                .eq(&lowered)
+                .or(users::email
+                    .is_not_null()
+                    .and(lower(users::email.assume_not_null()).eq(&lowered)))
+                .or(users::id.eq(identifier)),
+        )
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_login(conn: &mut DbConn, login: &str) -> Result<Option<User>, AppError> {
+    Ok(users::table
+        .filter(lower(users::login).eq(login.to_lowercase()))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn ensure_unique(
+    conn: &mut DbConn,
+    login: Option<&str>,
+    email: Option<&str>,
+    except: Option<&str>,
+) -> Result<(), AppError> {
+    if let Some(login) = login {
+        if let Some(existing) = find_by_login(conn, login)? {
+            if Some(existing.id.as_str()) != except {
+                return Err(AppError::conflict(
+                    "login",
+                    format!("login '{login}' is taken"),
+                ));
+            }
+        }
+    }
+    if let Some(email) = email {
+        let taken: Option<String> = users::table
+            .filter(
+                users::email
+                    .is_not_null()
+                    .and(lower(users::email.assume_not_null()).eq(email.to_lowercase())),
+            )
+            .select(users::id)
+            .first(conn)
+            .optional()?;
+        if taken.is_some() && taken.as_deref() != except {
+            return Err(AppError::conflict("email", "email is used by another user"));
+        }
+    }
+    Ok(())
+}
+
+pub fn create(conn: &mut DbConn, new_user: NewUser) -> Result<User, AppError> {
+    ensure_unique(conn, Some(&new_user.login), new_user.email.as_deref(), None)?;
+    let id = new_user.id.clone();
+    diesel::insert_into(users::table)
+        .values(&new_user)
+        .execute(conn)
+        .map_err(|e| unique_as_field(e, "login"))?;
+    find(conn, &id)
+}
+
+pub fn update(conn: &mut DbConn, id: &str, changes: UserChanges) -> Result<User, AppError> {
+    let email = changes.email.as_ref().and_then(|e| e.as_deref());
+    ensure_unique(conn, changes.login.as_deref(), email, Some(id))?;
+    let updated = diesel::update(users::table.find(id))
+        .set(&changes)
+        .execute(conn)
+        .map_err(|e| unique_as_field(e, "login"))?;
+    if updated == 0 {
+        return Err(AppError::not_found("user"));
+    }
+    find(conn, id)
+}
+
+pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+    match diesel::delete(users::table.find(id)).execute(conn)? {
+        0 => Err(AppError::not_found("user")),
+        _ => Ok(()),
+    }
+}
+
+pub fn list(conn: &mut DbConn, text: &str, page: Page) -> Result<(Vec<User>, i64), AppError> {
+    let filtered = || {
+        let mut query = users::table.into_boxed();
+        for word in text.split_whitespace() {
+            let pattern = like_pattern(word);
+            query = query.filter(
+                lower(users::login)
+                    .like(pattern.clone())
+                    .escape('\\')
+                    .or(lower(users::name).like(pattern.clone()).escape('\\'))
+                    .or(users::email.is_not_null().and(
+                        lower(users::email.assume_not_null())
+                            .like(pattern)
+                            .escape('\\'),
+                    )),
+            );
+        }
+        query
+    };
+    let total = filtered().count().get_result(conn)?;
+    let items = filtered()
+        .order((lower(users::login).asc(), users::id.asc()))
+        .offset(page.skip)
+        .limit(page.top)
+        .select(User::as_select())
+        .load(conn)?;
+    Ok((items, total))
+}
+
+pub fn new_user(login: String, name: Option<String>, now: NaiveDateTime) -> NewUser {
+    NewUser {
+        id: uuid::Uuid::new_v4().to_string(),
+        name: name.unwrap_or_else(|| login.clone()),
+        login,
+        email: None,
+        password_hash: None,
+        admin: false,
+        guest: false,
+        banned: false,
+        created: now,
+        updated: now,
+    }
+}
+
+/// Two racing inserts both pass the friendly pre-check; the index decides.
+fn unique_as_field(error: diesel::result::Error, field: &str) -> AppError {
+    match AppError::from(error) {
+        AppError::Conflict { .. } => AppError::conflict(field, format!("{field} is taken")),
+        other => other,
+    }
+}

@@ -1,0 +1,193 @@
+//! `/api/rest/users`: admin CRUD, `me`, ban and unban by update.
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::model::{UserChanges, UserView};
+use super::{password, repo};
+use crate::authn::Principal;
+use crate::db;
+use crate::error::AppError;
+use crate::paging::ListParams;
+use crate::rest::{respond, respond_list, to_json, FieldsParam};
+use crate::startup::AppState;
+use crate::validate::{self, MAX_SHORT_TEXT};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/rest/users")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/api/rest/users/{id}")
+            .route(web::get().to(get))
+            .route(web::post().to(update))
+            .route(web::delete().to(delete)),
+    );
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserInput {
+    login: Option<String>,
+    name: Option<String>,
+    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    email: Option<Option<String>>,
+    password: Option<String>,
+    admin: Option<bool>,
+    banned: Option<bool>,
+}
+
+fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+fn checked_email(email: Option<Option<String>>) -> Result<Option<Option<String>>, AppError> {
+    email
+        .map(|inner| match inner.as_deref().map(str::trim) {
+            None | Some("") => Ok(None),
+            Some(text) => validate::email(text).map(Some),
+        })
+        .transpose()
+}
+
+/// Hashes on the blocking pool; Argon2 must not stall an async worker.
+async fn hash_password(
+    state: &web::Data<AppState>,
+    plain: Option<String>,
+) -> Result<Option<String>, AppError> {
+    let Some(plain) = plain else { return Ok(None) };
+    password::validate(&plain)?;
+    let hasher = state.hasher.clone();
+    web::block(move || hasher.hash(&plain))
+        .await
+        .map_err(|_| AppError::Internal("password hashing task failed".into()))?
+        .map(Some)
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<FieldsParam>,
+    body: web::Json<UserInput>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let fields = params.parse()?;
+    let input = body.into_inner();
+    let login = validate::login(input.login.as_deref().unwrap_or(""))?;
+    let name = validate::optional_text("name", input.name.as_deref(), MAX_SHORT_TEXT)?;
+    let email = checked_email(input.email)?.flatten();
+    let password_hash = hash_password(&state, input.password).await?;
+    let mut new_user = repo::new_user(login, name, now());
+    new_user.email = email;
+    new_user.password_hash = password_hash;
+    new_user.admin = input.admin.unwrap_or(false);
+    new_user.banned = input.banned.unwrap_or(false);
+    let user = db::run(&state.pool, move |conn| repo::create(conn, new_user)).await?;
+    Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let page = params.page()?;
+    let fields = params.fields()?;
+    let text = params.query_text().to_owned();
+    let (users, total) = db::run(&state.pool, move |conn| repo::list(conn, &text, page)).await?;
+    let items = users
+        .iter()
+        .map(|user| to_json(UserView::from(user)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(respond_list("users", items, total, page, fields.as_ref()))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<FieldsParam>,
+) -> Result<HttpResponse, AppError> {
+    let fields = params.parse()?;
+    let id = principal.resolve_user_id(&path)?;
+    let user = db::run(&state.pool, move |conn| repo::find(conn, &id)).await?;
+    Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<FieldsParam>,
+    body: web::Json<UserInput>,
+) -> Result<HttpResponse, AppError> {
+    let fields = params.parse()?;
+    let id = principal.resolve_user_id(&path)?;
+    let input = body.into_inner();
+    let acting_on_self = id == principal.user.id;
+    if principal.user.guest {
+        return Err(AppError::Forbidden(
+            "the guest account cannot change users".into(),
+        ));
+    }
+    if !principal.is_admin()
+        && (input.login.is_some() || input.admin.is_some() || input.banned.is_some())
+    {
+        return Err(AppError::Forbidden(
+            "only an administrator may change login, admin or banned".into(),
+        ));
+    }
+    if acting_on_self && (input.admin == Some(false) || input.banned == Some(true)) {
+        return Err(AppError::bad_field(
+            if input.admin == Some(false) {
+                "admin"
+            } else {
+                "banned"
+            },
+            "administrators cannot demote or ban themselves",
+        ));
+    }
+    let mut changes = UserChanges {
+        login: input.login.as_deref().map(validate::login).transpose()?,
+        name: match input.name.as_deref() {
+            None => None,
+            value => Some(validate::required_text("name", value, MAX_SHORT_TEXT)?),
+        },
+        email: checked_email(input.email)?,
+        admin: input.admin,
+        banned: input.banned,
+        updated: Some(now()),
+        ..UserChanges::default()
+    };
+    changes.password_hash = hash_password(&state, input.password).await?.map(Some);
+    let user = db::run(&state.pool, move |conn| repo::update(conn, &id, changes)).await?;
+    Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let id = path.into_inner();
+    if id == "me" || id == principal.user.id {
+        return Err(AppError::bad_request(
+            "administrators cannot delete themselves",
+        ));
+    }
+    db::run(&state.pool, move |conn| {
+        let user = repo::find(conn, &id)?;
+        if user.guest {
+            return Err(AppError::Forbidden(
+                "the guest account cannot be deleted; ban it instead".into(),
+            ));
+        }
+        repo::delete(conn, &id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}

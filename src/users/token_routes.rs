@@ -1,0 +1,180 @@
+//! `/api/rest/users/{id|me}/permanenttokens`.
+use actix_web::{web, HttpResponse};
+use serde::Deserialize;
+use serde_json::json;
+
+use super::repo;
+use super::tokens::{self, ScopeEntry};
+use crate::authn::Principal;
+use crate::db;
+use crate::error::AppError;
+use crate::paging::ListParams;
+use crate::registry::model::HUB_SERVICE_ID;
+use crate::registry::repo as services_repo;
+use crate::rest::{no_store, respond, respond_list, to_json, FieldsParam};
+use crate::startup::AppState;
+use crate::validate::{self, MAX_SHORT_TEXT};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/api/rest/users/{id}/permanenttokens")
+            .route(web::get().to(list))
+            .route(web::post().to(create)),
+    )
+    .service(
+        web::resource("/api/rest/users/{id}/permanenttokens/{token_id}")
+            .route(web::get().to(get))
+            .route(web::delete().to(delete)),
+    );
+}
+
+#[derive(Debug, Deserialize)]
+struct ScopeRef {
+    id: String,
+}
+
+/// Hub accepts the scope as a space-separated string or as `[{"id": …}]`.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum ScopeInput {
+    Text(String),
+    Services(Vec<ScopeRef>),
+}
+
+#[derive(Debug, Deserialize)]
+struct TokenInput {
+    name: Option<String>,
+    scope: Option<ScopeInput>,
+}
+
+fn scope_ids(input: Option<ScopeInput>) -> Result<Vec<String>, AppError> {
+    let text = match input {
+        None => return Ok(vec![HUB_SERVICE_ID.to_owned()]),
+        Some(ScopeInput::Text(text)) => text,
+        Some(ScopeInput::Services(refs)) => {
+            refs.into_iter().map(|r| r.id).collect::<Vec<_>>().join(" ")
+        }
+    };
+    let ids = crate::scopes::parse("scope", &text)?;
+    if ids.is_empty() {
+        return Err(AppError::bad_field(
+            "scope",
+            "scope must name at least one service",
+        ));
+    }
+    Ok(ids)
+}
+
+fn entries(named: Vec<(String, String)>) -> Vec<ScopeEntry> {
+    named
+        .into_iter()
+        .map(|(id, name)| ScopeEntry {
+            id,
+            name: Some(name),
+        })
+        .collect()
+}
+
+fn scope_view(conn: &mut db::DbConn, scope: &str) -> Result<Vec<ScopeEntry>, AppError> {
+    let ids = crate::scopes::parse("scope", scope)?;
+    let named = services_repo::names_of(conn, &ids)?;
+    // A service deleted since the token was made still shows, without a name.
+    Ok(ids
+        .into_iter()
+        .map(|id| {
+            let name = named.iter().find(|(k, _)| *k == id).map(|(_, n)| n.clone());
+            ScopeEntry { id, name }
+        })
+        .collect())
+}
+
+async fn create(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<FieldsParam>,
+    body: web::Json<TokenInput>,
+) -> Result<HttpResponse, AppError> {
+    let fields = params.parse()?;
+    let user_id = principal.resolve_user_id(&path)?;
+    if principal.user.guest {
+        return Err(AppError::Forbidden(
+            "the guest account cannot create tokens".into(),
+        ));
+    }
+    let input = body.into_inner();
+    let name = validate::required_text("name", input.name.as_deref(), MAX_SHORT_TEXT)?;
+    let ids = scope_ids(input.scope)?;
+    let now = chrono::Utc::now().naive_utc();
+    let view = db::run(&state.pool, move |conn| {
+        let user = repo::find(conn, &user_id)?;
+        let named = services_repo::require_registered(conn, "scope", &ids)?;
+        let (row, plain) = tokens::create(conn, &user, name, &ids, now)?;
+        Ok(tokens::view(&row, entries(named), Some(plain)))
+    })
+    .await?;
+    Ok(no_store(respond(to_json(view)?, fields.as_ref())))
+}
+
+async fn list(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<ListParams>,
+) -> Result<HttpResponse, AppError> {
+    let user_id = principal.resolve_user_id(&path)?;
+    let page = params.page()?;
+    let fields = params.fields()?;
+    let (views, total) = db::run(&state.pool, move |conn| {
+        repo::find(conn, &user_id)?;
+        let (rows, total) = tokens::list(conn, &user_id, page)?;
+        let views = rows
+            .iter()
+            .map(|row| Ok(tokens::view(row, scope_view(conn, &row.scope)?, None)))
+            .collect::<Result<Vec<_>, AppError>>()?;
+        Ok((views, total))
+    })
+    .await?;
+    let items = views
+        .into_iter()
+        .map(to_json)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(respond_list(
+        "permanenttokens",
+        items,
+        total,
+        page,
+        fields.as_ref(),
+    ))
+}
+
+async fn get(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+    params: web::Query<FieldsParam>,
+) -> Result<HttpResponse, AppError> {
+    let fields = params.parse()?;
+    let (user_path, token_id) = path.into_inner();
+    let user_id = principal.resolve_user_id(&user_path)?;
+    let view = db::run(&state.pool, move |conn| {
+        let row = tokens::find(conn, &user_id, &token_id)?;
+        Ok(tokens::view(&row, scope_view(conn, &row.scope)?, None))
+    })
+    .await?;
+    Ok(respond(to_json(view)?, fields.as_ref()))
+}
+
+async fn delete(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, AppError> {
+    let (user_path, token_id) = path.into_inner();
+    let user_id = principal.resolve_user_id(&user_path)?;
+    db::run(&state.pool, move |conn| {
+        tokens::delete(conn, &user_id, &token_id)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(json!({})))
+}
