@@ -1,7 +1,12 @@
 //! Shared pieces of the JSON REST API: `fields`-aware responses, list envelopes,
 //! and extractor configs that turn bad input into Hub-shaped 4xx errors.
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, QueryPayloadError};
-use actix_web::{web, HttpRequest, HttpResponse};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -70,6 +75,34 @@ pub fn no_store(mut response: HttpResponse) -> HttpResponse {
         actix_web::http::header::HeaderValue::from_static("no-store"),
     );
     response
+}
+
+/// A JSON body whose type errors name the offending field (`redirectUris[2]`),
+/// which actix's `Json` cannot; size, content type and syntax are still checked
+/// by `json_config`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let value = web::Json::<Value>::from_request(req, payload);
+        Box::pin(async move {
+            let web::Json(value) = value.await?;
+            serde_path_to_error::deserialize(value)
+                .map(JsonBody)
+                .map_err(|error| {
+                    let field = error.path().to_string();
+                    let message = format!("invalid JSON body: {}", error.inner());
+                    match field.as_str() {
+                        "." | "" => AppError::bad_request(message),
+                        path => AppError::bad_field(path, message),
+                    }
+                    .into()
+                })
+        })
+    }
 }
 
 pub fn json_config(limit: usize) -> web::JsonConfig {

@@ -10,7 +10,7 @@ use crate::authn::Principal;
 use crate::db;
 use crate::error::AppError;
 use crate::paging::{parse_order_by, Direction, ListParams};
-use crate::rest::{no_store, respond, respond_list, to_json, FieldsParam};
+use crate::rest::{no_store, respond, respond_list, to_json, FieldsParam, JsonBody};
 use crate::secrets;
 use crate::startup::AppState;
 
@@ -37,11 +37,11 @@ async fn create(
     state: web::Data<AppState>,
     principal: Principal,
     params: web::Query<FieldsParam>,
-    body: web::Json<ServiceInput>,
+    body: JsonBody<ServiceInput>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let fields = params.parse()?;
-    let checked = body.into_inner().check(true)?;
+    let checked = body.0.check(true)?;
     let secret = secrets::generate();
     let mut service = Service::new(String::new(), secrets::hash(&secret), now());
     apply_new(&mut service, checked.changes);
@@ -140,11 +140,11 @@ async fn update(
     principal: Principal,
     path: web::Path<String>,
     params: web::Query<FieldsParam>,
-    body: web::Json<ServiceInput>,
+    body: JsonBody<ServiceInput>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let fields = params.parse()?;
-    let checked = body.into_inner().check(false)?;
+    let checked = body.0.check(false)?;
     let id = path.into_inner();
     let (service, uris) = db::run(&state.pool, move |conn| {
         repo::update(conn, &id, checked.changes, checked.redirect_uris)?;

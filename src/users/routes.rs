@@ -9,7 +9,7 @@ use crate::authn::Principal;
 use crate::db;
 use crate::error::AppError;
 use crate::paging::ListParams;
-use crate::rest::{respond, respond_list, to_json, FieldsParam};
+use crate::rest::{respond, respond_list, to_json, FieldsParam, JsonBody};
 use crate::startup::AppState;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
@@ -70,11 +70,11 @@ async fn create(
     state: web::Data<AppState>,
     principal: Principal,
     params: web::Query<FieldsParam>,
-    body: web::Json<UserInput>,
+    body: JsonBody<UserInput>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let fields = params.parse()?;
-    let input = body.into_inner();
+    let input = body.0;
     let login = validate::login(input.login.as_deref().unwrap_or(""))?;
     let name = validate::optional_text("name", input.name.as_deref(), MAX_SHORT_TEXT)?;
     let email = checked_email(input.email)?.flatten();
@@ -122,11 +122,11 @@ async fn update(
     principal: Principal,
     path: web::Path<String>,
     params: web::Query<FieldsParam>,
-    body: web::Json<UserInput>,
+    body: JsonBody<UserInput>,
 ) -> Result<HttpResponse, AppError> {
     let fields = params.parse()?;
     let id = principal.resolve_user_id(&path)?;
-    let input = body.into_inner();
+    let input = body.0;
     let acting_on_self = id == principal.user.id;
     if principal.user.guest {
         return Err(AppError::Forbidden(

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::paging::ListParams;
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::registry::repo as services_repo;
-use crate::rest::{no_store, respond, respond_list, to_json, FieldsParam};
+use crate::rest::{no_store, respond, respond_list, to_json, FieldsParam, JsonBody};
 use crate::startup::AppState;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
@@ -93,7 +93,7 @@ async fn create(
     principal: Principal,
     path: web::Path<String>,
     params: web::Query<FieldsParam>,
-    body: web::Json<TokenInput>,
+    body: JsonBody<TokenInput>,
 ) -> Result<HttpResponse, AppError> {
     let fields = params.parse()?;
     let user_id = principal.resolve_user_id(&path)?;
@@ -102,7 +102,7 @@ async fn create(
             "the guest account cannot create tokens".into(),
         ));
     }
-    let input = body.into_inner();
+    let input = body.0;
     let name = validate::required_text("name", input.name.as_deref(), MAX_SHORT_TEXT)?;
     let ids = scope_ids(input.scope)?;
     let now = chrono::Utc::now().naive_utc();

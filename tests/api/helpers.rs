@@ -1,0 +1,179 @@
+use diesel::{Connection, RunQueryDsl};
+use idhub::config::Settings;
+use idhub::db::{self, DatabaseLocation, DbPool};
+use idhub::startup::Application;
+use reqwest::{Client, Response};
+use serde_json::{json, Value};
+
+pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
+
+/// A fresh, empty database for one test; kept alive as long as this value.
+pub struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    pub fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(base) if !base.is_empty() => Self::postgres(&base),
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let url = format!("sqlite://{}", dir.path().join("idhub.db").display());
+                Self {
+                    url,
+                    _dir: Some(dir),
+                }
+            }
+        }
+    }
+
+    /// A new database per test; CI must fail, not skip, when PostgreSQL is down.
+    fn postgres(base: &str) -> Self {
+        let mut admin = diesel::PgConnection::establish(base).unwrap_or_else(|e| {
+            panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+        });
+        let name = format!("idhub_t_{}", uuid::Uuid::new_v4().simple());
+        diesel::sql_query(format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .expect("create test database");
+        let mut url = url::Url::parse(base).expect("TEST_DATABASE_URL is a URL");
+        url.set_path(&name);
+        Self {
+            url: url.to_string(),
+            _dir: None,
+        }
+    }
+
+    pub fn location(&self) -> DatabaseLocation {
+        DatabaseLocation::parse(&self.url).expect("test database URL")
+    }
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub client: Client,
+    pub pool: DbPool,
+    pub admin_token: String,
+    // Held so the temp directory outlives the server.
+    pub _database: TestDatabase,
+}
+
+pub fn test_settings(database: &TestDatabase) -> Settings {
+    Settings {
+        listen: "127.0.0.1:0".into(),
+        database_url: database.url.clone(),
+        pool_size: 3,
+        workers: Some(1),
+        admin_password: Some(ADMIN_PASSWORD.into()),
+        // Cheap hashes keep the suite fast; the OWASP defaults have a unit test.
+        password_hash_memory_kib: 1024,
+        password_hash_iterations: 1,
+        ..Settings::default()
+    }
+}
+
+pub async fn spawn_app() -> TestApp {
+    let database = TestDatabase::new();
+    let settings = test_settings(&database);
+    let app = Application::build(settings).expect("application starts");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let pool = db::build_pool(database.location(), 2).expect("test pool");
+    let client = Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .cookie_store(true)
+        .build()
+        .expect("http client");
+    let mut test_app = TestApp {
+        address,
+        client,
+        pool,
+        admin_token: String::new(),
+        _database: database,
+    };
+    test_app.admin_token = test_app.token_for("admin", "tests", &["0-0-0-0-0"]);
+    test_app
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A permanent token made the way `idhub tokens create` makes one.
+    pub fn token_for(&self, login: &str, name: &str, scope: &[&str]) -> String {
+        let mut conn = self.pool.get().expect("connection");
+        let user = idhub::users::repo::find_by_login(&mut conn, login)
+            .expect("query")
+            .expect("user exists");
+        let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
+        let now = chrono::Utc::now().naive_utc();
+        idhub::users::tokens::create(&mut conn, &user, name.into(), &scope, now)
+            .expect("token")
+            .1
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.client
+            .get(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(path))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> Response {
+        self.client
+            .delete(self.url(path))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    /// Registers a service as the admin; returns the whole answer (with secret).
+    pub async fn create_service(&self, body: Value) -> Value {
+        let response = self
+            .post_json("/api/rest/services", &self.admin_token, &body)
+            .await;
+        assert_eq!(response.status(), 200, "create service {body}");
+        response.json().await.expect("json")
+    }
+
+    /// Creates a user as the admin; returns its id.
+    pub async fn create_user(&self, login: &str, password: &str) -> String {
+        let body = json!({ "login": login, "password": password, "email": format!("{login}@example.com") });
+        let response = self
+            .post_json("/api/rest/users", &self.admin_token, &body)
+            .await;
+        assert_eq!(response.status(), 200, "create user {login}");
+        let user: Value = response.json().await.expect("json");
+        user["id"].as_str().expect("id").to_owned()
+    }
+}
+
+/// Asserts a Hub-shaped JSON error and returns it.
+pub async fn assert_error(response: Response, status: u16, field: Option<&str>) -> Value {
+    assert_eq!(response.status().as_u16(), status, "status");
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert!(body["error"].is_string(), "error: {body}");
+    assert!(
+        body["error_description"].is_string(),
+        "error_description: {body}"
+    );
+    if let Some(field) = field {
+        assert_eq!(body["error_field"], field, "error_field: {body}");
+    }
+    body
+}

@@ -1,0 +1,32 @@
+use diesel::RunQueryDsl;
+use idhub::db::{self, migrations};
+
+use crate::helpers::TestDatabase;
+
+#[test]
+fn migrations_run_up_down_and_up_again() {
+    let database = TestDatabase::new();
+    let pool = db::build_pool(database.location(), 1).expect("pool");
+    let mut conn = pool.get().expect("connection");
+
+    let applied = migrations::run_pending(&mut conn).expect("up");
+    assert!(applied.len() >= 2, "{applied:?}");
+    diesel::sql_query("SELECT id FROM services")
+        .execute(&mut conn)
+        .expect("services table exists");
+
+    let reverted = migrations::revert_all(&mut conn).expect("down");
+    assert_eq!(reverted.len(), applied.len());
+    assert!(
+        diesel::sql_query("SELECT id FROM services")
+            .execute(&mut conn)
+            .is_err(),
+        "tables are gone"
+    );
+
+    let again = migrations::run_pending(&mut conn).expect("up again");
+    assert_eq!(again, applied);
+    assert!(migrations::run_pending(&mut conn)
+        .expect("nothing pending")
+        .is_empty());
+}

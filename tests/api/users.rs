@@ -1,0 +1,241 @@
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, spawn_app};
+
+#[tokio::test]
+async fn admin_creates_reads_lists_updates_and_deletes_users() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/api/rest/users",
+            &app.admin_token,
+            &json!({"login": "jane", "password": "jane-password", "name": "Jane Doe", "email": "Jane@Example.com"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let jane: Value = response.json().await.unwrap();
+    assert_eq!(jane["login"], "jane");
+    assert_eq!(jane["name"], "Jane Doe");
+    assert_eq!(jane["banned"], false);
+    assert!(jane.get("password").is_none() && jane.get("passwordHash").is_none());
+    let id = jane["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/rest/users/{id}");
+
+    let mut conn = app.pool.get().unwrap();
+    let stored = idhub::users::repo::find(&mut conn, &id).unwrap();
+    assert!(stored
+        .password_hash
+        .as_deref()
+        .unwrap()
+        .starts_with("$argon2id$"));
+
+    let fetched: Value = app
+        .get(&format!("{path}?fields=login,email"), &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        fetched,
+        json!({"login": "jane", "email": "Jane@Example.com"})
+    );
+
+    app.create_user("john", "john-password").await;
+    let listed: Value = app
+        .get("/api/rest/users?query=jane", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(listed["total"], 1);
+    assert_eq!(listed["users"][0]["login"], "jane");
+    let all: Value = app
+        .get("/api/rest/users?$top=2", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["total"], 4, "admin, guest, jane, john");
+    assert_eq!(all["users"].as_array().unwrap().len(), 2);
+
+    let updated: Value = app
+        .post_json(
+            &path,
+            &app.admin_token,
+            &json!({"name": "Jane Roe", "email": null, "admin": true}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(updated["name"], "Jane Roe");
+    assert_eq!(updated["email"], Value::Null);
+    assert_eq!(updated["admin"], true);
+
+    assert_eq!(app.delete(&path, &app.admin_token).await.status(), 200);
+    assert_error(app.get(&path, &app.admin_token).await, 404, None).await;
+    assert_error(app.delete(&path, &app.admin_token).await, 404, None).await;
+}
+
+#[tokio::test]
+async fn duplicates_and_bad_input_are_rejected_with_the_field() {
+    let app = spawn_app().await;
+    app.create_user("dup", "dup-password").await;
+    let cases = [
+        (
+            json!({"login": "DUP", "password": "another-password"}),
+            409,
+            "login",
+        ),
+        (
+            json!({"login": "other", "email": "dup@example.com"}),
+            409,
+            "email",
+        ),
+        (json!({"login": "has space"}), 400, "login"),
+        (json!({}), 400, "login"),
+        (
+            json!({"login": "shortpw", "password": "short"}),
+            400,
+            "password",
+        ),
+        (json!({"login": "bademail", "email": "nope"}), 400, "email"),
+        (json!({"login": "typed", "admin": "yes"}), 400, "admin"),
+    ];
+    for (body, status, field) in cases {
+        let response = app
+            .post_json("/api/rest/users", &app.admin_token, &body)
+            .await;
+        assert_error(response, status, Some(field)).await;
+    }
+}
+
+#[tokio::test]
+async fn me_and_the_limits_of_a_plain_user() {
+    let app = spawn_app().await;
+    let id = app.create_user("plain", "plain-password").await;
+    let token = app.token_for("plain", "t", &["0-0-0-0-0"]);
+    let me: Value = app
+        .get("/api/rest/users/me", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["id"], id.as_str());
+    assert_eq!(me["login"], "plain");
+
+    let renamed: Value = app
+        .post_json(
+            "/api/rest/users/me",
+            &token,
+            &json!({"name": "Plain Person"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(renamed["name"], "Plain Person");
+
+    assert_error(
+        app.post_json("/api/rest/users/me", &token, &json!({"admin": true}))
+            .await,
+        403,
+        None,
+    )
+    .await;
+    assert_error(app.get("/api/rest/users", &token).await, 403, None).await;
+    assert_error(
+        app.post_json("/api/rest/users", &token, &json!({"login": "x"}))
+            .await,
+        403,
+        None,
+    )
+    .await;
+    let admin: Value = app
+        .get("/api/rest/users/me", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let admin_path = format!("/api/rest/users/{}", admin["id"].as_str().unwrap());
+    assert_error(app.get(&admin_path, &token).await, 403, None).await;
+    assert_error(app.delete(&admin_path, &token).await, 403, None).await;
+
+    // Admins cannot lock themselves out.
+    assert_error(
+        app.post_json(
+            "/api/rest/users/me",
+            &app.admin_token,
+            &json!({"banned": true}),
+        )
+        .await,
+        400,
+        Some("banned"),
+    )
+    .await;
+    assert_error(
+        app.post_json(
+            "/api/rest/users/me",
+            &app.admin_token,
+            &json!({"admin": false}),
+        )
+        .await,
+        400,
+        Some("admin"),
+    )
+    .await;
+    assert_error(app.delete(&admin_path, &app.admin_token).await, 400, None).await;
+}
+
+#[tokio::test]
+async fn banning_stops_a_users_tokens_and_unbanning_restores_them() {
+    let app = spawn_app().await;
+    let id = app.create_user("naughty", "naughty-password").await;
+    let token = app.token_for("naughty", "t", &["0-0-0-0-0"]);
+    assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 200);
+
+    let path = format!("/api/rest/users/{id}");
+    let banned: Value = app
+        .post_json(&path, &app.admin_token, &json!({"banned": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(banned["banned"], true);
+    assert_error(app.get("/api/rest/users/me", &token).await, 401, None).await;
+
+    app.post_json(&path, &app.admin_token, &json!({"banned": false}))
+        .await;
+    assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 200);
+}
+
+#[tokio::test]
+async fn guest_serves_anonymous_calls_only_when_unbanned() {
+    let app = spawn_app().await;
+    let anonymous = || app.client.get(app.url("/api/rest/users/me")).send();
+    assert_error(anonymous().await.unwrap(), 401, None).await;
+
+    let guests: Value = app
+        .get("/api/rest/users?query=guest", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let guest = &guests["users"][0];
+    assert_eq!(guest["guest"], true);
+    assert_eq!(guest["banned"], true);
+    let path = format!("/api/rest/users/{}", guest["id"].as_str().unwrap());
+    assert_error(app.delete(&path, &app.admin_token).await, 403, None).await;
+
+    app.post_json(&path, &app.admin_token, &json!({"banned": false}))
+        .await;
+    let me: Value = anonymous().await.unwrap().json().await.unwrap();
+    assert_eq!(me["login"], "guest");
+    let listing = app
+        .client
+        .get(app.url("/api/rest/services"))
+        .send()
+        .await
+        .unwrap();
+    assert_error(listing, 403, None).await;
+}
