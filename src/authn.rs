@@ -7,6 +7,7 @@ use actix_web::{web, FromRequest, HttpRequest};
 
 use crate::db;
 use crate::error::AppError;
+use crate::oauth2::access_token;
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::startup::AppState;
 use crate::users::model::{User, GUEST_LOGIN};
@@ -70,6 +71,9 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
         .ok_or_else(|| AppError::Internal("application state missing".into()))?;
     let token = bearer_token(&req)?;
     let now = chrono::Utc::now().naive_utc();
+    if let Some(token) = token.as_deref().filter(|t| !t.starts_with(tokens::PREFIX)) {
+        return authenticate_jwt(&state, token).await;
+    }
     db::run(&state.pool, move |conn| match token {
         Some(token) => {
             let (user, stored) = tokens::authenticate(conn, &token, now)?;
@@ -88,6 +92,32 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
             }),
             _ => Err(AppError::MissingCredentials),
         },
+    })
+    .await
+}
+
+/// An OAuth access token: valid signature, unexpired, not revoked, for the Hub,
+/// acting for a user who is not banned.
+async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal, AppError> {
+    let keys = state.keys.current(&state.pool).await;
+    let claims = access_token::verify(&keys, token, &state.issuer)
+        .map_err(|r| AppError::InvalidToken(r.0))?;
+    if !claims.aud.contains(HUB_SERVICE_ID) {
+        return Err(AppError::Forbidden(format!(
+            "the token's audience does not include the Hub service {HUB_SERVICE_ID}"
+        )));
+    }
+    db::run(&state.pool, move |conn| {
+        match access_token::check_active(conn, &claims)? {
+            Ok(Some(user)) => Ok(Principal {
+                user,
+                scope: claims.scopes().map(str::to_owned).collect(),
+            }),
+            Ok(None) => Err(AppError::Forbidden(
+                "the token acts for a service, not a user".into(),
+            )),
+            Err(_) => Err(AppError::InvalidToken("the token has been revoked".into())),
+        }
     })
     .await
 }

@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::oidc::keystore::{self, KeyPolicy};
 use crate::registry::input::ServiceInput;
 use crate::registry::model::{Service, HUB_SERVICE_ID};
 use crate::registry::repo as services_repo;
@@ -37,6 +38,19 @@ pub enum Command {
     /// Manage permanent tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
+    /// Manage the token signing keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new current signing key; the old ones stay in the JWKS until the
+    /// tokens they signed have expired. Running servers switch within seconds.
+    Rotate {
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -152,6 +166,17 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
             scope,
             output,
         }) => create_token(&state, user, name, scope, output.json)?,
+        Command::Keys(KeysCommand::Rotate { output }) => {
+            let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
+            let kid = with_conn(&state, |conn| {
+                keystore::rotate(conn, policy.algorithm, policy.retention, now())
+            })?;
+            if output.json {
+                json!({ "kid": kid, "algorithm": policy.algorithm.name() }).to_string()
+            } else {
+                kid
+            }
+        }
     };
     Ok(printed)
 }

@@ -31,6 +31,29 @@ pub struct Settings {
     pub password_hash_parallelism: u32,
     /// `tracing` filter, e.g. `info` or `idhub=debug,actix_web=info`.
     pub log: String,
+    /// Lifetime of access and ID tokens, in seconds.
+    pub access_token_ttl_secs: i64,
+    /// Lifetime of a refresh token, in seconds; each use issues a new one.
+    pub refresh_token_ttl_secs: i64,
+    /// JWT signing algorithm for new keys: `RS256`, `ES256` or `EdDSA`.
+    pub signing_algorithm: String,
+    /// A new signing key is made when the current one is this many days old.
+    pub key_rotation_days: i64,
+    /// Seconds an instance keeps its in-memory signing keys before rereading them
+    /// (at most 10, so a rotation is seen everywhere within 10 s).
+    pub key_cache_secs: u64,
+    /// Server-wide switch for the password grant (RFC 9700 discourages it).
+    pub password_grant_enabled: bool,
+    /// Server-wide switch for the implicit grant (RFC 9700 discourages it).
+    pub implicit_grant_enabled: bool,
+    /// Wrong passwords for one user, within the window, that lock the password grant.
+    pub password_max_failures: i32,
+    /// Failed password-grant attempts through one client, within the window, that lock it.
+    pub password_client_max_failures: i32,
+    /// The window in which failed attempts are counted, in seconds.
+    pub password_failure_window_secs: i64,
+    /// How long a lock lasts, in seconds.
+    pub password_lockout_secs: i64,
 }
 
 impl Default for Settings {
@@ -47,6 +70,17 @@ impl Default for Settings {
             password_hash_iterations: 2,
             password_hash_parallelism: 1,
             log: "info".into(),
+            access_token_ttl_secs: 3600,
+            refresh_token_ttl_secs: 30 * 24 * 3600,
+            signing_algorithm: "RS256".into(),
+            key_rotation_days: 90,
+            key_cache_secs: 5,
+            password_grant_enabled: true,
+            implicit_grant_enabled: true,
+            password_max_failures: 5,
+            password_client_max_failures: 100,
+            password_failure_window_secs: 300,
+            password_lockout_secs: 60,
         }
     }
 }

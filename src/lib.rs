@@ -6,6 +6,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod fields;
+pub mod oauth2;
+pub mod oidc;
 pub mod ops;
 pub mod paging;
 pub mod registry;

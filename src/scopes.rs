@@ -35,6 +35,42 @@ pub fn join(scopes: &[String]) -> String {
     scopes.join(" ")
 }
 
+pub const OPENID: &str = "openid";
+pub const PROFILE: &str = "profile";
+pub const EMAIL: &str = "email";
+pub const OFFLINE_ACCESS: &str = "offline_access";
+pub const OIDC_SCOPES: &[&str] = &[OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
+pub const USER_PREFIX: &str = "user:";
+
+/// A requested scope, sorted by kind: resource servers (service ids), the OIDC
+/// words, and Hub's `user:<id|login>` impersonation entries.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Requested {
+    pub services: Vec<String>,
+    pub oidc: Vec<String>,
+    pub users: Vec<String>,
+}
+
+impl Requested {
+    pub fn from_entries(entries: Vec<String>) -> Self {
+        let mut requested = Self::default();
+        for entry in entries {
+            if OIDC_SCOPES.contains(&entry.as_str()) {
+                requested.oidc.push(entry);
+            } else if let Some(user) = entry.strip_prefix(USER_PREFIX) {
+                requested.users.push(user.to_owned());
+            } else {
+                requested.services.push(entry);
+            }
+        }
+        requested
+    }
+
+    pub fn has(&self, oidc_scope: &str) -> bool {
+        self.oidc.iter().any(|s| s == oidc_scope)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -47,5 +83,15 @@ mod tests {
         assert!(parse("scope", &many.join(" ")).is_err());
         assert!(parse("scope", &"x".repeat(200)).is_err());
         assert_eq!(join(&["a".into(), "b".into()]), "a b");
+    }
+
+    #[test]
+    fn requested_scope_is_sorted_by_kind() {
+        let requested =
+            Requested::from_entries(parse("scope", "svc openid user:jane offline_access").unwrap());
+        assert_eq!(requested.services, vec!["svc"]);
+        assert_eq!(requested.oidc, vec!["openid", "offline_access"]);
+        assert_eq!(requested.users, vec!["jane"]);
+        assert!(requested.has(OFFLINE_ACCESS));
     }
 }

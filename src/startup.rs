@@ -9,13 +9,20 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::oidc::discovery;
+use crate::oidc::keystore::{KeyPolicy, KeyStore};
 use crate::users::password::PasswordHasher;
-use crate::{bootstrap, ops, registry, rest, users};
+use crate::{bootstrap, oauth2, ops, registry, rest, users};
 
 pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
     pub hasher: PasswordHasher,
+    pub keys: KeyStore,
+    /// `settings.issuer()`, computed once.
+    pub issuer: String,
+    /// The discovery document, serialized once.
+    pub discovery: String,
 }
 
 /// Opens the pool, applies migrations and creates first-start data. Shared by
@@ -36,11 +43,17 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
             "idhub: it is not shown again; set IDHUB_ADMIN_PASSWORD on first start to choose it."
         );
     }
+    let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
+    let keys = KeyStore::open(&mut conn, policy, chrono::Utc::now().naive_utc())
+        .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
     drop(conn);
     Ok(AppState {
         pool,
         settings: settings.clone(),
         hasher,
+        keys,
+        issuer: settings.issuer(),
+        discovery: discovery::document(settings, policy.algorithm.name()).to_string(),
     })
 }
 
@@ -50,11 +63,16 @@ pub struct Application {
 }
 
 impl Application {
-    pub fn build(settings: Settings) -> anyhow::Result<Self> {
-        let state = prepare(&settings)?;
+    pub fn build(mut settings: Settings) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(&settings.listen)
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
-        let port = listener.local_addr()?.port();
+        let address = listener.local_addr()?;
+        let port = address.port();
+        // With port 0 the default issuer must name the port actually bound.
+        if settings.issuer.is_none() {
+            settings.issuer = Some(format!("http://{address}"));
+        }
+        let state = prepare(&settings)?;
         let server = serve(listener, state)?;
         Ok(Self { port, server })
     }
@@ -90,6 +108,7 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
                     .custom_request_replace("method", |req| req.method().to_string()),
             )
             .configure(ops::configure)
+            .configure(oauth2::routes::configure)
             .configure(registry::routes::configure)
             .configure(users::token_routes::configure)
             .configure(users::routes::configure)

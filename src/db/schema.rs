@@ -107,6 +107,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    revoked_access_tokens (jti) {
+        jti -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    password_attempts (subject) {
+        subject -> Text,
+        failures -> Integer,
+        window_start -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(service_redirect_uris -> services (service_id));
 diesel::joinable!(permanent_tokens -> users (user_id));
 diesel::joinable!(grants -> services (service_id));
@@ -123,4 +139,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     authorization_codes,
     refresh_tokens,
     signing_keys,
+    revoked_access_tokens,
+    password_attempts,
 );

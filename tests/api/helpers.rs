@@ -69,13 +69,20 @@ pub fn test_settings(database: &TestDatabase) -> Settings {
         // Cheap hashes keep the suite fast; the OWASP defaults have a unit test.
         password_hash_memory_kib: 1024,
         password_hash_iterations: 1,
+        // Reread signing keys on every use so rotations show without waiting.
+        key_cache_secs: 0,
         ..Settings::default()
     }
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new();
-    let settings = test_settings(&database);
+    let mut settings = test_settings(&database);
+    customize(&mut settings);
     let app = Application::build(settings).expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
@@ -151,6 +158,53 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// Registers a service with the given extra fields; returns `(id, secret)`.
+    pub async fn service_with(&self, extra: Value) -> (String, String) {
+        let mut body = json!({"name": format!("svc-{}", uuid::Uuid::new_v4().simple())});
+        if let (Some(target), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            target.extend(extra.clone());
+        }
+        let created = self.create_service(body).await;
+        (
+            created["id"].as_str().unwrap().to_owned(),
+            created["secret"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// POSTs a form to an OAuth endpoint, authenticating with HTTP Basic if given.
+    pub async fn oauth_post(
+        &self,
+        endpoint: &str,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .post(self.url(&format!("/api/rest/oauth2/{endpoint}")))
+            .form(form);
+        if let Some((id, secret)) = basic {
+            request = request.basic_auth(id, Some(secret));
+        }
+        request.send().await.expect("request")
+    }
+
+    /// A successful token request; returns the JSON answer.
+    pub async fn token(&self, form: &[(&str, &str)], basic: (&str, &str)) -> Value {
+        let response = self.oauth_post("token", form, Some(basic)).await;
+        let status = response.status();
+        let body: Value = response.json().await.expect("json");
+        assert_eq!(status, 200, "token request {form:?} failed: {body}");
+        body
+    }
+
+    pub async fn introspect(&self, token: &str, caller: (&str, &str)) -> Value {
+        let response = self
+            .oauth_post("introspect", &[("token", token)], Some(caller))
+            .await;
+        assert_eq!(response.status(), 200);
+        response.json().await.expect("json")
+    }
+
     /// Creates a user as the admin; returns its id.
     pub async fn create_user(&self, login: &str, password: &str) -> String {
         let body = json!({ "login": login, "password": password, "email": format!("{login}@example.com") });
@@ -176,4 +230,32 @@ pub async fn assert_error(response: Response, status: u16, field: Option<&str>) 
         assert_eq!(body["error_field"], field, "error_field: {body}");
     }
     body
+}
+
+/// Asserts an RFC 6749 error and returns its body.
+pub async fn assert_oauth_error(response: Response, status: u16, code: &str) -> Value {
+    let actual = response.status().as_u16();
+    let cache = response
+        .headers()
+        .get("cache-control")
+        .map(|v| v.to_str().unwrap_or("").to_owned());
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert_eq!(
+        (actual, body["error"].as_str()),
+        (status, Some(code)),
+        "{body}"
+    );
+    assert!(body["error_description"].is_string(), "{body}");
+    assert_eq!(cache.as_deref(), Some("no-store"));
+    body
+}
+
+/// The claims of a JWT, read without checking it (for assertions only).
+pub fn peek(token: &str, part: usize) -> Value {
+    use base64::Engine;
+    let segment = token.split('.').nth(part).expect("JWT part");
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(segment)
+        .expect("base64url");
+    serde_json::from_slice(&bytes).expect("JSON")
 }

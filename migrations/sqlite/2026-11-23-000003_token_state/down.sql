@@ -1,0 +1,2 @@
+DROP TABLE password_attempts;
+DROP TABLE revoked_access_tokens;

@@ -1,0 +1,173 @@
+//! JWT access tokens in the RFC 9068 profile, and the revocation state that
+//! introspection, userinfo and the REST API check on every use.
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::schema::revoked_access_tokens;
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::oidc::jwt::{self, Rejected, ACCESS_TOKEN_TYPE};
+use crate::oidc::keystore::KeySet;
+use crate::users::model::User;
+use crate::users::repo as users_repo;
+use crate::{registry, secrets};
+
+/// `aud`: one string when there is one audience, else an array (RFC 7519 §4.1.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Audience {
+    One(String),
+    Many(Vec<String>),
+}
+
+impl Audience {
+    pub fn new(mut ids: Vec<String>) -> Self {
+        if ids.len() == 1 {
+            Self::One(ids.remove(0))
+        } else {
+            Self::Many(ids)
+        }
+    }
+
+    pub fn contains(&self, id: &str) -> bool {
+        match self {
+            Self::One(one) => one == id,
+            Self::Many(many) => many.iter().any(|a| a == id),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: Audience,
+    pub client_id: String,
+    pub scope: String,
+    pub iat: i64,
+    pub exp: i64,
+    pub jti: String,
+    /// The grant this token belongs to, so revoking the grant ends the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+}
+
+impl AccessClaims {
+    /// Client-credentials tokens act for the service itself; all others for a user.
+    pub fn user_id(&self) -> Option<&str> {
+        (self.sub != self.client_id).then_some(self.sub.as_str())
+    }
+
+    pub fn scopes(&self) -> impl Iterator<Item = &str> {
+        self.scope.split_whitespace()
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes().any(|s| s == scope)
+    }
+}
+
+/// What a grant decided to issue, before signing.
+#[derive(Debug, Clone)]
+pub struct Grantable {
+    pub subject: String,
+    pub audience: Vec<String>,
+    pub scope: Vec<String>,
+    pub grant_id: Option<String>,
+}
+
+pub fn sign(
+    keys: &KeySet,
+    issuer: &str,
+    client_id: &str,
+    grantable: &Grantable,
+    ttl_secs: i64,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    let iat = now.and_utc().timestamp();
+    let claims = AccessClaims {
+        iss: issuer.to_owned(),
+        sub: grantable.subject.clone(),
+        aud: Audience::new(grantable.audience.clone()),
+        client_id: client_id.to_owned(),
+        scope: crate::scopes::join(&grantable.scope),
+        iat,
+        exp: iat + ttl_secs,
+        jti: secrets::generate(),
+        gid: grantable.grant_id.clone(),
+    };
+    jwt::encode(&keys.current, ACCESS_TOKEN_TYPE, &claims)
+}
+
+pub fn verify(keys: &KeySet, token: &str, issuer: &str) -> Result<AccessClaims, Rejected> {
+    jwt::verify(keys, token, ACCESS_TOKEN_TYPE, issuer)
+}
+
+/// Why a well-signed, unexpired token is no longer honoured.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Inactive {
+    Revoked,
+    GrantRevoked,
+    ClientGone,
+    UserGoneOrBanned,
+}
+
+/// Checks the state a signature cannot carry. Returns the user the token acts
+/// for, if any.
+pub fn check_active(
+    conn: &mut DbConn,
+    claims: &AccessClaims,
+) -> Result<Result<Option<User>, Inactive>, AppError> {
+    let revoked = revoked_access_tokens::table
+        .find(&claims.jti)
+        .count()
+        .get_result::<i64>(conn)?;
+    if revoked > 0 {
+        return Ok(Err(Inactive::Revoked));
+    }
+    if let Some(grant_id) = &claims.gid {
+        match super::grants::find(conn, grant_id)? {
+            Some(grant) if grant.revoked_at.is_none() => {}
+            _ => return Ok(Err(Inactive::GrantRevoked)),
+        }
+    }
+    match registry::repo::find(conn, &claims.client_id) {
+        Ok(_) => {}
+        Err(AppError::NotFound(_)) => return Ok(Err(Inactive::ClientGone)),
+        Err(other) => return Err(other),
+    }
+    let Some(user_id) = claims.user_id() else {
+        return Ok(Ok(None));
+    };
+    match users_repo::find(conn, user_id) {
+        Ok(user) if !user.banned => Ok(Ok(Some(user))),
+        Ok(_) | Err(AppError::NotFound(_)) => Ok(Err(Inactive::UserGoneOrBanned)),
+        Err(other) => Err(other),
+    }
+}
+
+/// Revokes one access token until it would have expired anyway.
+pub fn revoke(
+    conn: &mut DbConn,
+    claims: &AccessClaims,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
+    let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
+        .map(|t| t.naive_utc())
+        .unwrap_or(now + Duration::days(1));
+    let inserted = diesel::insert_into(revoked_access_tokens::table)
+        .values((
+            revoked_access_tokens::jti.eq(&claims.jti),
+            revoked_access_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn);
+    match inserted.map_err(AppError::from) {
+        Ok(_) | Err(AppError::Conflict { .. }) => {}
+        Err(other) => return Err(other),
+    }
+    // Entries past their token's expiry are dead weight.
+    diesel::delete(revoked_access_tokens::table.filter(revoked_access_tokens::expires_at.lt(now)))
+        .execute(conn)?;
+    Ok(())
+}

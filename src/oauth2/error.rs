@@ -1,0 +1,135 @@
+//! RFC 6749 §5.2 errors, with Hub's meanings for each code.
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    InvalidRequest,
+    /// Unknown service or bad credentials (answered alike).
+    InvalidClient,
+    /// Unknown, used, expired or foreign code/refresh token, or bad user credentials.
+    InvalidGrant,
+    /// A grant the service may not use.
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    /// An unknown service id, or a scope the grant may not carry.
+    InvalidScope,
+    AccessDenied,
+    InvalidToken,
+    InsufficientScope,
+    ServerError,
+    TemporarilyUnavailable,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{code:?}: {description}")]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: String,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<String>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+        }
+    }
+
+    pub fn invalid_request(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, description)
+    }
+
+    pub fn invalid_client() -> Self {
+        Self::new(ErrorCode::InvalidClient, "client authentication failed")
+    }
+
+    pub fn invalid_grant(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, description)
+    }
+
+    pub fn invalid_scope(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidScope, description)
+    }
+
+    pub fn unauthorized_client(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::UnauthorizedClient, description)
+    }
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    error: ErrorCode,
+    error_description: &'a str,
+}
+
+impl ResponseError for OAuthError {
+    fn status_code(&self) -> StatusCode {
+        match self.code {
+            ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            ErrorCode::AccessDenied | ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
+            ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        response
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"));
+        match self.code {
+            ErrorCode::InvalidClient => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"idhub\""));
+            }
+            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => {
+                let code = if self.code == ErrorCode::InvalidToken {
+                    "invalid_token"
+                } else {
+                    "insufficient_scope"
+                };
+                let value = format!(
+                    "Bearer realm=\"idhub\", error=\"{code}\", error_description=\"{}\"",
+                    self.description.replace(['"', '\\'], "'")
+                );
+                response.insert_header((header::WWW_AUTHENTICATE, value));
+            }
+            _ => {}
+        }
+        response.json(Body {
+            error: self.code,
+            error_description: &self.description,
+        })
+    }
+}
+
+/// Storage and internal failures seen from the OAuth endpoints.
+impl From<AppError> for OAuthError {
+    fn from(error: AppError) -> Self {
+        match error {
+            AppError::Unavailable => Self::new(
+                ErrorCode::TemporarilyUnavailable,
+                "the database is unavailable",
+            ),
+            AppError::PayloadTooLarge(limit) => {
+                Self::invalid_request(format!("the body is larger than {limit} bytes"))
+            }
+            AppError::BadRequest { message, .. } => Self::invalid_request(message),
+            other => {
+                tracing::error!(error = %other, "OAuth endpoint failure");
+                Self::new(ErrorCode::ServerError, "internal error")
+            }
+        }
+    }
+}
+
+impl From<diesel::result::Error> for OAuthError {
+    fn from(error: diesel::result::Error) -> Self {
+        AppError::from(error).into()
+    }
+}

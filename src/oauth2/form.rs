@@ -1,0 +1,124 @@
+//! The form body of the OAuth endpoints (RFC 6749 §3.2): URL-encoded only, each
+//! parameter at most once, empty values treated as absent.
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest};
+
+use super::error::OAuthError;
+use crate::error::AppError;
+use crate::startup::AppState;
+
+#[derive(Debug, Default)]
+pub struct OAuthForm {
+    params: Vec<(String, String)>,
+}
+
+impl OAuthForm {
+    pub fn parse(content_type: Option<&str>, body: &[u8]) -> Result<Self, OAuthError> {
+        let media_type = content_type
+            .map(|value| {
+                value
+                    .split(';')
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .to_ascii_lowercase()
+            })
+            .unwrap_or_default();
+        match media_type.as_str() {
+            "application/x-www-form-urlencoded" => {}
+            "" if body.is_empty() => {}
+            "multipart/form-data" => {
+                return Err(OAuthError::invalid_request(
+                    "multipart bodies are not accepted; send application/x-www-form-urlencoded",
+                ));
+            }
+            _ => {
+                return Err(OAuthError::invalid_request(
+                    "the body must be application/x-www-form-urlencoded",
+                ));
+            }
+        }
+        let mut params: Vec<(String, String)> = Vec::new();
+        for (key, value) in url::form_urlencoded::parse(body) {
+            if value.is_empty() {
+                continue;
+            }
+            if params.iter().any(|(k, _)| *k == key) {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter '{key}' is repeated"
+                )));
+            }
+            params.push((key.into_owned(), value.into_owned()));
+        }
+        Ok(Self { params })
+    }
+
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn require(&self, key: &str) -> Result<&str, OAuthError> {
+        self.get(key)
+            .ok_or_else(|| OAuthError::invalid_request(format!("parameter '{key}' is missing")))
+    }
+}
+
+impl FromRequest for OAuthForm {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let content_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let limit = req
+            .app_data::<web::Data<AppState>>()
+            .map_or(64 * 1024, |state| state.settings.max_body_bytes);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await.map_err(|error| {
+                if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
+                    actix_web::Error::from(AppError::PayloadTooLarge(limit))
+                } else {
+                    actix_web::Error::from(OAuthError::invalid_request(
+                        "the body could not be read",
+                    ))
+                }
+            })?;
+            Ok(Self::parse(content_type.as_deref(), &body)?)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FORM: Option<&str> = Some("application/x-www-form-urlencoded; charset=UTF-8");
+
+    #[test]
+    fn parses_and_treats_empty_as_absent() {
+        let form = OAuthForm::parse(FORM, b"grant_type=password&scope=a+b&state=").unwrap();
+        assert_eq!(form.get("grant_type"), Some("password"));
+        assert_eq!(form.get("scope"), Some("a b"));
+        assert_eq!(form.get("state"), None);
+        assert!(form.require("state").is_err());
+    }
+
+    #[test]
+    fn repeats_and_other_media_types_are_refused() {
+        assert!(OAuthForm::parse(FORM, b"scope=a&scope=b").is_err());
+        assert!(OAuthForm::parse(Some("application/json"), b"{}").is_err());
+        assert!(OAuthForm::parse(Some("multipart/form-data; boundary=x"), b"--x").is_err());
+        assert!(OAuthForm::parse(None, b"").is_ok());
+    }
+}

@@ -1,0 +1,73 @@
+//! A grant is one authorization of a client (by a user, or by itself): the
+//! family that its refresh tokens and user-bound access tokens belong to.
+//! Revoking it ends all of them at once.
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::db::schema::grants;
+use crate::db::DbConn;
+use crate::error::AppError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = grants)]
+pub struct Grant {
+    pub id: String,
+    pub service_id: String,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub created: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    service_id: &str,
+    user_id: Option<&str>,
+    scope: &str,
+    now: NaiveDateTime,
+) -> Result<Grant, AppError> {
+    let grant = Grant {
+        id: uuid::Uuid::new_v4().to_string(),
+        service_id: service_id.to_owned(),
+        user_id: user_id.map(str::to_owned),
+        scope: scope.to_owned(),
+        created: now,
+        revoked_at: None,
+    };
+    diesel::insert_into(grants::table)
+        .values(&grant)
+        .execute(conn)?;
+    Ok(grant)
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Grant>, AppError> {
+    Ok(grants::table
+        .find(id)
+        .select(Grant::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
+    diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
+        .set(grants::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Ends every grant a user gave a service (revoking an authorized application).
+pub fn revoke_for_user_and_service(
+    conn: &mut DbConn,
+    user_id: &str,
+    service_id: &str,
+    now: NaiveDateTime,
+) -> Result<usize, AppError> {
+    Ok(diesel::update(
+        grants::table
+            .filter(grants::user_id.eq(user_id))
+            .filter(grants::service_id.eq(service_id))
+            .filter(grants::revoked_at.is_null()),
+    )
+    .set(grants::revoked_at.eq(now))
+    .execute(conn)?)
+}

@@ -1,0 +1,112 @@
+//! `POST /api/rest/oauth2/introspect` (RFC 7662). The caller authenticates as a
+//! service and may see tokens issued to it or whose audience names it; anything
+//! else, and any revoked or expired token, is `{"active": false}`.
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Value};
+
+use super::access_token::{self, AccessClaims};
+use super::client_auth;
+use super::error::OAuthError;
+use super::form::OAuthForm;
+use super::refresh_tokens;
+use crate::db::DbConn;
+use crate::startup::AppState;
+
+pub async fn introspect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let presented = client_auth::require_client(client_auth::presented(&req, &form)?)?;
+    let token = form.require("token")?.to_owned();
+    let hint = form.get("token_type_hint").map(str::to_owned);
+    let keys = state.keys.current(&state.pool).await;
+    // Signature and expiry first, off the database.
+    let claims = access_token::verify(&keys, &token, &state.issuer).ok();
+    let now = super::now();
+    let answer = super::run(&state.pool, move |conn| {
+        let client = client_auth::authenticate(conn, &presented)?;
+        if !client.confidential {
+            return Err(OAuthError::invalid_client());
+        }
+        let caller = client.service.id;
+        match claims {
+            Some(claims) => access_token_state(conn, &caller, claims),
+            None if hint.as_deref() != Some("access_token") => {
+                refresh_token_state(conn, &caller, &token, now)
+            }
+            None => Ok(inactive()),
+        }
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(answer))
+}
+
+fn inactive() -> Value {
+    json!({ "active": false })
+}
+
+fn access_token_state(
+    conn: &mut DbConn,
+    caller: &str,
+    claims: AccessClaims,
+) -> Result<Value, OAuthError> {
+    if claims.client_id != caller && !claims.aud.contains(caller) {
+        return Ok(inactive());
+    }
+    let user = match access_token::check_active(conn, &claims)? {
+        Ok(user) => user,
+        Err(_) => return Ok(inactive()),
+    };
+    let mut answer = json!({
+        "active": true,
+        "token_type": "Bearer",
+        "scope": claims.scope,
+        "client_id": claims.client_id,
+        "sub": claims.sub,
+        "aud": claims.aud,
+        "iss": claims.iss,
+        "exp": claims.exp,
+        "iat": claims.iat,
+        "jti": claims.jti,
+    });
+    if let Some(user) = user {
+        answer["username"] = json!(user.login);
+    }
+    Ok(answer)
+}
+
+fn refresh_token_state(
+    conn: &mut DbConn,
+    caller: &str,
+    token: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<Value, OAuthError> {
+    let Some((refresh, grant)) = refresh_tokens::find(conn, token)? else {
+        return Ok(inactive());
+    };
+    let live = grant.service_id == caller
+        && grant.revoked_at.is_none()
+        && refresh.used_at.is_none()
+        && refresh.expires_at > now;
+    if !live {
+        return Ok(inactive());
+    }
+    if let Some(user_id) = &grant.user_id {
+        match crate::users::repo::find(conn, user_id) {
+            Ok(user) if !user.banned => {}
+            _ => return Ok(inactive()),
+        }
+    }
+    Ok(json!({
+        "active": true,
+        "token_type": "refresh_token",
+        "scope": refresh.scope,
+        "client_id": grant.service_id,
+        "sub": grant.user_id.unwrap_or(grant.service_id.clone()),
+        "exp": refresh.expires_at.and_utc().timestamp(),
+        "iat": refresh.created.and_utc().timestamp(),
+    }))
+}

@@ -1,0 +1,85 @@
+//! Refresh tokens: opaque, stored as SHA-256, rotated on every use. A token is
+//! consumed by one conditional UPDATE so two racing uses issue new tokens once;
+//! presenting a used token again revokes its whole grant.
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::grants::{self, Grant};
+use crate::db::schema::{grants as grants_table, refresh_tokens};
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::secrets;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub grant_id: String,
+    pub scope: String,
+    pub created: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+}
+
+/// Stores a new refresh token for the grant and returns it in plain text.
+pub fn issue(
+    conn: &mut DbConn,
+    grant_id: &str,
+    scope: &str,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    let plain = secrets::generate();
+    diesel::insert_into(refresh_tokens::table)
+        .values(RefreshToken {
+            token_hash: secrets::hash(&plain),
+            grant_id: grant_id.to_owned(),
+            scope: scope.to_owned(),
+            created: now,
+            expires_at: now + ttl,
+            used_at: None,
+        })
+        .execute(conn)?;
+    Ok(plain)
+}
+
+/// The token and its grant, whatever their state.
+pub fn find(conn: &mut DbConn, plain: &str) -> Result<Option<(RefreshToken, Grant)>, AppError> {
+    Ok(refresh_tokens::table
+        .inner_join(grants_table::table)
+        .filter(refresh_tokens::token_hash.eq(secrets::hash(plain)))
+        .select((RefreshToken::as_select(), Grant::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+pub enum Consumed {
+    /// This call used the token; the caller may issue its successor.
+    Won,
+    /// The token had been used before: reuse, and the grant is now revoked.
+    Replayed,
+    Expired,
+}
+
+pub fn consume(
+    conn: &mut DbConn,
+    token: &RefreshToken,
+    now: NaiveDateTime,
+) -> Result<Consumed, AppError> {
+    let won = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::token_hash.eq(&token.token_hash))
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(now)),
+    )
+    .set(refresh_tokens::used_at.eq(now))
+    .execute(conn)?;
+    if won == 1 {
+        return Ok(Consumed::Won);
+    }
+    if token.expires_at <= now {
+        return Ok(Consumed::Expired);
+    }
+    grants::revoke(conn, &token.grant_id, now)?;
+    Ok(Consumed::Replayed)
+}

@@ -1,0 +1,41 @@
+//! Routes of the OAuth 2.0 / OpenID Connect endpoints. Browser apps call them
+//! from other origins, so they answer CORS, preflight included.
+use actix_cors::Cors;
+use actix_web::web;
+
+use super::{introspect, revoke, token};
+use crate::oidc::discovery::{self, OAUTH_BASE};
+use crate::oidc::userinfo;
+
+fn cors() -> Cors {
+    Cors::default()
+        .allow_any_origin()
+        .allowed_methods(["GET", "POST"])
+        .allowed_headers(["Authorization", "Content-Type"])
+        .max_age(3600)
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::resource("/.well-known/openid-configuration")
+            .wrap(cors())
+            .route(web::get().to(discovery::discovery)),
+    )
+    .service(
+        web::scope(OAUTH_BASE)
+            .wrap(cors())
+            .route(
+                "/.well-known/openid-configuration",
+                web::get().to(discovery::discovery),
+            )
+            .route("/keys", web::get().to(discovery::jwks))
+            .route("/token", web::post().to(token::token))
+            .route("/introspect", web::post().to(introspect::introspect))
+            .route("/revoke", web::post().to(revoke::revoke))
+            .service(
+                web::resource("/userinfo")
+                    .route(web::get().to(userinfo::userinfo))
+                    .route(web::post().to(userinfo::userinfo)),
+            ),
+    );
+}

@@ -1,0 +1,55 @@
+//! OpenID Provider metadata and the JWKS, listing exactly what is supported.
+use actix_web::{web, HttpResponse};
+use serde_json::{json, Value};
+
+use crate::config::Settings;
+use crate::registry::model::HUB_SERVICE_ID;
+use crate::startup::AppState;
+
+pub const OAUTH_BASE: &str = "/api/rest/oauth2";
+
+pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
+    let issuer = settings.issuer();
+    let endpoint = |path: &str| format!("{issuer}{OAUTH_BASE}/{path}");
+    let mut grant_types = vec!["client_credentials", "refresh_token"];
+    if settings.password_grant_enabled {
+        grant_types.push("password");
+    }
+    json!({
+        "issuer": issuer,
+        "token_endpoint": endpoint("token"),
+        "jwks_uri": endpoint("keys"),
+        "userinfo_endpoint": endpoint("userinfo"),
+        "introspection_endpoint": endpoint("introspect"),
+        "revocation_endpoint": endpoint("revoke"),
+        "grant_types_supported": grant_types,
+        "response_types_supported": [],
+        "scopes_supported": ["openid", "profile", "email", "offline_access", HUB_SERVICE_ID],
+        "subject_types_supported": ["public"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "code_challenge_methods_supported": ["S256"],
+        "id_token_signing_alg_values_supported": [signing_algorithm],
+        "userinfo_signing_alg_values_supported": ["none"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "name", "preferred_username", "email", "email_verified"],
+    })
+}
+
+pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "public, max-age=300",
+        ))
+        .body(state.discovery.clone())
+}
+
+pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
+    let keys = state.keys.current(&state.pool).await;
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=60"))
+        .body(keys.jwks.clone())
+}

@@ -1,0 +1,73 @@
+//! `GET|POST /api/rest/oauth2/userinfo`: claims about the token's user, by scope.
+//! Tokens must carry `openid` or the Hub service; revoked tokens are refused.
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Map, Value};
+
+use crate::authn::bearer_token;
+use crate::oauth2::access_token;
+use crate::oauth2::error::{ErrorCode, OAuthError};
+use crate::oauth2::form::OAuthForm;
+use crate::registry::model::HUB_SERVICE_ID;
+use crate::scopes::{EMAIL, OPENID, PROFILE};
+use crate::startup::AppState;
+
+fn invalid_token(description: &str) -> OAuthError {
+    OAuthError::new(ErrorCode::InvalidToken, description)
+}
+
+/// RFC 6750: the token comes in the header or the form body, never both.
+fn presented_token(req: &HttpRequest, form: &OAuthForm) -> Result<String, OAuthError> {
+    let header = bearer_token(req).map_err(|_| invalid_token("malformed Authorization header"))?;
+    match (header, form.get("access_token")) {
+        (Some(_), Some(_)) => Err(OAuthError::invalid_request(
+            "send the token once: header or form, not both",
+        )),
+        (Some(token), None) => Ok(token),
+        (None, Some(token)) => Ok(token.to_owned()),
+        (None, None) => Err(invalid_token("an access token is required")),
+    }
+}
+
+pub async fn userinfo(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let token = presented_token(&req, &form)?;
+    let keys = state.keys.current(&state.pool).await;
+    let claims =
+        access_token::verify(&keys, &token, &state.issuer).map_err(|r| invalid_token(&r.0))?;
+    let hub = claims.aud.contains(HUB_SERVICE_ID);
+    if !claims.has_scope(OPENID) && !hub {
+        return Err(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "the token needs the openid scope or the Hub service",
+        ));
+    }
+    let scope = claims.scope.clone();
+    let user = crate::oauth2::run(&state.pool, move |conn| {
+        match access_token::check_active(conn, &claims)? {
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => Err(invalid_token("the token does not act for a user")),
+            Err(_) => Err(invalid_token("the token has been revoked")),
+        }
+    })
+    .await?;
+    let has = |s: &str| hub || scope.split_whitespace().any(|x| x == s);
+    let mut body = Map::new();
+    body.insert("sub".into(), json!(user.id));
+    if has(PROFILE) {
+        body.insert("name".into(), json!(user.name));
+        body.insert("preferred_username".into(), json!(user.login));
+    }
+    if has(EMAIL) {
+        if let Some(email) = &user.email {
+            body.insert("email".into(), json!(email));
+            // idhub does not run e-mail verification, so it never vouches for an address.
+            body.insert("email_verified".into(), json!(false));
+        }
+    }
+    Ok(HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(Value::Object(body)))
+}
