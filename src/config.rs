@@ -29,12 +29,18 @@ pub struct Settings {
     pub password_hash_iterations: u32,
     /// Argon2id lanes (OWASP: 1).
     pub password_hash_parallelism: u32,
+    /// Most Argon2 hashes computed at once (bounds memory); the number of cores when unset.
+    pub password_hash_concurrency: Option<usize>,
     /// `tracing` filter, e.g. `info` or `idhub=debug,actix_web=info`.
     pub log: String,
     /// Lifetime of access and ID tokens, in seconds.
     pub access_token_ttl_secs: i64,
     /// Lifetime of a refresh token, in seconds; each use issues a new one.
     pub refresh_token_ttl_secs: i64,
+    /// Lifetime of an authorization code, in seconds.
+    pub authorization_code_ttl_secs: i64,
+    /// Lifetime of a browser session, in seconds.
+    pub session_ttl_secs: i64,
     /// JWT signing algorithm for new keys: `RS256`, `ES256` or `EdDSA`.
     pub signing_algorithm: String,
     /// A new signing key is made when the current one is this many days old.
@@ -69,9 +75,12 @@ impl Default for Settings {
             password_hash_memory_kib: 19_456,
             password_hash_iterations: 2,
             password_hash_parallelism: 1,
+            password_hash_concurrency: None,
             log: "info".into(),
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
+            authorization_code_ttl_secs: 60,
+            session_ttl_secs: 8 * 3600,
             signing_algorithm: "RS256".into(),
             key_rotation_days: 90,
             key_cache_secs: 5,

@@ -17,3 +17,4 @@ pub mod secrets;
 pub mod startup;
 pub mod users;
 pub mod validate;
+pub mod web;

@@ -44,7 +44,7 @@ pub const USER_PREFIX: &str = "user:";
 
 /// A requested scope, sorted by kind: resource servers (service ids), the OIDC
 /// words, and Hub's `user:<id|login>` impersonation entries.
-#[derive(Debug, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Requested {
     pub services: Vec<String>,
     pub oidc: Vec<String>,

@@ -3,7 +3,7 @@ use std::net::TcpListener;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, Logger};
-use actix_web::{web, App, HttpServer};
+use actix_web::{App, HttpServer};
 use anyhow::Context;
 
 use crate::config::Settings;
@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::oidc::discovery;
 use crate::oidc::keystore::{KeyPolicy, KeyStore};
 use crate::users::password::PasswordHasher;
-use crate::{bootstrap, oauth2, ops, registry, rest, users};
+use crate::{bootstrap, oauth2, ops, registry, rest, users, web};
 
 pub struct AppState {
     pub pool: DbPool,
@@ -89,14 +89,15 @@ impl Application {
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let workers = state.settings.workers;
     let body_limit = state.settings.max_body_bytes;
-    let state = web::Data::new(state);
+    let state = actix_web::web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
             .app_data(rest::json_config(body_limit))
-            .app_data(web::PayloadConfig::new(body_limit))
+            .app_data(actix_web::web::PayloadConfig::new(body_limit))
             .app_data(rest::query_config())
             .app_data(rest::path_config())
+            .app_data(web::form_config(body_limit))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
@@ -111,8 +112,10 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
             .configure(oauth2::routes::configure)
             .configure(registry::routes::configure)
             .configure(users::token_routes::configure)
+            .configure(users::authorized_apps_routes::configure)
+            .configure(web::configure)
             .configure(users::routes::configure)
-            .default_service(web::to(|| async {
+            .default_service(actix_web::web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound("no such endpoint".into()))
             }))
     })

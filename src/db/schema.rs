@@ -83,6 +83,7 @@ diesel::table! {
         created -> Timestamp,
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
+        offline -> Bool,
     }
 }
 
@@ -123,6 +124,27 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    sessions (id_hash) {
+        id_hash -> Text,
+        user_id -> Text,
+        auth_time -> Timestamp,
+        created -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    consents (user_id, service_id) {
+        user_id -> Text,
+        service_id -> Text,
+        scope -> Text,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
+diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(service_redirect_uris -> services (service_id));
 diesel::joinable!(permanent_tokens -> users (user_id));
 diesel::joinable!(grants -> services (service_id));
@@ -141,4 +163,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     revoked_access_tokens,
     password_attempts,
+    sessions,
+    consents,
 );

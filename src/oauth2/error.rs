@@ -19,6 +19,11 @@ pub enum ErrorCode {
     /// An unknown service id, or a scope the grant may not carry.
     InvalidScope,
     AccessDenied,
+    UnsupportedResponseType,
+    /// `prompt=none` / `request_credentials=silent` without a session.
+    LoginRequired,
+    /// `prompt=none` / `request_credentials=silent` when consent would be asked.
+    ConsentRequired,
     InvalidToken,
     InsufficientScope,
     ServerError,
@@ -54,6 +59,13 @@ impl OAuthError {
 
     pub fn invalid_scope(description: impl Into<String>) -> Self {
         Self::new(ErrorCode::InvalidScope, description)
+    }
+
+    pub fn code_name(&self) -> String {
+        serde_json::to_value(self.code)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "server_error".into())
     }
 
     pub fn unauthorized_client(description: impl Into<String>) -> Self {

@@ -57,6 +57,10 @@ impl OAuthForm {
         Ok(Self { params })
     }
 
+    pub fn into_pairs(self) -> Vec<(String, String)> {
+        self.params
+    }
+
     pub fn get(&self, key: &str) -> Option<&str> {
         self.params
             .iter()

@@ -71,3 +71,13 @@ pub fn revoke_for_user_and_service(
     .set(grants::revoked_at.eq(now))
     .execute(conn)?)
 }
+
+/// The user's grants that have not been revoked, oldest first.
+pub fn live_for_user(conn: &mut DbConn, user_id: &str) -> Result<Vec<Grant>, AppError> {
+    Ok(grants::table
+        .filter(grants::user_id.eq(user_id))
+        .filter(grants::revoked_at.is_null())
+        .order(grants::created.asc())
+        .select(Grant::as_select())
+        .load(conn)?)
+}

@@ -1,10 +1,15 @@
 //! OAuth 2.0: the token endpoint and its grants, introspection and revocation.
 pub mod access_token;
+pub mod authorize;
+pub mod authorized_apps;
 pub mod client_auth;
+pub mod codes;
+pub mod consents;
 pub mod error;
 pub mod form;
 pub mod grants;
 pub mod introspect;
+pub mod pkce;
 pub mod refresh_tokens;
 pub mod revoke;
 pub mod routes;

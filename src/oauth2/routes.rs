@@ -3,7 +3,7 @@
 use actix_cors::Cors;
 use actix_web::web;
 
-use super::{introspect, revoke, token};
+use super::{authorize, introspect, revoke, token};
 use crate::oidc::discovery::{self, OAUTH_BASE};
 use crate::oidc::userinfo;
 
@@ -29,6 +29,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::get().to(discovery::discovery),
             )
             .route("/keys", web::get().to(discovery::jwks))
+            .service(
+                web::resource("/auth")
+                    .route(web::get().to(authorize::auth_get))
+                    .route(web::post().to(authorize::auth_post)),
+            )
+            .route("/auth/consent", web::post().to(authorize::consent_post))
             .route("/token", web::post().to(token::token))
             .route("/introspect", web::post().to(introspect::introspect))
             .route("/revoke", web::post().to(revoke::revoke))

@@ -1,4 +1,5 @@
 //! Users, their passwords and their permanent tokens.
+pub mod authorized_apps_routes;
 pub mod model;
 pub mod password;
 pub mod repo;

@@ -2,6 +2,8 @@
 //! the blocking pool, never on an async worker.
 use std::sync::{Arc, OnceLock};
 
+use tokio::sync::Semaphore;
+
 use argon2::password_hash::{rand_core::OsRng, PasswordHash, SaltString};
 use argon2::{Algorithm, Argon2, Params, PasswordHasher as _, PasswordVerifier, Version};
 
@@ -16,6 +18,8 @@ pub const MAX_LENGTH: usize = 1024;
 pub struct PasswordHasher {
     params: Params,
     dummy: Arc<OnceLock<String>>,
+    /// Each hash takes `memory_kib` of RAM; this caps how many run at once.
+    permits: Arc<Semaphore>,
 }
 
 impl PasswordHasher {
@@ -27,10 +31,47 @@ impl PasswordHasher {
             None,
         )
         .map_err(|e| format!("invalid password hash parameters: {e}"))?;
+        let concurrency = settings
+            .password_hash_concurrency
+            .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .max(1);
         Ok(Self {
             params,
             dummy: Arc::new(OnceLock::new()),
+            permits: Arc::new(Semaphore::new(concurrency)),
         })
+    }
+
+    /// Runs Argon2 work on the blocking pool, at most `password_hash_concurrency`
+    /// at a time; the rest wait their turn without holding memory.
+    pub async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Self) -> T + Send + 'static,
+    ) -> Result<T, AppError> {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::Internal("password hashing is shut down".into()))?;
+        let hasher = self.clone();
+        actix_web::web::block(move || work(&hasher))
+            .await
+            .map_err(|_| AppError::Internal("password hashing task failed".into()))
+    }
+
+    /// Checks a sign-in attempt. Unknown users (no stored hash) cost a full
+    /// verification too, so timing does not reveal whether a login exists.
+    pub fn check(&self, password: &str, stored: Option<&str>) -> bool {
+        if password.len() > MAX_LENGTH {
+            return false;
+        }
+        match stored {
+            Some(hash) => self.verify(password, hash),
+            None => {
+                self.verify(password, self.dummy_hash());
+                false
+            }
+        }
     }
 
     /// A hash of nothing in particular, for spending the same time on unknown users.

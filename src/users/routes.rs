@@ -59,10 +59,10 @@ async fn hash_password(
 ) -> Result<Option<String>, AppError> {
     let Some(plain) = plain else { return Ok(None) };
     password::validate(&plain)?;
-    let hasher = state.hasher.clone();
-    web::block(move || hasher.hash(&plain))
-        .await
-        .map_err(|_| AppError::Internal("password hashing task failed".into()))?
+    state
+        .hasher
+        .run(move |hasher| hasher.hash(&plain))
+        .await?
         .map(Some)
 }
 

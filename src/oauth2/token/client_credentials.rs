@@ -86,5 +86,6 @@ fn decide(
             grant_id: None,
         },
         refresh_token: None,
+        id_token: None,
     })
 }

@@ -1,5 +1,6 @@
 //! `POST /api/rest/oauth2/token`: one module per grant; this file dispatches,
 //! signs and renders the RFC 6749 §5.1 response.
+pub mod authorization_code;
 pub mod client_credentials;
 pub mod password;
 pub mod refresh_token;
@@ -11,14 +12,25 @@ use super::access_token::{self, Grantable};
 use super::client_auth;
 use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
+use crate::oidc::id_token::{self, IdTokenFor};
 use crate::startup::AppState;
+use crate::users::model::User;
 
-/// What a grant decided: the token to sign, and a refresh token if one was issued.
+/// What a grant decided: the token to sign, a refresh token if one was issued,
+/// and an ID token to sign when the scope has `openid` and a user signed in.
 #[derive(Debug)]
 pub struct Issued {
     pub client_id: String,
     pub grantable: Grantable,
     pub refresh_token: Option<String>,
+    pub id_token: Option<IdTokenRequest>,
+}
+
+#[derive(Debug)]
+pub struct IdTokenRequest {
+    pub user: User,
+    pub auth_time: chrono::NaiveDateTime,
+    pub nonce: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -42,6 +54,7 @@ pub async fn token(
     let presented = client_auth::presented(&req, &form)?;
     let now = super::now();
     let issued = match grant_type {
+        "authorization_code" => authorization_code::grant(&state, presented, &form, now).await?,
         "client_credentials" => client_credentials::grant(&state, presented, &form, now).await?,
         "password" => password::grant(&state, presented, &form, now).await?,
         "refresh_token" => refresh_token::grant(&state, presented, &form, now).await?,
@@ -65,13 +78,28 @@ pub async fn token(
         ttl,
         now,
     )?;
+    let id_token = match &issued.id_token {
+        Some(request) => {
+            let subject = IdTokenFor {
+                user: &request.user,
+                client_id: &issued.client_id,
+                scope: &issued.grantable.scope,
+                auth_time: request.auth_time,
+                nonce: request.nonce.as_deref(),
+                access_token: Some(&access_token),
+                code: None,
+            };
+            Some(id_token::sign(&keys, &state.issuer, subject, ttl, now)?)
+        }
+        None => None,
+    };
     Ok(token_response(TokenResponse {
         access_token,
         token_type: "Bearer",
         expires_in: ttl,
         scope: crate::scopes::join(&issued.grantable.scope),
         refresh_token: issued.refresh_token,
-        id_token: None,
+        id_token,
     }))
 }
 

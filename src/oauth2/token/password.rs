@@ -4,7 +4,7 @@
 use actix_web::web;
 use chrono::{Duration, NaiveDateTime};
 
-use super::Issued;
+use super::{IdTokenRequest, Issued};
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
@@ -12,10 +12,10 @@ use crate::oauth2::form::OAuthForm;
 use crate::oauth2::throttle::{self, Limits};
 use crate::oauth2::{grants, refresh_tokens, scope};
 use crate::registry::model::Service;
-use crate::scopes::{Requested, OFFLINE_ACCESS};
+use crate::scopes::{Requested, OFFLINE_ACCESS, OPENID};
 use crate::startup::AppState;
 use crate::users::model::User;
-use crate::users::{password, repo as users_repo};
+use crate::users::repo as users_repo;
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
 const LOCKED: &str = "too many failed attempts; try again later";
@@ -73,27 +73,11 @@ pub async fn grant(
     })
     .await?;
 
-    let hasher = state.hasher.clone();
     let stored_hash = checked.user.as_ref().and_then(|u| u.password_hash.clone());
-    let verified = web::block(move || {
-        if plain.len() > password::MAX_LENGTH {
-            return false;
-        }
-        // Unknown users cost a full verification too, so timing does not reveal them.
-        match stored_hash {
-            Some(hash) => hasher.verify(&plain, &hash),
-            None => {
-                hasher.verify(&plain, hasher.dummy_hash());
-                false
-            }
-        }
-    })
-    .await
-    .map_err(|_| {
-        OAuthError::from(crate::error::AppError::Internal(
-            "password check failed".into(),
-        ))
-    })?;
+    let verified = state
+        .hasher
+        .run(move |hasher| hasher.check(&plain, stored_hash.as_deref()))
+        .await?;
 
     let refresh_ttl = Duration::seconds(state.settings.refresh_token_ttl_secs);
     crate::oauth2::run(&state.pool, move |conn| {
@@ -141,8 +125,14 @@ pub async fn grant(
         } else {
             None
         };
+        let id_token = requested.has(OPENID).then(|| IdTokenRequest {
+            user: user.clone(),
+            auth_time: now,
+            nonce: None,
+        });
         Ok(Issued {
             client_id: service.id.clone(),
+            id_token,
             grantable: Grantable {
                 subject: user.id,
                 audience: scope::audience(&requested, &service.id),

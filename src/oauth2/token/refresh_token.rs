@@ -3,7 +3,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 
-use super::Issued;
+use super::{IdTokenRequest, Issued};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
@@ -11,7 +11,7 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::form::OAuthForm;
 use crate::oauth2::refresh_tokens::{self, Consumed};
 use crate::oauth2::scope;
-use crate::scopes::Requested;
+use crate::scopes::{Requested, OPENID};
 use crate::startup::AppState;
 use crate::users::repo as users_repo;
 
@@ -89,7 +89,17 @@ fn rotate(
     })?;
     let new_refresh_token = outcome?;
     let requested = Requested::from_entries(entries.clone());
+    let id_token = match (&grant.user_id, requested.has(OPENID)) {
+        (Some(user_id), true) => Some(IdTokenRequest {
+            user: users_repo::find(conn, user_id)?,
+            // The grant was made when the user signed in.
+            auth_time: grant.created,
+            nonce: None,
+        }),
+        _ => None,
+    };
     Ok(Issued {
+        id_token,
         client_id: client.service.id.clone(),
         grantable: Grantable {
             subject: user_id.unwrap_or_else(|| client.service.id.clone()),

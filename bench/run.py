@@ -1,0 +1,303 @@
+#!/usr/bin/env python3
+"""idhub benchmark: builds the release binary, starts it on a fresh SQLite file
+and a fresh PostgreSQL database, seeds a trusted service and users, and drives
+each endpoint with wrk (Debian package, installed if missing) at 1 and 32
+connections. Prints one markdown table; any non-2xx answer fails the run.
+
+    bench/run.py                 # full run (about 10 s per case and backend)
+    bench/run.py --quick         # CI smoke: 1 s per case, 32 connections only
+"""
+import argparse
+import base64
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BINARY = os.path.join(ROOT, "target", "release", "idhub")
+PG_BASE = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/test")
+ADMIN_PASSWORD = "bench-admin-password"
+
+
+def sh(*args, env=None, check=True):
+    result = subprocess.run(args, env=env, capture_output=True, text=True)
+    if check and result.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout.strip()
+
+
+def ensure_tools():
+    if shutil.which("wrk") is None:
+        print("installing wrk (Debian package)...", file=sys.stderr)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
+    subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, database_url, extra_env=None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith("IDHUB_")}
+        self.env.update({
+            "DATABASE_URL": database_url,
+            "IDHUB_LISTEN": f"127.0.0.1:{self.port}",
+            "IDHUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "IDHUB_LOG": "warn",
+        })
+        self.env.update(extra_env or {})
+
+    def cli(self, *args):
+        return sh(BINARY, *args, env=self.env)
+
+    def start(self):
+        started = time.monotonic()
+        self.process = subprocess.Popen([BINARY], env=self.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                with urllib.request.urlopen(self.url + "/health/ready", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if self.process.poll() is not None:
+                    sys.exit("the server exited during start-up")
+                time.sleep(0.005)
+        self.ready_ms = (time.monotonic() - started) * 1000
+        return self
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def peak_rss_mb(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        return 0.0
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+
+
+def post_form(url, form, basic=None):
+    data = urllib.parse.urlencode(form).encode()
+    request = urllib.request.Request(url, data=data, method="POST")
+    request.add_header("Content-Type", "application/x-www-form-urlencoded")
+    if basic:
+        request.add_header("Authorization", "Basic " + base64.b64encode(f"{basic[0]}:{basic[1]}".encode()).decode())
+    with urllib.request.urlopen(request) as r:
+        return json.load(r)
+
+
+def lua_string(text):
+    return json.dumps(text)
+
+
+def lua_static(method, path, headers, body=None):
+    lines = [f"wrk.method = {lua_string(method)}", f"wrk.path = {lua_string(path)}"]
+    for name, value in headers.items():
+        lines.append(f"wrk.headers[{lua_string(name)}] = {lua_string(value)}")
+    if body is not None:
+        lines.append(f"wrk.body = {lua_string(body)}")
+    return "\n".join(lines) + "\n"
+
+
+def lua_refresh(path, basic_header, tokens_per_thread):
+    """Each wrk thread owns its own refresh tokens and swaps in the rotated one
+    from every answer, so no token is ever presented twice."""
+    chunks = ",".join("{" + ",".join(lua_string(t) for t in chunk) + "}" for chunk in tokens_per_thread)
+    return f"""
+local pools = {{{chunks}}}
+local next_pool = 0
+function setup(thread)
+  next_pool = next_pool + 1
+  thread:set("pool_index", next_pool)
+end
+function init(args)
+  queue = {{}}
+  for _, t in ipairs(pools[pool_index]) do table.insert(queue, t) end
+end
+function request()
+  local token = table.remove(queue, 1)
+  return wrk.format("POST", {lua_string(path)}, {{["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Authorization"] = {lua_string(basic_header)}}}, "grant_type=refresh_token&refresh_token=" .. token)
+end
+function response(status, headers, body)
+  local token = body:match('"refresh_token":"([^"]+)"')
+  if token then table.insert(queue, token) end
+end
+"""
+
+
+def run_wrk(url, script, connections, duration):
+    threads = 1 if connections == 1 else 2
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
+        f.write(script)
+        path = f.name
+    try:
+        result = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{duration}s", "--latency", "-s", path, url],
+                                capture_output=True, text=True)
+        out = result.stdout + result.stderr
+    finally:
+        os.unlink(path)
+    return parse_wrk(out)
+
+
+def to_ms(text):
+    found = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    if found is None:
+        return float("nan")
+    value, unit = found.groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def parse_wrk(out):
+    found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    if found is None:
+        sys.exit(f"wrk failed:\n{out}")
+    rps = float(found.group(1))
+    p50 = to_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    p99 = to_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    if p50 != p50 or p99 != p99:
+        print(f"unreadable latency in wrk output:\n{out}", file=sys.stderr)
+    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    errors = int(non2xx.group(1)) if non2xx else 0
+    socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    if socket:
+        errors += sum(int(g) for g in socket.groups())
+    return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
+
+
+def basic_header(client_id, secret):
+    return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
+
+
+def seed(server):
+    svc = json.loads(server.cli("services", "add", "--name", "bench", "--trusted", "--json"))
+    server.cli("users", "add", "--login", "bench", "--password", "bench-password", "--email", "bench@example.com", "--json")
+    admin_token = server.cli("tokens", "create", "--user", "admin", "--name", "bench")
+    return svc["id"], svc["secret"], admin_token
+
+
+def cases(server, client_id, secret, admin_token, connections):
+    token_url = server.url + "/api/rest/oauth2/token"
+    basic = basic_header(client_id, secret)
+    form_headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": basic}
+    cc = post_form(token_url, {"grant_type": "client_credentials", "scope": client_id}, (client_id, secret))
+    user = post_form(token_url, {"grant_type": "password", "username": "bench", "password": "bench-password",
+                                 "scope": "openid profile email"}, (client_id, secret))
+    yield "client_credentials", lambda: lua_static("POST", "/api/rest/oauth2/token", form_headers,
+                                           f"grant_type=client_credentials&scope={client_id}")
+    yield "password", lambda: lua_static("POST", "/api/rest/oauth2/token", form_headers,
+                                 "grant_type=password&username=bench&password=bench-password")
+    def refresh_script():
+        # Fresh tokens per run: a run leaves every token it started with used.
+        threads = 1 if connections == 1 else 2
+        per_thread = connections // threads + 2
+        offline = {"grant_type": "password", "username": "bench", "password": "bench-password", "access_type": "offline"}
+        pools = [[post_form(token_url, offline, (client_id, secret))["refresh_token"] for _ in range(per_thread)]
+                 for _ in range(threads)]
+        return lua_refresh("/api/rest/oauth2/token", basic, pools)
+
+    yield "refresh (rotating)", refresh_script
+    yield "introspection", lambda: lua_static("POST", "/api/rest/oauth2/introspect", form_headers,
+                                      "token=" + cc["access_token"])
+    yield "userinfo", lambda: lua_static("GET", "/api/rest/oauth2/userinfo", {"Authorization": "Bearer " + user["access_token"]})
+    yield "JWKS", lambda: lua_static("GET", "/api/rest/oauth2/keys", {})
+    yield "discovery", lambda: lua_static("GET", "/.well-known/openid-configuration", {})
+    yield "POST /api/rest/services", lambda: lua_static("POST", "/api/rest/services?fields=id,secret",
+                                               {"Content-Type": "application/json", "Authorization": "Bearer " + admin_token},
+                                               json.dumps({"name": "bench-created"}))
+
+
+def backends(selected):
+    if "sqlite" in selected:
+        directory = tempfile.mkdtemp(prefix="idhub-bench-")
+        yield "SQLite", f"sqlite://{directory}/idhub.db", lambda: shutil.rmtree(directory, ignore_errors=True)
+    if "postgres" in selected:
+        name = f"idhub_bench_{os.getpid()}"
+        parsed = urllib.parse.urlparse(PG_BASE)
+        sh("psql", PG_BASE, "-qc", f"DROP DATABASE IF EXISTS {name}")
+        sh("psql", PG_BASE, "-qc", f"CREATE DATABASE {name}")
+        url = urllib.parse.urlunparse(parsed._replace(path="/" + name))
+        yield "PostgreSQL", url, lambda: sh("psql", PG_BASE, "-qc", f"DROP DATABASE IF EXISTS {name}", check=False)
+
+
+def openssl_speed(seconds):
+    out = sh("openssl", "speed", "-seconds", str(seconds), "rsa2048", "ecdsap256")
+    rsa = re.search(r"rsa 2048 bits\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", out)
+    ecdsa = re.search(r"256 bits ecdsa \(nistp256\)\s+[\d.]+s\s+[\d.]+s\s+([\d.]+)", out)
+    return float(rsa.group(1)) if rsa else 0.0, float(ecdsa.group(1)) if ecdsa else 0.0
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="CI smoke run: 1 s per case, 32 connections")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per case (after a 1 s warm-up)")
+    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--connections", default="1,32")
+    parser.add_argument("--only", default="", help="comma-separated case names to run")
+    args = parser.parse_args()
+    duration = 1 if args.quick else args.duration
+    connection_counts = [32] if args.quick else [int(c) for c in args.connections.split(",")]
+    only = [c.strip() for c in args.only.split(",") if c.strip()]
+    ensure_tools()
+
+    rsa_signs, ecdsa_signs = (0.0, 0.0) if args.quick else openssl_speed(3)
+    rows, failed = [], False
+    for backend, url, cleanup in backends(args.backends.split(",")):
+        try:
+            server = Server(url)
+            client_id, secret, admin_token = seed(server)
+            server.start()
+            print(f"{backend}: ready {server.ready_ms:.0f} ms after start", file=sys.stderr)
+            for connections in connection_counts:
+                for name, make_script in cases(server, client_id, secret, admin_token, connections):
+                    if only and name not in only:
+                        continue
+                    run_wrk(server.url, make_script(), connections, 1)  # warm-up
+                    script = make_script()
+                    cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
+                    result = run_wrk(server.url, script, connections, duration)
+                    cpu = (server.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
+                    failed |= result["errors"] > 0
+                    rows.append((backend, name, connections, result, server.peak_rss_mb(), cpu))
+                    print(f"  {name:<26} c={connections:<3} {result['rps']:>9.0f} req/s  errors {result['errors']}",
+                          file=sys.stderr)
+            server.stop()
+        finally:
+            cleanup()
+
+    print(f"\nopenssl speed on this machine (one core): rsa2048 {rsa_signs:.0f} signs/s, "
+          f"ecdsap256 {ecdsa_signs:.0f} signs/s\n")
+    print("| backend | case | conns | req/s | p50 ms | p99 ms | errors | server peak RSS MB | server CPU % |")
+    print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
+    for backend, name, connections, r, rss, cpu in rows:
+        print(f"| {backend} | {name} | {connections} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "
+              f"{r['errors']} | {rss:.1f} | {cpu:.0f} |")
+    if failed:
+        sys.exit("FAILED: some requests got non-2xx answers or socket errors")
+
+
+if __name__ == "__main__":
+    main()

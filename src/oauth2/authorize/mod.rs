@@ -1,0 +1,380 @@
+//! `GET|POST /api/rest/oauth2/auth` and the consent decision: sign-in, consent,
+//! then a code and/or tokens sent back to the client.
+pub mod request;
+pub mod respond;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::Duration;
+
+use request::{AuthRequest, Credentials, Params};
+use respond::{error_to_client, to_client};
+
+use super::access_token::{self, Grantable};
+use super::codes::{self, NewCode};
+use super::error::{ErrorCode, OAuthError};
+use super::form::OAuthForm;
+use super::{consents, grants, scope};
+use crate::db;
+use crate::error::AppError;
+use crate::oidc::id_token::{self, IdTokenFor};
+use crate::registry::model::Service;
+use crate::registry::redirect_uri::OUT_OF_BAND;
+use crate::registry::repo as services_repo;
+use crate::scopes::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
+use crate::startup::AppState;
+use crate::users::model::{User, GUEST_LOGIN};
+use crate::users::repo as users_repo;
+use crate::web::login::{current_session, now, secure_cookies};
+use crate::web::page::{render, see_other, PageError};
+use crate::web::{session, templates};
+
+pub const AUTH_PATH: &str = "/api/rest/oauth2/auth";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    Allow,
+    Deny,
+}
+
+pub async fn auth_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let params = OAuthForm::parse(
+        Some("application/x-www-form-urlencoded"),
+        req.query_string().as_bytes(),
+    )
+    .map_err(|e| PageError::bad_request(e.description))?;
+    authorize(&req, &state, params.into_pairs(), None).await
+}
+
+pub async fn auth_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    authorize(&req, &state, form_pairs(&req, &body)?, None).await
+}
+
+/// The consent form: the original request, the CSRF token and Allow or Deny.
+pub async fn consent_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, PageError> {
+    let mut pairs = form_pairs(&req, &body)?;
+    let take = |pairs: &mut Vec<(String, String)>, key: &str| {
+        let index = pairs.iter().position(|(k, _)| k == key)?;
+        Some(pairs.remove(index).1)
+    };
+    let csrf = take(&mut pairs, "csrf_token");
+    session::check_csrf(&req, csrf.as_deref())?;
+    let decision = match take(&mut pairs, "decision").as_deref() {
+        Some("allow") => Decision::Allow,
+        Some("deny") => Decision::Deny,
+        _ => return Err(PageError::bad_request("Choose Allow or Deny.")),
+    };
+    authorize(&req, &state, pairs, Some(decision)).await
+}
+
+fn form_pairs(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, String)>, PageError> {
+    let content_type = req
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok());
+    OAuthForm::parse(content_type, body)
+        .map(OAuthForm::into_pairs)
+        .map_err(|e| PageError::bad_request(e.description))
+}
+
+async fn authorize(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    params: Vec<(String, String)>,
+    decision: Option<Decision>,
+) -> Result<HttpResponse, PageError> {
+    let p = Params(&params);
+    let client_id = p
+        .get("client_id")
+        .ok_or_else(|| {
+            PageError::bad_request("The request names no client (client_id is missing).")
+        })?
+        .to_owned();
+    let (client, registered) = match db::run(&state.pool, move |conn| {
+        services_repo::find_with_uris(conn, &client_id)
+    })
+    .await
+    {
+        Ok(found) => found,
+        Err(AppError::NotFound(_)) => {
+            return Err(PageError::bad_request("The client is not registered."))
+        }
+        Err(other) => return Err(other.into()),
+    };
+    let redirect_uri =
+        request::redirect_uri_for(&client, &registered, &p).map_err(PageError::bad_request)?;
+    // From here on the client and its redirect URI are verified: errors go back to it.
+    let request = match request::check(&client, redirect_uri, &p, &state.settings) {
+        Ok(request) => request,
+        Err((target, error)) => return Ok(error_to_client(&target, &state.issuer, &error)),
+    };
+    let target = request.target.clone();
+    let fail = |error: OAuthError| Ok(error_to_client(&target, &state.issuer, &error));
+
+    let services = request.requested.services.clone();
+    let service_names = db::run(&state.pool, move |conn| {
+        services_repo::names_of(conn, &services)
+    })
+    .await?;
+    if let Some(unknown) = request
+        .requested
+        .services
+        .iter()
+        .find(|id| !service_names.iter().any(|(k, _)| k == *id))
+    {
+        return fail(OAuthError::invalid_scope(format!(
+            "'{unknown}' is not a registered service"
+        )));
+    }
+
+    let session = current_session(state, req).await?;
+    let now = now();
+    let stale = |auth_time: chrono::NaiveDateTime| {
+        request
+            .max_age
+            .is_some_and(|age| now - auth_time > Duration::seconds(age))
+    };
+    let signed_in = match session {
+        Some(s)
+            if decision.is_some()
+                || (request.credentials != Credentials::Required && !stale(s.auth_time)) =>
+        {
+            Some(s)
+        }
+        _ => None,
+    };
+    let (user, auth_time) = match signed_in {
+        Some(s) => (s.user, s.auth_time),
+        None => match request.credentials {
+            Credentials::Silent => {
+                return fail(OAuthError::new(
+                    ErrorCode::LoginRequired,
+                    "nobody is signed in",
+                ))
+            }
+            Credentials::Skip => match guest(state).await? {
+                Some(guest) => (guest, now),
+                None => return Ok(to_login(&params, request.login_hint.as_deref())),
+            },
+            _ => return Ok(to_login(&params, request.login_hint.as_deref())),
+        },
+    };
+
+    let consent_needed = !client.trusted && client.consent_required && {
+        let (user_id, client_id, scope) =
+            (user.id.clone(), client.id.clone(), request.scope.clone());
+        request.force_consent
+            || !db::run(&state.pool, move |conn| {
+                consents::covers(conn, &user_id, &client_id, &scope)
+            })
+            .await?
+    };
+    let record_consent = match decision {
+        Some(Decision::Deny) => {
+            return fail(OAuthError::new(
+                ErrorCode::AccessDenied,
+                "the user denied access",
+            ))
+        }
+        Some(Decision::Allow) => !user.guest,
+        None if !consent_needed => false,
+        None if request.credentials == Credentials::Silent || user.guest => {
+            return fail(OAuthError::new(
+                ErrorCode::ConsentRequired,
+                "the user has not allowed this access yet",
+            ))
+        }
+        None => {
+            return Ok(consent_page(
+                req,
+                state,
+                &client,
+                &user,
+                &request,
+                &service_names,
+                &params,
+            ))
+        }
+    };
+    issue(state, client, user, auth_time, request, record_consent, now).await
+}
+
+async fn guest(state: &AppState) -> Result<Option<User>, PageError> {
+    let guest = db::run(&state.pool, |conn| {
+        users_repo::find_by_login(conn, GUEST_LOGIN)
+    })
+    .await?;
+    Ok(guest.filter(|g| g.guest && !g.banned))
+}
+
+/// To the sign-in page, returning to this request; a forced sign-in is not
+/// asked for again on the way back.
+fn to_login(params: &[(String, String)], login_hint: Option<&str>) -> HttpResponse {
+    let kept = params.iter().filter_map(|(k, v)| match k.as_str() {
+        "request_credentials" if v == "required" => None,
+        "prompt" => {
+            let rest: Vec<&str> = v.split(' ').filter(|w| *w != "login").collect();
+            (!rest.is_empty()).then(|| (k.clone(), rest.join(" ")))
+        }
+        _ => Some((k.clone(), v.clone())),
+    });
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(kept)
+        .finish();
+    let return_to = format!("{AUTH_PATH}?{query}");
+    let mut login = url::form_urlencoded::Serializer::new(String::new());
+    login.append_pair("return_to", &return_to);
+    if let Some(hint) = login_hint {
+        login.append_pair("login_hint", hint);
+    }
+    see_other(&format!("/login?{}", login.finish()), vec![])
+}
+
+fn consent_page(
+    req: &HttpRequest,
+    state: &AppState,
+    client: &Service,
+    user: &User,
+    request: &AuthRequest,
+    service_names: &[(String, String)],
+    params: &[(String, String)],
+) -> HttpResponse {
+    let mut items: Vec<String> = service_names
+        .iter()
+        .map(|(_, name)| format!("Use {name} on your behalf"))
+        .collect();
+    for word in &request.requested.oidc {
+        items.push(
+            match word.as_str() {
+                OPENID => "Know who you are",
+                PROFILE => "See your name and login",
+                EMAIL => "See your email address",
+                OFFLINE_ACCESS => "Keep access while you are away",
+                _ => continue,
+            }
+            .to_owned(),
+        );
+    }
+    if request.offline && !request.requested.has(OFFLINE_ACCESS) {
+        items.push("Keep access while you are away".into());
+    }
+    let (csrf_token, cookie) = session::csrf_token(req, secure_cookies(state));
+    let page = templates::Consent {
+        csrf_token,
+        client_name: client.name.clone(),
+        user_login: user.login.clone(),
+        items,
+        params: params.to_vec(),
+    };
+    render(StatusCode::OK, &page, cookie.into_iter().collect())
+}
+
+async fn issue(
+    state: &web::Data<AppState>,
+    client: Service,
+    user: User,
+    auth_time: chrono::NaiveDateTime,
+    request: AuthRequest,
+    record_consent: bool,
+    now: chrono::NaiveDateTime,
+) -> Result<HttpResponse, PageError> {
+    let code_ttl = Duration::seconds(state.settings.authorization_code_ttl_secs);
+    let (client_id, user_id) = (client.id.clone(), user.id.clone());
+    let stored = request.clone();
+    let (grant_id, code) = db::run(&state.pool, move |conn| {
+        db::transaction(conn, |conn| {
+            if record_consent {
+                consents::record(conn, &user_id, &client_id, &stored.scope, now)?;
+            }
+            let scope_text = crate::scopes::join(&stored.scope);
+            let grant = grants::create(conn, &client_id, Some(&user_id), &scope_text, now)?;
+            let code = match stored.response_type.code {
+                true => Some(codes::issue(
+                    conn,
+                    NewCode {
+                        grant_id: &grant.id,
+                        redirect_uri: &stored.target.redirect_uri,
+                        scope: &scope_text,
+                        code_challenge: stored.code_challenge.as_deref(),
+                        nonce: stored.nonce.as_deref(),
+                        auth_time,
+                        offline: stored.offline,
+                    },
+                    code_ttl,
+                    now,
+                )?),
+                false => None,
+            };
+            Ok((grant.id, code))
+        })
+    })
+    .await?;
+
+    if request.target.redirect_uri == OUT_OF_BAND {
+        let page = templates::OutOfBand {
+            client_name: client.name.clone(),
+            code: code.unwrap_or_default(),
+            minutes: (state.settings.authorization_code_ttl_secs + 59) / 60,
+        };
+        return Ok(render(StatusCode::OK, &page, vec![]));
+    }
+
+    let keys = state.keys.current(&state.pool).await;
+    let ttl = state.settings.access_token_ttl_secs;
+    let mut answer: Vec<(&'static str, String)> = Vec::new();
+    let access_token = match request.response_type.token {
+        true => {
+            let grantable = Grantable {
+                subject: user.id.clone(),
+                audience: scope::audience(&request.requested, &client.id),
+                scope: request.scope.clone(),
+                grant_id: Some(grant_id),
+            };
+            Some(access_token::sign(
+                &keys,
+                &state.issuer,
+                &client.id,
+                &grantable,
+                ttl,
+                now,
+            )?)
+        }
+        false => None,
+    };
+    if request.response_type.id_token {
+        let subject = IdTokenFor {
+            user: &user,
+            client_id: &client.id,
+            scope: &request.scope,
+            auth_time,
+            nonce: request.nonce.as_deref(),
+            access_token: access_token.as_deref(),
+            code: code.as_deref(),
+        };
+        answer.push((
+            "id_token",
+            id_token::sign(&keys, &state.issuer, subject, ttl, now)?,
+        ));
+    }
+    if let Some(code) = code {
+        answer.push(("code", code));
+    }
+    if let Some(token) = access_token {
+        answer.push(("access_token", token));
+        answer.push(("token_type", "Bearer".into()));
+        answer.push(("expires_in", ttl.to_string()));
+        answer.push(("scope", crate::scopes::join(&request.scope)));
+    }
+    Ok(to_client(&request.target, &state.issuer, answer))
+}

@@ -1,0 +1,104 @@
+//! Authorization codes: single use, short-lived, bound to client (through the
+//! grant), redirect URI, PKCE challenge, nonce and scope; stored as SHA-256.
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::grants::{self, Grant};
+use crate::db::schema::{authorization_codes, grants as grants_table};
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::secrets;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = authorization_codes)]
+pub struct AuthorizationCode {
+    pub code_hash: String,
+    pub grant_id: String,
+    pub redirect_uri: String,
+    pub scope: String,
+    pub code_challenge: Option<String>,
+    pub nonce: Option<String>,
+    pub auth_time: NaiveDateTime,
+    pub created: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub offline: bool,
+}
+
+pub struct NewCode<'a> {
+    pub grant_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub scope: &'a str,
+    pub code_challenge: Option<&'a str>,
+    pub nonce: Option<&'a str>,
+    pub auth_time: NaiveDateTime,
+    pub offline: bool,
+}
+
+pub fn issue(
+    conn: &mut DbConn,
+    new: NewCode<'_>,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    let plain = secrets::generate();
+    diesel::insert_into(authorization_codes::table)
+        .values(AuthorizationCode {
+            code_hash: secrets::hash(&plain),
+            grant_id: new.grant_id.to_owned(),
+            redirect_uri: new.redirect_uri.to_owned(),
+            scope: new.scope.to_owned(),
+            code_challenge: new.code_challenge.map(str::to_owned),
+            nonce: new.nonce.map(str::to_owned),
+            auth_time: new.auth_time,
+            created: now,
+            expires_at: now + ttl,
+            used_at: None,
+            offline: new.offline,
+        })
+        .execute(conn)?;
+    Ok(plain)
+}
+
+pub fn find(
+    conn: &mut DbConn,
+    plain: &str,
+) -> Result<Option<(AuthorizationCode, Grant)>, AppError> {
+    Ok(authorization_codes::table
+        .inner_join(grants_table::table)
+        .filter(authorization_codes::code_hash.eq(secrets::hash(plain)))
+        .select((AuthorizationCode::as_select(), Grant::as_select()))
+        .first(conn)
+        .optional()?)
+}
+
+pub enum Redeemed {
+    Won,
+    /// Used before: everything issued from this code's grant is now revoked.
+    Replayed,
+    Expired,
+}
+
+/// One conditional UPDATE: of two racing exchanges exactly one wins.
+pub fn redeem(
+    conn: &mut DbConn,
+    code: &AuthorizationCode,
+    now: NaiveDateTime,
+) -> Result<Redeemed, AppError> {
+    let won = diesel::update(
+        authorization_codes::table
+            .filter(authorization_codes::code_hash.eq(&code.code_hash))
+            .filter(authorization_codes::used_at.is_null())
+            .filter(authorization_codes::expires_at.gt(now)),
+    )
+    .set(authorization_codes::used_at.eq(now))
+    .execute(conn)?;
+    if won == 1 {
+        return Ok(Redeemed::Won);
+    }
+    if code.used_at.is_none() && code.expires_at <= now {
+        return Ok(Redeemed::Expired);
+    }
+    grants::revoke(conn, &code.grant_id, now)?;
+    Ok(Redeemed::Replayed)
+}

@@ -1,0 +1,167 @@
+//! "My account": authorized applications with Revoke, and permanent tokens
+//! (create — shown once —, list, delete). Every action is a CSRF-checked form.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::login::{current_session, now, secure_cookies, CsrfOnly};
+use super::page::{render, see_other, PageError};
+use super::session::{self, Session};
+use super::templates::{Account, AppRow, TokenRow};
+use crate::db;
+use crate::oauth2::authorized_apps;
+use crate::paging::Page;
+use crate::registry::repo as services_repo;
+use crate::startup::AppState;
+use crate::users::model::User;
+use crate::users::tokens;
+use crate::validate::{self, MAX_SHORT_TEXT};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/account", web::get().to(show))
+        .route(
+            "/account/apps/{service_id}/revoke",
+            web::post().to(revoke_app),
+        )
+        .route("/account/tokens", web::post().to(create_token))
+        .route(
+            "/account/tokens/{token_id}/delete",
+            web::post().to(delete_token),
+        );
+}
+
+/// The signed-in, non-guest user, or a redirect to the sign-in page.
+async fn signed_in(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+) -> Result<Result<Session, HttpResponse>, PageError> {
+    match current_session(state, req).await? {
+        Some(session) if !session.user.guest => Ok(Ok(session)),
+        _ => Ok(Err(see_other("/login?return_to=%2Faccount", vec![]))),
+    }
+}
+
+async fn page(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user: User,
+    new_token: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let user_id = user.id.clone();
+    let (apps, token_rows) = db::run(&state.pool, move |conn| {
+        let apps = authorized_apps::list(conn, &user_id)?;
+        let (rows, _) = tokens::list(conn, &user_id, Page { skip: 0, top: 1000 })?;
+        Ok((apps, rows))
+    })
+    .await?;
+    let (csrf_token, cookie) = session::csrf_token(req, secure_cookies(state));
+    let account = Account {
+        csrf_token,
+        user_name: user.name,
+        user_login: user.login,
+        apps: apps
+            .into_iter()
+            .map(|app| AppRow {
+                id: app.service.id,
+                name: app.service.name,
+                scope: app.scope.join(" "),
+            })
+            .collect(),
+        tokens: token_rows
+            .into_iter()
+            .map(|t| TokenRow {
+                id: t.id,
+                name: t.name,
+                scope: t.scope,
+                created: t.created.format("%Y-%m-%d %H:%M UTC").to_string(),
+            })
+            .collect(),
+        new_token,
+    };
+    Ok(render(
+        StatusCode::OK,
+        &account,
+        cookie.into_iter().collect(),
+    ))
+}
+
+async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    match signed_in(&state, &req).await? {
+        Ok(session) => page(&state, &req, session.user, None).await,
+        Err(redirect) => Ok(redirect),
+    }
+}
+
+async fn revoke_app(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    session::check_csrf(&req, form.csrf_token.as_deref())?;
+    let session = match signed_in(&state, &req).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let service_id = path.into_inner();
+    let now = now();
+    db::run(&state.pool, move |conn| {
+        authorized_apps::revoke(conn, &session.user.id, &service_id, now)
+    })
+    .await?;
+    Ok(see_other("/account", vec![]))
+}
+
+#[derive(Debug, Deserialize)]
+struct NewToken {
+    csrf_token: Option<String>,
+    name: Option<String>,
+    scope: Option<String>,
+}
+
+async fn create_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<NewToken>,
+) -> Result<HttpResponse, PageError> {
+    session::check_csrf(&req, form.csrf_token.as_deref())?;
+    let session = match signed_in(&state, &req).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let form = form.into_inner();
+    let name = validate::required_text("name", form.name.as_deref(), MAX_SHORT_TEXT)?;
+    let ids = crate::scopes::parse("scope", form.scope.as_deref().unwrap_or(""))?;
+    if ids.is_empty() {
+        return Err(PageError::bad_request(
+            "Name at least one service in the scope.",
+        ));
+    }
+    let user = session.user.clone();
+    let now = now();
+    let plain = db::run(&state.pool, move |conn| {
+        services_repo::require_registered(conn, "scope", &ids)?;
+        tokens::create(conn, &user, name, &ids, now).map(|(_, plain)| plain)
+    })
+    .await?;
+    page(&state, &req, session.user, Some(plain)).await
+}
+
+async fn delete_token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    session::check_csrf(&req, form.csrf_token.as_deref())?;
+    let session = match signed_in(&state, &req).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let token_id = path.into_inner();
+    db::run(&state.pool, move |conn| {
+        tokens::delete(conn, &session.user.id, &token_id)
+    })
+    .await?;
+    Ok(see_other("/account", vec![]))
+}

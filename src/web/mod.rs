@@ -1,0 +1,23 @@
+//! Server-rendered pages: sign-in, consent, out-of-band codes, sign-out and
+//! "my account". Plain HTML forms that work without JavaScript.
+pub mod account;
+pub mod login;
+pub mod page;
+pub mod session;
+pub mod templates;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(login::configure)
+        .configure(account::configure);
+}
+
+/// Form bodies of the pages: bad ones get an error page, not a bare 400.
+pub fn form_config(limit: usize) -> web::FormConfig {
+    web::FormConfig::default()
+        .limit(limit)
+        .error_handler(|error, _req| {
+            page::PageError::bad_request(format!("The form could not be read: {error}")).into()
+        })
+}

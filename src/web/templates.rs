@@ -1,0 +1,76 @@
+//! The pages, checked against their templates at compile time by askama.
+use askama::Template;
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub struct Login {
+    pub csrf_token: String,
+    pub return_to: String,
+    pub login_hint: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "consent.html")]
+pub struct Consent {
+    pub csrf_token: String,
+    pub client_name: String,
+    pub user_login: String,
+    pub items: Vec<String>,
+    /// The authorization request, carried to the decision unchanged.
+    pub params: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "oob.html")]
+pub struct OutOfBand {
+    pub client_name: String,
+    pub code: String,
+    pub minutes: i64,
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub struct Error {
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+pub struct FormPost {
+    pub action: String,
+    pub params: Vec<(String, String)>,
+    pub nonce: String,
+}
+
+#[derive(Template)]
+#[template(path = "logout.html")]
+pub struct Logout {
+    pub signed_in: bool,
+    pub csrf_token: String,
+}
+
+pub struct AppRow {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+}
+
+pub struct TokenRow {
+    pub id: String,
+    pub name: String,
+    pub scope: String,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+pub struct Account {
+    pub csrf_token: String,
+    pub user_name: String,
+    pub user_login: String,
+    pub apps: Vec<AppRow>,
+    pub tokens: Vec<TokenRow>,
+    pub new_token: Option<String>,
+}
