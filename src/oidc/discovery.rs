@@ -11,19 +11,34 @@ pub const OAUTH_BASE: &str = "/api/rest/oauth2";
 pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
     let issuer = settings.issuer();
     let endpoint = |path: &str| format!("{issuer}{OAUTH_BASE}/{path}");
-    let mut grant_types = vec!["client_credentials", "refresh_token"];
+    let mut grant_types = vec!["authorization_code", "client_credentials", "refresh_token"];
+    let mut response_types = vec!["code"];
+    if settings.implicit_grant_enabled {
+        grant_types.push("implicit");
+        response_types.extend([
+            "token",
+            "id_token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token",
+        ]);
+    }
     if settings.password_grant_enabled {
         grant_types.push("password");
     }
     json!({
         "issuer": issuer,
+        "authorization_endpoint": endpoint("auth"),
         "token_endpoint": endpoint("token"),
         "jwks_uri": endpoint("keys"),
         "userinfo_endpoint": endpoint("userinfo"),
         "introspection_endpoint": endpoint("introspect"),
         "revocation_endpoint": endpoint("revoke"),
         "grant_types_supported": grant_types,
-        "response_types_supported": [],
+        "response_types_supported": response_types,
+        "response_modes_supported": ["query", "fragment", "form_post"],
+        "authorization_response_iss_parameter_supported": true,
         "scopes_supported": ["openid", "profile", "email", "offline_access", HUB_SERVICE_ID],
         "subject_types_supported": ["public"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
@@ -32,7 +47,8 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "id_token_signing_alg_values_supported": [signing_algorithm],
         "userinfo_signing_alg_values_supported": ["none"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "name", "preferred_username", "email", "email_verified"],
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash",
+            "name", "preferred_username", "email", "email_verified"],
     })
 }
 

@@ -223,6 +223,8 @@ async fn guest(state: &AppState) -> Result<Option<User>, PageError> {
 fn to_login(params: &[(String, String)], login_hint: Option<&str>) -> HttpResponse {
     let kept = params.iter().filter_map(|(k, v)| match k.as_str() {
         "request_credentials" if v == "required" => None,
+        // The fresh sign-in satisfies max_age; asking again would loop.
+        "max_age" => None,
         "prompt" => {
             let rest: Vec<&str> = v.split(' ').filter(|w| *w != "login").collect();
             (!rest.is_empty()).then(|| (k.clone(), rest.join(" ")))

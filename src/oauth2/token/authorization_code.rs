@@ -56,6 +56,13 @@ fn redeem(
             "the code was issued to another client",
         ));
     }
+    if code.used_at.is_some() {
+        // A second use is a replay, whatever else it gets right or wrong.
+        conn.transaction(|conn| codes::redeem(conn, &code, now))?;
+        return Err(OAuthError::invalid_grant(
+            "the code was already used; its tokens are revoked",
+        ));
+    }
     if code.redirect_uri != exchange.redirect_uri {
         return Err(OAuthError::invalid_grant(
             "redirect_uri differs from the authorization request",

@@ -1,0 +1,175 @@
+//! Driving the HTML pages as a browser would: follow the sign-in form and the
+//! consent form, keep cookies, read the redirect back to the client.
+use regex::Regex;
+use reqwest::{Response, StatusCode};
+use serde_json::json;
+
+use crate::helpers::TestApp;
+
+pub fn unescape(text: &str) -> String {
+    let numeric = Regex::new(r"&#(x[0-9a-fA-F]+|[0-9]+);").unwrap();
+    let decoded = numeric.replace_all(text, |c: &regex::Captures<'_>| {
+        let code = &c[1];
+        let value = match code.strip_prefix('x') {
+            Some(hex) => u32::from_str_radix(hex, 16),
+            None => code.parse::<u32>(),
+        };
+        value
+            .ok()
+            .and_then(char::from_u32)
+            .map(String::from)
+            .unwrap_or_default()
+    });
+    decoded
+        .replace("&quot;", "\"")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&")
+}
+
+/// The hidden inputs of the page's forms, in order.
+pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let pattern = Regex::new(r#"<input type="hidden" name="([^"]+)" value="([^"]*)">"#).unwrap();
+    pattern
+        .captures_iter(html)
+        .map(|c| (unescape(&c[1]), unescape(&c[2])))
+        .collect()
+}
+
+pub fn location(response: &Response) -> String {
+    response
+        .headers()
+        .get("location")
+        .unwrap_or_else(|| panic!("no Location on a {} answer", response.status()))
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The parameters the client receives, from the query or the fragment.
+pub fn callback_params(url: &str) -> Vec<(String, String)> {
+    let parsed = url::Url::parse(url).expect("absolute redirect");
+    let source = parsed
+        .fragment()
+        .map(str::to_owned)
+        .or_else(|| parsed.query().map(str::to_owned))
+        .unwrap_or_default();
+    url::form_urlencoded::parse(source.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+pub fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    params
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+}
+
+impl TestApp {
+    /// A fresh browser: its own cookie jar, no redirects followed.
+    pub fn browser(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    pub fn absolute(&self, location: &str) -> String {
+        if location.starts_with('/') {
+            self.url(location)
+        } else {
+            location.to_owned()
+        }
+    }
+
+    /// Starts an authorization in `browser` with the given parameters.
+    pub async fn authorize(&self, browser: &reqwest::Client, params: &[(&str, &str)]) -> Response {
+        let query = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(params)
+            .finish();
+        browser
+            .get(self.url(&format!("/api/rest/oauth2/auth?{query}")))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// From a redirect to the sign-in page: fill it in and submit; returns the answer to the POST.
+    pub async fn sign_in(
+        &self,
+        browser: &reqwest::Client,
+        login_location: &str,
+        login: &str,
+        password: &str,
+    ) -> Response {
+        let page = browser
+            .get(self.absolute(login_location))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK);
+        let html = page.text().await.unwrap();
+        assert!(
+            html.contains(r#"type="password""#),
+            "a sign-in form: {html}"
+        );
+        let mut form = hidden_inputs(&html);
+        form.push(("login".into(), login.into()));
+        form.push(("password".into(), password.into()));
+        browser
+            .post(self.url("/login"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Follows 303s within idhub until a page or a redirect elsewhere.
+    pub async fn follow(&self, browser: &reqwest::Client, mut response: Response) -> Response {
+        while response.status() == StatusCode::SEE_OTHER {
+            let next = location(&response);
+            if !next.starts_with('/') && !next.starts_with(&self.address) {
+                break;
+            }
+            response = browser.get(self.absolute(&next)).send().await.unwrap();
+        }
+        response
+    }
+
+    /// Submits the consent page's form with Allow or Deny.
+    pub async fn decide(
+        &self,
+        browser: &reqwest::Client,
+        consent_page: Response,
+        decision: &str,
+    ) -> Response {
+        let html = consent_page.text().await.unwrap();
+        assert!(
+            html.contains(">Allow<") && html.contains(">Deny<"),
+            "a consent page: {html}"
+        );
+        let mut form = hidden_inputs(&html);
+        form.push(("decision".into(), decision.into()));
+        browser
+            .post(self.url("/api/rest/oauth2/auth/consent"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A client with one redirect URI; returns `(id, secret)`.
+    pub async fn web_client(
+        &self,
+        redirect_uri: &str,
+        extra: serde_json::Value,
+    ) -> (String, String) {
+        let mut body = json!({"redirectUris": [redirect_uri]});
+        if let (Some(target), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            target.extend(extra.clone());
+        }
+        self.service_with(body).await
+    }
+}
