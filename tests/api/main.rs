@@ -18,4 +18,5 @@ mod oauth_refresh;
 mod oidc_keys_discovery;
 mod permanent_tokens;
 mod registry;
+mod spa_chromium;
 mod users;

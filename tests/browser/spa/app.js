@@ -1,0 +1,57 @@
+// A browser app of the kind idhub serves: the implicit flow written by hand
+// (oidc-client-ts no longer supports it), code + PKCE through oidc-client-ts.
+// Each path ends by calling idhub's userinfo with the token it got.
+const config = await (await fetch("/config.json")).json();
+const result = document.getElementById("result");
+const show = (flow, value) => { result.textContent = flow + " " + JSON.stringify(value); };
+
+const manager = new oidc.UserManager({
+  authority: config.authority,
+  client_id: config.client_id,
+  redirect_uri: location.origin + "/callback-pkce",
+  response_type: "code",
+  scope: "openid profile",
+  loadUserInfo: false,
+});
+
+async function userinfo(accessToken) {
+  const response = await fetch(config.authority + "/api/rest/oauth2/userinfo", {
+    headers: { Authorization: "Bearer " + accessToken },
+  });
+  if (!response.ok) throw new Error("userinfo answered " + response.status);
+  return response.json();
+}
+
+try {
+  if (location.pathname === "/callback-pkce") {
+    const user = await manager.signinRedirectCallback();
+    document.getElementById("id-token").textContent = user.id_token;
+    show("pkce", await userinfo(user.access_token));
+  } else if (location.pathname === "/callback-implicit") {
+    const params = new URLSearchParams(location.hash.slice(1));
+    if (params.get("error")) throw new Error(params.get("error") + ": " + params.get("error_description"));
+    if (params.get("state") !== sessionStorage.getItem("state")) throw new Error("state mismatch");
+    document.getElementById("id-token").textContent = params.get("id_token");
+    document.getElementById("nonce").textContent = sessionStorage.getItem("nonce");
+    show("implicit", await userinfo(params.get("access_token")));
+  }
+} catch (error) {
+  result.textContent = "error " + error.message;
+}
+
+document.getElementById("implicit").onclick = () => {
+  const state = crypto.randomUUID();
+  const nonce = crypto.randomUUID();
+  sessionStorage.setItem("state", state);
+  sessionStorage.setItem("nonce", nonce);
+  const query = new URLSearchParams({
+    response_type: "id_token token",
+    client_id: config.client_id,
+    redirect_uri: location.origin + "/callback-implicit",
+    scope: "openid profile",
+    state,
+    nonce,
+  });
+  location.assign(config.authority + "/api/rest/oauth2/auth?" + query);
+};
+document.getElementById("pkce").onclick = () => manager.signinRedirect();
