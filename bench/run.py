@@ -4,11 +4,12 @@ and a fresh PostgreSQL database, seeds a trusted service and users, and drives
 each endpoint with wrk (Debian package, installed if missing) at 1 and 32
 connections. Prints one markdown table; any non-2xx answer fails the run.
 
-    bench/run.py                 # full run (about 10 s per case and backend)
+    bench/run.py                 # full run (8 s per case after a 1 s warm-up)
     bench/run.py --quick         # CI smoke: 1 s per case, 32 connections only
 """
 import argparse
 import base64
+import http.cookiejar
 import json
 import os
 import re
@@ -58,6 +59,8 @@ class Server:
             "IDHUB_LISTEN": f"127.0.0.1:{self.port}",
             "IDHUB_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "IDHUB_LOG": "warn",
+            # Codes are made ahead of the exchange case; give them time to be used.
+            "IDHUB_AUTHORIZATION_CODE_TTL_SECS": "900",
         })
         self.env.update(extra_env or {})
 
@@ -109,6 +112,27 @@ def post_form(url, form, basic=None):
         return json.load(r)
 
 
+def browser_session(base_url, login, password):
+    """Signs in through the HTML form like a browser; returns the Cookie header."""
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(base_url + "/login").read().decode()
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    data = urllib.parse.urlencode({"login": login, "password": password, "csrf_token": csrf}).encode()
+
+    class NoRedirect(urllib.request.HTTPRedirectHandler):
+        def redirect_request(self, *args, **kwargs):
+            return None
+
+    no_redirect = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(jar))
+    try:
+        no_redirect.open(base_url + "/login", data)
+    except urllib.error.HTTPError as answer:
+        if answer.code != 303:
+            raise
+    return "; ".join(f"{c.name}={c.value}" for c in jar)
+
+
 def lua_string(text):
     return json.dumps(text)
 
@@ -145,6 +169,54 @@ end
 function response(status, headers, body)
   local token = body:match('"refresh_token":"([^"]+)"')
   if token then table.insert(queue, token) end
+end
+"""
+
+
+def lua_collect_codes(path, cookie, directory):
+    """GETs /auth with a signed-in session; every thread appends the codes of
+    the redirects it gets to its own file."""
+    return f"""
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+end
+function init(args)
+  out = io.open({lua_string(directory)} .. "/codes-" .. id .. ".txt", "a")
+end
+function request()
+  return wrk.format("GET", {lua_string(path)}, {{["Cookie"] = {lua_string(cookie)}}})
+end
+function response(status, headers, body)
+  local location = headers["Location"] or headers["location"]
+  if location then
+    local code = location:match("[?&]code=([^&]+)")
+    if code then out:write(code, "\\n") out:flush() end
+  end
+end
+"""
+
+
+def lua_exchange_codes(path, basic, redirect_uri, codes_per_thread):
+    chunks = ",".join("{" + ",".join(lua_string(c) for c in chunk) + "}" for chunk in codes_per_thread)
+    return f"""
+local pools = {{{chunks}}}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("pool_index", counter)
+end
+function init(args)
+  codes = pools[pool_index]
+  next_code = 0
+end
+function request()
+  next_code = next_code + 1
+  local code = codes[next_code] or "exhausted"
+  return wrk.format("POST", {lua_string(path)}, {{["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Authorization"] = {lua_string(basic)}}},
+    "grant_type=authorization_code&redirect_uri=" .. {lua_string(urllib.parse.quote(redirect_uri, safe=""))} .. "&code=" .. code)
 end
 """
 
@@ -192,11 +264,17 @@ def basic_header(client_id, secret):
     return "Basic " + base64.b64encode(f"{client_id}:{secret}".encode()).decode()
 
 
+CALLBACK = "http://127.0.0.1/cb"
+
+
 def seed(server):
-    svc = json.loads(server.cli("services", "add", "--name", "bench", "--trusted", "--json"))
+    svc = json.loads(server.cli("services", "add", "--name", "bench", "--trusted", "--redirect-uri", CALLBACK, "--json"))
     server.cli("users", "add", "--login", "bench", "--password", "bench-password", "--email", "bench@example.com", "--json")
     admin_token = server.cli("tokens", "create", "--user", "admin", "--name", "bench")
     return svc["id"], svc["secret"], admin_token
+
+
+duration_of_run = 8
 
 
 def cases(server, client_id, secret, admin_token, connections):
@@ -220,6 +298,30 @@ def cases(server, client_id, secret, admin_token, connections):
         return lua_refresh("/api/rest/oauth2/token", basic, pools)
 
     yield "refresh (rotating)", refresh_script
+    auth_path = "/api/rest/oauth2/auth?" + urllib.parse.urlencode(
+        {"response_type": "code", "client_id": client_id, "redirect_uri": CALLBACK, "scope": "openid"})
+    cookie = browser_session(server.url, "bench", "bench-password")
+    code_dir = tempfile.mkdtemp(prefix="idhub-codes-")
+    yield "authorize (code, signed in)", lambda: lua_collect_codes(auth_path, cookie, code_dir)
+
+    def exchange_script():
+        threads = 1 if connections == 1 else 2
+        # Enough codes for the run at a generous rate; made ahead, unmeasured.
+        needed = (duration_of_run + 2) * (4000 if connections > 1 else 1500) // threads
+        while True:
+            codes = []
+            for name in sorted(os.listdir(code_dir)):
+                with open(os.path.join(code_dir, name)) as f:
+                    codes.extend(line.strip() for line in f if line.strip())
+            if len(codes) >= needed * threads:
+                break
+            run_wrk(server.url, lua_collect_codes(auth_path, cookie, code_dir), 32, 3)
+        for name in os.listdir(code_dir):
+            os.unlink(os.path.join(code_dir, name))
+        return lua_exchange_codes("/api/rest/oauth2/token", basic, CALLBACK,
+                                  [codes[i * needed:(i + 1) * needed] for i in range(threads)])
+
+    yield "code exchange", exchange_script
     yield "introspection", lambda: lua_static("POST", "/api/rest/oauth2/introspect", form_headers,
                                       "token=" + cc["access_token"])
     yield "userinfo", lambda: lua_static("GET", "/api/rest/oauth2/userinfo", {"Authorization": "Bearer " + user["access_token"]})
@@ -253,24 +355,27 @@ def openssl_speed(seconds):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="CI smoke run: 1 s per case, 32 connections")
-    parser.add_argument("--duration", type=int, default=10, help="seconds per case (after a 1 s warm-up)")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per case (after a 1 s warm-up)")
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--connections", default="1,32")
     parser.add_argument("--only", default="", help="comma-separated case names to run")
     args = parser.parse_args()
     duration = 1 if args.quick else args.duration
+    global duration_of_run
+    duration_of_run = duration
     connection_counts = [32] if args.quick else [int(c) for c in args.connections.split(",")]
     only = [c.strip() for c in args.only.split(",") if c.strip()]
     ensure_tools()
 
     rsa_signs, ecdsa_signs = (0.0, 0.0) if args.quick else openssl_speed(3)
-    rows, failed = [], False
+    rows, failed, ready_times = [], False, []
     for backend, url, cleanup in backends(args.backends.split(",")):
         try:
             server = Server(url)
             client_id, secret, admin_token = seed(server)
             server.start()
             print(f"{backend}: ready {server.ready_ms:.0f} ms after start", file=sys.stderr)
+            ready_times.append((backend, server.ready_ms))
             for connections in connection_counts:
                 for name, make_script in cases(server, client_id, secret, admin_token, connections):
                     if only and name not in only:
@@ -285,11 +390,35 @@ def main():
                     print(f"  {name:<26} c={connections:<3} {result['rps']:>9.0f} req/s  errors {result['errors']}",
                           file=sys.stderr)
             server.stop()
+            # ES256: the same database, restarted with the other algorithm (a new key is made).
+            server = Server(url, {"IDHUB_SIGNING_ALGORITHM": "ES256"}).start()
+            for connections in connection_counts:
+                if only and "client_credentials ES256" not in only:
+                    continue
+                script = lua_static("POST", "/api/rest/oauth2/token", {
+                    "Content-Type": "application/x-www-form-urlencoded", "Authorization": basic_header(client_id, secret)},
+                    f"grant_type=client_credentials&scope={client_id}")
+                run_wrk(server.url, script, connections, 1)
+                cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
+                result = run_wrk(server.url, script, connections, duration)
+                cpu = (server.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
+                failed |= result["errors"] > 0
+                rows.append((backend, "client_credentials ES256", connections, result, server.peak_rss_mb(), cpu))
+                print(f"  {'client_credentials ES256':<26} c={connections:<3} {result['rps']:>9.0f} req/s  errors {result['errors']}",
+                      file=sys.stderr)
+            server.stop()
         finally:
             cleanup()
 
+    hash_ms = float(sh(BINARY, "passwords", "time", "--iterations", "10"))
+    cores = os.cpu_count() or 1
     print(f"\nopenssl speed on this machine (one core): rsa2048 {rsa_signs:.0f} signs/s, "
-          f"ecdsap256 {ecdsa_signs:.0f} signs/s\n")
+          f"ecdsap256 {ecdsa_signs:.0f} signs/s")
+    print(f"Argon2id at the default settings: {hash_ms:.1f} ms per verification, so at most "
+          f"{cores * 1000 / hash_ms:.0f} password grants/s on {cores} cores")
+    for backend, ms in ready_times:
+        print(f"{backend}: ready {ms:.0f} ms after start")
+    print()
     print("| backend | case | conns | req/s | p50 ms | p99 ms | errors | server peak RSS MB | server CPU % |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for backend, name, connections, r, rss, cpu in rows:

@@ -100,15 +100,18 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
 /// acting for a user who is not banned.
 async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal, AppError> {
     let keys = state.keys.current(&state.pool).await;
-    let claims = access_token::verify(&keys, token, &state.issuer)
+    let claims = state
+        .verified
+        .verify(&keys, token, &state.issuer)
         .map_err(|r| AppError::InvalidToken(r.0))?;
     if !claims.aud.contains(HUB_SERVICE_ID) {
         return Err(AppError::Forbidden(format!(
             "the token's audience does not include the Hub service {HUB_SERVICE_ID}"
         )));
     }
+    let services = std::sync::Arc::clone(&state.services);
     db::run(&state.pool, move |conn| {
-        match access_token::check_active(conn, &claims)? {
+        match access_token::check_active(conn, &services, &claims)? {
             Ok(Some(user)) => Ok(Principal {
                 user,
                 scope: claims.scopes().map(str::to_owned).collect(),

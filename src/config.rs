@@ -29,7 +29,7 @@ pub struct Settings {
     pub password_hash_iterations: u32,
     /// Argon2id lanes (OWASP: 1).
     pub password_hash_parallelism: u32,
-    /// Most Argon2 hashes computed at once (bounds memory); the number of cores when unset.
+    /// Most Argon2 hashes computed at once (bounds memory); cores + 1 when unset.
     pub password_hash_concurrency: Option<usize>,
     /// `tracing` filter, e.g. `info` or `idhub=debug,actix_web=info`.
     pub log: String,

@@ -1,5 +1,6 @@
 //! Builds the application once, for `main` and for the tests alike.
 use std::net::TcpListener;
+use std::sync::Arc;
 
 use actix_web::dev::Server;
 use actix_web::middleware::{DefaultHeaders, Logger};
@@ -9,8 +10,10 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::discovery;
 use crate::oidc::keystore::{KeyPolicy, KeyStore};
+use crate::registry::cache::ServiceCache;
 use crate::users::password::PasswordHasher;
 use crate::{bootstrap, oauth2, ops, registry, rest, users, web};
 
@@ -19,6 +22,8 @@ pub struct AppState {
     pub settings: Settings,
     pub hasher: PasswordHasher,
     pub keys: KeyStore,
+    pub services: Arc<ServiceCache>,
+    pub verified: VerifiedTokens,
     /// `settings.issuer()`, computed once.
     pub issuer: String,
     /// The discovery document, serialized once.
@@ -52,6 +57,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         settings: settings.clone(),
         hasher,
         keys,
+        services: Arc::new(ServiceCache::default()),
+        verified: VerifiedTokens::default(),
         issuer: settings.issuer(),
         discovery: discovery::document(settings, policy.algorithm.name()).to_string(),
     })
@@ -89,6 +96,10 @@ impl Application {
 fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     let workers = state.settings.workers;
     let body_limit = state.settings.max_body_bytes;
+    // Blocking work is database calls (bounded by the pool) and Argon2 (bounded
+    // by its permits); more threads would only wait, each with its own stack
+    // and malloc arena.
+    let blocking_threads = state.settings.pool_size as usize + state.hasher.concurrency();
     let state = actix_web::web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
@@ -123,5 +134,6 @@ fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
     if let Some(workers) = workers {
         server = server.workers(workers.max(1));
     }
+    server = server.worker_max_blocking_threads(blocking_threads.max(2));
     Ok(server.run())
 }

@@ -9,9 +9,10 @@ use crate::db::DbConn;
 use crate::error::AppError;
 use crate::oidc::jwt::{self, Rejected, ACCESS_TOKEN_TYPE};
 use crate::oidc::keystore::KeySet;
+use crate::registry::cache::ServiceCache;
+use crate::secrets;
 use crate::users::model::User;
 use crate::users::repo as users_repo;
-use crate::{registry, secrets};
 
 /// `aud`: one string when there is one audience, else an array (RFC 7519 §4.1.3).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,6 +118,7 @@ pub enum Inactive {
 /// for, if any.
 pub fn check_active(
     conn: &mut DbConn,
+    services: &ServiceCache,
     claims: &AccessClaims,
 ) -> Result<Result<Option<User>, Inactive>, AppError> {
     let revoked = revoked_access_tokens::table
@@ -132,10 +134,8 @@ pub fn check_active(
             _ => return Ok(Err(Inactive::GrantRevoked)),
         }
     }
-    match registry::repo::find(conn, &claims.client_id) {
-        Ok(_) => {}
-        Err(AppError::NotFound(_)) => return Ok(Err(Inactive::ClientGone)),
-        Err(other) => return Err(other),
+    if services.lookup(conn, &claims.client_id)?.is_none() {
+        return Ok(Err(Inactive::ClientGone));
     }
     let Some(user_id) = claims.user_id() else {
         return Ok(Ok(None));

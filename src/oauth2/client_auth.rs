@@ -9,11 +9,13 @@ use base64::Engine;
 
 use super::error::OAuthError;
 use super::form::OAuthForm;
+use std::sync::Arc;
+
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::registry::cache::ServiceCache;
 use crate::registry::model::Service;
-use crate::registry::repo as services_repo;
 use crate::secrets;
+use crate::startup::AppState;
 
 #[derive(Debug, Clone)]
 pub struct PresentedClient {
@@ -25,7 +27,7 @@ pub struct PresentedClient {
 /// sent only its id.
 #[derive(Debug, Clone)]
 pub struct Client {
-    pub service: Service,
+    pub service: Arc<Service>,
     pub confidential: bool,
 }
 
@@ -91,28 +93,46 @@ fn parse_basic(value: &str) -> Result<Option<PresentedClient>, OAuthError> {
     }))
 }
 
-pub fn authenticate(conn: &mut DbConn, presented: &PresentedClient) -> Result<Client, OAuthError> {
-    let service = match services_repo::find(conn, &presented.client_id) {
-        Ok(service) => service,
-        Err(AppError::NotFound(_)) => {
-            // Spend the same work as a real check so timing tells nothing.
-            let _ = secrets::matches(presented.secret.as_deref().unwrap_or(""), "");
-            return Err(OAuthError::invalid_client());
+/// Authenticates inside a database step (the cache answers when it can).
+pub fn authenticate(
+    conn: &mut DbConn,
+    services: &ServiceCache,
+    presented: &PresentedClient,
+) -> Result<Client, OAuthError> {
+    let service = services.lookup(conn, &presented.client_id)?;
+    check(service, presented)
+}
+
+/// Authenticates from memory when the service is cached; reads it otherwise.
+pub async fn authenticate_cached(
+    state: &AppState,
+    presented: &PresentedClient,
+) -> Result<Client, OAuthError> {
+    let service = match state.services.fresh(&presented.client_id) {
+        Some(cached) => cached,
+        None => {
+            let (services, id) = (Arc::clone(&state.services), presented.client_id.clone());
+            crate::db::run(&state.pool, move |conn| services.lookup(conn, &id)).await?
         }
-        Err(other) => return Err(other.into()),
     };
-    match presented.secret.as_deref() {
-        Some(secret) if secrets::matches(secret, &service.secret_hash) => Ok(Client {
-            service,
-            confidential: true,
-        }),
-        Some(_) => Err(OAuthError::invalid_client()),
-        None if service.public_client => Ok(Client {
-            service,
-            confidential: false,
-        }),
-        None => Err(OAuthError::invalid_client()),
-    }
+    check(service, presented)
+}
+
+fn check(service: Option<Arc<Service>>, presented: &PresentedClient) -> Result<Client, OAuthError> {
+    let Some(service) = service else {
+        // Spend the same work as a real check so timing tells nothing.
+        let _ = secrets::matches(presented.secret.as_deref().unwrap_or(""), "");
+        return Err(OAuthError::invalid_client());
+    };
+    let confidential = match presented.secret.as_deref() {
+        Some(secret) if secrets::matches(secret, &service.secret_hash) => true,
+        None if service.public_client => false,
+        _ => return Err(OAuthError::invalid_client()),
+    };
+    Ok(Client {
+        service,
+        confidential,
+    })
 }
 
 /// Requires authentication as a confidential client.

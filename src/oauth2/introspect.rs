@@ -1,6 +1,8 @@
 //! `POST /api/rest/oauth2/introspect` (RFC 7662). The caller authenticates as a
 //! service and may see tokens issued to it or whose audience names it; anything
 //! else, and any revoked or expired token, is `{"active": false}`.
+use std::sync::Arc;
+
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Value};
 
@@ -10,6 +12,7 @@ use super::error::OAuthError;
 use super::form::OAuthForm;
 use super::refresh_tokens;
 use crate::db::DbConn;
+use crate::registry::cache::ServiceCache;
 use crate::startup::AppState;
 
 pub async fn introspect(
@@ -21,19 +24,20 @@ pub async fn introspect(
     let token = form.require("token")?.to_owned();
     let hint = form.get("token_type_hint").map(str::to_owned);
     let keys = state.keys.current(&state.pool).await;
+    let client = client_auth::authenticate_cached(&state, &presented).await?;
+    if !client.confidential {
+        return Err(OAuthError::invalid_client());
+    }
     // Signature and expiry first, off the database.
-    let claims = access_token::verify(&keys, &token, &state.issuer).ok();
+    let claims = state.verified.verify(&keys, &token, &state.issuer).ok();
     let now = super::now();
+    let services = Arc::clone(&state.services);
     let answer = super::run(&state.pool, move |conn| {
-        let client = client_auth::authenticate(conn, &presented)?;
-        if !client.confidential {
-            return Err(OAuthError::invalid_client());
-        }
-        let caller = client.service.id;
+        let caller = &client.service.id;
         match claims {
-            Some(claims) => access_token_state(conn, &caller, claims),
+            Some(claims) => access_token_state(conn, &services, caller, &claims),
             None if hint.as_deref() != Some("access_token") => {
-                refresh_token_state(conn, &caller, &token, now)
+                refresh_token_state(conn, caller, &token, now)
             }
             None => Ok(inactive()),
         }
@@ -50,13 +54,14 @@ fn inactive() -> Value {
 
 fn access_token_state(
     conn: &mut DbConn,
+    services: &ServiceCache,
     caller: &str,
-    claims: AccessClaims,
+    claims: &AccessClaims,
 ) -> Result<Value, OAuthError> {
     if claims.client_id != caller && !claims.aud.contains(caller) {
         return Ok(inactive());
     }
-    let user = match access_token::check_active(conn, &claims)? {
+    let user = match access_token::check_active(conn, services, claims)? {
         Ok(user) => user,
         Err(_) => return Ok(inactive()),
     };

@@ -16,6 +16,7 @@ pub mod routes;
 pub mod scope;
 pub mod throttle;
 pub mod token;
+pub mod verified;
 
 use error::OAuthError;
 

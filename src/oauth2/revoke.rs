@@ -16,11 +16,12 @@ pub async fn revoke(
     let presented = client_auth::require_client(client_auth::presented(&req, &form)?)?;
     let token = form.require("token")?.to_owned();
     let keys = state.keys.current(&state.pool).await;
-    let claims = access_token::verify(&keys, &token, &state.issuer).ok();
+    let claims = state.verified.verify(&keys, &token, &state.issuer).ok();
     let now = super::now();
+    let services = std::sync::Arc::clone(&state.services);
     super::run(&state.pool, move |conn| {
-        let client = client_auth::authenticate(conn, &presented)?;
-        let caller = client.service.id;
+        let client = client_auth::authenticate(conn, &services, &presented)?;
+        let caller = client.service.id.clone();
         match claims {
             Some(claims) if claims.client_id == caller => access_token::revoke(conn, &claims, now)?,
             Some(_) => {}

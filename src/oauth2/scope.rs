@@ -1,11 +1,14 @@
 //! Turning a requested `scope` into what a grant may issue: every service id
 //! must be registered (`invalid_scope` otherwise), and the access token's
 //! audience is exactly the service ids.
+use std::sync::Arc;
+
 use super::error::OAuthError;
 use crate::db::DbConn;
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::registry::repo as services_repo;
 use crate::scopes::{self, Requested};
+use crate::startup::AppState;
 
 pub fn parse(text: Option<&str>) -> Result<Vec<String>, OAuthError> {
     let entries = scopes::parse("scope", text.unwrap_or(""))
@@ -28,6 +31,40 @@ pub fn require_registered(conn: &mut DbConn, services: &[String]) -> Result<(), 
         ))),
         None => Ok(()),
     }
+}
+
+/// `require_registered` answered from the service cache, reading only misses.
+pub async fn require_registered_cached(
+    state: &AppState,
+    services: &[String],
+) -> Result<(), OAuthError> {
+    let mut misses = Vec::new();
+    for id in services {
+        match state.services.fresh(id) {
+            Some(Some(_)) => {}
+            Some(None) => {
+                return Err(OAuthError::invalid_scope(format!(
+                    "'{id}' is not a registered service"
+                )))
+            }
+            None => misses.push(id.clone()),
+        }
+    }
+    if misses.is_empty() {
+        return Ok(());
+    }
+    let cache = Arc::clone(&state.services);
+    super::run(&state.pool, move |conn| {
+        for id in &misses {
+            if cache.lookup(conn, id)?.is_none() {
+                return Err(OAuthError::invalid_scope(format!(
+                    "'{id}' is not a registered service"
+                )));
+            }
+        }
+        Ok(())
+    })
+    .await
 }
 
 /// The audience of a user's token: the requested services, or the client itself

@@ -35,8 +35,10 @@ pub async fn userinfo(
 ) -> Result<HttpResponse, OAuthError> {
     let token = presented_token(&req, &form)?;
     let keys = state.keys.current(&state.pool).await;
-    let claims =
-        access_token::verify(&keys, &token, &state.issuer).map_err(|r| invalid_token(&r.0))?;
+    let claims = state
+        .verified
+        .verify(&keys, &token, &state.issuer)
+        .map_err(|r| invalid_token(&r.0))?;
     let hub = claims.aud.contains(HUB_SERVICE_ID);
     if !claims.has_scope(OPENID) && !hub {
         return Err(OAuthError::new(
@@ -45,8 +47,9 @@ pub async fn userinfo(
         ));
     }
     let scope = claims.scope.clone();
+    let services = std::sync::Arc::clone(&state.services);
     let user = crate::oauth2::run(&state.pool, move |conn| {
-        match access_token::check_active(conn, &claims)? {
+        match access_token::check_active(conn, &services, &claims)? {
             Ok(Some(user)) => Ok(user),
             Ok(None) => Err(invalid_token("the token does not act for a user")),
             Err(_) => Err(invalid_token("the token has been revoked")),

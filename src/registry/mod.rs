@@ -1,4 +1,5 @@
 //! The service registry: applications and resource servers, with their secrets.
+pub mod cache;
 pub mod input;
 pub mod model;
 pub mod query;

@@ -151,6 +151,7 @@ async fn update(
         repo::find_with_uris(conn, &id)
     })
     .await?;
+    state.services.invalidate(&service.id);
     Ok(respond(
         to_json(ServiceView::new(service, uris))?,
         fields.as_ref(),
@@ -164,7 +165,9 @@ async fn delete(
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let id = path.into_inner();
+    let deleted = id.clone();
     db::run(&state.pool, move |conn| repo::delete(conn, &id)).await?;
+    state.services.invalidate(&deleted);
     Ok(HttpResponse::Ok().json(json!({})))
 }
 
@@ -180,6 +183,7 @@ async fn reset_secret(
         repo::reset_secret(conn, &id, now())
     })
     .await?;
+    state.services.invalidate(&answer_id);
     Ok(no_store(
         HttpResponse::Ok().json(json!({ "id": answer_id, "secret": secret })),
     ))

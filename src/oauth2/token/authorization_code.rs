@@ -1,6 +1,8 @@
 //! `authorization_code`: exchange a code for tokens, once. The code must come
 //! from this client, with the same redirect URI and the PKCE verifier of its
 //! challenge; a replayed code revokes everything issued from it.
+use std::sync::Arc;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 
@@ -12,6 +14,7 @@ use crate::oauth2::codes::{self, Redeemed};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::form::OAuthForm;
 use crate::oauth2::{pkce, refresh_tokens, scope};
+use crate::registry::cache::ServiceCache;
 use crate::scopes::{Requested, OFFLINE_ACCESS, OPENID};
 use crate::startup::AppState;
 use crate::users::repo as users_repo;
@@ -35,20 +38,22 @@ pub async fn grant(
         verifier: form.get("code_verifier").map(str::to_owned),
     };
     let ttl = Duration::seconds(state.settings.refresh_token_ttl_secs);
+    let services = Arc::clone(&state.services);
     crate::oauth2::run(&state.pool, move |conn| {
-        redeem(conn, &presented, &exchange, ttl, now)
+        redeem(conn, &services, &presented, &exchange, ttl, now)
     })
     .await
 }
 
 fn redeem(
     conn: &mut DbConn,
+    services: &ServiceCache,
     presented: &PresentedClient,
     exchange: &Exchange,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let client = client_auth::authenticate(conn, presented)?;
+    let client = client_auth::authenticate(conn, services, presented)?;
     let (code, grant) = codes::find(conn, &exchange.code)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown authorization code"))?;
     if grant.service_id != client.service.id {

@@ -1,6 +1,8 @@
 //! `password`: a confidential service trading a user's credentials for tokens.
 //! Argon2 runs on the blocking pool between two short database steps, so no
 //! connection is held while hashing.
+use std::sync::Arc;
+
 use actix_web::web;
 use chrono::{Duration, NaiveDateTime};
 
@@ -21,7 +23,7 @@ const WRONG_CREDENTIALS: &str = "wrong username or password";
 const LOCKED: &str = "too many failed attempts; try again later";
 
 struct Checked {
-    service: Service,
+    service: Arc<Service>,
     user: Option<User>,
     entries: Vec<String>,
     requested: Requested,
@@ -42,8 +44,9 @@ pub async fn grant(
     let user_limits = Limits::for_users(&state.settings);
     let client_limits = Limits::for_clients(&state.settings);
 
+    let services = Arc::clone(&state.services);
     let checked = crate::oauth2::run(&state.pool, move |conn| {
-        let client = client_auth::authenticate(conn, &presented)?;
+        let client = client_auth::authenticate(conn, &services, &presented)?;
         if !client.confidential {
             return Err(OAuthError::unauthorized_client(
                 "public clients cannot use the password grant",

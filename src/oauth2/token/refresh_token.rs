@@ -1,5 +1,7 @@
 //! `refresh_token`: rotate the presented token and issue new tokens, with the
 //! same or a narrower scope. Reuse of a used token revokes the whole grant.
+use std::sync::Arc;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 
@@ -11,6 +13,7 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::form::OAuthForm;
 use crate::oauth2::refresh_tokens::{self, Consumed};
 use crate::oauth2::scope;
+use crate::registry::cache::ServiceCache;
 use crate::scopes::{Requested, OPENID};
 use crate::startup::AppState;
 use crate::users::repo as users_repo;
@@ -25,21 +28,31 @@ pub async fn grant(
     let token = form.require("refresh_token")?.to_owned();
     let scope_text = form.get("scope").map(str::to_owned);
     let ttl = Duration::seconds(state.settings.refresh_token_ttl_secs);
+    let services = Arc::clone(&state.services);
     crate::oauth2::run(&state.pool, move |conn| {
-        rotate(conn, &presented, &token, scope_text.as_deref(), ttl, now)
+        rotate(
+            conn,
+            &services,
+            &presented,
+            &token,
+            scope_text.as_deref(),
+            ttl,
+            now,
+        )
     })
     .await
 }
 
 fn rotate(
     conn: &mut DbConn,
+    services: &ServiceCache,
     presented: &PresentedClient,
     plain: &str,
     scope_text: Option<&str>,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let client = client_auth::authenticate(conn, presented)?;
+    let client = client_auth::authenticate(conn, services, presented)?;
     let (token, grant) = refresh_tokens::find(conn, plain)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
     // A token of another client is refused without being consumed.
