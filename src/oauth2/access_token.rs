@@ -4,7 +4,9 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::db::schema::revoked_access_tokens;
+use diesel::dsl::exists;
+
+use crate::db::schema::{grants, revoked_access_tokens};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::oidc::jwt::{self, Rejected, ACCESS_TOKEN_TYPE};
@@ -121,18 +123,28 @@ pub fn check_active(
     services: &ServiceCache,
     claims: &AccessClaims,
 ) -> Result<Result<Option<User>, Inactive>, AppError> {
-    let revoked = revoked_access_tokens::table
-        .find(&claims.jti)
-        .count()
-        .get_result::<i64>(conn)?;
-    if revoked > 0 {
+    // One round trip for both revocation checks.
+    let (revoked, grant_live): (bool, bool) = match &claims.gid {
+        Some(grant_id) => diesel::select((
+            exists(revoked_access_tokens::table.find(&claims.jti)),
+            exists(
+                grants::table
+                    .find(grant_id)
+                    .filter(grants::revoked_at.is_null()),
+            ),
+        ))
+        .get_result(conn)?,
+        None => (
+            diesel::select(exists(revoked_access_tokens::table.find(&claims.jti)))
+                .get_result(conn)?,
+            true,
+        ),
+    };
+    if revoked {
         return Ok(Err(Inactive::Revoked));
     }
-    if let Some(grant_id) = &claims.gid {
-        match super::grants::find(conn, grant_id)? {
-            Some(grant) if grant.revoked_at.is_none() => {}
-            _ => return Ok(Err(Inactive::GrantRevoked)),
-        }
+    if !grant_live {
+        return Ok(Err(Inactive::GrantRevoked));
     }
     if services.lookup(conn, &claims.client_id)?.is_none() {
         return Ok(Err(Inactive::ClientGone));

@@ -56,7 +56,7 @@ pub struct TestApp {
     pub pool: DbPool,
     pub admin_token: String,
     // Held so the temp directory outlives the server.
-    pub _database: TestDatabase,
+    pub database: TestDatabase,
 }
 
 pub fn test_settings(database: &TestDatabase) -> Settings {
@@ -79,13 +79,19 @@ pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
 
-pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
-    let database = TestDatabase::new();
-    let mut settings = test_settings(&database);
+/// Starts one more idhub instance on `database`; returns its base URL.
+pub fn start_instance(database: &TestDatabase, customize: impl FnOnce(&mut Settings)) -> String {
+    let mut settings = test_settings(database);
     customize(&mut settings);
     let app = Application::build(settings).expect("application starts");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
+    address
+}
+
+pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let database = TestDatabase::new();
+    let address = start_instance(&database, customize);
     let pool = db::build_pool(database.location(), 2).expect("test pool");
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
@@ -97,7 +103,7 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
         client,
         pool,
         admin_token: String::new(),
-        _database: database,
+        database,
     };
     test_app.admin_token = test_app.token_for("admin", "tests", &["0-0-0-0-0"]);
     test_app

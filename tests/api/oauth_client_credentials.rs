@@ -297,3 +297,62 @@ async fn es256_and_eddsa_tokens_verify_independently() {
         assert_eq!(claims["sub"], id.as_str());
     }
 }
+
+#[tokio::test]
+async fn another_instance_sees_a_distrust_or_secret_reset_within_a_second() {
+    let app = spawn_app().await;
+    let other = crate::helpers::start_instance(&app.database, |_| {});
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    let form = [("grant_type", "client_credentials")];
+    let at_other = |basic: (String, String)| {
+        let client = app.client.clone();
+        let url = format!("{other}/api/rest/oauth2/token");
+        async move {
+            client
+                .post(url)
+                .form(&form)
+                .basic_auth(basic.0, Some(basic.1))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    // The other instance now has the service cached.
+    assert_eq!(at_other((id.clone(), secret.clone())).await.status(), 200);
+
+    app.post_json(
+        &format!("/api/rest/services/{id}"),
+        &app.admin_token,
+        &json!({"trusted": false}),
+    )
+    .await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_oauth_error(
+        at_other((id.clone(), secret.clone())).await,
+        400,
+        "unauthorized_client",
+    )
+    .await;
+
+    app.post_json(
+        &format!("/api/rest/services/{id}"),
+        &app.admin_token,
+        &json!({"trusted": true}),
+    )
+    .await;
+    let reset = app
+        .client
+        .post(app.url(&format!("/api/rest/services/{id}/secret")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reset.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_oauth_error(
+        at_other((id.clone(), secret.clone())).await,
+        401,
+        "invalid_client",
+    )
+    .await;
+}
