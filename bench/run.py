@@ -257,6 +257,8 @@ def parse_wrk(out):
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if socket:
         errors += sum(int(g) for g in socket.groups())
+    if errors:
+        print(f"errors in this run; wrk said:\n{out}", file=sys.stderr)
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
 
 
@@ -359,6 +361,8 @@ def main():
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--connections", default="1,32")
     parser.add_argument("--only", default="", help="comma-separated case names to run")
+    parser.add_argument("--server-env", action="append", default=[], metavar="IDHUB_X=V",
+                        help="extra setting for the server, e.g. IDHUB_POOL_SIZE=16 (repeatable)")
     args = parser.parse_args()
     duration = 1 if args.quick else args.duration
     global duration_of_run
@@ -368,10 +372,13 @@ def main():
     ensure_tools()
 
     rsa_signs, ecdsa_signs = (0.0, 0.0) if args.quick else openssl_speed(3)
+    # Measured before any load, on an idle machine.
+    hash_ms = float(sh(BINARY, "passwords", "time", "--iterations", "10"))
     rows, failed, ready_times = [], False, []
     for backend, url, cleanup in backends(args.backends.split(",")):
         try:
-            server = Server(url)
+            extra_env = dict(item.split("=", 1) for item in args.server_env)
+            server = Server(url, extra_env)
             client_id, secret, admin_token = seed(server)
             server.start()
             print(f"{backend}: ready {server.ready_ms:.0f} ms after start", file=sys.stderr)
@@ -391,7 +398,7 @@ def main():
                           file=sys.stderr)
             server.stop()
             # ES256: the same database, restarted with the other algorithm (a new key is made).
-            server = Server(url, {"IDHUB_SIGNING_ALGORITHM": "ES256"}).start()
+            server = Server(url, {**extra_env, "IDHUB_SIGNING_ALGORITHM": "ES256"}).start()
             for connections in connection_counts:
                 if only and "client_credentials ES256" not in only:
                     continue
@@ -410,7 +417,6 @@ def main():
         finally:
             cleanup()
 
-    hash_ms = float(sh(BINARY, "passwords", "time", "--iterations", "10"))
     cores = os.cpu_count() or 1
     print(f"\nopenssl speed on this machine (one core): rsa2048 {rsa_signs:.0f} signs/s, "
           f"ecdsap256 {ecdsa_signs:.0f} signs/s")

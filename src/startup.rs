@@ -80,6 +80,8 @@ impl Application {
             settings.issuer = Some(format!("http://{address}"));
         }
         let state = prepare(&settings)?;
+        let state = actix_web::web::Data::new(state);
+        spawn_refresher(state.clone());
         let server = serve(listener, state)?;
         Ok(Self { port, server })
     }
@@ -93,14 +95,31 @@ impl Application {
     }
 }
 
-fn serve(listener: TcpListener, state: AppState) -> anyhow::Result<Server> {
+/// Keeps the signing keys and cached services fresh in the background, so the
+/// hot paths read memory only; if the database is slow, this task waits, not
+/// the requests (which fall back to reading once entries expire).
+fn spawn_refresher(state: actix_web::web::Data<AppState>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_millis(250));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            state.keys.current(&state.pool).await;
+            let cache = Arc::clone(&state.services);
+            if let Err(error) = db::run(&state.pool, move |conn| cache.refresh_ahead(conn)).await {
+                tracing::warn!(%error, "refreshing cached services failed");
+            }
+        }
+    });
+}
+
+fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow::Result<Server> {
     let workers = state.settings.workers;
     let body_limit = state.settings.max_body_bytes;
     // Blocking work is database calls (bounded by the pool) and Argon2 (bounded
     // by its permits); more threads would only wait, each with its own stack
     // and malloc arena.
     let blocking_threads = state.settings.pool_size as usize + state.hasher.concurrency();
-    let state = actix_web::web::Data::new(state);
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())

@@ -64,6 +64,32 @@ impl ServiceCache {
         }
     }
 
+    /// Rereads, in one query, every entry past half its TTL, so requests find
+    /// fresh entries and do not wait on the database themselves (a slow
+    /// checkpoint then delays this task, not the hot path). Returns how many.
+    pub fn refresh_ahead(&self, conn: &mut DbConn) -> Result<usize, AppError> {
+        let generation = self.generation.load(Ordering::Acquire);
+        let aging: Vec<String> = match self.entries.read() {
+            Ok(entries) => entries
+                .iter()
+                .filter(|(_, e)| e.loaded.elapsed() >= TTL / 2)
+                .map(|(id, _)| id.clone())
+                .collect(),
+            Err(_) => return Ok(0),
+        };
+        if aging.is_empty() {
+            return Ok(0);
+        }
+        let mut found: HashMap<String, Arc<Service>> = repo::find_many(conn, &aging)?
+            .into_iter()
+            .map(|s| (s.id.clone(), Arc::new(s)))
+            .collect();
+        for id in &aging {
+            self.store(id, found.remove(id), generation);
+        }
+        Ok(aging.len())
+    }
+
     /// The service, from memory when fresh, else from the database.
     pub fn lookup(&self, conn: &mut DbConn, id: &str) -> Result<Option<Arc<Service>>, AppError> {
         if let Some(cached) = self.fresh(id) {

@@ -24,6 +24,13 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Service, AppError> {
         .ok_or_else(|| AppError::not_found("service"))
 }
 
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Service>, AppError> {
+    Ok(services::table
+        .filter(services::id.eq_any(ids))
+        .select(Service::as_select())
+        .load(conn)?)
+}
+
 pub fn redirect_uris(
     conn: &mut DbConn,
     service_ids: &[String],
