@@ -19,6 +19,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.parse
 import urllib.request
@@ -87,12 +88,30 @@ class Server:
             fields = f.read().rsplit(")", 1)[1].split()
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
-    def peak_rss_mb(self):
+    def rss_mb(self):
         with open(f"/proc/{self.process.pid}/status") as f:
             for line in f:
-                if line.startswith("VmHWM:"):
+                if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
         return 0.0
+
+    def measure(self, url, script, connections, duration):
+        """One wrk run; returns its result, the server's CPU % and its peak RSS
+        sampled during this run (not since start)."""
+        peak, done = [self.rss_mb()], threading.Event()
+
+        def sample():
+            while not done.wait(0.05):
+                peak[0] = max(peak[0], self.rss_mb())
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        cpu_before, wall_before = self.cpu_seconds(), time.monotonic()
+        result = run_wrk(url, script, connections, duration)
+        cpu = (self.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
+        done.set()
+        sampler.join()
+        return result, cpu, peak[0]
 
     def stop(self):
         self.process.send_signal(signal.SIGTERM)
@@ -388,12 +407,9 @@ def main():
                     if only and name not in only:
                         continue
                     run_wrk(server.url, make_script(), connections, 1)  # warm-up
-                    script = make_script()
-                    cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
-                    result = run_wrk(server.url, script, connections, duration)
-                    cpu = (server.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
+                    result, cpu, rss = server.measure(server.url, make_script(), connections, duration)
                     failed |= result["errors"] > 0
-                    rows.append((backend, name, connections, result, server.peak_rss_mb(), cpu))
+                    rows.append((backend, name, connections, result, rss, cpu))
                     print(f"  {name:<26} c={connections:<3} {result['rps']:>9.0f} req/s  errors {result['errors']}",
                           file=sys.stderr)
             server.stop()
@@ -406,11 +422,9 @@ def main():
                     "Content-Type": "application/x-www-form-urlencoded", "Authorization": basic_header(client_id, secret)},
                     f"grant_type=client_credentials&scope={client_id}")
                 run_wrk(server.url, script, connections, 1)
-                cpu_before, wall_before = server.cpu_seconds(), time.monotonic()
-                result = run_wrk(server.url, script, connections, duration)
-                cpu = (server.cpu_seconds() - cpu_before) / (time.monotonic() - wall_before) * 100
+                result, cpu, rss = server.measure(server.url, script, connections, duration)
                 failed |= result["errors"] > 0
-                rows.append((backend, "client_credentials ES256", connections, result, server.peak_rss_mb(), cpu))
+                rows.append((backend, "client_credentials ES256", connections, result, rss, cpu))
                 print(f"  {'client_credentials ES256':<26} c={connections:<3} {result['rps']:>9.0f} req/s  errors {result['errors']}",
                       file=sys.stderr)
             server.stop()
@@ -425,7 +439,7 @@ def main():
     for backend, ms in ready_times:
         print(f"{backend}: ready {ms:.0f} ms after start")
     print()
-    print("| backend | case | conns | req/s | p50 ms | p99 ms | errors | server peak RSS MB | server CPU % |")
+    print("| backend | case | conns | req/s | p50 ms | p99 ms | errors | server RSS MB (peak in case) | server CPU % |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
     for backend, name, connections, r, rss, cpu in rows:
         print(f"| {backend} | {name} | {connections} | {r['rps']:.0f} | {r['p50']:.2f} | {r['p99']:.2f} | "

@@ -110,10 +110,11 @@ async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal, Ap
         )));
     }
     let services = std::sync::Arc::clone(&state.services);
+    let users = std::sync::Arc::clone(&state.users);
     db::run(&state.pool, move |conn| {
-        match access_token::check_active(conn, &services, &claims)? {
+        match access_token::check_active(conn, &services, &users, &claims)? {
             Ok(Some(user)) => Ok(Principal {
-                user,
+                user: User::clone(&user),
                 scope: claims.scopes().map(str::to_owned).collect(),
             }),
             Ok(None) => Err(AppError::Forbidden(

@@ -1,6 +1,7 @@
 //! idhub: a Hub-style identity service. See README.md and docs/.
 pub mod authn;
 pub mod bootstrap;
+pub mod cache;
 pub mod cli;
 pub mod config;
 pub mod db;

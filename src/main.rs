@@ -4,6 +4,15 @@ use idhub::config::Settings;
 use idhub::startup::Application;
 
 fn main() -> std::process::ExitCode {
+    // glibc raises its mmap threshold to the size of any large block freed, so
+    // after the first Argon2 work area (19 MiB) is freed the next ones come from
+    // the heap and stay resident. A fixed 1 MiB threshold keeps them mmapped,
+    // so freeing them gives the memory back to the system.
+    // SAFETY: called once, before any other thread exists.
+    #[cfg(target_env = "gnu")]
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
     let cli = Cli::parse();
     let settings = match Settings::load() {
         Ok(settings) => settings,

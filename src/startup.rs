@@ -14,6 +14,7 @@ use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::discovery;
 use crate::oidc::keystore::{KeyPolicy, KeyStore};
 use crate::registry::cache::ServiceCache;
+use crate::users::cache::UserCache;
 use crate::users::password::PasswordHasher;
 use crate::{bootstrap, oauth2, ops, registry, rest, users, web};
 
@@ -23,6 +24,7 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub keys: KeyStore,
     pub services: Arc<ServiceCache>,
+    pub users: Arc<UserCache>,
     pub verified: VerifiedTokens,
     /// `settings.issuer()`, computed once.
     pub issuer: String,
@@ -58,6 +60,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         hasher,
         keys,
         services: Arc::new(ServiceCache::default()),
+        users: Arc::new(UserCache::default()),
         verified: VerifiedTokens::default(),
         issuer: settings.issuer(),
         discovery: discovery::document(settings, policy.algorithm.name()).to_string(),
@@ -105,8 +108,12 @@ fn spawn_refresher(state: actix_web::web::Data<AppState>) {
         loop {
             tick.tick().await;
             state.keys.current(&state.pool).await;
-            let cache = Arc::clone(&state.services);
-            if let Err(error) = db::run(&state.pool, move |conn| cache.refresh_ahead(conn)).await {
+            let (services, users) = (Arc::clone(&state.services), Arc::clone(&state.users));
+            let refreshed = db::run(&state.pool, move |conn| {
+                services.refresh_ahead(conn)?;
+                users.refresh_ahead(conn)
+            });
+            if let Err(error) = refreshed.await {
                 tracing::warn!(%error, "refreshing cached services failed");
             }
         }

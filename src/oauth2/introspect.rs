@@ -14,6 +14,7 @@ use super::refresh_tokens;
 use crate::db::DbConn;
 use crate::registry::cache::ServiceCache;
 use crate::startup::AppState;
+use crate::users::cache::UserCache;
 
 pub async fn introspect(
     req: HttpRequest,
@@ -31,11 +32,11 @@ pub async fn introspect(
     // Signature and expiry first, off the database.
     let claims = state.verified.verify(&keys, &token, &state.issuer).ok();
     let now = super::now();
-    let services = Arc::clone(&state.services);
+    let (services, users) = (Arc::clone(&state.services), Arc::clone(&state.users));
     let answer = super::run(&state.pool, move |conn| {
         let caller = &client.service.id;
         match claims {
-            Some(claims) => access_token_state(conn, &services, caller, &claims),
+            Some(claims) => access_token_state(conn, &services, &users, caller, &claims),
             None if hint.as_deref() != Some("access_token") => {
                 refresh_token_state(conn, caller, &token, now)
             }
@@ -55,13 +56,14 @@ fn inactive() -> Value {
 fn access_token_state(
     conn: &mut DbConn,
     services: &ServiceCache,
+    users: &UserCache,
     caller: &str,
     claims: &AccessClaims,
 ) -> Result<Value, OAuthError> {
     if claims.client_id != caller && !claims.aud.contains(caller) {
         return Ok(inactive());
     }
-    let user = match access_token::check_active(conn, services, claims)? {
+    let user = match access_token::check_active(conn, services, users, claims)? {
         Ok(user) => user,
         Err(_) => return Ok(inactive()),
     };

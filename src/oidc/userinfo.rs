@@ -48,8 +48,9 @@ pub async fn userinfo(
     }
     let scope = claims.scope.clone();
     let services = std::sync::Arc::clone(&state.services);
+    let users = std::sync::Arc::clone(&state.users);
     let user = crate::oauth2::run(&state.pool, move |conn| {
-        match access_token::check_active(conn, &services, &claims)? {
+        match access_token::check_active(conn, &services, &users, &claims)? {
             Ok(Some(user)) => Ok(user),
             Ok(None) => Err(invalid_token("the token does not act for a user")),
             Err(_) => Err(invalid_token("the token has been revoked")),

@@ -164,6 +164,7 @@ async fn update(
     };
     changes.password_hash = hash_password(&state, input.password).await?.map(Some);
     let user = db::run(&state.pool, move |conn| repo::update(conn, &id, changes)).await?;
+    state.users.invalidate(&user.id);
     Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
 }
 
@@ -179,6 +180,7 @@ async fn delete(
             "administrators cannot delete themselves",
         ));
     }
+    let deleted = id.clone();
     db::run(&state.pool, move |conn| {
         let user = repo::find(conn, &id)?;
         if user.guest {
@@ -189,5 +191,6 @@ async fn delete(
         repo::delete(conn, &id)
     })
     .await?;
+    state.users.invalidate(&deleted);
     Ok(HttpResponse::Ok().json(json!({})))
 }

@@ -330,3 +330,41 @@ async fn out_of_band_shows_the_code_on_a_page() {
         .await;
     assert!(body["access_token"].is_string());
 }
+
+#[tokio::test]
+async fn two_simultaneous_exchanges_of_one_code_issue_tokens_once() {
+    let app = spawn_app().await;
+    app.create_user("duo", "duo-password").await;
+    let (id, secret) = app.web_client(CALLBACK, json!({"trusted": true})).await;
+    let browser = app.browser();
+    let first = app
+        .authorize(
+            &browser,
+            &[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("redirect_uri", CALLBACK),
+            ],
+        )
+        .await;
+    let signed_in = app
+        .sign_in(&browser, &location(&first), "duo", "duo-password")
+        .await;
+    let back = app.follow(&browser, signed_in).await;
+    let code = param(&callback_params(&location(&back)), "code")
+        .unwrap()
+        .to_owned();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CALLBACK),
+    ];
+    let basic = Some((id.as_str(), secret.as_str()));
+    let (a, b) = tokio::join!(
+        app.oauth_post("token", &form, basic),
+        app.oauth_post("token", &form, basic)
+    );
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 400]);
+}
