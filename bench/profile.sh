@@ -30,7 +30,7 @@ cc=$(token -d grant_type=client_credentials | field access_token)
 user=$(token -d grant_type=password -d username=prof -d password=prof-password -d scope=openid | field access_token)
 refresh=$(token -d grant_type=password -d username=prof -d password=prof-password -d access_type=offline | field refresh_token)
 # Start counting here: start-up and seeding are not part of the path.
-callgrind_control -z "$server" >/dev/null
+callgrind_control -z "$server" >/dev/null 2>&1
 for _ in $(seq "$requests"); do
   case "$case_name" in
     client_credentials) token -d grant_type=client_credentials >/dev/null ;;
@@ -40,8 +40,10 @@ for _ in $(seq "$requests"); do
     *) echo "unknown case $case_name"; exit 2 ;;
   esac
 done
-callgrind_control -d "$server" >/dev/null
+callgrind_control -d "$server" >/dev/null 2>&1
 sleep 1
-total=$(callgrind_annotate "$work"/out* 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}')
-echo "$case_name: $((total / requests)) instructions per request (server, $requests requests)"
-callgrind_annotate --inclusive=yes "$work"/out* 2>/dev/null | grep -E '^\s*[0-9,]+ \(' | head -25
+profile="$work/out.1"
+total=$(callgrind_annotate "$profile" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",","",$1); print $1; exit}')
+echo "$case_name: $((total / requests)) instructions per request in the server ($requests requests)"
+# Exclusive cost: where the instructions are actually spent.
+callgrind_annotate --threshold=100 "$profile" 2>/dev/null | grep -E '^ *[0-9,]+ \(' | grep -v -E 'PROGRAM TOTALS|\((99|100)\.' | head -12

@@ -17,8 +17,8 @@ pub const MIN_LENGTH: usize = 8;
 pub const MAX_LENGTH: usize = 1024;
 
 /// Argon2 work areas kept for reuse while sign-ins keep coming (at most one per
-/// permitted concurrent hash); when the last one in flight finishes, all but
-/// one are freed, so an idle server does not hold (cores + 1) x 19 MiB.
+/// permitted concurrent hash); when the last one in flight finishes they are
+/// all freed, so an idle server holds none of the (cores + 1) x 19 MiB.
 #[derive(Default)]
 struct MemoryPool {
     free: Mutex<Vec<Vec<Block>>>,
@@ -40,7 +40,7 @@ impl MemoryPool {
         if let Ok(mut free) = self.free.lock() {
             free.push(memory);
             if still_running == 0 {
-                free.truncate(1);
+                free.clear();
             }
         }
     }
