@@ -41,6 +41,16 @@ async fn signed_in(
     }
 }
 
+/// The signed-in user who sent a form, once its CSRF token checks out.
+async fn form_sender(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    csrf_token: Option<&str>,
+) -> Result<Result<Session, HttpResponse>, PageError> {
+    session::check_csrf(req, csrf_token)?;
+    signed_in(state, req).await
+}
+
 async fn page(
     state: &web::Data<AppState>,
     req: &HttpRequest,
@@ -98,8 +108,7 @@ async fn revoke_app(
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    session::check_csrf(&req, form.csrf_token.as_deref())?;
-    let session = match signed_in(&state, &req).await? {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
@@ -124,8 +133,7 @@ async fn create_token(
     state: web::Data<AppState>,
     form: web::Form<NewToken>,
 ) -> Result<HttpResponse, PageError> {
-    session::check_csrf(&req, form.csrf_token.as_deref())?;
-    let session = match signed_in(&state, &req).await? {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
@@ -153,8 +161,7 @@ async fn delete_token(
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    session::check_csrf(&req, form.csrf_token.as_deref())?;
-    let session = match signed_in(&state, &req).await? {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
