@@ -2,7 +2,8 @@
 pub mod migrations;
 pub mod schema;
 
-use std::time::Duration;
+use std::ops::{Deref, DerefMut};
+use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -76,11 +77,59 @@ impl DbManager {
     }
 }
 
+/// A pooled connection and when it was last known to answer. r2d2 tests a
+/// connection on every checkout; on PostgreSQL that is a round trip per request,
+/// as costly as the query itself. Testing at most once a second per connection
+/// still finds a dead one (within that second) and lets the pool replace it.
+pub struct CheckedConn {
+    conn: DbConn,
+    answered: Instant,
+}
+
+impl Deref for CheckedConn {
+    type Target = DbConn;
+
+    fn deref(&self) -> &DbConn {
+        &self.conn
+    }
+}
+
+impl DerefMut for CheckedConn {
+    fn deref_mut(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+}
+
+const RECHECK_AFTER: Duration = Duration::from_secs(1);
+
 impl ManageConnection for DbManager {
-    type Connection = DbConn;
+    type Connection = CheckedConn;
     type Error = r2d2::Error;
 
-    fn connect(&self) -> Result<DbConn, r2d2::Error> {
+    fn connect(&self) -> Result<CheckedConn, r2d2::Error> {
+        self.open().map(|conn| CheckedConn {
+            conn,
+            answered: Instant::now(),
+        })
+    }
+
+    fn is_valid(&self, checked: &mut CheckedConn) -> Result<(), r2d2::Error> {
+        if checked.answered.elapsed() < RECHECK_AFTER {
+            return Ok(());
+        }
+        R2D2Connection::ping(&mut checked.conn).map_err(r2d2::Error::QueryError)?;
+        checked.answered = Instant::now();
+        Ok(())
+    }
+
+    fn has_broken(&self, checked: &mut CheckedConn) -> bool {
+        // A connection left inside a failed transaction must not go back to the pool.
+        std::thread::panicking() || R2D2Connection::is_broken(&mut checked.conn)
+    }
+}
+
+impl DbManager {
+    fn open(&self) -> Result<DbConn, r2d2::Error> {
         match &self.location {
             DatabaseLocation::Postgres(url) => diesel::PgConnection::establish(url)
                 .map(DbConn::Postgresql)
@@ -97,15 +146,6 @@ impl ManageConnection for DbManager {
                 Ok(DbConn::Sqlite(conn))
             }
         }
-    }
-
-    fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        R2D2Connection::ping(conn).map_err(r2d2::Error::QueryError)
-    }
-
-    fn has_broken(&self, conn: &mut DbConn) -> bool {
-        // A connection left inside a failed transaction must not go back to the pool.
-        std::thread::panicking() || R2D2Connection::is_broken(conn)
     }
 }
 
