@@ -127,6 +127,17 @@ impl TestApp {
             .1
     }
 
+    /// GET without credentials, answer as JSON (discovery, JWKS).
+    pub async fn public_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        response.json().await.expect("JSON answer")
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))

@@ -16,15 +16,7 @@ fn b64(text: &str) -> Vec<u8> {
 
 /// Returns the verified claims, or panics with the reason.
 pub async fn verify_with_jwks(app: &TestApp, token: &str) -> Value {
-    let jwks: Value = app
-        .client
-        .get(app.url("/api/rest/oauth2/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.public_json("/api/rest/oauth2/keys").await;
     let kid = peek(token, 0)["kid"].as_str().expect("kid").to_owned();
     let jwk = jwks["keys"]
         .as_array()

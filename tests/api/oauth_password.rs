@@ -182,15 +182,7 @@ async fn the_password_grant_can_be_switched_off_server_wide() {
         "unauthorized_client",
     )
     .await;
-    let discovery: Value = app
-        .client
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = app.public_json("/.well-known/openid-configuration").await;
     assert!(!discovery["grant_types_supported"]
         .as_array()
         .unwrap()

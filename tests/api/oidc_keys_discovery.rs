@@ -6,24 +6,10 @@ use crate::independent::verify_with_jwks;
 #[tokio::test]
 async fn discovery_lists_what_is_supported_at_both_paths() {
     let app = spawn_app().await;
-    let root: Value = app
-        .client
-        .get(app.url("/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let root: Value = app.public_json("/.well-known/openid-configuration").await;
     let nested: Value = app
-        .client
-        .get(app.url("/api/rest/oauth2/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .public_json("/api/rest/oauth2/.well-known/openid-configuration")
+        .await;
     assert_eq!(root, nested);
     assert_eq!(root["issuer"], app.address.as_str());
     assert_eq!(
@@ -111,15 +97,7 @@ async fn key_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key
     assert_eq!(peek(new_token, 0)["kid"], new_kid.as_str());
     assert_ne!(new_kid, old_kid);
 
-    let jwks: Value = app
-        .client
-        .get(app.url("/api/rest/oauth2/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: Value = app.public_json("/api/rest/oauth2/keys").await;
     let kids: Vec<&str> = jwks["keys"]
         .as_array()
         .unwrap()

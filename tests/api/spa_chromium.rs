@@ -237,15 +237,7 @@ async fn sign_in_and_allow(client: &Client, login: &str, password: &str) {
 }
 
 async fn validate_id_token(app: &TestApp, client_id: &str, id_token: &str, nonce: &str) -> Value {
-    let jwks: CoreJsonWebKeySet = app
-        .client
-        .get(app.url("/api/rest/oauth2/keys"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: CoreJsonWebKeySet = app.public_json("/api/rest/oauth2/keys").await;
     let verifier = CoreIdTokenVerifier::new_public_client(
         ClientId::new(client_id.into()),
         IssuerUrl::new(app.address.clone()).unwrap(),
