@@ -9,6 +9,7 @@ use super::page::{render, see_other, PageError};
 use super::session::{self, Session};
 use super::templates::{Account, AppRow, TokenRow};
 use crate::db;
+use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
 use crate::registry::repo as services_repo;
@@ -102,23 +103,35 @@ async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRespon
     }
 }
 
+/// A form that changes one thing for the signed-in sender, then back to the page.
+async fn act_and_return(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    csrf_token: Option<&str>,
+    action: impl FnOnce(&mut db::DbConn, &str) -> Result<(), AppError> + Send + 'static,
+) -> Result<HttpResponse, PageError> {
+    let session = match form_sender(state, req, csrf_token).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    db::run(&state.pool, move |conn| action(conn, &session.user.id)).await?;
+    Ok(see_other("/account", vec![]))
+}
+
 async fn revoke_app(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
-    };
-    let service_id = path.into_inner();
-    let now = now();
-    db::run(&state.pool, move |conn| {
-        authorized_apps::revoke(conn, &session.user.id, &service_id, now)
-    })
-    .await?;
-    Ok(see_other("/account", vec![]))
+    let (service_id, now) = (path.into_inner(), now());
+    act_and_return(
+        &req,
+        &state,
+        form.csrf_token.as_deref(),
+        move |conn, user_id| authorized_apps::revoke(conn, user_id, &service_id, now),
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -161,14 +174,12 @@ async fn delete_token(
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
-        Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
-    };
     let token_id = path.into_inner();
-    db::run(&state.pool, move |conn| {
-        tokens::delete(conn, &session.user.id, &token_id)
-    })
-    .await?;
-    Ok(see_other("/account", vec![]))
+    act_and_return(
+        &req,
+        &state,
+        form.csrf_token.as_deref(),
+        move |conn, user_id| tokens::delete(conn, user_id, &token_id),
+    )
+    .await
 }

@@ -90,16 +90,7 @@ async fn implicit_token_and_id_token_in_the_fragment() {
     let at_hash = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&digest[..16]);
     assert_eq!(peek(id_token, 1)["at_hash"], at_hash);
 
-    let userinfo: Value = app
-        .client
-        .get(app.url("/api/rest/oauth2/userinfo"))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo: Value = app.userinfo(access_token).await.json().await.unwrap();
     assert_eq!(userinfo["preferred_username"], "ida");
 
     // Plain `token` needs no nonce without openid; a remembered consent skips the page.
@@ -471,13 +462,7 @@ async fn revoking_an_authorized_application_ends_its_tokens_and_consent() {
         app.introspect(access, (&id, &secret)).await["active"],
         false
     );
-    let userinfo = app
-        .client
-        .get(app.url("/api/rest/oauth2/userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let userinfo = app.userinfo(access).await;
     assert_eq!(userinfo.status(), 401);
     let refresh = app
         .oauth_post(

@@ -138,6 +138,16 @@ impl TestApp {
         response.json().await.expect("JSON answer")
     }
 
+    /// GET userinfo with a bearer token.
+    pub async fn userinfo(&self, token: &str) -> Response {
+        self.client
+            .get(self.url("/api/rest/oauth2/userinfo"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request")
+    }
+
     pub async fn get(&self, path: &str, token: &str) -> Response {
         self.client
             .get(self.url(path))

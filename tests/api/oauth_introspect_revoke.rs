@@ -93,13 +93,7 @@ async fn revoking_an_access_token_or_a_refresh_token() {
     assert_eq!(response.status(), 200);
     assert_eq!(app.introspect(access, basic).await["active"], false);
     assert_eq!(app.get("/api/rest/users/me", access).await.status(), 401);
-    let userinfo = app
-        .client
-        .get(app.url("/api/rest/oauth2/userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let userinfo = app.userinfo(access).await;
     assert_eq!(userinfo.status(), 401);
     // The refresh token of that login still works: only the access token was revoked.
     let refresh = first["refresh_token"].as_str().unwrap();
@@ -197,13 +191,7 @@ async fn banning_the_user_or_deleting_the_client_deactivates_tokens() {
         app.introspect(access, (&resource, &resource_secret)).await["active"],
         false
     );
-    let userinfo = app
-        .client
-        .get(app.url("/api/rest/oauth2/userinfo"))
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
+    let userinfo = app.userinfo(access).await;
     assert_eq!(userinfo.status(), 401);
     app.post_json(
         &format!("/api/rest/users/{user_id}"),
@@ -249,14 +237,7 @@ async fn userinfo_returns_claims_by_scope() {
     };
     let userinfo = |token: String| {
         let app = &app;
-        async move {
-            app.client
-                .get(app.url("/api/rest/oauth2/userinfo"))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap()
-        }
+        async move { app.userinfo(&token).await }
     };
 
     let full: Value = userinfo(token_for("openid profile email").await)
