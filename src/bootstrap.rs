@@ -9,7 +9,7 @@ use crate::registry::model::{Service, HUB_SERVICE_ID};
 use crate::registry::repo as services_repo;
 use crate::secrets;
 use crate::users::model::{ADMIN_LOGIN, GUEST_LOGIN};
-use crate::users::password::PasswordHasher;
+use crate::users::password_hash::PasswordHasher;
 use crate::users::repo as users_repo;
 
 /// Creates whatever is missing; returns the admin password when it was generated

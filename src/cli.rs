@@ -8,9 +8,10 @@ use crate::oidc::keystore::{self, KeyPolicy};
 use crate::registry::input::ServiceInput;
 use crate::registry::model::{Service, HUB_SERVICE_ID};
 use crate::registry::repo as services_repo;
-use crate::startup::{self, AppState};
-use crate::users::{password, repo as users_repo, tokens};
-use crate::{scopes, secrets, validate};
+use crate::startup;
+use crate::state::AppState;
+use crate::users::{password_hash as password, permanent_tokens as tokens, repo as users_repo};
+use crate::{clock, scope, secrets, validate};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -133,10 +134,6 @@ pub struct Output {
     json: bool,
 }
 
-fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
 /// Runs one non-serve command and returns what it prints on stdout.
 pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
     if let Command::Passwords(PasswordsCommand::Time { iterations }) = command {
@@ -168,7 +165,9 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
             )
         }
         Command::Services(ServicesCommand::ResetSecret { id, output }) => {
-            let secret = with_conn(&state, |conn| services_repo::reset_secret(conn, &id, now()))?;
+            let secret = with_conn(&state, |conn| {
+                services_repo::reset_secret(conn, &id, clock::now())
+            })?;
             if output.json {
                 json!({ "id": id, "secret": secret }).to_string()
             } else {
@@ -184,7 +183,7 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
         Command::Keys(KeysCommand::Rotate { output }) => {
             let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
             let kid = with_conn(&state, |conn| {
-                keystore::rotate(conn, policy.algorithm, policy.retention, now())
+                keystore::rotate(conn, policy.algorithm, policy.retention, clock::now())
             })?;
             if output.json {
                 json!({ "kid": kid, "algorithm": policy.algorithm.name() }).to_string()
@@ -237,7 +236,7 @@ fn add_user(
 ) -> anyhow::Result<String> {
     let login = validate::login(&login).map_err(|e| anyhow::anyhow!("{e}"))?;
     password::validate(&plain_password).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut new_user = users_repo::new_user(login, name, now());
+    let mut new_user = users_repo::new_user(login, name, clock::now());
     new_user.email = email
         .as_deref()
         .map(validate::email)
@@ -275,7 +274,7 @@ fn add_service(
     let mut service = Service::new(
         checked.changes.name.unwrap_or_default(),
         secrets::hash(&secret),
-        now(),
+        clock::now(),
     );
     service.trusted = trusted;
     let uris = checked.redirect_uris.unwrap_or_default();
@@ -296,12 +295,12 @@ fn create_token(
 ) -> anyhow::Result<String> {
     let name = validate::required_text("name", Some(&name), validate::MAX_SHORT_TEXT)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
-    let ids = scopes::parse("scope", &scope).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let ids = scope::parse("scope", &scope).map_err(|e| anyhow::anyhow!("{e}"))?;
     let (row, plain) = with_conn(state, |conn| {
         let user =
             users_repo::find_by_login(conn, &login)?.ok_or_else(|| AppError::not_found("user"))?;
         services_repo::require_registered(conn, "scope", &ids)?;
-        tokens::create(conn, &user, name, &ids, now())
+        tokens::create(conn, &user, name, &ids, clock::now())
     })?;
     Ok(if as_json {
         json!({ "id": row.id, "name": row.name, "scope": row.scope, "token": plain }).to_string()

@@ -4,8 +4,6 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-use crate::db::DatabaseLocation;
-
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
@@ -115,10 +113,6 @@ impl Settings {
             Some(issuer) => issuer.trim_end_matches('/').to_owned(),
             None => format!("http://{}", self.listen),
         }
-    }
-
-    pub fn database(&self) -> Result<DatabaseLocation, String> {
-        DatabaseLocation::parse(&self.database_url)
     }
 }
 

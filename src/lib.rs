@@ -1,21 +1,31 @@
-//! idhub: a Hub-style identity service. See README.md and docs/.
-pub mod authn;
-pub mod bootstrap;
-pub mod cache;
-pub mod cli;
+//! idhub: a Hub-style identity service. See README.md and docs/architecture.md
+//! for the layers; a module only imports modules of its own layer or below.
+
+// Foundation: no idhub module below these.
+pub mod clock;
 pub mod config;
-pub mod db;
 pub mod error;
 pub mod fields;
+pub mod paging;
+pub mod scope;
+pub mod secrets;
+pub mod validate;
+// Storage, and entities cached from it.
+pub mod cache;
+pub mod db;
+// Domain data.
+pub mod bootstrap;
+pub mod registry;
+pub mod sessions;
+pub mod users;
+// Protocol: keys and JWTs, then OAuth 2.0 / OpenID Connect.
 pub mod oauth2;
 pub mod oidc;
-pub mod ops;
-pub mod paging;
-pub mod registry;
+// HTTP: shared state, the REST API, the OAuth endpoints, the pages.
+pub mod endpoints;
 pub mod rest;
-pub mod scopes;
-pub mod secrets;
-pub mod startup;
-pub mod users;
-pub mod validate;
+pub mod state;
 pub mod web;
+// Wiring: the only modules that know every route and command.
+pub mod cli;
+pub mod startup;

@@ -8,40 +8,30 @@ use actix_web::{App, HttpServer};
 use anyhow::Context;
 
 use crate::config::Settings;
-use crate::db::{self, DbPool};
+use crate::db;
 use crate::error::AppError;
+use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::discovery;
 use crate::oidc::keystore::{KeyPolicy, KeyStore};
 use crate::registry::cache::ServiceCache;
+use crate::sessions::lockout::Lockout;
+use crate::state::AppState;
 use crate::users::cache::UserCache;
-use crate::users::password::PasswordHasher;
-use crate::{bootstrap, oauth2, ops, registry, rest, users, web};
-
-pub struct AppState {
-    pub pool: DbPool,
-    pub settings: Settings,
-    pub hasher: PasswordHasher,
-    pub keys: KeyStore,
-    pub services: Arc<ServiceCache>,
-    pub users: Arc<UserCache>,
-    pub verified: VerifiedTokens,
-    /// `settings.issuer()`, computed once.
-    pub issuer: String,
-    /// The discovery document, serialized once.
-    pub discovery: String,
-}
+use crate::users::password_hash::PasswordHasher;
+use crate::{bootstrap, clock, endpoints, rest, web};
 
 /// Opens the pool, applies migrations and creates first-start data. Shared by
 /// `serve` and every CLI command, so each of them works on a fresh database.
 pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
-    let location = settings.database().map_err(anyhow::Error::msg)?;
+    let location =
+        db::DatabaseLocation::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
     let pool = db::build_pool(location, settings.pool_size).map_err(anyhow::Error::msg)?;
     let hasher = PasswordHasher::new(settings).map_err(anyhow::Error::msg)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
     db::migrations::run_pending(&mut conn)
         .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
-    let generated = bootstrap::ensure(&mut conn, settings, &hasher, chrono::Utc::now().naive_utc())
+    let generated = bootstrap::ensure(&mut conn, settings, &hasher, clock::now())
         .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
     if let Some(password) = generated {
         // Printed, never logged: this is the only time anyone sees it.
@@ -51,7 +41,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         );
     }
     let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
-    let keys = KeyStore::open(&mut conn, policy, chrono::Utc::now().naive_utc())
+    let keys = KeyStore::open(&mut conn, policy, clock::now())
         .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
     drop(conn);
     Ok(AppState {
@@ -62,6 +52,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         services: Arc::new(ServiceCache::default()),
         users: Arc::new(UserCache::default()),
         verified: VerifiedTokens::default(),
+        lockout: Lockout::from_settings(settings),
+        token_policy: TokenPolicy::from_settings(settings),
         issuer: settings.issuer(),
         discovery: discovery::document(settings, policy.algorithm.name()).to_string(),
     })
@@ -130,10 +122,10 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
-            .app_data(rest::json_config(body_limit))
+            .app_data(rest::json::json_config(body_limit))
             .app_data(actix_web::web::PayloadConfig::new(body_limit))
-            .app_data(rest::query_config())
-            .app_data(rest::path_config())
+            .app_data(rest::json::query_config())
+            .app_data(rest::json::path_config())
             .app_data(web::form_config(body_limit))
             .wrap(
                 DefaultHeaders::new()
@@ -145,13 +137,7 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
                 Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
                     .custom_request_replace("method", |req| req.method().to_string()),
             )
-            .configure(ops::configure)
-            .configure(oauth2::routes::configure)
-            .configure(registry::routes::configure)
-            .configure(users::token_routes::configure)
-            .configure(users::authorized_apps_routes::configure)
-            .configure(web::configure)
-            .configure(users::routes::configure)
+            .configure(routes)
             .default_service(actix_web::web::to(|| async {
                 Err::<actix_web::HttpResponse, _>(AppError::NotFound("no such endpoint".into()))
             }))
@@ -162,4 +148,16 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
     }
     server = server.worker_max_blocking_threads(blocking_threads.max(2));
     Ok(server.run())
+}
+
+/// Every route of the server, in one table. Order matters where paths overlap:
+/// `/api/rest/users/{id}/…` resources come before `/api/rest/users/{id}`.
+fn routes(cfg: &mut actix_web::web::ServiceConfig) {
+    cfg.configure(rest::health::routes)
+        .configure(endpoints::routes)
+        .configure(rest::services::routes)
+        .configure(rest::permanent_tokens::routes)
+        .configure(rest::authorized_apps::routes)
+        .configure(web::routes)
+        .configure(rest::users::routes);
 }

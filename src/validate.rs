@@ -5,6 +5,14 @@ pub const MAX_SHORT_TEXT: usize = 255;
 pub const MAX_LONG_TEXT: usize = 4096;
 pub const MAX_URL: usize = 2048;
 
+/// For optional JSON fields: `Some(None)` is an explicit `null` (clear the field),
+/// `None` (with `#[serde(default)]`) means the field was absent (leave it alone).
+pub fn nullable<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<String>>, D::Error> {
+    <Option<String> as serde::Deserialize>::deserialize(deserializer).map(Some)
+}
+
 /// A required, trimmed, non-empty string of at most `max` characters.
 pub fn required_text(field: &str, value: Option<&str>, max: usize) -> Result<String, AppError> {
     match value.map(str::trim) {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::r2d2::{self, ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
 
 use crate::error::AppError;
 
@@ -18,7 +18,6 @@ pub enum DbConn {
 }
 
 pub type DbPool = Pool<DbManager>;
-pub type PooledDbConn = PooledConnection<DbManager>;
 
 /// Where the data lives, decided once from the URL scheme so that a failed
 /// PostgreSQL connect can never fall through to creating a SQLite file.
@@ -48,10 +47,6 @@ impl DatabaseLocation {
             "unsupported database URL scheme in '{}': use sqlite://PATH or postgres://…",
             redact_url(url)
         ))
-    }
-
-    pub fn is_sqlite(&self) -> bool {
-        matches!(self, Self::Sqlite(_))
     }
 }
 
@@ -157,20 +152,20 @@ pub fn build_pool(location: DatabaseLocation, size: u32) -> Result<DbPool, Strin
         .map_err(|e| format!("cannot open the database: {e}"))
 }
 
-/// Runs blocking database work on actix's blocking pool; a pooled connection is
-/// never held across an `.await`.
+/// Runs blocking database work on the runtime's blocking threads; a pooled
+/// connection is never held across an `.await`.
 pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
     let pool = pool.clone();
-    actix_web::web::block(move || {
+    tokio::task::spawn_blocking(move || {
         let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
         work(&mut conn)
     })
     .await
-    .map_err(|_| AppError::Internal("blocking task failed".into()))?
+    .map_err(|e| AppError::Internal(format!("database task failed: {e}")))?
 }
 
 /// Runs `work` in one transaction.

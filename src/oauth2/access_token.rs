@@ -96,7 +96,7 @@ pub fn sign(
         sub: grantable.subject.clone(),
         aud: Audience::new(grantable.audience.clone()),
         client_id: client_id.to_owned(),
-        scope: crate::scopes::join(&grantable.scope),
+        scope: crate::scope::join(&grantable.scope),
         iat,
         exp: iat + ttl_secs,
         jti: secrets::generate(),

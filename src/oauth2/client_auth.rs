@@ -2,20 +2,16 @@
 //! HTTP Basic (`client_secret_basic`), form fields (`client_secret_post`), or
 //! `client_id` alone for public clients (`none`). Unknown clients and wrong
 //! secrets answer alike.
-use actix_web::http::header;
-use actix_web::HttpRequest;
+use std::sync::Arc;
+
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
 use super::error::OAuthError;
-use super::form::OAuthForm;
-use std::sync::Arc;
-
-use crate::db::DbConn;
+use crate::db::{DbConn, DbPool};
 use crate::registry::cache::ServiceCache;
 use crate::registry::model::Service;
 use crate::secrets;
-use crate::startup::AppState;
 
 #[derive(Debug, Clone)]
 pub struct PresentedClient {
@@ -31,17 +27,23 @@ pub struct Client {
     pub confidential: bool,
 }
 
+/// Where a client may put its credentials: the `Authorization` header (an
+/// unreadable header is `Some("")`) and the `client_id` and `client_secret`
+/// form fields.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Credentials<'a> {
+    pub authorization: Option<&'a str>,
+    pub form_id: Option<&'a str>,
+    pub form_secret: Option<&'a str>,
+}
+
 /// Reads the client's credentials; using both methods at once is refused (RFC 6749 §2.3).
-pub fn presented(
-    req: &HttpRequest,
-    form: &OAuthForm,
-) -> Result<Option<PresentedClient>, OAuthError> {
-    let basic = match req.headers().get(header::AUTHORIZATION) {
-        Some(value) => parse_basic(value.to_str().unwrap_or(""))?,
+pub fn presented(credentials: Credentials<'_>) -> Result<Option<PresentedClient>, OAuthError> {
+    let basic = match credentials.authorization {
+        Some(value) => parse_basic(value)?,
         None => None,
     };
-    let form_id = form.get("client_id");
-    let form_secret = form.get("client_secret");
+    let (form_id, form_secret) = (credentials.form_id, credentials.form_secret);
     match basic {
         Some(_) if form_secret.is_some() => Err(OAuthError::invalid_request(
             "use one client authentication method, not two",
@@ -105,14 +107,15 @@ pub fn authenticate(
 
 /// Authenticates from memory when the service is cached; reads it otherwise.
 pub async fn authenticate_cached(
-    state: &AppState,
+    pool: &DbPool,
+    services: &Arc<ServiceCache>,
     presented: &PresentedClient,
 ) -> Result<Client, OAuthError> {
-    let service = match state.services.fresh(&presented.client_id) {
+    let service = match services.fresh(&presented.client_id) {
         Some(cached) => cached,
         None => {
-            let (services, id) = (Arc::clone(&state.services), presented.client_id.clone());
-            crate::db::run(&state.pool, move |conn| services.lookup(conn, &id)).await?
+            let (services, id) = (Arc::clone(services), presented.client_id.clone());
+            crate::db::run(pool, move |conn| services.lookup(conn, &id)).await?
         }
     };
     check(service, presented)

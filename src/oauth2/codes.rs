@@ -4,6 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::grants::{self, Grant};
+use super::single_use::SingleUse;
 use crate::db::schema::{authorization_codes, grants as grants_table};
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -72,20 +73,13 @@ pub fn find(
         .optional()?)
 }
 
-pub enum Redeemed {
-    Won,
-    /// Used before: everything issued from this code's grant is now revoked.
-    Replayed,
-    Expired,
-}
-
-/// One conditional UPDATE: of two racing exchanges exactly one wins.
+/// Uses the code with one conditional UPDATE; a replay revokes its grant.
 pub fn redeem(
     conn: &mut DbConn,
     code: &AuthorizationCode,
     now: NaiveDateTime,
-) -> Result<Redeemed, AppError> {
-    let won = diesel::update(
+) -> Result<SingleUse, AppError> {
+    let updated = diesel::update(
         authorization_codes::table
             .filter(authorization_codes::code_hash.eq(&code.code_hash))
             .filter(authorization_codes::used_at.is_null())
@@ -93,12 +87,9 @@ pub fn redeem(
     )
     .set(authorization_codes::used_at.eq(now))
     .execute(conn)?;
-    if won == 1 {
-        return Ok(Redeemed::Won);
+    let outcome = SingleUse::judge(updated == 1, code.used_at.is_some(), code.expires_at, now);
+    if outcome == SingleUse::Replayed {
+        grants::revoke(conn, &code.grant_id, now)?;
     }
-    if code.used_at.is_none() && code.expires_at <= now {
-        return Ok(Redeemed::Expired);
-    }
-    grants::revoke(conn, &code.grant_id, now)?;
-    Ok(Redeemed::Replayed)
+    Ok(outcome)
 }

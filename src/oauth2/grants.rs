@@ -40,14 +40,6 @@ pub fn create(
     Ok(grant)
 }
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Option<Grant>, AppError> {
-    Ok(grants::table
-        .find(id)
-        .select(Grant::as_select())
-        .first(conn)
-        .optional()?)
-}
-
 pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
     diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
         .set(grants::revoked_at.eq(now))

@@ -1,4 +1,7 @@
-//! OAuth 2.0: the token endpoint and its grants, introspection and revocation.
+//! OAuth 2.0, free of HTTP: the grants and what they issue, authorization
+//! requests, client authentication, the state of codes, refresh tokens,
+//! grants and consents, introspection and revocation. The endpoints that put
+//! this on the wire are in `crate::endpoints`.
 pub mod access_token;
 pub mod authorize;
 pub mod authorized_apps;
@@ -6,15 +9,13 @@ pub mod client_auth;
 pub mod codes;
 pub mod consents;
 pub mod error;
-pub mod form;
 pub mod grants;
-pub mod introspect;
+pub mod introspection;
 pub mod pkce;
 pub mod refresh_tokens;
-pub mod revoke;
-pub mod routes;
-pub mod scope;
-pub mod throttle;
+pub mod revocation;
+pub mod scope_rules;
+pub mod single_use;
 pub mod token;
 pub mod verified;
 
@@ -29,8 +30,4 @@ where
     T: Send + 'static,
 {
     db::run(pool, move |conn| Ok(work(conn))).await?
-}
-
-pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
 }

@@ -5,6 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::grants::{self, Grant};
+use super::single_use::SingleUse;
 use crate::db::schema::{grants as grants_table, refresh_tokens};
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -53,20 +54,13 @@ pub fn find(conn: &mut DbConn, plain: &str) -> Result<Option<(RefreshToken, Gran
         .optional()?)
 }
 
-pub enum Consumed {
-    /// This call used the token; the caller may issue its successor.
-    Won,
-    /// The token had been used before: reuse, and the grant is now revoked.
-    Replayed,
-    Expired,
-}
-
+/// Uses the token with one conditional UPDATE; a replay revokes its grant.
 pub fn consume(
     conn: &mut DbConn,
     token: &RefreshToken,
     now: NaiveDateTime,
-) -> Result<Consumed, AppError> {
-    let won = diesel::update(
+) -> Result<SingleUse, AppError> {
+    let updated = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(&token.token_hash))
             .filter(refresh_tokens::used_at.is_null())
@@ -74,12 +68,9 @@ pub fn consume(
     )
     .set(refresh_tokens::used_at.eq(now))
     .execute(conn)?;
-    if won == 1 {
-        return Ok(Consumed::Won);
+    let outcome = SingleUse::judge(updated == 1, token.used_at.is_some(), token.expires_at, now);
+    if outcome == SingleUse::Replayed {
+        grants::revoke(conn, &token.grant_id, now)?;
     }
-    if token.expires_at <= now {
-        return Ok(Consumed::Expired);
-    }
-    grants::revoke(conn, &token.grant_id, now)?;
-    Ok(Consumed::Replayed)
+    Ok(outcome)
 }

@@ -26,7 +26,7 @@ impl VerifiedTokens {
         issuer: &str,
     ) -> Result<Arc<AccessClaims>, Rejected> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let now = chrono::Utc::now().timestamp();
+        let now = crate::clock::unix_now();
         if let Some(claims) = self.entries.read().ok().and_then(|e| e.get(&key).cloned()) {
             if claims.exp > now {
                 return Ok(claims);

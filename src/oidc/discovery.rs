@@ -1,11 +1,10 @@
-//! OpenID Provider metadata and the JWKS, listing exactly what is supported.
-use actix_web::{web, HttpResponse};
+//! OpenID Provider metadata, listing exactly what is supported.
 use serde_json::{json, Value};
 
 use crate::config::Settings;
 use crate::registry::model::HUB_SERVICE_ID;
-use crate::startup::AppState;
 
+/// Where the OAuth 2.0 / OpenID Connect endpoints live, as in Hub.
 pub const OAUTH_BASE: &str = "/api/rest/oauth2";
 
 pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
@@ -50,22 +49,4 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
         "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash",
             "name", "preferred_username", "email", "email_verified"],
     })
-}
-
-pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((
-            actix_web::http::header::CACHE_CONTROL,
-            "public, max-age=300",
-        ))
-        .body(state.discovery.clone())
-}
-
-pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
-    let keys = state.keys.current(&state.pool).await;
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "public, max-age=60"))
-        .body(keys.jwks.clone())
 }

@@ -8,7 +8,7 @@ use super::jwt::{self, ID_TOKEN_TYPE};
 use super::keys::SigningAlgorithm;
 use super::keystore::KeySet;
 use crate::error::AppError;
-use crate::scopes::{EMAIL, PROFILE};
+use crate::scope::{EMAIL, PROFILE};
 use crate::secrets::base64url;
 use crate::users::model::User;
 

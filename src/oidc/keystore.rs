@@ -110,7 +110,7 @@ impl KeyStore {
         let policy = self.policy;
         let previous = self.cached();
         let set = db::run(pool, move |conn| {
-            let now = chrono::Utc::now().naive_utc();
+            let now = crate::clock::now();
             ensure_current(conn, policy, now)?;
             load(conn, policy, now, Some(&previous))
         })

@@ -12,21 +12,21 @@ const MAX_URIS: usize = 100;
 #[serde(rename_all = "camelCase")]
 pub struct ServiceInput {
     pub name: Option<String>,
-    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub key: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub home_url: Option<Option<String>>,
     pub base_urls: Option<Vec<String>>,
     pub redirect_uris: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub application_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub vendor: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub version: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub icon_url: Option<Option<String>>,
     pub trusted: Option<bool>,
     pub consent_required: Option<bool>,
@@ -118,7 +118,8 @@ fn check_base_urls(urls: &[String]) -> Result<String, AppError> {
         .iter()
         .map(|url| validate::web_url("baseUrls", url))
         .collect::<Result<Vec<_>, _>>()?;
-    crate::rest::to_json(checked).map(|v| v.to_string())
+    serde_json::to_string(&checked)
+        .map_err(|e| AppError::Internal(format!("serializing base URLs: {e}")))
 }
 
 pub fn check_redirect_uris(uris: &[String]) -> Result<Vec<String>, AppError> {

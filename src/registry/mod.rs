@@ -5,4 +5,3 @@ pub mod model;
 pub mod query;
 pub mod redirect_uri;
 pub mod repo;
-pub mod routes;

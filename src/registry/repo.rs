@@ -174,23 +174,36 @@ pub fn names_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String
         .load(conn)?)
 }
 
-/// Fails with `field` named unless every id is a registered service.
+/// A list of service ids (a scope) named one that is not registered.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not a registered service")]
+pub struct UnknownService(pub String);
+
+/// The `(id, name)` of each of `ids`, in their order, or the first that is
+/// not a registered service: the one registration check behind scopes,
+/// permanent tokens and authorization requests.
+pub fn registered_names(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> Result<Result<Vec<(String, String)>, UnknownService>, AppError> {
+    let known = names_of(conn, ids)?;
+    let mut named = Vec::with_capacity(ids.len());
+    for id in ids {
+        match known.iter().find(|(k, _)| k == id) {
+            Some(pair) => named.push(pair.clone()),
+            None => return Ok(Err(UnknownService(id.clone()))),
+        }
+    }
+    Ok(Ok(named))
+}
+
+/// `registered_names` for REST input: an unknown id is a 400 naming `field`.
 pub fn require_registered(
     conn: &mut DbConn,
     field: &str,
     ids: &[String],
 ) -> Result<Vec<(String, String)>, AppError> {
-    let known = names_of(conn, ids)?;
-    if let Some(unknown) = ids.iter().find(|id| !known.iter().any(|(k, _)| k == *id)) {
-        return Err(AppError::bad_field(
-            field,
-            format!("'{unknown}' is not a registered service"),
-        ));
-    }
-    Ok(ids
-        .iter()
-        .filter_map(|id| known.iter().find(|(k, _)| k == id).cloned())
-        .collect())
+    registered_names(conn, ids)?.map_err(|unknown| AppError::bad_field(field, unknown.to_string()))
 }
 
 /// A service and its redirect URIs, in registration order.

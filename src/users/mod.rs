@@ -1,9 +1,6 @@
 //! Users, their passwords and their permanent tokens.
-pub mod authorized_apps_routes;
 pub mod cache;
 pub mod model;
-pub mod password;
+pub mod password_hash;
+pub mod permanent_tokens;
 pub mod repo;
-pub mod routes;
-pub mod token_routes;
-pub mod tokens;

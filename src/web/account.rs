@@ -4,21 +4,22 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::login::{current_session, now, secure_cookies, CsrfOnly};
+use super::cookies;
+use super::login::{current_session, CsrfOnly};
 use super::page::{render, see_other, PageError};
-use super::session::{self, Session};
 use super::templates::{Account, AppRow, TokenRow};
-use crate::db;
 use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
 use crate::registry::repo as services_repo;
-use crate::startup::AppState;
+use crate::sessions::store::Session;
+use crate::state::AppState;
 use crate::users::model::User;
-use crate::users::tokens;
+use crate::users::permanent_tokens as tokens;
 use crate::validate::{self, MAX_SHORT_TEXT};
+use crate::{clock, db};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/account", web::get().to(show))
         .route(
             "/account/apps/{service_id}/revoke",
@@ -48,7 +49,7 @@ async fn form_sender(
     req: &HttpRequest,
     csrf_token: Option<&str>,
 ) -> Result<Result<Session, HttpResponse>, PageError> {
-    session::check_csrf(req, csrf_token)?;
+    cookies::check_csrf(req, csrf_token)?;
     signed_in(state, req).await
 }
 
@@ -65,7 +66,7 @@ async fn page(
         Ok((apps, rows))
     })
     .await?;
-    let (csrf_token, cookie) = session::csrf_token(req, secure_cookies(state));
+    let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let account = Account {
         csrf_token,
         user_name: user.name,
@@ -124,7 +125,7 @@ async fn revoke_app(
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let (service_id, now) = (path.into_inner(), now());
+    let (service_id, now) = (path.into_inner(), clock::now());
     act_and_return(
         &req,
         &state,
@@ -152,14 +153,14 @@ async fn create_token(
     };
     let form = form.into_inner();
     let name = validate::required_text("name", form.name.as_deref(), MAX_SHORT_TEXT)?;
-    let ids = crate::scopes::parse("scope", form.scope.as_deref().unwrap_or(""))?;
+    let ids = crate::scope::parse("scope", form.scope.as_deref().unwrap_or(""))?;
     if ids.is_empty() {
         return Err(PageError::bad_request(
             "Name at least one service in the scope.",
         ));
     }
     let user = session.user.clone();
-    let now = now();
+    let now = clock::now();
     let plain = db::run(&state.pool, move |conn| {
         services_repo::require_registered(conn, "scope", &ids)?;
         tokens::create(conn, &user, name, &ids, now).map(|(_, plain)| plain)

@@ -4,14 +4,15 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde::Deserialize;
 
+use super::cookies;
 use super::page::{render, see_other, PageError};
-use super::session::{self, Session};
 use super::templates;
-use crate::oauth2::throttle::{self, Limits};
-use crate::startup::AppState;
-use crate::users::repo as users_repo;
+use crate::clock;
+use crate::sessions::sign_in::{self, Attempt, Outcome};
+use crate::sessions::store::{self as sessions_store, Session};
+use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/login")
             .route(web::get().to(login_page))
@@ -24,24 +25,19 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     );
 }
 
-pub fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
-pub fn secure_cookies(state: &AppState) -> bool {
-    state.issuer.starts_with("https://")
-}
-
 /// The signed-in person, if the session cookie names a live session.
 pub async fn current_session(
     state: &web::Data<AppState>,
     req: &HttpRequest,
 ) -> Result<Option<Session>, PageError> {
-    let Some(id) = session::session_id(req) else {
+    let Some(id) = cookies::session_id(req) else {
         return Ok(None);
     };
-    let now = now();
-    Ok(crate::db::run(&state.pool, move |conn| session::find(conn, &id, now)).await?)
+    let now = clock::now();
+    Ok(crate::db::run(&state.pool, move |conn| {
+        sessions_store::find(conn, &id, now)
+    })
+    .await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -58,10 +54,10 @@ pub fn login_form(
     hint: &str,
     error: Option<String>,
 ) -> HttpResponse {
-    let (csrf_token, cookie) = session::csrf_token(req, secure_cookies(state));
+    let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let page = templates::Login {
         csrf_token,
-        return_to: session::safe_return_to(Some(return_to)),
+        return_to: cookies::safe_return_to(Some(return_to)),
         login_hint: hint.chars().take(256).collect(),
         error,
     };
@@ -73,7 +69,7 @@ async fn login_page(
     state: web::Data<AppState>,
     query: web::Query<LoginQuery>,
 ) -> HttpResponse {
-    let return_to = session::safe_return_to(query.return_to.as_deref());
+    let return_to = cookies::safe_return_to(query.return_to.as_deref());
     login_form(
         &req,
         &state,
@@ -99,9 +95,9 @@ async fn login(
     state: web::Data<AppState>,
     form: web::Form<LoginForm>,
 ) -> Result<HttpResponse, PageError> {
-    session::check_csrf(&req, form.csrf_token.as_deref())?;
+    cookies::check_csrf(&req, form.csrf_token.as_deref())?;
     let form = form.into_inner();
-    let return_to = session::safe_return_to(form.return_to.as_deref());
+    let return_to = cookies::safe_return_to(form.return_to.as_deref());
     let refuse = |message: &str| {
         Ok(login_form(
             &req,
@@ -112,59 +108,38 @@ async fn login(
             Some(message.to_owned()),
         ))
     };
-    let now = now();
-    let identifier = form.login.trim().to_owned();
-    let user = crate::db::run(&state.pool, move |conn| {
-        let user = users_repo::find_by_identifier(conn, &identifier)?.filter(|u| !u.guest);
-        let locked = match &user {
-            Some(user) => throttle::is_locked(conn, &throttle::user_subject(&user.id), now)?,
-            None => false,
-        };
-        Ok((user, locked))
-    })
-    .await?;
-    let (user, locked) = user;
-    if locked {
-        return refuse("Too many failed attempts. Wait a minute and try again.");
-    }
-    let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());
-    let plain = form.password.clone();
-    let verified = state
-        .hasher
-        .run(move |hasher| hasher.check(&plain, stored_hash.as_deref()))
-        .await?;
-    let Some(user) = user else {
-        return refuse(WRONG_CREDENTIALS);
+    let now = clock::now();
+    let attempt = Attempt {
+        identifier: form.login.clone(),
+        password: form.password.clone(),
+        through_client: None,
     };
-    let limits = Limits::for_users(&state.settings);
+    let user = match sign_in::check(&state.pool, &state.hasher, state.lockout, attempt, now).await?
+    {
+        Outcome::Verified(user) => user,
+        Outcome::WrongCredentials => return refuse(WRONG_CREDENTIALS),
+        Outcome::Locked => return refuse("Too many failed attempts. Wait a minute and try again."),
+    };
+    if user.banned {
+        return refuse("This account is banned.");
+    }
     let ttl = Duration::seconds(state.settings.session_ttl_secs);
-    let previous = session::session_id(&req);
-    let user_id = user.id.clone();
-    let outcome = crate::db::run(&state.pool, move |conn| {
-        let subject = throttle::user_subject(&user_id);
-        if !verified {
-            throttle::record_failure(conn, &subject, limits, now)?;
-            return Ok(None);
-        }
-        throttle::clear(conn, &subject)?;
+    let previous = cookies::session_id(&req);
+    let session_id = crate::db::run(&state.pool, move |conn| {
         if let Some(previous) = previous {
-            session::delete(conn, &previous)?;
+            sessions_store::delete(conn, &previous)?;
         }
-        session::create(conn, &user_id, ttl, now).map(Some)
+        sessions_store::create(conn, &user.id, ttl, now)
     })
     .await?;
-    match outcome {
-        None => refuse(WRONG_CREDENTIALS),
-        Some(_) if user.banned => refuse("This account is banned."),
-        Some(session_id) => Ok(see_other(
-            &return_to,
-            vec![session::session_cookie(
-                session_id,
-                secure_cookies(&state),
-                ttl,
-            )],
-        )),
-    }
+    Ok(see_other(
+        &return_to,
+        vec![cookies::session_cookie(
+            session_id,
+            state.secure_cookies(),
+            ttl,
+        )],
+    ))
 }
 
 async fn logout_page(
@@ -172,7 +147,7 @@ async fn logout_page(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let signed_in = current_session(&state, &req).await?.is_some();
-    let (csrf_token, cookie) = session::csrf_token(&req, secure_cookies(&state));
+    let (csrf_token, cookie) = cookies::csrf_token(&req, state.secure_cookies());
     Ok(render(
         StatusCode::OK,
         &templates::Logout {
@@ -193,12 +168,12 @@ async fn logout(
     state: web::Data<AppState>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    session::check_csrf(&req, form.csrf_token.as_deref())?;
-    if let Some(id) = session::session_id(&req) {
-        crate::db::run(&state.pool, move |conn| session::delete(conn, &id)).await?;
+    cookies::check_csrf(&req, form.csrf_token.as_deref())?;
+    if let Some(id) = cookies::session_id(&req) {
+        crate::db::run(&state.pool, move |conn| sessions_store::delete(conn, &id)).await?;
     }
     Ok(see_other(
         "/logout",
-        vec![session::expired_session_cookie(secure_cookies(&state))],
+        vec![cookies::expired_session_cookie(state.secure_cookies())],
     ))
 }

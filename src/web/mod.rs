@@ -1,16 +1,15 @@
 //! Server-rendered pages: sign-in, consent, out-of-band codes, sign-out and
 //! "my account". Plain HTML forms that work without JavaScript.
 pub mod account;
+pub mod cookies;
 pub mod login;
 pub mod page;
-pub mod session;
 pub mod templates;
 
 use actix_web::web;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(login::configure)
-        .configure(account::configure);
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.configure(login::routes).configure(account::routes);
 }
 
 /// Form bodies of the pages: bad ones get an error page, not a bare 400.

@@ -122,7 +122,7 @@ impl TestApp {
             .expect("user exists");
         let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
         let now = chrono::Utc::now().naive_utc();
-        idhub::users::tokens::create(&mut conn, &user, name.into(), &scope, now)
+        idhub::users::permanent_tokens::create(&mut conn, &user, name.into(), &scope, now)
             .expect("token")
             .1
     }

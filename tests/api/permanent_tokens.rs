@@ -61,9 +61,12 @@ async fn create_use_list_get_and_delete_a_permanent_token() {
     assert!(fetched.get("token").is_none());
 
     let mut conn = app.pool.get().unwrap();
-    let (_, stored) =
-        idhub::users::tokens::authenticate(&mut conn, &token, chrono::Utc::now().naive_utc())
-            .unwrap();
+    let (_, stored) = idhub::users::permanent_tokens::authenticate(
+        &mut conn,
+        &token,
+        chrono::Utc::now().naive_utc(),
+    )
+    .unwrap();
     assert_eq!(stored.token_hash, idhub::secrets::hash(&token));
     assert!(!stored.token_hash.contains(&token[token.len() - 20..]));
 

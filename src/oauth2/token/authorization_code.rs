@@ -1,45 +1,40 @@
 //! `authorization_code`: exchange a code for tokens, once. The code must come
 //! from this client, with the same redirect URI and the PKCE verifier of its
 //! challenge; a replayed code revokes everything issued from it.
-use std::sync::Arc;
-
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
+use serde::Deserialize;
 
-use super::{IdTokenRequest, Issued};
+use super::context::GrantDeps;
+use super::issued::{IdTokenRequest, Issued};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
-use crate::oauth2::codes::{self, Redeemed};
+use crate::oauth2::codes;
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::form::OAuthForm;
-use crate::oauth2::{pkce, refresh_tokens, scope};
+use crate::oauth2::single_use::SingleUse;
+use crate::oauth2::{pkce, refresh_tokens, scope_rules};
 use crate::registry::cache::ServiceCache;
-use crate::scopes::{Requested, OFFLINE_ACCESS, OPENID};
-use crate::startup::AppState;
+use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
 use crate::users::repo as users_repo;
 
-struct Exchange {
-    code: String,
-    redirect_uri: String,
-    verifier: Option<String>,
+#[derive(Debug, Deserialize)]
+pub struct CodeExchange {
+    pub code: String,
+    pub redirect_uri: String,
+    pub code_verifier: Option<String>,
 }
 
 pub async fn grant(
-    state: &AppState,
+    deps: &GrantDeps<'_>,
     presented: Option<PresentedClient>,
-    form: &OAuthForm,
+    exchange: CodeExchange,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let presented = client_auth::require_client(presented)?;
-    let exchange = Exchange {
-        code: form.require("code")?.to_owned(),
-        redirect_uri: form.require("redirect_uri")?.to_owned(),
-        verifier: form.get("code_verifier").map(str::to_owned),
-    };
-    let ttl = Duration::seconds(state.settings.refresh_token_ttl_secs);
-    let services = Arc::clone(&state.services);
-    crate::oauth2::run(&state.pool, move |conn| {
+    let ttl = deps.policy.refresh_token_ttl;
+    let services = std::sync::Arc::clone(deps.services);
+    crate::oauth2::run(deps.pool, move |conn| {
         redeem(conn, &services, &presented, &exchange, ttl, now)
     })
     .await
@@ -49,7 +44,7 @@ fn redeem(
     conn: &mut DbConn,
     services: &ServiceCache,
     presented: &PresentedClient,
-    exchange: &Exchange,
+    exchange: &CodeExchange,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
@@ -73,7 +68,7 @@ fn redeem(
             "redirect_uri differs from the authorization request",
         ));
     }
-    match (&code.code_challenge, &exchange.verifier) {
+    match (&code.code_challenge, &exchange.code_verifier) {
         (Some(challenge), Some(verifier)) if pkce::verify(verifier, challenge) => {}
         (Some(_), _) => {
             return Err(OAuthError::invalid_grant(
@@ -104,21 +99,21 @@ fn redeem(
     // Commit a replay's revocation even though the exchange fails.
     let outcome = conn.transaction(|conn| {
         Ok::<_, OAuthError>(match codes::redeem(conn, &code, now)? {
-            Redeemed::Won if grant.revoked_at.is_some() => {
+            SingleUse::Won if grant.revoked_at.is_some() => {
                 Err(OAuthError::invalid_grant("the grant has been revoked"))
             }
-            Redeemed::Won if offline => Ok(Some(refresh_tokens::issue(
+            SingleUse::Won if offline => Ok(Some(refresh_tokens::issue(
                 conn,
                 &grant.id,
                 &code.scope,
                 ttl,
                 now,
             )?)),
-            Redeemed::Won => Ok(None),
-            Redeemed::Replayed => Err(OAuthError::invalid_grant(
+            SingleUse::Won => Ok(None),
+            SingleUse::Replayed => Err(OAuthError::invalid_grant(
                 "the code was already used; its tokens are revoked",
             )),
-            Redeemed::Expired => Err(OAuthError::invalid_grant("the code has expired")),
+            SingleUse::Expired => Err(OAuthError::invalid_grant("the code has expired")),
         })
     })?;
     let refresh_token = outcome?;
@@ -131,7 +126,7 @@ fn redeem(
         client_id: client.service.id.clone(),
         grantable: Grantable {
             subject: user.id,
-            audience: scope::audience(&requested, &client.service.id),
+            audience: scope_rules::audience(&requested, &client.service.id),
             scope: entries,
             grant_id: Some(grant.id),
         },

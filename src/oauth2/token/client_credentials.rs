@@ -1,26 +1,29 @@
 //! `client_credentials`: a trusted service acting as itself, or, with
 //! `impersonation` on, as a user named by a `user:<id|login>` scope. With the
 //! services cached this path reads nothing from the database (hot path).
-use chrono::NaiveDateTime;
+use serde::Deserialize;
 
-use super::Issued;
+use super::context::GrantDeps;
+use super::issued::Issued;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::form::OAuthForm;
-use crate::oauth2::scope;
-use crate::scopes::Requested;
-use crate::startup::AppState;
+use crate::oauth2::scope_rules;
+use crate::scope::Requested;
 use crate::users::repo as users_repo;
 
+#[derive(Debug, Deserialize)]
+pub struct ClientCredentialsRequest {
+    pub scope: Option<String>,
+}
+
 pub async fn grant(
-    state: &AppState,
+    deps: &GrantDeps<'_>,
     presented: Option<PresentedClient>,
-    form: &OAuthForm,
-    _now: NaiveDateTime,
+    request: ClientCredentialsRequest,
 ) -> Result<Issued, OAuthError> {
     let presented = client_auth::require_client(presented)?;
-    let client = client_auth::authenticate_cached(state, &presented).await?;
+    let client = client_auth::authenticate_cached(deps.pool, deps.services, &presented).await?;
     let service = &client.service;
     if !client.confidential {
         return Err(OAuthError::unauthorized_client(
@@ -37,14 +40,14 @@ pub async fn grant(
             "client_credentials is turned off for this service",
         ));
     }
-    let entries = scope::parse(form.get("scope"))?;
+    let entries = scope_rules::parse(request.scope.as_deref())?;
     let requested = Requested::from_entries(entries.clone());
     if !requested.oidc.is_empty() {
         return Err(OAuthError::invalid_scope(
             "OpenID Connect scopes need a user; client_credentials has none",
         ));
     }
-    scope::require_registered_cached(state, &requested.services).await?;
+    scope_rules::require_registered_cached(deps.pool, deps.services, &requested.services).await?;
     let subject = match requested.users.as_slice() {
         [] => service.id.clone(),
         [_] if !service.impersonation => {
@@ -54,7 +57,7 @@ pub async fn grant(
         }
         [who] => {
             let who = who.clone();
-            let user = crate::oauth2::run(&state.pool, move |conn| {
+            let user = crate::oauth2::run(deps.pool, move |conn| {
                 Ok(users_repo::find_by_identifier(conn, &who)?)
             })
             .await?;
@@ -64,16 +67,11 @@ pub async fn grant(
         }
         _ => return Err(OAuthError::invalid_scope("at most one user: scope")),
     };
-    let audience = if requested.services.is_empty() {
-        vec![service.id.clone()]
-    } else {
-        requested.services
-    };
     Ok(Issued {
         client_id: service.id.clone(),
         grantable: Grantable {
             subject,
-            audience,
+            audience: scope_rules::audience(&requested, &service.id),
             scope: entries,
             grant_id: None,
         },

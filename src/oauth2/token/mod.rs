@@ -1,111 +1,111 @@
-//! `POST /api/rest/oauth2/token`: one module per grant; this file dispatches,
-//! signs and renders the RFC 6749 §5.1 response.
+//! The token endpoint's protocol (RFC 6749 §4–6), free of HTTP: a typed token
+//! request, one module per grant deciding what to issue, and the signing of
+//! the §5.1 response. `crate::endpoints::token` puts it on the wire.
 pub mod authorization_code;
 pub mod client_credentials;
+pub mod context;
+pub mod issued;
 pub mod password;
 pub mod refresh_token;
 
-use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
 
-use super::access_token::{self, Grantable};
-use super::client_auth;
+pub use context::{GrantDeps, TokenPolicy};
+pub use issued::{sign, IdTokenRequest, Issued, TokenResponse};
+
+use super::client_auth::PresentedClient;
 use super::error::{ErrorCode, OAuthError};
-use super::form::OAuthForm;
-use crate::oidc::id_token::{self, IdTokenFor};
-use crate::startup::AppState;
-use crate::users::model::User;
 
-/// What a grant decided: the token to sign, a refresh token if one was issued,
-/// and an ID token to sign when the scope has `openid` and a user signed in.
-#[derive(Debug)]
-pub struct Issued {
-    pub client_id: String,
-    pub grantable: Grantable,
-    pub refresh_token: Option<String>,
-    pub id_token: Option<IdTokenRequest>,
+/// A token request, by its `grant_type`. Parameters a grant does not use
+/// (client credentials among them) are ignored here.
+#[derive(Deserialize)]
+#[serde(tag = "grant_type", rename_all = "snake_case")]
+pub enum TokenRequest {
+    AuthorizationCode(authorization_code::CodeExchange),
+    ClientCredentials(client_credentials::ClientCredentialsRequest),
+    Password(password::PasswordRequest),
+    RefreshToken(refresh_token::RefreshRequest),
 }
 
-#[derive(Debug)]
-pub struct IdTokenRequest {
-    pub user: User,
-    pub auth_time: chrono::NaiveDateTime,
-    pub nonce: Option<String>,
-}
+const GRANT_TYPES: &[&str] = &[
+    "authorization_code",
+    "client_credentials",
+    "password",
+    "refresh_token",
+];
 
-#[derive(Debug, Serialize)]
-pub struct TokenResponse {
-    pub access_token: String,
-    pub token_type: &'static str,
-    pub expires_in: i64,
-    pub scope: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub refresh_token: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub id_token: Option<String>,
-}
-
-pub async fn token(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: OAuthForm,
-) -> Result<HttpResponse, OAuthError> {
-    let grant_type = form.require("grant_type")?;
-    let presented = client_auth::presented(&req, &form)?;
-    let now = super::now();
-    let issued = match grant_type {
-        "authorization_code" => authorization_code::grant(&state, presented, &form, now).await?,
-        "client_credentials" => client_credentials::grant(&state, presented, &form, now).await?,
-        "password" => password::grant(&state, presented, &form, now).await?,
-        "refresh_token" => refresh_token::grant(&state, presented, &form, now).await?,
-        other => {
+impl TokenRequest {
+    /// Reads a request from its form parameters (each present once, none empty).
+    pub fn from_params(params: &[(String, String)]) -> Result<Self, OAuthError> {
+        let grant_type = params
+            .iter()
+            .find(|(k, _)| k == "grant_type")
+            .map(|(_, v)| v.as_str())
+            .ok_or_else(|| OAuthError::invalid_request("parameter 'grant_type' is missing"))?;
+        if !GRANT_TYPES.contains(&grant_type) {
             return Err(OAuthError::new(
                 ErrorCode::UnsupportedGrantType,
                 format!(
                     "grant_type '{}' is not supported",
-                    other.chars().take(64).collect::<String>()
+                    grant_type.chars().take(64).collect::<String>()
                 ),
-            ))
+            ));
         }
-    };
-    let keys = state.keys.current(&state.pool).await;
-    let ttl = state.settings.access_token_ttl_secs;
-    let access_token = access_token::sign(
-        &keys,
-        &state.issuer,
-        &issued.client_id,
-        &issued.grantable,
-        ttl,
-        now,
-    )?;
-    let id_token = match &issued.id_token {
-        Some(request) => {
-            let subject = IdTokenFor {
-                user: &request.user,
-                client_id: &issued.client_id,
-                scope: &issued.grantable.scope,
-                auth_time: request.auth_time,
-                nonce: request.nonce.as_deref(),
-                access_token: Some(&access_token),
-                code: None,
-            };
-            Some(id_token::sign(&keys, &state.issuer, subject, ttl, now)?)
-        }
-        None => None,
-    };
-    Ok(token_response(TokenResponse {
-        access_token,
-        token_type: "Bearer",
-        expires_in: ttl,
-        scope: crate::scopes::join(&issued.grantable.scope),
-        refresh_token: issued.refresh_token,
-        id_token,
-    }))
+        let object: serde_json::Map<String, serde_json::Value> = params
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::from_value(serde_json::Value::Object(object))
+            .map_err(|e| OAuthError::invalid_request(format!("invalid token request: {e}")))
+    }
 }
 
-pub fn token_response(body: TokenResponse) -> HttpResponse {
-    HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .insert_header((actix_web::http::header::PRAGMA, "no-cache"))
-        .json(body)
+/// Runs the request's grant.
+pub async fn grant(
+    deps: &GrantDeps<'_>,
+    client: Option<PresentedClient>,
+    request: TokenRequest,
+    now: NaiveDateTime,
+) -> Result<Issued, OAuthError> {
+    match request {
+        TokenRequest::AuthorizationCode(exchange) => {
+            authorization_code::grant(deps, client, exchange, now).await
+        }
+        TokenRequest::ClientCredentials(request) => {
+            client_credentials::grant(deps, client, request).await
+        }
+        TokenRequest::Password(request) => password::grant(deps, client, request, now).await,
+        TokenRequest::RefreshToken(request) => {
+            refresh_token::grant(deps, client, request, now).await
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn requests_are_typed_by_grant_type() {
+        let request = TokenRequest::from_params(&params(&[
+            ("grant_type", "refresh_token"),
+            ("refresh_token", "r"),
+            ("client_id", "ignored here"),
+        ]));
+        assert!(matches!(request, Ok(TokenRequest::RefreshToken(r)) if r.refresh_token == "r"));
+        let missing = TokenRequest::from_params(&params(&[("grant_type", "authorization_code")]));
+        assert!(matches!(missing, Err(e) if e.code == ErrorCode::InvalidRequest));
+        let unknown = TokenRequest::from_params(&params(&[("grant_type", "magic")]));
+        assert!(matches!(unknown, Err(e) if e.code == ErrorCode::UnsupportedGrantType));
+        let absent = TokenRequest::from_params(&[]);
+        assert!(matches!(absent, Err(e) if e.code == ErrorCode::InvalidRequest));
+    }
 }

@@ -1,51 +1,49 @@
 //! `password`: a confidential service trading a user's credentials for tokens.
-//! Argon2 runs on the blocking pool between two short database steps, so no
-//! connection is held while hashing.
+//! The credentials are checked by the same sign-in rule, lockout included, as
+//! the sign-in page; failures also count against the client.
 use std::sync::Arc;
 
-use actix_web::web;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
+use serde::Deserialize;
 
-use super::{IdTokenRequest, Issued};
+use super::context::GrantDeps;
+use super::issued::{IdTokenRequest, Issued};
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::form::OAuthForm;
-use crate::oauth2::throttle::{self, Limits};
-use crate::oauth2::{grants, refresh_tokens, scope};
-use crate::registry::model::Service;
-use crate::scopes::{Requested, OFFLINE_ACCESS, OPENID};
-use crate::startup::AppState;
-use crate::users::model::User;
-use crate::users::repo as users_repo;
+use crate::oauth2::{grants, refresh_tokens, scope_rules};
+use crate::scope::{OFFLINE_ACCESS, OPENID};
+use crate::sessions::sign_in::{self, Attempt, Outcome};
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
 const LOCKED: &str = "too many failed attempts; try again later";
 
-struct Checked {
-    service: Arc<Service>,
-    user: Option<User>,
-    entries: Vec<String>,
-    requested: Requested,
+/// No `Debug`: it holds a password.
+#[derive(Deserialize)]
+pub struct PasswordRequest {
+    pub username: String,
+    pub password: String,
+    pub scope: Option<String>,
+    /// Hub's way to ask for a refresh token (`offline_access` works too).
+    pub access_type: Option<String>,
 }
 
 pub async fn grant(
-    state: &web::Data<AppState>,
+    deps: &GrantDeps<'_>,
     presented: Option<PresentedClient>,
-    form: &OAuthForm,
+    request: PasswordRequest,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let presented = client_auth::require_client(presented)?;
-    let username = form.require("username")?.to_owned();
-    let plain = form.require("password")?.to_owned();
-    let scope_text = form.get("scope").map(str::to_owned);
-    let offline_by_hub = form.get("access_type") == Some("offline");
-    let grant_enabled = state.settings.password_grant_enabled;
-    let user_limits = Limits::for_users(&state.settings);
-    let client_limits = Limits::for_clients(&state.settings);
-
-    let services = Arc::clone(&state.services);
-    let checked = crate::oauth2::run(&state.pool, move |conn| {
+    let PasswordRequest {
+        username,
+        password,
+        scope,
+        access_type,
+    } = request;
+    let grant_enabled = deps.policy.password_grant_enabled;
+    let services = Arc::clone(deps.services);
+    let (service, entries, requested) = crate::oauth2::run(deps.pool, move |conn| {
         let client = client_auth::authenticate(conn, &services, &presented)?;
         if !client.confidential {
             return Err(OAuthError::unauthorized_client(
@@ -57,76 +55,40 @@ pub async fn grant(
                 "the password grant is turned off for this service",
             ));
         }
-        let (entries, requested) = scope::for_user(conn, scope_text.as_deref())?;
-        if throttle::is_locked(conn, &throttle::client_subject(&client.service.id), now)? {
-            return Err(OAuthError::invalid_grant(LOCKED));
-        }
-        let user = users_repo::find_by_identifier(conn, &username)?.filter(|u| !u.guest);
-        if let Some(user) = &user {
-            if throttle::is_locked(conn, &throttle::user_subject(&user.id), now)? {
-                return Err(OAuthError::invalid_grant(LOCKED));
-            }
-        }
-        Ok(Checked {
-            service: client.service,
-            user,
-            entries,
-            requested,
-        })
+        let (entries, requested) = scope_rules::for_user(scope.as_deref())?;
+        scope_rules::registered_names(conn, &requested.services)?;
+        Ok((client.service, entries, requested))
     })
     .await?;
 
-    let stored_hash = checked.user.as_ref().and_then(|u| u.password_hash.clone());
-    let verified = state
-        .hasher
-        .run(move |hasher| hasher.check(&plain, stored_hash.as_deref()))
-        .await?;
+    let attempt = Attempt {
+        identifier: username,
+        password,
+        through_client: Some(service.id.clone()),
+    };
+    let user = match sign_in::check(deps.pool, deps.hasher, deps.lockout, attempt, now).await? {
+        Outcome::Verified(user) => user,
+        Outcome::WrongCredentials => return Err(OAuthError::invalid_grant(WRONG_CREDENTIALS)),
+        Outcome::Locked => return Err(OAuthError::invalid_grant(LOCKED)),
+    };
+    if user.banned {
+        return Err(OAuthError::invalid_grant("the user is banned"));
+    }
 
-    let refresh_ttl = Duration::seconds(state.settings.refresh_token_ttl_secs);
-    crate::oauth2::run(&state.pool, move |conn| {
-        let Checked {
-            service,
-            user,
-            entries,
-            requested,
-        } = checked;
-        let user = match user {
-            Some(user) if verified => user,
-            other => {
-                if let Some(user) = other {
-                    throttle::record_failure(
-                        conn,
-                        &throttle::user_subject(&user.id),
-                        user_limits,
-                        now,
-                    )?;
-                }
-                throttle::record_failure(
-                    conn,
-                    &throttle::client_subject(&service.id),
-                    client_limits,
-                    now,
-                )?;
-                return Err(OAuthError::invalid_grant(WRONG_CREDENTIALS));
-            }
-        };
-        if user.banned {
-            return Err(OAuthError::invalid_grant("the user is banned"));
-        }
-        throttle::clear(conn, &throttle::user_subject(&user.id))?;
-        let scope_string = crate::scopes::join(&entries);
-        let grant = grants::create(conn, &service.id, Some(&user.id), &scope_string, now)?;
-        let offline = offline_by_hub || requested.has(OFFLINE_ACCESS);
-        let refresh_token = if offline {
-            Some(refresh_tokens::issue(
+    let offline = access_type.as_deref() == Some("offline") || requested.has(OFFLINE_ACCESS);
+    let refresh_ttl = deps.policy.refresh_token_ttl;
+    crate::oauth2::run(deps.pool, move |conn| {
+        let scope_text = crate::scope::join(&entries);
+        let grant = grants::create(conn, &service.id, Some(&user.id), &scope_text, now)?;
+        let refresh_token = match offline {
+            true => Some(refresh_tokens::issue(
                 conn,
                 &grant.id,
-                &scope_string,
+                &scope_text,
                 refresh_ttl,
                 now,
-            )?)
-        } else {
-            None
+            )?),
+            false => None,
         };
         let id_token = requested.has(OPENID).then(|| IdTokenRequest {
             user: user.clone(),
@@ -138,7 +100,7 @@ pub async fn grant(
             id_token,
             grantable: Grantable {
                 subject: user.id,
-                audience: scope::audience(&requested, &service.id),
+                audience: scope_rules::audience(&requested, &service.id),
                 scope: entries,
                 grant_id: Some(grant.id),
             },

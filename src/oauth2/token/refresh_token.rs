@@ -1,44 +1,39 @@
 //! `refresh_token`: rotate the presented token and issue new tokens, with the
 //! same or a narrower scope. Reuse of a used token revokes the whole grant.
-use std::sync::Arc;
-
 use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
+use serde::Deserialize;
 
-use super::{IdTokenRequest, Issued};
+use super::context::GrantDeps;
+use super::issued::{IdTokenRequest, Issued};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::form::OAuthForm;
-use crate::oauth2::refresh_tokens::{self, Consumed};
-use crate::oauth2::scope;
+use crate::oauth2::refresh_tokens;
+use crate::oauth2::scope_rules;
+use crate::oauth2::single_use::SingleUse;
 use crate::registry::cache::ServiceCache;
-use crate::scopes::{Requested, OPENID};
-use crate::startup::AppState;
+use crate::scope::{Requested, OPENID};
 use crate::users::repo as users_repo;
 
+#[derive(Debug, Deserialize)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+    pub scope: Option<String>,
+}
+
 pub async fn grant(
-    state: &AppState,
+    deps: &GrantDeps<'_>,
     presented: Option<PresentedClient>,
-    form: &OAuthForm,
+    request: RefreshRequest,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let presented = client_auth::require_client(presented)?;
-    let token = form.require("refresh_token")?.to_owned();
-    let scope_text = form.get("scope").map(str::to_owned);
-    let ttl = Duration::seconds(state.settings.refresh_token_ttl_secs);
-    let services = Arc::clone(&state.services);
-    crate::oauth2::run(&state.pool, move |conn| {
-        rotate(
-            conn,
-            &services,
-            &presented,
-            &token,
-            scope_text.as_deref(),
-            ttl,
-            now,
-        )
+    let ttl = deps.policy.refresh_token_ttl;
+    let services = std::sync::Arc::clone(deps.services);
+    crate::oauth2::run(deps.pool, move |conn| {
+        rotate(conn, &services, &presented, &request, ttl, now)
     })
     .await
 }
@@ -47,13 +42,12 @@ fn rotate(
     conn: &mut DbConn,
     services: &ServiceCache,
     presented: &PresentedClient,
-    plain: &str,
-    scope_text: Option<&str>,
+    request: &RefreshRequest,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let client = client_auth::authenticate(conn, services, presented)?;
-    let (token, grant) = refresh_tokens::find(conn, plain)?
+    let (token, grant) = refresh_tokens::find(conn, &request.refresh_token)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
     // A token of another client is refused without being consumed.
     if grant.service_id != client.service.id {
@@ -65,10 +59,10 @@ fn rotate(
         return Err(OAuthError::invalid_grant("the grant has been revoked"));
     }
     let granted: Vec<String> = token.scope.split_whitespace().map(str::to_owned).collect();
-    let entries = match scope_text {
+    let entries = match request.scope.as_deref() {
         None => granted.clone(),
         Some(text) => {
-            let asked = scope::parse(Some(text))?;
+            let asked = scope_rules::parse(Some(text))?;
             if let Some(extra) = asked.iter().find(|s| !granted.contains(s)) {
                 return Err(OAuthError::invalid_scope(format!(
                     "'{extra}' was not granted; scope may only narrow"
@@ -87,17 +81,17 @@ fn rotate(
     // Commit the consumption even when it ends in a refusal: a replay must stay revoked.
     let outcome = conn.transaction(|conn| {
         Ok::<_, OAuthError>(match refresh_tokens::consume(conn, &token, now)? {
-            Consumed::Won => Ok(refresh_tokens::issue(
+            SingleUse::Won => Ok(refresh_tokens::issue(
                 conn,
                 &grant.id,
                 &token.scope,
                 ttl,
                 now,
             )?),
-            Consumed::Replayed => Err(OAuthError::invalid_grant(
+            SingleUse::Replayed => Err(OAuthError::invalid_grant(
                 "the refresh token was already used; its grant is revoked",
             )),
-            Consumed::Expired => Err(OAuthError::invalid_grant("the refresh token has expired")),
+            SingleUse::Expired => Err(OAuthError::invalid_grant("the refresh token has expired")),
         })
     })?;
     let new_refresh_token = outcome?;
@@ -116,7 +110,7 @@ fn rotate(
         client_id: client.service.id.clone(),
         grantable: Grantable {
             subject: user_id.unwrap_or_else(|| client.service.id.clone()),
-            audience: scope::audience(&requested, &client.service.id),
+            audience: scope_rules::audience(&requested, &client.service.id),
             scope: entries,
             grant_id: Some(grant.id),
         },

@@ -3,19 +3,19 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::repo;
-use super::tokens::{self, ScopeEntry};
-use crate::authn::Principal;
+use super::authn::Principal;
+use super::json::{no_store, respond, respond_list, to_json, FieldsParam, JsonBody};
 use crate::db;
 use crate::error::AppError;
 use crate::paging::ListParams;
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::registry::repo as services_repo;
-use crate::rest::{no_store, respond, respond_list, to_json, FieldsParam, JsonBody};
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::users::permanent_tokens::{self as tokens, ScopeEntry};
+use crate::users::repo;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/rest/users/{id}/permanenttokens")
             .route(web::get().to(list))
@@ -55,7 +55,7 @@ fn scope_ids(input: Option<ScopeInput>) -> Result<Vec<String>, AppError> {
             refs.into_iter().map(|r| r.id).collect::<Vec<_>>().join(" ")
         }
     };
-    let ids = crate::scopes::parse("scope", &text)?;
+    let ids = crate::scope::parse("scope", &text)?;
     if ids.is_empty() {
         return Err(AppError::bad_field(
             "scope",
@@ -76,7 +76,7 @@ fn entries(named: Vec<(String, String)>) -> Vec<ScopeEntry> {
 }
 
 fn scope_view(conn: &mut db::DbConn, scope: &str) -> Result<Vec<ScopeEntry>, AppError> {
-    let ids = crate::scopes::parse("scope", scope)?;
+    let ids = crate::scope::parse("scope", scope)?;
     let named = services_repo::names_of(conn, &ids)?;
     // A service deleted since the token was made still shows, without a name.
     Ok(ids
@@ -105,7 +105,7 @@ async fn create(
     let input = body.0;
     let name = validate::required_text("name", input.name.as_deref(), MAX_SHORT_TEXT)?;
     let ids = scope_ids(input.scope)?;
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::clock::now();
     let view = db::run(&state.pool, move |conn| {
         let user = repo::find(conn, &user_id)?;
         let named = services_repo::require_registered(conn, "scope", &ids)?;

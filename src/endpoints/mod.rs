@@ -1,11 +1,19 @@
-//! Routes of the OAuth 2.0 / OpenID Connect endpoints. Browser apps call them
-//! from other origins, so they answer CORS, preflight included.
+//! The OAuth 2.0 / OpenID Connect endpoints on the wire: thin handlers over
+//! `crate::oauth2` and `crate::oidc`. Browser apps call them from other
+//! origins, so they answer CORS, preflight included.
+pub mod authorize;
+pub mod discovery;
+pub mod error_response;
+pub mod form;
+pub mod introspect;
+pub mod revoke;
+pub mod token;
+pub mod userinfo;
+
 use actix_cors::Cors;
 use actix_web::web;
 
-use super::{authorize, introspect, revoke, token};
-use crate::oidc::discovery::{self, OAUTH_BASE};
-use crate::oidc::userinfo;
+use crate::oidc::discovery::OAUTH_BASE;
 
 fn cors() -> Cors {
     Cors::default()
@@ -15,7 +23,7 @@ fn cors() -> Cors {
         .max_age(3600)
 }
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/.well-known/openid-configuration")
             .wrap(cors())

@@ -1,33 +1,31 @@
 //! `GET|POST /api/rest/oauth2/auth` and the consent decision: sign-in, consent,
 //! then a code and/or tokens sent back to the client.
-pub mod request;
 pub mod respond;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 
-use request::{AuthRequest, Credentials, Params};
 use respond::{error_to_client, to_client};
 
-use super::access_token::{self, Grantable};
-use super::codes::{self, NewCode};
-use super::error::{ErrorCode, OAuthError};
 use super::form::OAuthForm;
-use super::{consents, grants, scope};
-use crate::db;
 use crate::error::AppError;
+use crate::oauth2::access_token::{self, Grantable};
+use crate::oauth2::authorize::{self as request, Allowed, AuthRequest, Credentials, Params};
+use crate::oauth2::error::{ErrorCode, OAuthError};
+use crate::oauth2::{consents, scope_rules};
 use crate::oidc::id_token::{self, IdTokenFor};
 use crate::registry::model::Service;
 use crate::registry::redirect_uri::OUT_OF_BAND;
 use crate::registry::repo as services_repo;
-use crate::scopes::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
-use crate::startup::AppState;
+use crate::scope::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
+use crate::state::AppState;
 use crate::users::model::{User, GUEST_LOGIN};
 use crate::users::repo as users_repo;
-use crate::web::login::{current_session, now, secure_cookies};
+use crate::web::login::current_session;
 use crate::web::page::{render, see_other, PageError};
-use crate::web::{session, templates};
+use crate::web::{cookies, templates};
+use crate::{clock, db};
 
 pub const AUTH_PATH: &str = "/api/rest/oauth2/auth";
 
@@ -69,7 +67,7 @@ pub async fn consent_post(
         Some(pairs.remove(index).1)
     };
     let csrf = take(&mut pairs, "csrf_token");
-    session::check_csrf(&req, csrf.as_deref())?;
+    cookies::check_csrf(&req, csrf.as_deref())?;
     let decision = match take(&mut pairs, "decision").as_deref() {
         Some("allow") => Decision::Allow,
         Some("deny") => Decision::Deny,
@@ -123,23 +121,17 @@ async fn authorize(
     let fail = |error: OAuthError| Ok(error_to_client(&target, &state.issuer, &error));
 
     let services = request.requested.services.clone();
-    let service_names = db::run(&state.pool, move |conn| {
-        services_repo::names_of(conn, &services)
+    let named = db::run(&state.pool, move |conn| {
+        services_repo::registered_names(conn, &services)
     })
     .await?;
-    if let Some(unknown) = request
-        .requested
-        .services
-        .iter()
-        .find(|id| !service_names.iter().any(|(k, _)| k == *id))
-    {
-        return fail(OAuthError::invalid_scope(format!(
-            "'{unknown}' is not a registered service"
-        )));
-    }
+    let service_names = match named {
+        Ok(names) => names,
+        Err(unknown) => return fail(OAuthError::invalid_scope(unknown.to_string())),
+    };
 
     let session = current_session(state, req).await?;
-    let now = now();
+    let now = clock::now();
     let stale = |auth_time: chrono::NaiveDateTime| {
         request
             .max_age
@@ -271,7 +263,7 @@ fn consent_page(
     if request.offline && !request.requested.has(OFFLINE_ACCESS) {
         items.push("Keep access while you are away".into());
     }
-    let (csrf_token, cookie) = session::csrf_token(req, secure_cookies(state));
+    let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let page = templates::Consent {
         csrf_token,
         client_name: client.name.clone(),
@@ -295,31 +287,14 @@ async fn issue(
     let (client_id, user_id) = (client.id.clone(), user.id.clone());
     let stored = request.clone();
     let (grant_id, code) = db::run(&state.pool, move |conn| {
-        db::transaction(conn, |conn| {
-            if record_consent {
-                consents::record(conn, &user_id, &client_id, &stored.scope, now)?;
-            }
-            let scope_text = crate::scopes::join(&stored.scope);
-            let grant = grants::create(conn, &client_id, Some(&user_id), &scope_text, now)?;
-            let code = match stored.response_type.code {
-                true => Some(codes::issue(
-                    conn,
-                    NewCode {
-                        grant_id: &grant.id,
-                        redirect_uri: &stored.target.redirect_uri,
-                        scope: &scope_text,
-                        code_challenge: stored.code_challenge.as_deref(),
-                        nonce: stored.nonce.as_deref(),
-                        auth_time,
-                        offline: stored.offline,
-                    },
-                    code_ttl,
-                    now,
-                )?),
-                false => None,
-            };
-            Ok((grant.id, code))
-        })
+        let allowed = Allowed {
+            request: &stored,
+            client_id: &client_id,
+            user_id: &user_id,
+            auth_time,
+            record_consent,
+        };
+        request::record_authorization(conn, allowed, code_ttl, now)
     })
     .await?;
 
@@ -339,7 +314,7 @@ async fn issue(
         true => {
             let grantable = Grantable {
                 subject: user.id.clone(),
-                audience: scope::audience(&request.requested, &client.id),
+                audience: scope_rules::audience(&request.requested, &client.id),
                 scope: request.scope.clone(),
                 grant_id: Some(grant_id),
             };
@@ -376,7 +351,7 @@ async fn issue(
         answer.push(("access_token", token));
         answer.push(("token_type", "Bearer".into()));
         answer.push(("expires_in", ttl.to_string()));
-        answer.push(("scope", crate::scopes::join(&request.scope)));
+        answer.push(("scope", crate::scope::join(&request.scope)));
     }
     Ok(to_client(&request.target, &state.issuer, answer))
 }

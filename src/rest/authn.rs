@@ -9,9 +9,9 @@ use crate::db;
 use crate::error::AppError;
 use crate::oauth2::access_token;
 use crate::registry::model::HUB_SERVICE_ID;
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::users::model::{User, GUEST_LOGIN};
-use crate::users::{repo as users_repo, tokens};
+use crate::users::{permanent_tokens as tokens, repo as users_repo};
 
 /// A caller of idhub's own REST API: a user acting through a token whose scope
 /// includes the Hub service, or the guest when it is enabled and no token is sent.
@@ -70,14 +70,14 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
         .cloned()
         .ok_or_else(|| AppError::Internal("application state missing".into()))?;
     let token = bearer_token(&req)?;
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::clock::now();
     if let Some(token) = token.as_deref().filter(|t| !t.starts_with(tokens::PREFIX)) {
         return authenticate_jwt(&state, token).await;
     }
     db::run(&state.pool, move |conn| match token {
         Some(token) => {
             let (user, stored) = tokens::authenticate(conn, &token, now)?;
-            let scope = crate::scopes::parse("scope", &stored.scope)?;
+            let scope = crate::scope::parse("scope", &stored.scope)?;
             if !scope.iter().any(|s| s == HUB_SERVICE_ID) {
                 return Err(AppError::Forbidden(format!(
                     "the token's scope does not include the Hub service {HUB_SERVICE_ID}"

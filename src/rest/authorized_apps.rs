@@ -2,15 +2,15 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use crate::authn::Principal;
+use super::authn::Principal;
+use super::json::{respond_list, to_json};
 use crate::db;
 use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::ListParams;
-use crate::rest::{respond_list, to_json};
-use crate::startup::AppState;
+use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/api/rest/users/{id}/authorizedapps", web::get().to(list))
         .route(
             "/api/rest/users/{id}/authorizedapps/{service_id}",
@@ -55,7 +55,7 @@ async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     let (user_path, service_id) = path.into_inner();
     let user_id = principal.resolve_user_id(&user_path)?;
-    let now = chrono::Utc::now().naive_utc();
+    let now = crate::clock::now();
     db::run(&state.pool, move |conn| {
         authorized_apps::revoke(conn, &user_id, &service_id, now)
     })

@@ -1,75 +1,18 @@
-//! Browser sessions and CSRF protection.
-//!
-//! The session cookie holds 256 random bits; the sessions table holds their
-//! SHA-256, so any instance can serve any request and a stolen database does
-//! not yield usable cookies. The id is unguessable and checked against the
-//! table on every use, so signing the cookie as well would add nothing.
-//! CSRF: every form carries a token that must equal an HttpOnly, SameSite
-//! cookie (double submit), compared in constant time.
+//! The cookies of the pages: the session cookie (its id names a row of
+//! `sessions::store`) and CSRF protection. Every form carries a token that
+//! must equal an HttpOnly, SameSite cookie (double submit), compared in
+//! constant time. The session id is unguessable and checked against the table
+//! on every use, so signing the cookie as well would add nothing.
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::HttpRequest;
-use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
+use chrono::Duration;
 use subtle::ConstantTimeEq;
 
 use super::page::PageError;
-use crate::db::schema::{sessions, users};
-use crate::db::DbConn;
-use crate::error::AppError;
 use crate::secrets;
-use crate::users::model::User;
 
 pub const SESSION_COOKIE: &str = "idhub_session";
 pub const CSRF_COOKIE: &str = "idhub_csrf";
-
-#[derive(Debug, Clone)]
-pub struct Session {
-    pub user: User,
-    pub auth_time: NaiveDateTime,
-}
-
-pub fn create(
-    conn: &mut DbConn,
-    user_id: &str,
-    ttl: Duration,
-    now: NaiveDateTime,
-) -> Result<String, AppError> {
-    let plain = secrets::generate();
-    diesel::insert_into(sessions::table)
-        .values((
-            sessions::id_hash.eq(secrets::hash(&plain)),
-            sessions::user_id.eq(user_id),
-            sessions::auth_time.eq(now),
-            sessions::created.eq(now),
-            sessions::expires_at.eq(now + ttl),
-        ))
-        .execute(conn)?;
-    Ok(plain)
-}
-
-/// The live session named by the cookie, if its user is still allowed in.
-pub fn find(
-    conn: &mut DbConn,
-    plain: &str,
-    now: NaiveDateTime,
-) -> Result<Option<Session>, AppError> {
-    let found: Option<(NaiveDateTime, User)> = sessions::table
-        .inner_join(users::table)
-        .filter(sessions::id_hash.eq(secrets::hash(plain)))
-        .filter(sessions::expires_at.gt(now))
-        .select((sessions::auth_time, User::as_select()))
-        .first(conn)
-        .optional()?;
-    Ok(found
-        .filter(|(_, user)| !user.banned)
-        .map(|(auth_time, user)| Session { user, auth_time }))
-}
-
-pub fn delete(conn: &mut DbConn, plain: &str) -> Result<(), AppError> {
-    diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
-        .execute(conn)?;
-    Ok(())
-}
 
 pub fn session_id(req: &HttpRequest) -> Option<String> {
     req.cookie(SESSION_COOKIE)

@@ -96,9 +96,9 @@ impl PasswordHasher {
             .await
             .map_err(|_| AppError::Internal("password hashing is shut down".into()))?;
         let hasher = self.clone();
-        actix_web::web::block(move || work(&hasher))
+        tokio::task::spawn_blocking(move || work(&hasher))
             .await
-            .map_err(|_| AppError::Internal("password hashing task failed".into()))
+            .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))
     }
 
     /// Checks a sign-in attempt. Unknown users (no stored hash) cost a full

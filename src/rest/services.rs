@@ -2,19 +2,19 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
-use super::input::ServiceInput;
-use super::model::{Service, ServiceView};
-use super::query::ServiceQuery;
-use super::repo;
-use crate::authn::Principal;
+use super::authn::Principal;
+use super::json::{no_store, respond, respond_list, to_json, FieldsParam, JsonBody};
 use crate::db;
 use crate::error::AppError;
 use crate::paging::{parse_order_by, Direction, ListParams};
-use crate::rest::{no_store, respond, respond_list, to_json, FieldsParam, JsonBody};
+use crate::registry::input::ServiceInput;
+use crate::registry::model::{Service, ServiceView};
+use crate::registry::query::ServiceQuery;
+use crate::registry::repo;
 use crate::secrets;
-use crate::startup::AppState;
+use crate::state::AppState;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/rest/services")
             .route(web::get().to(list))
@@ -29,10 +29,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .service(web::resource("/api/rest/services/{id}/secret").route(web::post().to(reset_secret)));
 }
 
-fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
-}
-
 async fn create(
     state: web::Data<AppState>,
     principal: Principal,
@@ -43,7 +39,7 @@ async fn create(
     let fields = params.parse()?;
     let checked = body.0.check(true)?;
     let secret = secrets::generate();
-    let mut service = Service::new(String::new(), secrets::hash(&secret), now());
+    let mut service = Service::new(String::new(), secrets::hash(&secret), crate::clock::now());
     apply_new(&mut service, checked.changes);
     let uris = checked.redirect_uris.unwrap_or_default();
     let (service, uris) = db::run(&state.pool, move |conn| {
@@ -58,7 +54,7 @@ async fn create(
 }
 
 /// Fills a fresh service from a checked create request.
-fn apply_new(service: &mut Service, changes: super::model::ServiceChanges) {
+fn apply_new(service: &mut Service, changes: crate::registry::model::ServiceChanges) {
     if let Some(name) = changes.name {
         service.name = name;
     }
@@ -180,7 +176,7 @@ async fn reset_secret(
     let id = path.into_inner();
     let answer_id = id.clone();
     let secret = db::run(&state.pool, move |conn| {
-        repo::reset_secret(conn, &id, now())
+        repo::reset_secret(conn, &id, crate::clock::now())
     })
     .await?;
     state.services.invalidate(&answer_id);

@@ -1,4 +1,4 @@
-//! Shared pieces of the JSON REST API: `fields`-aware responses, list envelopes,
+//! JSON plumbing of the REST API: `fields`-aware responses, list envelopes,
 //! and extractor configs that turn bad input into Hub-shaped 4xx errors.
 use std::future::Future;
 use std::pin::Pin;
@@ -23,14 +23,6 @@ impl FieldsParam {
     pub fn parse(&self) -> Result<Option<Fields>, AppError> {
         Fields::from_param(self.fields.as_deref())
     }
-}
-
-/// For optional JSON fields: `Some(None)` is an explicit `null` (clear the field),
-/// `None` (with `#[serde(default)]`) means the field was absent (leave it alone).
-pub fn nullable<'de, D: serde::Deserializer<'de>>(
-    deserializer: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    Option::<String>::deserialize(deserializer).map(Some)
 }
 
 pub fn to_json(value: impl Serialize) -> Result<Value, AppError> {
@@ -120,21 +112,10 @@ fn json_error(error: JsonPayloadError, limit: usize) -> AppError {
             "the body must be JSON (Content-Type: application/json)".into(),
         ),
         JsonPayloadError::Deserialize(e) => {
-            let message = e.to_string();
-            match field_of_serde_message(&message) {
-                Some(field) => AppError::bad_field(&field, format!("invalid JSON body: {message}")),
-                None => AppError::bad_request(format!("invalid JSON body: {message}")),
-            }
+            AppError::bad_request(format!("invalid JSON body: {e}"))
         }
         other => AppError::bad_request(format!("cannot read the body: {other}")),
     }
-}
-
-/// serde names the offending field in backquotes ("missing field `name`").
-fn field_of_serde_message(message: &str) -> Option<String> {
-    let start = message.find("field `")? + "field `".len();
-    let end = start + message[start..].find('`')?;
-    Some(message[start..end].to_owned())
 }
 
 pub fn query_config() -> web::QueryConfig {
@@ -150,22 +131,4 @@ pub fn query_config() -> web::QueryConfig {
 pub fn path_config() -> web::PathConfig {
     web::PathConfig::default()
         .error_handler(|error, _req| AppError::bad_request(format!("invalid path: {error}")).into())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn serde_field_names_are_found() {
-        assert_eq!(
-            field_of_serde_message("missing field `name` at line 1").as_deref(),
-            Some("name")
-        );
-        assert_eq!(field_of_serde_message("expected value"), None);
-        assert_eq!(
-            field_of_serde_message("invalid type: integer `5`, expected a string"),
-            None
-        );
-    }
 }

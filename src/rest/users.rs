@@ -3,17 +3,17 @@ use actix_web::{web, HttpResponse};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::model::{UserChanges, UserView};
-use super::{password, repo};
-use crate::authn::Principal;
+use super::authn::Principal;
+use super::json::{respond, respond_list, to_json, FieldsParam, JsonBody};
 use crate::db;
 use crate::error::AppError;
 use crate::paging::ListParams;
-use crate::rest::{respond, respond_list, to_json, FieldsParam, JsonBody};
-use crate::startup::AppState;
+use crate::state::AppState;
+use crate::users::model::{UserChanges, UserView};
+use crate::users::{password_hash as password, repo};
 use crate::validate::{self, MAX_SHORT_TEXT};
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/api/rest/users")
             .route(web::get().to(list))
@@ -32,15 +32,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub struct UserInput {
     login: Option<String>,
     name: Option<String>,
-    #[serde(default, deserialize_with = "crate::rest::nullable")]
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
     email: Option<Option<String>>,
     password: Option<String>,
     admin: Option<bool>,
     banned: Option<bool>,
-}
-
-fn now() -> chrono::NaiveDateTime {
-    chrono::Utc::now().naive_utc()
 }
 
 fn checked_email(email: Option<Option<String>>) -> Result<Option<Option<String>>, AppError> {
@@ -79,7 +75,7 @@ async fn create(
     let name = validate::optional_text("name", input.name.as_deref(), MAX_SHORT_TEXT)?;
     let email = checked_email(input.email)?.flatten();
     let password_hash = hash_password(&state, input.password).await?;
-    let mut new_user = repo::new_user(login, name, now());
+    let mut new_user = repo::new_user(login, name, crate::clock::now());
     new_user.email = email;
     new_user.password_hash = password_hash;
     new_user.admin = input.admin.unwrap_or(false);
@@ -159,7 +155,7 @@ async fn update(
         email: checked_email(input.email)?,
         admin: input.admin,
         banned: input.banned,
-        updated: Some(now()),
+        updated: Some(crate::clock::now()),
         ..UserChanges::default()
     };
     changes.password_hash = hash_password(&state, input.password).await?.map(Some);

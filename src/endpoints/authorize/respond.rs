@@ -3,7 +3,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::HttpResponse;
 
-use super::request::{ResponseMode, Target};
+use crate::oauth2::authorize::{ResponseMode, Target};
 use crate::oauth2::error::OAuthError;
 use crate::secrets;
 use crate::web::page;

@@ -69,7 +69,7 @@ pub fn create(
         id: uuid::Uuid::new_v4().to_string(),
         user_id: user.id.clone(),
         name,
-        scope: crate::scopes::join(scope),
+        scope: crate::scope::join(scope),
         token_hash: secrets::hash(&plain),
         created: now,
         last_access: None,

@@ -1,7 +1,7 @@
-//! Throttling of the password grant, in the database so every instance sees it:
-//! a burst of failures for one user (or through one client) locks the grant for
-//! that user (or client) for a while, and while locked even the right password
-//! is refused.
+//! Lockout after failed sign-ins, in the database so every instance sees it:
+//! a burst of failures for one user (or through one client) locks password
+//! sign-in for that user (or client) for a while, and while locked even the
+//! right password is refused.
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -30,6 +30,22 @@ impl Limits {
         Self {
             max_failures: settings.password_client_max_failures.max(1),
             ..Self::for_users(settings)
+        }
+    }
+}
+
+/// The limits for users and for the clients a password grant comes through.
+#[derive(Debug, Clone, Copy)]
+pub struct Lockout {
+    pub users: Limits,
+    pub clients: Limits,
+}
+
+impl Lockout {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            users: Limits::for_users(settings),
+            clients: Limits::for_clients(settings),
         }
     }
 }

@@ -1,12 +1,18 @@
 //! The authorization request (RFC 6749 §4.1.1/§4.2.1, OIDC Core §3), checked in
 //! two stages: client and redirect URI first (errors shown on a page), then the
-//! rest (errors sent back to the verified redirect URI).
+//! rest (errors sent back to the verified redirect URI); and what an allowed
+//! request leaves in the database.
+use chrono::{Duration, NaiveDateTime};
+
+use super::codes::{self, NewCode};
+use super::error::{ErrorCode, OAuthError};
+use super::{consents, grants, pkce, scope_rules};
 use crate::config::Settings;
-use crate::oauth2::error::{ErrorCode, OAuthError};
-use crate::oauth2::pkce;
+use crate::db::{self, DbConn};
+use crate::error::AppError;
 use crate::registry::model::Service;
 use crate::registry::redirect_uri::{self, OUT_OF_BAND};
-use crate::scopes::{self, Requested, OFFLINE_ACCESS, OPENID};
+use crate::scope::{self, Requested, OFFLINE_ACCESS, OPENID};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResponseType {
@@ -186,19 +192,7 @@ pub fn check(
         )));
     }
 
-    let entries = scopes::parse("scope", params.get("scope").unwrap_or(""))
-        .map_err(|e| fail(OAuthError::invalid_scope(e.to_string())))?;
-    let entries = if entries.is_empty() {
-        vec![crate::registry::model::HUB_SERVICE_ID.to_owned()]
-    } else {
-        entries
-    };
-    let requested = Requested::from_entries(entries.clone());
-    if !requested.users.is_empty() {
-        return Err(fail(OAuthError::invalid_scope(
-            "user: scopes are only for the client_credentials grant",
-        )));
-    }
+    let (entries, requested) = scope_rules::for_user(params.get("scope")).map_err(fail)?;
     let openid = requested.has(OPENID);
     if response_type.id_token && !openid {
         return Err(fail(invalid(
@@ -310,12 +304,65 @@ pub fn check(
     })
 }
 
+/// A request the user allowed (or needed not be asked about).
+pub struct Allowed<'a> {
+    pub request: &'a AuthRequest,
+    pub client_id: &'a str,
+    pub user_id: &'a str,
+    pub auth_time: NaiveDateTime,
+    /// The user just gave consent on the consent page.
+    pub record_consent: bool,
+}
+
+/// What an allowed request leaves behind, in one transaction: the consent (when
+/// the user just gave it), a grant, and the code when the response has one.
+/// Returns the grant id and the code.
+pub fn record_authorization(
+    conn: &mut DbConn,
+    allowed: Allowed<'_>,
+    code_ttl: Duration,
+    now: NaiveDateTime,
+) -> Result<(String, Option<String>), AppError> {
+    let Allowed {
+        request,
+        client_id,
+        user_id,
+        auth_time,
+        record_consent,
+    } = allowed;
+    db::transaction(conn, |conn| {
+        if record_consent {
+            consents::record(conn, user_id, client_id, &request.scope, now)?;
+        }
+        let scope_text = scope::join(&request.scope);
+        let grant = grants::create(conn, client_id, Some(user_id), &scope_text, now)?;
+        let code = match request.response_type.code {
+            true => Some(codes::issue(
+                conn,
+                NewCode {
+                    grant_id: &grant.id,
+                    redirect_uri: &request.target.redirect_uri,
+                    scope: &scope_text,
+                    code_challenge: request.code_challenge.as_deref(),
+                    nonce: request.nonce.as_deref(),
+                    auth_time,
+                    offline: request.offline,
+                },
+                code_ttl,
+                now,
+            )?),
+            false => None,
+        };
+        Ok((grant.id, code))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn client() -> Service {
-        Service::new("App".into(), "hash".into(), chrono::Utc::now().naive_utc())
+        Service::new("App".into(), "hash".into(), crate::clock::now())
     }
 
     fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

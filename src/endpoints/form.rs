@@ -7,9 +7,10 @@ use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest};
 
-use super::error::OAuthError;
 use crate::error::AppError;
-use crate::startup::AppState;
+use crate::oauth2::client_auth::{self, PresentedClient};
+use crate::oauth2::error::OAuthError;
+use crate::state::AppState;
 
 #[derive(Debug, Default)]
 pub struct OAuthForm {
@@ -59,6 +60,26 @@ impl OAuthForm {
 
     pub fn into_pairs(self) -> Vec<(String, String)> {
         self.params
+    }
+
+    pub fn pairs(&self) -> &[(String, String)] {
+        &self.params
+    }
+
+    /// The client's credentials, from the `Authorization` header or this form.
+    pub fn presented_client(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<Option<PresentedClient>, OAuthError> {
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .map(|value| value.to_str().unwrap_or(""));
+        client_auth::presented(client_auth::Credentials {
+            authorization,
+            form_id: self.get("client_id"),
+            form_secret: self.get("client_secret"),
+        })
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {

@@ -3,13 +3,13 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 
-use crate::authn::bearer_token;
+use super::form::OAuthForm;
 use crate::oauth2::access_token;
 use crate::oauth2::error::{ErrorCode, OAuthError};
-use crate::oauth2::form::OAuthForm;
 use crate::registry::model::HUB_SERVICE_ID;
-use crate::scopes::{EMAIL, OPENID, PROFILE};
-use crate::startup::AppState;
+use crate::rest::authn::bearer_token;
+use crate::scope::{EMAIL, OPENID, PROFILE};
+use crate::state::AppState;
 
 fn invalid_token(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidToken, description)

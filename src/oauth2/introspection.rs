@@ -1,39 +1,47 @@
-//! `POST /api/rest/oauth2/introspect` (RFC 7662). The caller authenticates as a
-//! service and may see tokens issued to it or whose audience names it; anything
-//! else, and any revoked or expired token, is `{"active": false}`.
+//! Token introspection (RFC 7662). The caller authenticates as a service and
+//! may see tokens issued to it or whose audience names it; anything else, and
+//! any revoked or expired token, is `{"active": false}`.
 use std::sync::Arc;
 
-use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 
 use super::access_token::{self, AccessClaims};
-use super::client_auth;
+use super::client_auth::{self, PresentedClient};
 use super::error::OAuthError;
-use super::form::OAuthForm;
 use super::refresh_tokens;
-use crate::db::DbConn;
+use super::verified::VerifiedTokens;
+use crate::db::{DbConn, DbPool};
+use crate::oidc::keystore::KeySet;
 use crate::registry::cache::ServiceCache;
-use crate::startup::AppState;
 use crate::users::cache::UserCache;
 
+/// What introspection reads besides the request and the clock.
+pub struct IntrospectionDeps<'a> {
+    pub pool: &'a DbPool,
+    pub services: &'a Arc<ServiceCache>,
+    pub users: &'a Arc<UserCache>,
+    pub verified: &'a VerifiedTokens,
+    pub keys: &'a KeySet,
+    pub issuer: &'a str,
+}
+
+/// The introspection answer for `token`, as seen by the authenticated caller.
 pub async fn introspect(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-    form: OAuthForm,
-) -> Result<HttpResponse, OAuthError> {
-    let presented = client_auth::require_client(client_auth::presented(&req, &form)?)?;
-    let token = form.require("token")?.to_owned();
-    let hint = form.get("token_type_hint").map(str::to_owned);
-    let keys = state.keys.current(&state.pool).await;
-    let client = client_auth::authenticate_cached(&state, &presented).await?;
+    deps: IntrospectionDeps<'_>,
+    presented: PresentedClient,
+    token: String,
+    hint: Option<String>,
+    now: NaiveDateTime,
+) -> Result<Value, OAuthError> {
+    let client = client_auth::authenticate_cached(deps.pool, deps.services, &presented).await?;
     if !client.confidential {
         return Err(OAuthError::invalid_client());
     }
     // Signature and expiry first, off the database.
-    let claims = state.verified.verify(&keys, &token, &state.issuer).ok();
-    let now = super::now();
-    let (services, users) = (Arc::clone(&state.services), Arc::clone(&state.users));
-    let answer = super::run(&state.pool, move |conn| {
+    let claims = deps.verified.verify(deps.keys, &token, deps.issuer).ok();
+    let (services, users) = (Arc::clone(deps.services), Arc::clone(deps.users));
+    super::run(deps.pool, move |conn| {
         let caller = &client.service.id;
         match claims {
             Some(claims) => access_token_state(conn, &services, &users, caller, &claims),
@@ -43,10 +51,7 @@ pub async fn introspect(
             None => Ok(inactive()),
         }
     })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(answer))
+    .await
 }
 
 fn inactive() -> Value {
@@ -89,7 +94,7 @@ fn refresh_token_state(
     conn: &mut DbConn,
     caller: &str,
     token: &str,
-    now: chrono::NaiveDateTime,
+    now: NaiveDateTime,
 ) -> Result<Value, OAuthError> {
     let Some((refresh, grant)) = refresh_tokens::find(conn, token)? else {
         return Ok(inactive());

@@ -1,0 +1,33 @@
+//! `POST /api/rest/oauth2/introspect` (RFC 7662) over `oauth2::introspection`.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::form::OAuthForm;
+use crate::clock;
+use crate::oauth2::client_auth;
+use crate::oauth2::error::OAuthError;
+use crate::oauth2::introspection::{self, IntrospectionDeps};
+use crate::state::AppState;
+
+pub async fn introspect(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let presented = client_auth::require_client(form.presented_client(&req)?)?;
+    let token = form.require("token")?.to_owned();
+    let hint = form.get("token_type_hint").map(str::to_owned);
+    let keys = state.keys.current(&state.pool).await;
+    let deps = IntrospectionDeps {
+        pool: &state.pool,
+        services: &state.services,
+        users: &state.users,
+        verified: &state.verified,
+        keys: &keys,
+        issuer: &state.issuer,
+    };
+    let answer = introspection::introspect(deps, presented, token, hint, clock::now()).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(answer))
+}

@@ -1,0 +1,33 @@
+//! `POST /api/rest/oauth2/revoke` (RFC 7009) over `oauth2::revocation`.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::form::OAuthForm;
+use crate::clock;
+use crate::oauth2::client_auth;
+use crate::oauth2::error::OAuthError;
+use crate::oauth2::revocation;
+use crate::state::AppState;
+
+pub async fn revoke(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let presented = client_auth::require_client(form.presented_client(&req)?)?;
+    let token = form.require("token")?.to_owned();
+    let keys = state.keys.current(&state.pool).await;
+    let claims = state.verified.verify(&keys, &token, &state.issuer).ok();
+    revocation::revoke(
+        &state.pool,
+        &state.services,
+        presented,
+        token,
+        claims,
+        clock::now(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}

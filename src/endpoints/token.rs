@@ -1,0 +1,39 @@
+//! `POST /api/rest/oauth2/token`: the form read into a typed request, the
+//! grant run by `oauth2::token`, the answer signed and sent uncached.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use super::form::OAuthForm;
+use crate::clock;
+use crate::oauth2::error::OAuthError;
+use crate::oauth2::token::{self, GrantDeps, TokenRequest, TokenResponse};
+use crate::state::AppState;
+
+pub async fn token(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let request = TokenRequest::from_params(form.pairs())?;
+    let presented = form.presented_client(&req)?;
+    let now = clock::now();
+    let deps = GrantDeps {
+        pool: &state.pool,
+        services: &state.services,
+        hasher: &state.hasher,
+        lockout: state.lockout,
+        policy: state.token_policy,
+    };
+    let issued = token::grant(&deps, presented, request, now).await?;
+    let keys = state.keys.current(&state.pool).await;
+    let ttl = state.token_policy.access_token_ttl_secs;
+    let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;
+    Ok(token_response(body))
+}
+
+fn token_response(body: TokenResponse) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"))
+        .json(body)
+}

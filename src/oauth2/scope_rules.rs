@@ -1,0 +1,102 @@
+//! Turning a requested `scope` into what a grant may issue: an empty scope
+//! means the Hub service, every service id must be registered
+//! (`invalid_scope` otherwise), and the access token's audience is exactly the
+//! service ids.
+use std::sync::Arc;
+
+use super::error::OAuthError;
+use crate::db::{DbConn, DbPool};
+use crate::registry::cache::ServiceCache;
+use crate::registry::model::HUB_SERVICE_ID;
+use crate::registry::repo::{self as services_repo, UnknownService};
+use crate::scope::{self, Requested};
+
+/// The scope entries of a request; Hub's default, when none are named, is a
+/// token for Hub itself.
+pub fn parse(text: Option<&str>) -> Result<Vec<String>, OAuthError> {
+    let entries = scope::parse("scope", text.unwrap_or(""))
+        .map_err(|e| OAuthError::invalid_scope(e.to_string()))?;
+    if entries.is_empty() {
+        return Ok(vec![HUB_SERVICE_ID.to_owned()]);
+    }
+    Ok(entries)
+}
+
+fn unknown(error: UnknownService) -> OAuthError {
+    OAuthError::invalid_scope(error.to_string())
+}
+
+/// The names of the requested services, all of which must be registered.
+pub fn registered_names(
+    conn: &mut DbConn,
+    services: &[String],
+) -> Result<Vec<(String, String)>, OAuthError> {
+    services_repo::registered_names(conn, services)?.map_err(unknown)
+}
+
+/// The registration check answered from the service cache, reading only misses.
+pub async fn require_registered_cached(
+    pool: &DbPool,
+    cache: &Arc<ServiceCache>,
+    services: &[String],
+) -> Result<(), OAuthError> {
+    let mut misses = Vec::new();
+    for id in services {
+        match cache.fresh(id) {
+            Some(Some(_)) => {}
+            Some(None) => return Err(unknown(UnknownService(id.clone()))),
+            None => misses.push(id.clone()),
+        }
+    }
+    if misses.is_empty() {
+        return Ok(());
+    }
+    let cache = Arc::clone(cache);
+    super::run(pool, move |conn| {
+        for id in misses {
+            if cache.lookup(conn, &id)?.is_none() {
+                return Err(unknown(UnknownService(id)));
+            }
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// The audience of a user's token: the requested services, or the client itself
+/// when only OpenID Connect scopes were asked for.
+pub fn audience(requested: &Requested, client_id: &str) -> Vec<String> {
+    if requested.services.is_empty() {
+        vec![client_id.to_owned()]
+    } else {
+        requested.services.clone()
+    }
+}
+
+/// The scope of a request for a token acting for a user (authorization,
+/// password): no `user:` entries.
+pub fn for_user(text: Option<&str>) -> Result<(Vec<String>, Requested), OAuthError> {
+    let entries = parse(text)?;
+    let requested = Requested::from_entries(entries.clone());
+    if !requested.users.is_empty() {
+        return Err(OAuthError::invalid_scope(
+            "user: scopes are only for the client_credentials grant",
+        ));
+    }
+    Ok((entries, requested))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_scope_means_hub_and_audience_falls_back_to_client() {
+        assert_eq!(parse(None).ok(), Some(vec![HUB_SERVICE_ID.to_owned()]));
+        let requested = Requested::from_entries(vec!["openid".into()]);
+        assert_eq!(audience(&requested, "client"), vec!["client"]);
+        let requested = Requested::from_entries(vec!["a".into(), "openid".into()]);
+        assert_eq!(audience(&requested, "client"), vec!["a"]);
+        assert!(for_user(Some("a user:x")).is_err());
+    }
+}

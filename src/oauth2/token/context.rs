@@ -1,0 +1,37 @@
+//! What the grants read besides the request and the clock.
+use std::sync::Arc;
+
+use chrono::Duration;
+
+use crate::config::Settings;
+use crate::db::DbPool;
+use crate::registry::cache::ServiceCache;
+use crate::sessions::lockout::Lockout;
+use crate::users::password_hash::PasswordHasher;
+
+/// Lifetimes and switches of the token endpoint, read from the settings once.
+#[derive(Debug, Clone, Copy)]
+pub struct TokenPolicy {
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl: Duration,
+    pub password_grant_enabled: bool,
+}
+
+impl TokenPolicy {
+    pub fn from_settings(settings: &Settings) -> Self {
+        Self {
+            access_token_ttl_secs: settings.access_token_ttl_secs,
+            refresh_token_ttl: Duration::seconds(settings.refresh_token_ttl_secs),
+            password_grant_enabled: settings.password_grant_enabled,
+        }
+    }
+}
+
+/// What the grants read besides the request and the clock.
+pub struct GrantDeps<'a> {
+    pub pool: &'a DbPool,
+    pub services: &'a Arc<ServiceCache>,
+    pub hasher: &'a PasswordHasher,
+    pub lockout: Lockout,
+    pub policy: TokenPolicy,
+}

@@ -1,0 +1,80 @@
+//! What a grant decided to issue, and its signing into the RFC 6749 §5.1
+//! response.
+use chrono::NaiveDateTime;
+use serde::Serialize;
+
+use crate::oauth2::access_token::{self, Grantable};
+use crate::oauth2::error::OAuthError;
+use crate::oidc::id_token::{self, IdTokenFor};
+use crate::oidc::keystore::KeySet;
+use crate::users::model::User;
+
+/// What a grant decided: the token to sign, a refresh token if one was issued,
+/// and an ID token to sign when the scope has `openid` and a user signed in.
+#[derive(Debug)]
+pub struct Issued {
+    pub client_id: String,
+    pub grantable: Grantable,
+    pub refresh_token: Option<String>,
+    pub id_token: Option<IdTokenRequest>,
+}
+
+#[derive(Debug)]
+pub struct IdTokenRequest {
+    pub user: User,
+    pub auth_time: NaiveDateTime,
+    pub nonce: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub scope: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+}
+
+/// Signs what a grant decided into the §5.1 response.
+pub fn sign(
+    keys: &KeySet,
+    issuer: &str,
+    issued: Issued,
+    ttl_secs: i64,
+    now: NaiveDateTime,
+) -> Result<TokenResponse, OAuthError> {
+    let access_token = access_token::sign(
+        keys,
+        issuer,
+        &issued.client_id,
+        &issued.grantable,
+        ttl_secs,
+        now,
+    )?;
+    let id_token = match &issued.id_token {
+        Some(request) => {
+            let subject = IdTokenFor {
+                user: &request.user,
+                client_id: &issued.client_id,
+                scope: &issued.grantable.scope,
+                auth_time: request.auth_time,
+                nonce: request.nonce.as_deref(),
+                access_token: Some(&access_token),
+                code: None,
+            };
+            Some(id_token::sign(keys, issuer, subject, ttl_secs, now)?)
+        }
+        None => None,
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: ttl_secs,
+        scope: crate::scope::join(&issued.grantable.scope),
+        refresh_token: issued.refresh_token,
+        id_token,
+    })
+}

@@ -1,0 +1,61 @@
+//! `AppError` on the wire: Hub's `{"error", "error_description", "error_field"}`
+//! with the matching status.
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+
+use crate::error::AppError;
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a str,
+    error_description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error_field: Option<&'a str>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::MissingCredentials | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let description = match self {
+            Self::Internal(detail) => {
+                tracing::error!(detail = %detail, "internal error");
+                "internal error".to_owned()
+            }
+            other => other.to_string(),
+        };
+        let mut response = HttpResponse::build(status);
+        match self {
+            Self::MissingCredentials => {
+                response.insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"idhub\""));
+            }
+            Self::InvalidToken(_) => {
+                response.insert_header((
+                    header::WWW_AUTHENTICATE,
+                    "Bearer realm=\"idhub\", error=\"invalid_token\"",
+                ));
+            }
+            _ => {}
+        }
+        response.insert_header((header::CACHE_CONTROL, "no-store"));
+        response.json(ErrorBody {
+            error: status.canonical_reason().unwrap_or("Error"),
+            error_description: description,
+            error_field: self.field(),
+        })
+    }
+}

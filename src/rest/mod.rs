@@ -1,0 +1,10 @@
+//! The Hub-style JSON REST API under `/api/rest`: one file per resource, each
+//! with its route table (`routes`) and thin handlers over domain functions.
+pub mod authn;
+pub mod authorized_apps;
+pub mod error_response;
+pub mod health;
+pub mod json;
+pub mod permanent_tokens;
+pub mod services;
+pub mod users;

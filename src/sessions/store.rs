@@ -1,0 +1,60 @@
+//! Browser sessions, stored as the SHA-256 of a 256-bit random id so any
+//! instance can serve any request and a stolen database does not yield usable
+//! cookies. The cookie itself is the web layer's business (`web::cookies`).
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::{sessions, users};
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::secrets;
+use crate::users::model::User;
+
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub user: User,
+    pub auth_time: NaiveDateTime,
+}
+
+pub fn create(
+    conn: &mut DbConn,
+    user_id: &str,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    let plain = secrets::generate();
+    diesel::insert_into(sessions::table)
+        .values((
+            sessions::id_hash.eq(secrets::hash(&plain)),
+            sessions::user_id.eq(user_id),
+            sessions::auth_time.eq(now),
+            sessions::created.eq(now),
+            sessions::expires_at.eq(now + ttl),
+        ))
+        .execute(conn)?;
+    Ok(plain)
+}
+
+/// The live session named by the cookie, if its user is still allowed in.
+pub fn find(
+    conn: &mut DbConn,
+    plain: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Session>, AppError> {
+    let found: Option<(NaiveDateTime, User)> = sessions::table
+        .inner_join(users::table)
+        .filter(sessions::id_hash.eq(secrets::hash(plain)))
+        .filter(sessions::expires_at.gt(now))
+        .select((sessions::auth_time, User::as_select()))
+        .first(conn)
+        .optional()?;
+    Ok(found
+        .filter(|(_, user)| !user.banned)
+        .map(|(auth_time, user)| Session { user, auth_time }))
+}
+
+pub fn delete(conn: &mut DbConn, plain: &str) -> Result<(), AppError> {
+    diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
+        .execute(conn)?;
+    Ok(())
+}
