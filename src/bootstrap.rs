@@ -5,7 +5,7 @@ use chrono::NaiveDateTime;
 use crate::config::Settings;
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::registry::model::{Service, HUB_SERVICE_ID};
+use crate::registry::model::{Service, ServiceChanges, HUB_SERVICE_ID};
 use crate::registry::repo as services_repo;
 use crate::secrets;
 use crate::users::model::{ADMIN_LOGIN, GUEST_LOGIN};
@@ -31,7 +31,7 @@ pub fn ensure(
         return Ok(None);
     }
     let (password, generated) = match &settings.admin_password {
-        Some(password) if !password.is_empty() => (password.clone(), false),
+        Some(password) if !password.expose().is_empty() => (password.expose().to_owned(), false),
         _ => (secrets::generate(), true),
     };
     let mut admin = users_repo::new_user(ADMIN_LOGIN.into(), Some("Administrator".into()), now);
@@ -55,7 +55,8 @@ fn ensure_hub_service(conn: &mut DbConn, now: NaiveDateTime) -> Result<(), AppEr
     hub.id = HUB_SERVICE_ID.into();
     hub.key = Some("hub".into());
     hub.trusted = true;
-    ignore_race(services_repo::create(conn, hub, &[]).map(|_| ()))
+    let no_changes = ServiceChanges::default();
+    ignore_race(services_repo::create(conn, hub, &no_changes, &[]).map(|_| ()))
 }
 
 fn ignore_race(result: Result<(), AppError>) -> Result<(), AppError> {

@@ -1,18 +1,19 @@
-//! Entities by id, kept in memory for at most one second, so the hot paths
-//! skip the database. Writes through this instance invalidate their entry at
+//! Entities by id, kept in memory (a bounded `moka` cache) for at most one
+//! second, so the hot paths skip the database. Writes through this instance invalidate their entry at
 //! once; other instances (and the CLI) are seen within the TTL, the documented
 //! bound. A background task rereads aging entries ahead of expiry.
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::db::DbConn;
 use crate::error::AppError;
 
 pub const TTL: Duration = Duration::from_secs(1);
-/// Enough for any real registry; past it the cache starts over rather than grow.
-const MAX_ENTRIES: usize = 10_000;
+/// Entities kept at most; past it moka evicts the least useful ones (TinyLFU),
+/// so a registry this large costs some misses, never all of them at once.
+pub const MAX_ENTRIES: u64 = 100_000;
 
 /// How a cached entity is read from the database.
 pub trait Load: Sized {
@@ -24,56 +25,72 @@ struct Entry<T> {
     loaded: Instant,
     /// `None`: known not to exist (so probing unknown ids costs no reads either).
     value: Option<Arc<T>>,
+    /// Read since the last refresh: only entries in use are refreshed ahead;
+    /// the others expire.
+    used: Arc<AtomicBool>,
 }
 
+impl<T> Clone for Entry<T> {
+    fn clone(&self) -> Self {
+        Self {
+            loaded: self.loaded,
+            value: self.value.clone(),
+            used: Arc::clone(&self.used),
+        }
+    }
+}
+
+/// Ids per query when refreshing ahead, well under both backends' bind limits.
+const REFRESH_BATCH: usize = 500;
+
 pub struct TtlCache<T> {
-    entries: RwLock<HashMap<String, Entry<T>>>,
+    entries: moka::sync::Cache<String, Entry<T>>,
     /// Bumped by every invalidation, so a read that raced a write on this
     /// instance never stores what it read before the write.
     generation: AtomicU64,
 }
 
-impl<T> Default for TtlCache<T> {
+impl<T: Send + Sync + 'static> Default for TtlCache<T> {
     fn default() -> Self {
         Self {
-            entries: RwLock::new(HashMap::new()),
+            entries: moka::sync::Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(TTL)
+                .build(),
             generation: AtomicU64::new(0),
         }
     }
 }
 
-impl<T: Load> TtlCache<T> {
+impl<T: Load + Send + Sync + 'static> TtlCache<T> {
     /// The cached answer if it is fresh: `Some(None)` means "does not exist".
     pub fn fresh(&self, id: &str) -> Option<Option<Arc<T>>> {
-        let entries = self.entries.read().ok()?;
-        let entry = entries.get(id)?;
-        (entry.loaded.elapsed() < TTL).then(|| entry.value.clone())
+        let entry = self.entries.get(id)?;
+        if entry.loaded.elapsed() >= TTL {
+            return None;
+        }
+        entry.used.store(true, Ordering::Relaxed);
+        Some(entry.value)
     }
 
     fn store(&self, id: &str, value: Option<Arc<T>>, read_at_generation: u64) {
-        if let Ok(mut entries) = self.entries.write() {
-            if self.generation.load(Ordering::Acquire) != read_at_generation {
-                return;
-            }
-            if entries.len() >= MAX_ENTRIES {
-                entries.clear();
-            }
-            entries.insert(
-                id.to_owned(),
-                Entry {
-                    loaded: Instant::now(),
-                    value,
-                },
-            );
+        if self.generation.load(Ordering::Acquire) != read_at_generation {
+            return;
         }
+        self.entries.insert(
+            id.to_owned(),
+            Entry {
+                loaded: Instant::now(),
+                value,
+                used: Arc::new(AtomicBool::new(false)),
+            },
+        );
     }
 
     /// Call after the write has committed.
     pub fn invalidate(&self, id: &str) {
-        if let Ok(mut entries) = self.entries.write() {
-            self.generation.fetch_add(1, Ordering::AcqRel);
-            entries.remove(id);
-        }
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries.invalidate(id);
     }
 
     /// The entity, from memory when fresh, else from the database.
@@ -87,27 +104,25 @@ impl<T: Load> TtlCache<T> {
         Ok(loaded)
     }
 
-    /// Rereads, in one query, every entry past half its TTL, so requests find
-    /// fresh entries and do not wait on the database themselves. Returns how many.
+    /// Rereads, a batch per query, every entry past half its TTL that was read
+    /// since its last refresh, so requests find fresh entries and do not wait
+    /// on the database themselves. Returns how many.
     pub fn refresh_ahead(&self, conn: &mut DbConn) -> Result<usize, AppError> {
         let generation = self.generation.load(Ordering::Acquire);
-        let aging: Vec<String> = match self.entries.read() {
-            Ok(entries) => entries
-                .iter()
-                .filter(|(_, e)| e.loaded.elapsed() >= TTL / 2)
-                .map(|(id, _)| id.clone())
-                .collect(),
-            Err(_) => return Ok(0),
-        };
-        if aging.is_empty() {
-            return Ok(0);
-        }
-        let mut found: HashMap<String, Arc<T>> = T::load_many(conn, &aging)?
-            .into_iter()
-            .map(|(id, value)| (id, Arc::new(value)))
+        let aging: Vec<String> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.loaded.elapsed() >= TTL / 2 && e.used.swap(false, Ordering::Relaxed))
+            .map(|(id, _)| String::clone(&id))
             .collect();
-        for id in &aging {
-            self.store(id, found.remove(id), generation);
+        for batch in aging.chunks(REFRESH_BATCH) {
+            let mut found: HashMap<String, Arc<T>> = T::load_many(conn, batch)?
+                .into_iter()
+                .map(|(id, value)| (id, Arc::new(value)))
+                .collect();
+            for id in batch {
+                self.store(id, found.remove(id), generation);
+            }
         }
         Ok(aging.len())
     }
@@ -143,5 +158,17 @@ mod tests {
             cache.fresh("c").is_none(),
             "a read from before the invalidation is not stored"
         );
+    }
+
+    #[test]
+    fn more_entries_than_the_old_cliff_all_stay() {
+        let cache = TtlCache::<Thing>::default();
+        for i in 0..20_000 {
+            cache.store(&format!("id{i}"), Some(Arc::new(Thing)), 0);
+        }
+        let fresh = (0..20_000)
+            .filter(|i| matches!(cache.fresh(&format!("id{i}")), Some(Some(_))))
+            .count();
+        assert_eq!(fresh, 20_000);
     }
 }

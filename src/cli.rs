@@ -267,18 +267,17 @@ fn add_service(
     let input = ServiceInput {
         name: Some(name),
         redirect_uris: Some(redirect_uris),
+        trusted: Some(trusted),
         ..ServiceInput::default()
     };
     let checked = input.check(true).map_err(|e| anyhow::anyhow!("{e}"))?;
     let secret = secrets::generate();
-    let mut service = Service::new(
-        checked.changes.name.unwrap_or_default(),
-        secrets::hash(&secret),
-        clock::now(),
-    );
-    service.trusted = trusted;
+    let name = checked.changes.name.clone().unwrap_or_default();
+    let service = Service::new(name, secrets::hash(&secret), clock::now());
     let uris = checked.redirect_uris.unwrap_or_default();
-    let service = with_conn(state, |conn| services_repo::create(conn, service, &uris))?;
+    let service = with_conn(state, |conn| {
+        services_repo::create(conn, service, &checked.changes, &uris)
+    })?;
     Ok(if as_json {
         json!({ "id": service.id, "secret": secret }).to_string()
     } else {

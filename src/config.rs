@@ -4,7 +4,47 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// A setting that must never appear in logs or `Debug` output.
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(text: &str) -> Self {
+        Self(text.to_owned())
+    }
+}
+
+impl From<String> for Secret {
+    fn from(text: String) -> Self {
+        Self(text)
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// A URL with any password removed, fit for logs and error messages.
+pub fn redact_url(url: &str) -> String {
+    match url::Url::parse(url) {
+        Ok(mut parsed) if parsed.password().is_some() => {
+            let _ = parsed.set_password(Some("***"));
+            parsed.to_string()
+        }
+        _ => url.to_owned(),
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
     /// Address the HTTP server binds to (`host:port`; port 0 picks a free one).
@@ -18,7 +58,7 @@ pub struct Settings {
     /// HTTP worker threads; the number of cores when unset.
     pub workers: Option<usize>,
     /// Password for the bootstrap `admin` user; generated and printed once when unset.
-    pub admin_password: Option<String>,
+    pub admin_password: Option<Secret>,
     /// Largest accepted request body, in bytes.
     pub max_body_bytes: usize,
     /// Argon2id memory cost in KiB (OWASP: 19456).
@@ -92,6 +132,20 @@ impl Default for Settings {
     }
 }
 
+/// Everything but the secrets: the admin password is hidden and the database
+/// URL loses its password.
+impl std::fmt::Debug for Settings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Settings")
+            .field("listen", &self.listen)
+            .field("issuer", &self.issuer)
+            .field("database_url", &redact_url(&self.database_url))
+            .field("pool_size", &self.pool_size)
+            .field("admin_password", &self.admin_password)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Settings {
     pub fn load() -> Result<Self, String> {
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
@@ -119,6 +173,22 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let settings = Settings {
+            admin_password: Some("hunter2-hunter2".into()),
+            database_url: "postgres://u:pgpass@h/db".into(),
+            ..Settings::default()
+        };
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"), "{printed}");
+        assert!(!printed.contains("pgpass"), "{printed}");
+        assert_eq!(
+            redact_url("postgres://u:secret@h/db"),
+            "postgres://u:***@h/db"
+        );
+    }
 
     #[test]
     fn issuer_defaults_to_listen_address() {

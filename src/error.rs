@@ -1,6 +1,55 @@
-//! The error of domain rules and storage, shown by the REST API as Hub-shaped
-//! JSON (`rest::error_response`) and by the pages as an error page.
+//! The errors below HTTP: `StoreError` for storage, which keeps its cause,
+//! and `AppError` for domain rules, which wraps it. The edges map them: the
+//! REST API to Hub-shaped JSON (`rest::error_response`), the OAuth endpoints
+//! to RFC 6749 errors, the pages to an error page; every 5xx logs the whole
+//! cause chain (`cause_chain`).
+use std::error::Error as StdError;
+
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+/// A failure of the database or of reaching it, with its cause.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had (pool timeout, refused, closed connection).
+    #[error("the database is unavailable")]
+    Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    #[error("a database query failed")]
+    Query(#[source] DieselError),
+    /// The blocking task running the query did not finish (it panicked).
+    #[error("a database task did not finish")]
+    Task(#[source] tokio::task::JoinError),
+}
+
+impl StoreError {
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+}
+
+impl From<DieselError> for StoreError {
+    fn from(error: DieselError) -> Self {
+        match error {
+            DieselError::DatabaseError(
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+                _,
+            )
+            | DieselError::BrokenTransactionManager => Self::Unavailable(Box::new(error)),
+            other => Self::Query(other),
+        }
+    }
+}
+
+/// `error: cause: cause's cause`, for the log line of a 5xx.
+pub fn cause_chain(error: &(dyn StdError + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -26,8 +75,8 @@ pub enum AppError {
     PayloadTooLarge(usize),
     #[error("{0}")]
     UnsupportedMediaType(String),
-    #[error("the database is unavailable, try again shortly")]
-    Unavailable,
+    #[error("storage failed")]
+    Store(#[from] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -58,6 +107,11 @@ impl AppError {
         Self::NotFound(format!("{what} not found"))
     }
 
+    /// The database could not be reached: a 503, worth retrying.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Store(store) if store.is_unavailable())
+    }
+
     pub fn field(&self) -> Option<&str> {
         match self {
             Self::BadRequest { field, .. } | Self::Conflict { field, .. } => field.as_deref(),
@@ -77,12 +131,7 @@ impl From<DieselError> for AppError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::bad_request("a referenced entity does not exist")
             }
-            DieselError::DatabaseError(
-                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-                _,
-            )
-            | DieselError::BrokenTransactionManager => Self::Unavailable,
-            other => Self::Internal(format!("database: {other}")),
+            other => Self::Store(StoreError::from(other)),
         }
     }
 }

@@ -41,7 +41,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(
             listen = %settings.listen,
             port = app.port(),
-            database = %idhub::db::redact_url(&settings.database_url),
+            database = %idhub::config::redact_url(&settings.database_url),
             "idhub is serving"
         );
         app.run_until_stopped().await?;

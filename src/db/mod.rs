@@ -9,7 +9,8 @@ use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
 
-use crate::error::AppError;
+use crate::config::redact_url;
+use crate::error::{AppError, StoreError};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -47,17 +48,6 @@ impl DatabaseLocation {
             "unsupported database URL scheme in '{}': use sqlite://PATH or postgres://…",
             redact_url(url)
         ))
-    }
-}
-
-/// A URL with any password removed, fit for logs and error messages.
-pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
     }
 }
 
@@ -161,11 +151,13 @@ where
 {
     let pool = pool.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = pool.get().map_err(|_| AppError::Unavailable)?;
+        let mut conn = pool
+            .get()
+            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         work(&mut conn)
     })
     .await
-    .map_err(|e| AppError::Internal(format!("database task failed: {e}")))?
+    .map_err(StoreError::Task)?
 }
 
 /// Runs `work` in one transaction.
@@ -203,13 +195,5 @@ mod tests {
         ));
         assert!(DatabaseLocation::parse("mysql://x").is_err());
         assert!(DatabaseLocation::parse("idhub.db").is_err());
-    }
-
-    #[test]
-    fn passwords_are_redacted() {
-        assert_eq!(
-            redact_url("postgres://u:secret@h/db"),
-            "postgres://u:***@h/db"
-        );
     }
 }

@@ -1,7 +1,7 @@
 //! RFC 6749 §5.2 errors, with Hub's meanings for each code.
 use serde::Serialize;
 
-use crate::error::AppError;
+use crate::error::{cause_chain, AppError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -75,16 +75,19 @@ impl OAuthError {
 impl From<AppError> for OAuthError {
     fn from(error: AppError) -> Self {
         match error {
-            AppError::Unavailable => Self::new(
-                ErrorCode::TemporarilyUnavailable,
-                "the database is unavailable",
-            ),
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(error = %cause_chain(&unavailable), "database unavailable");
+                Self::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the database is unavailable",
+                )
+            }
             AppError::PayloadTooLarge(limit) => {
                 Self::invalid_request(format!("the body is larger than {limit} bytes"))
             }
             AppError::BadRequest { message, .. } => Self::invalid_request(message),
             other => {
-                tracing::error!(error = %other, "OAuth endpoint failure");
+                tracing::error!(error = %cause_chain(&other), "OAuth endpoint failure");
                 Self::new(ErrorCode::ServerError, "internal error")
             }
         }

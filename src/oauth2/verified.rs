@@ -1,21 +1,51 @@
 //! Access tokens whose signature was already checked, by SHA-256 of the token,
 //! until they expire. A signature never stops being valid, so resource servers
 //! introspecting the same token again cost a hash, not an RSA verification.
-//! Revocation is not cached: callers still check it on every use.
-use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+//! Revocation is not cached: callers still check it on every use. The map is a
+//! bounded `moka` cache: past its capacity the least useful entries go, one
+//! at a time, so a flood of distinct tokens costs some verifications, never
+//! a sudden loss of every entry.
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
 use super::access_token::{self, AccessClaims};
+use crate::clock;
 use crate::oidc::jwt::Rejected;
 use crate::oidc::keystore::KeySet;
 
-const MAX_ENTRIES: usize = 10_000;
+/// Tokens kept at most (about 450 bytes each with the map's overhead).
+pub const MAX_ENTRIES: u64 = 100_000;
 
-#[derive(Default)]
+/// Each entry leaves the cache when its token expires.
+struct UntilExpiry;
+
+impl moka::Expiry<[u8; 32], Arc<AccessClaims>> for UntilExpiry {
+    fn expire_after_create(
+        &self,
+        _key: &[u8; 32],
+        claims: &Arc<AccessClaims>,
+        _created_at: Instant,
+    ) -> Option<Duration> {
+        let left = claims.exp.saturating_sub(clock::unix_now()).max(0);
+        Some(Duration::from_secs(u64::try_from(left).unwrap_or(0)))
+    }
+}
+
 pub struct VerifiedTokens {
-    entries: RwLock<HashMap<[u8; 32], Arc<AccessClaims>>>,
+    entries: moka::sync::Cache<[u8; 32], Arc<AccessClaims>>,
+}
+
+impl Default for VerifiedTokens {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .expire_after(UntilExpiry)
+                .build(),
+        }
+    }
 }
 
 impl VerifiedTokens {
@@ -26,22 +56,14 @@ impl VerifiedTokens {
         issuer: &str,
     ) -> Result<Arc<AccessClaims>, Rejected> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
-        let now = crate::clock::unix_now();
-        if let Some(claims) = self.entries.read().ok().and_then(|e| e.get(&key).cloned()) {
+        let now = clock::unix_now();
+        if let Some(claims) = self.entries.get(&key) {
             if claims.exp > now {
                 return Ok(claims);
             }
         }
         let claims = Arc::new(access_token::verify(keys, token, issuer)?);
-        if let Ok(mut entries) = self.entries.write() {
-            if entries.len() >= MAX_ENTRIES {
-                entries.retain(|_, c| c.exp > now);
-                if entries.len() >= MAX_ENTRIES {
-                    entries.clear();
-                }
-            }
-            entries.insert(key, Arc::clone(&claims));
-        }
+        self.entries.insert(key, Arc::clone(&claims));
         Ok(claims)
     }
 }

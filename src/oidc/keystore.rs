@@ -3,7 +3,9 @@
 //! instance reloads the set at most every few seconds to see rotations.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, RwLock};
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
 use std::time::Instant;
 
 use chrono::{Duration, NaiveDateTime};
@@ -37,7 +39,8 @@ pub struct KeySet {
 }
 
 pub struct KeyStore {
-    set: RwLock<Arc<KeySet>>,
+    /// Swapped whole on reload; readers never wait for a lock.
+    set: ArcSwap<KeySet>,
     started: Instant,
     loaded_at_ms: AtomicU64,
     reloading: AtomicBool,
@@ -74,7 +77,7 @@ impl KeyStore {
         ensure_current(conn, policy, now)?;
         let set = load(conn, policy, now, None)?;
         Ok(Self {
-            set: RwLock::new(Arc::new(set)),
+            set: ArcSwap::from_pointee(set),
             started: Instant::now(),
             loaded_at_ms: AtomicU64::new(0),
             reloading: AtomicBool::new(false),
@@ -84,10 +87,7 @@ impl KeyStore {
 
     /// The cached set, without waiting on the database.
     pub fn cached(&self) -> Arc<KeySet> {
-        match self.set.read() {
-            Ok(guard) => Arc::clone(&guard),
-            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
-        }
+        self.set.load_full()
     }
 
     /// The set, reloaded first when it is older than the reload interval. Only one
@@ -115,9 +115,7 @@ impl KeyStore {
             load(conn, policy, now, Some(&previous))
         })
         .await?;
-        if let Ok(mut guard) = self.set.write() {
-            *guard = Arc::new(set);
-        }
+        self.set.store(Arc::new(set));
         Ok(())
     }
 }

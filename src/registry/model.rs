@@ -7,20 +7,25 @@ use crate::db::schema::services;
 /// The id of the built-in Hub service: the resource server of idhub's own REST API.
 pub const HUB_SERVICE_ID: &str = "0-0-0-0-0";
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+/// A service as stored, inserted and (with its redirect URIs, `ServiceView`)
+/// shown in the REST API under Hub's field names. The secret hash never is.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
 #[diesel(table_name = services)]
+#[serde(rename_all = "camelCase")]
 pub struct Service {
     pub id: String,
     pub key: Option<String>,
     pub name: String,
     pub home_url: Option<String>,
     /// JSON array of strings.
+    #[serde(serialize_with = "json_list")]
     pub base_urls: String,
     pub application_name: Option<String>,
     pub description: Option<String>,
     pub vendor: Option<String>,
     pub version: Option<String>,
     pub icon_url: Option<String>,
+    #[serde(skip)]
     pub secret_hash: String,
     pub trusted: bool,
     pub consent_required: bool,
@@ -30,8 +35,23 @@ pub struct Service {
     pub implicit_flow_enabled: bool,
     pub password_flow_enabled: bool,
     pub client_credentials_flow_enabled: bool,
+    #[serde(serialize_with = "millis")]
     pub created: NaiveDateTime,
+    #[serde(serialize_with = "millis")]
     pub secret_rotated: NaiveDateTime,
+}
+
+fn json_list<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    let list: Vec<String> = serde_json::from_str(text).unwrap_or_default();
+    list.serialize(serializer)
+}
+
+/// Hub gives times as milliseconds since the epoch.
+pub fn millis<S: serde::Serializer>(
+    time: &NaiveDateTime,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_i64(time.and_utc().timestamp_millis())
 }
 
 impl Service {
@@ -61,10 +81,6 @@ impl Service {
             secret_rotated: now,
         }
     }
-
-    pub fn base_url_list(&self) -> Vec<String> {
-        serde_json::from_str(&self.base_urls).unwrap_or_default()
-    }
 }
 
 #[derive(Debug, Default, PartialEq, Eq, AsChangeset)]
@@ -89,57 +105,20 @@ pub struct ServiceChanges {
     pub client_credentials_flow_enabled: Option<bool>,
 }
 
-/// The REST view, in Hub's field names. The secret is never part of it.
+/// The REST view: the service and its redirect URIs.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceView {
-    pub id: String,
-    pub key: Option<String>,
-    pub name: String,
-    pub home_url: Option<String>,
-    pub base_urls: Vec<String>,
+    #[serde(flatten)]
+    pub service: Service,
     pub redirect_uris: Vec<String>,
-    pub application_name: Option<String>,
-    pub description: Option<String>,
-    pub vendor: Option<String>,
-    pub version: Option<String>,
-    pub icon_url: Option<String>,
-    pub trusted: bool,
-    pub consent_required: bool,
-    pub pkce_required: bool,
-    pub public_client: bool,
-    pub impersonation: bool,
-    pub implicit_flow_enabled: bool,
-    pub password_flow_enabled: bool,
-    pub client_credentials_flow_enabled: bool,
-    pub created: i64,
-    pub secret_rotated: i64,
 }
 
 impl ServiceView {
     pub fn new(service: Service, redirect_uris: Vec<String>) -> Self {
         Self {
-            base_urls: service.base_url_list(),
-            id: service.id,
-            key: service.key,
-            name: service.name,
-            home_url: service.home_url,
+            service,
             redirect_uris,
-            application_name: service.application_name,
-            description: service.description,
-            vendor: service.vendor,
-            version: service.version,
-            icon_url: service.icon_url,
-            trusted: service.trusted,
-            consent_required: service.consent_required,
-            pkce_required: service.pkce_required,
-            public_client: service.public_client,
-            impersonation: service.impersonation,
-            implicit_flow_enabled: service.implicit_flow_enabled,
-            password_flow_enabled: service.password_flow_enabled,
-            client_credentials_flow_enabled: service.client_credentials_flow_enabled,
-            created: service.created.and_utc().timestamp_millis(),
-            secret_rotated: service.secret_rotated.and_utc().timestamp_millis(),
         }
     }
 }

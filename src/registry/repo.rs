@@ -97,14 +97,27 @@ fn key_conflict(error: diesel::result::Error) -> AppError {
     }
 }
 
-pub fn create(conn: &mut DbConn, service: Service, uris: &[String]) -> Result<Service, AppError> {
+/// Registers a service: Hub's defaults (`Service::new`), then the request's
+/// fields through the same changeset as an update. Returns the stored row.
+pub fn create(
+    conn: &mut DbConn,
+    service: Service,
+    changes: &ServiceChanges,
+    uris: &[String],
+) -> Result<Service, AppError> {
     conn.transaction(|conn| {
         diesel::insert_into(services::table)
             .values(&service)
             .execute(conn)
             .map_err(key_conflict)?;
+        if *changes != ServiceChanges::default() {
+            diesel::update(services::table.find(&service.id))
+                .set(changes)
+                .execute(conn)
+                .map_err(key_conflict)?;
+        }
         replace_redirect_uris(conn, &service.id, uris)?;
-        Ok(service)
+        find(conn, &service.id)
     })
 }
 

@@ -4,7 +4,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-use crate::error::AppError;
+use crate::error::{cause_chain, AppError};
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
@@ -24,16 +24,20 @@ impl ResponseError for AppError {
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(store) if store.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
     fn error_response(&self) -> HttpResponse {
         let status = self.status_code();
         let description = match self {
-            Self::Internal(detail) => {
-                tracing::error!(detail = %detail, "internal error");
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(error = %cause_chain(self), "database unavailable");
+                "the database is unavailable, try again shortly".to_owned()
+            }
+            Self::Store(_) | Self::Internal(_) => {
+                tracing::error!(error = %cause_chain(self), "internal error");
                 "internal error".to_owned()
             }
             other => other.to_string(),

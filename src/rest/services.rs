@@ -39,11 +39,11 @@ async fn create(
     let fields = params.parse()?;
     let checked = body.0.check(true)?;
     let secret = secrets::generate();
-    let mut service = Service::new(String::new(), secrets::hash(&secret), crate::clock::now());
-    apply_new(&mut service, checked.changes);
+    let name = checked.changes.name.clone().unwrap_or_default();
+    let service = Service::new(name, secrets::hash(&secret), crate::clock::now());
     let uris = checked.redirect_uris.unwrap_or_default();
     let (service, uris) = db::run(&state.pool, move |conn| {
-        let service = repo::create(conn, service, &uris)?;
+        let service = repo::create(conn, service, &checked.changes, &uris)?;
         Ok((service, uris))
     })
     .await?;
@@ -51,37 +51,6 @@ async fn create(
     // The only answer, with a secret reset's, that ever carries the secret.
     body["secret"] = json!(secret);
     Ok(no_store(respond(body, fields.as_ref())))
-}
-
-/// Fills a fresh service from a checked create request.
-fn apply_new(service: &mut Service, changes: crate::registry::model::ServiceChanges) {
-    if let Some(name) = changes.name {
-        service.name = name;
-    }
-    service.key = changes.key.flatten();
-    service.home_url = changes.home_url.flatten();
-    if let Some(base_urls) = changes.base_urls {
-        service.base_urls = base_urls;
-    }
-    service.application_name = changes.application_name.flatten();
-    service.description = changes.description.flatten();
-    service.vendor = changes.vendor.flatten();
-    service.version = changes.version.flatten();
-    service.icon_url = changes.icon_url.flatten();
-    service.trusted = changes.trusted.unwrap_or(service.trusted);
-    service.consent_required = changes.consent_required.unwrap_or(service.consent_required);
-    service.pkce_required = changes.pkce_required.unwrap_or(service.pkce_required);
-    service.public_client = changes.public_client.unwrap_or(service.public_client);
-    service.impersonation = changes.impersonation.unwrap_or(service.impersonation);
-    service.implicit_flow_enabled = changes
-        .implicit_flow_enabled
-        .unwrap_or(service.implicit_flow_enabled);
-    service.password_flow_enabled = changes
-        .password_flow_enabled
-        .unwrap_or(service.password_flow_enabled);
-    service.client_credentials_flow_enabled = changes
-        .client_credentials_flow_enabled
-        .unwrap_or(service.client_credentials_flow_enabled);
 }
 
 async fn list(

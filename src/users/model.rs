@@ -7,24 +7,10 @@ use crate::db::schema::users;
 pub const GUEST_LOGIN: &str = "guest";
 pub const ADMIN_LOGIN: &str = "admin";
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+/// A user, as stored and as inserted.
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable, Insertable)]
 #[diesel(table_name = users)]
 pub struct User {
-    pub id: String,
-    pub login: String,
-    pub name: String,
-    pub email: Option<String>,
-    pub password_hash: Option<String>,
-    pub admin: bool,
-    pub guest: bool,
-    pub banned: bool,
-    pub created: NaiveDateTime,
-    pub updated: NaiveDateTime,
-}
-
-#[derive(Debug, Insertable)]
-#[diesel(table_name = users)]
-pub struct NewUser {
     pub id: String,
     pub login: String,
     pub name: String,

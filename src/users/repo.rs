@@ -2,7 +2,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{NewUser, User, UserChanges};
+use super::model::{User, UserChanges};
 use crate::db::schema::users;
 use crate::db::{lower, DbConn};
 use crate::error::AppError;
@@ -76,7 +76,7 @@ fn ensure_unique(
     Ok(())
 }
 
-pub fn create(conn: &mut DbConn, new_user: NewUser) -> Result<User, AppError> {
+pub fn create(conn: &mut DbConn, new_user: User) -> Result<User, AppError> {
     ensure_unique(conn, Some(&new_user.login), new_user.email.as_deref(), None)?;
     let id = new_user.id.clone();
     diesel::insert_into(users::table)
@@ -135,8 +135,8 @@ pub fn list(conn: &mut DbConn, text: &str, page: Page) -> Result<(Vec<User>, i64
     Ok((items, total))
 }
 
-pub fn new_user(login: String, name: Option<String>, now: NaiveDateTime) -> NewUser {
-    NewUser {
+pub fn new_user(login: String, name: Option<String>, now: NaiveDateTime) -> User {
+    User {
         id: uuid::Uuid::new_v4().to_string(),
         name: name.unwrap_or_else(|| login.clone()),
         login,

@@ -7,7 +7,7 @@ use actix_web::{HttpResponse, ResponseError};
 use askama::Template;
 
 use super::templates;
-use crate::error::AppError;
+use crate::error::{cause_chain, AppError};
 
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
                    frame-ancestors 'none'; base-uri 'none'";
@@ -116,11 +116,14 @@ impl ResponseError for PageError {
 impl From<AppError> for PageError {
     fn from(error: AppError) -> Self {
         match error {
-            AppError::Unavailable => Self {
-                status: StatusCode::SERVICE_UNAVAILABLE,
-                title: "Temporarily unavailable".into(),
-                message: "The database is unavailable; try again shortly.".into(),
-            },
+            unavailable if unavailable.is_unavailable() => {
+                tracing::warn!(error = %cause_chain(&unavailable), "database unavailable");
+                Self {
+                    status: StatusCode::SERVICE_UNAVAILABLE,
+                    title: "Temporarily unavailable".into(),
+                    message: "The database is unavailable; try again shortly.".into(),
+                }
+            }
             AppError::BadRequest { message, .. } | AppError::Conflict { message, .. } => {
                 Self::bad_request(message)
             }
@@ -134,7 +137,7 @@ impl From<AppError> for PageError {
                 Self::bad_request(error.to_string())
             }
             other => {
-                tracing::error!(error = %other, "page failure");
+                tracing::error!(error = %cause_chain(&other), "page failure");
                 Self::internal()
             }
         }
