@@ -6,5 +6,6 @@ pub mod error_response;
 pub mod health;
 pub mod json;
 pub mod permanent_tokens;
+pub mod resource;
 pub mod services;
 pub mod users;

@@ -1,10 +1,10 @@
 //! `/api/rest/users/{id|me}/permanenttokens`.
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
 
 use super::authn::Principal;
-use super::json::{no_store, respond, respond_list, to_json, FieldsParam, JsonBody};
+use super::json::{no_store, respond, to_json, FieldsParam, JsonBody};
+use super::resource;
 use crate::db;
 use crate::error::AppError;
 use crate::paging::ListParams;
@@ -123,29 +123,21 @@ async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     let user_id = principal.resolve_user_id(&path)?;
-    let page = params.page()?;
-    let fields = params.fields()?;
-    let (views, total) = db::run(&state.pool, move |conn| {
-        repo::find(conn, &user_id)?;
-        let (rows, total) = tokens::list(conn, &user_id, page)?;
-        let views = rows
-            .iter()
-            .map(|row| Ok(tokens::view(row, scope_view(conn, &row.scope)?, None)))
-            .collect::<Result<Vec<_>, AppError>>()?;
-        Ok((views, total))
-    })
-    .await?;
-    let items = views
-        .into_iter()
-        .map(to_json)
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(respond_list(
+    resource::list(
+        &state.pool,
         "permanenttokens",
-        items,
-        total,
-        page,
-        fields.as_ref(),
-    ))
+        &params,
+        move |conn, page| {
+            repo::find(conn, &user_id)?;
+            let (rows, total) = tokens::list(conn, &user_id, page)?;
+            let views = rows
+                .iter()
+                .map(|row| Ok(tokens::view(row, scope_view(conn, &row.scope)?, None)))
+                .collect::<Result<Vec<_>, AppError>>()?;
+            Ok((views, total))
+        },
+    )
+    .await
 }
 
 async fn get(
@@ -154,15 +146,13 @@ async fn get(
     path: web::Path<(String, String)>,
     params: web::Query<FieldsParam>,
 ) -> Result<HttpResponse, AppError> {
-    let fields = params.parse()?;
     let (user_path, token_id) = path.into_inner();
     let user_id = principal.resolve_user_id(&user_path)?;
-    let view = db::run(&state.pool, move |conn| {
+    resource::one(&state.pool, &params, move |conn| {
         let row = tokens::find(conn, &user_id, &token_id)?;
         Ok(tokens::view(&row, scope_view(conn, &row.scope)?, None))
     })
-    .await?;
-    Ok(respond(to_json(view)?, fields.as_ref()))
+    .await
 }
 
 async fn delete(
@@ -172,9 +162,8 @@ async fn delete(
 ) -> Result<HttpResponse, AppError> {
     let (user_path, token_id) = path.into_inner();
     let user_id = principal.resolve_user_id(&user_path)?;
-    db::run(&state.pool, move |conn| {
+    resource::delete(&state.pool, move |conn| {
         tokens::delete(conn, &user_id, &token_id)
     })
-    .await?;
-    Ok(HttpResponse::Ok().json(json!({})))
+    .await
 }

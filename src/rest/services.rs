@@ -2,8 +2,11 @@
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
+use std::sync::Arc;
+
 use super::authn::Principal;
-use super::json::{no_store, respond, respond_list, to_json, FieldsParam, JsonBody};
+use super::json::{no_store, respond, to_json, FieldsParam, JsonBody};
+use super::resource;
 use crate::db;
 use crate::error::AppError;
 use crate::paging::{parse_order_by, Direction, ListParams};
@@ -59,29 +62,21 @@ async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let page = params.page()?;
-    let fields = params.fields()?;
     let query = ServiceQuery::parse(params.query_text())?;
-    let order_by = params.order_by.clone();
-    let (items, total) = db::run(&state.pool, move |conn| {
-        let order = match order_by.as_deref() {
-            Some(text) => parse_order_by(text, repo::ORDERABLE)?,
-            None => ("name", Direction::Asc),
-        };
-        repo::list(conn, &query, order, page)
+    let order = match params.order_by.as_deref() {
+        Some(text) => parse_order_by(text, repo::ORDERABLE)?,
+        None => ("name", Direction::Asc),
+    };
+    let order = (order.0.to_owned(), order.1);
+    resource::list(&state.pool, "services", &params, move |conn, page| {
+        let (found, total) = repo::list(conn, &query, (&order.0, order.1), page)?;
+        let views = found
+            .into_iter()
+            .map(|(service, uris)| ServiceView::new(service, uris))
+            .collect();
+        Ok((views, total))
     })
-    .await?;
-    let items = items
-        .into_iter()
-        .map(|(service, uris)| to_json(ServiceView::new(service, uris)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(respond_list(
-        "services",
-        items,
-        total,
-        page,
-        fields.as_ref(),
-    ))
+    .await
 }
 
 async fn get(
@@ -91,13 +86,12 @@ async fn get(
     params: web::Query<FieldsParam>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let fields = params.parse()?;
     let id = path.into_inner();
-    let (service, uris) = db::run(&state.pool, move |conn| repo::find_with_uris(conn, &id)).await?;
-    Ok(respond(
-        to_json(ServiceView::new(service, uris))?,
-        fields.as_ref(),
-    ))
+    resource::one(&state.pool, &params, move |conn| {
+        let (service, uris) = repo::find_with_uris(conn, &id)?;
+        Ok(ServiceView::new(service, uris))
+    })
+    .await
 }
 
 async fn update(
@@ -108,19 +102,16 @@ async fn update(
     body: JsonBody<ServiceInput>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let fields = params.parse()?;
     let checked = body.0.check(false)?;
     let id = path.into_inner();
-    let (service, uris) = db::run(&state.pool, move |conn| {
+    let cache = Arc::clone(&state.services);
+    resource::one(&state.pool, &params, move |conn| {
         repo::update(conn, &id, checked.changes, checked.redirect_uris)?;
-        repo::find_with_uris(conn, &id)
+        cache.invalidate(&id);
+        let (service, uris) = repo::find_with_uris(conn, &id)?;
+        Ok(ServiceView::new(service, uris))
     })
-    .await?;
-    state.services.invalidate(&service.id);
-    Ok(respond(
-        to_json(ServiceView::new(service, uris))?,
-        fields.as_ref(),
-    ))
+    .await
 }
 
 async fn delete(
@@ -130,10 +121,13 @@ async fn delete(
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let id = path.into_inner();
-    let deleted = id.clone();
-    db::run(&state.pool, move |conn| repo::delete(conn, &id)).await?;
-    state.services.invalidate(&deleted);
-    Ok(HttpResponse::Ok().json(json!({})))
+    let cache = Arc::clone(&state.services);
+    resource::delete(&state.pool, move |conn| {
+        repo::delete(conn, &id)?;
+        cache.invalidate(&id);
+        Ok(())
+    })
+    .await
 }
 
 async fn reset_secret(

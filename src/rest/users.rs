@@ -1,11 +1,11 @@
 //! `/api/rest/users`: admin CRUD, `me`, ban and unban by update.
 use actix_web::{web, HttpResponse};
 use serde::Deserialize;
-use serde_json::json;
+use std::sync::Arc;
 
 use super::authn::Principal;
-use super::json::{respond, respond_list, to_json, FieldsParam, JsonBody};
-use crate::db;
+use super::json::{FieldsParam, JsonBody};
+use super::resource;
 use crate::error::AppError;
 use crate::paging::ListParams;
 use crate::state::AppState;
@@ -69,7 +69,7 @@ async fn create(
     body: JsonBody<UserInput>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let fields = params.parse()?;
+    params.parse()?;
     let input = body.0;
     let login = validate::login(input.login.as_deref().unwrap_or(""))?;
     let name = validate::optional_text("name", input.name.as_deref(), MAX_SHORT_TEXT)?;
@@ -80,8 +80,10 @@ async fn create(
     new_user.password_hash = password_hash;
     new_user.admin = input.admin.unwrap_or(false);
     new_user.banned = input.banned.unwrap_or(false);
-    let user = db::run(&state.pool, move |conn| repo::create(conn, new_user)).await?;
-    Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
+    resource::one(&state.pool, &params, move |conn| {
+        Ok(UserView::from(&repo::create(conn, new_user)?))
+    })
+    .await
 }
 
 async fn list(
@@ -90,15 +92,12 @@ async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let page = params.page()?;
-    let fields = params.fields()?;
     let text = params.query_text().to_owned();
-    let (users, total) = db::run(&state.pool, move |conn| repo::list(conn, &text, page)).await?;
-    let items = users
-        .iter()
-        .map(|user| to_json(UserView::from(user)))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(respond_list("users", items, total, page, fields.as_ref()))
+    resource::list(&state.pool, "users", &params, move |conn, page| {
+        let (users, total) = repo::list(conn, &text, page)?;
+        Ok((users.iter().map(UserView::from).collect(), total))
+    })
+    .await
 }
 
 async fn get(
@@ -107,10 +106,11 @@ async fn get(
     path: web::Path<String>,
     params: web::Query<FieldsParam>,
 ) -> Result<HttpResponse, AppError> {
-    let fields = params.parse()?;
     let id = principal.resolve_user_id(&path)?;
-    let user = db::run(&state.pool, move |conn| repo::find(conn, &id)).await?;
-    Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
+    resource::one(&state.pool, &params, move |conn| {
+        Ok(UserView::from(&repo::find(conn, &id)?))
+    })
+    .await
 }
 
 async fn update(
@@ -120,7 +120,7 @@ async fn update(
     params: web::Query<FieldsParam>,
     body: JsonBody<UserInput>,
 ) -> Result<HttpResponse, AppError> {
-    let fields = params.parse()?;
+    params.parse()?;
     let id = principal.resolve_user_id(&path)?;
     let input = body.0;
     let acting_on_self = id == principal.user.id;
@@ -159,9 +159,13 @@ async fn update(
         ..UserChanges::default()
     };
     changes.password_hash = hash_password(&state, input.password).await?.map(Some);
-    let user = db::run(&state.pool, move |conn| repo::update(conn, &id, changes)).await?;
-    state.users.invalidate(&user.id);
-    Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
+    let cache = Arc::clone(&state.users);
+    resource::one(&state.pool, &params, move |conn| {
+        let user = repo::update(conn, &id, changes)?;
+        cache.invalidate(&user.id);
+        Ok(UserView::from(&user))
+    })
+    .await
 }
 
 async fn delete(
@@ -176,17 +180,17 @@ async fn delete(
             "administrators cannot delete themselves",
         ));
     }
-    let deleted = id.clone();
-    db::run(&state.pool, move |conn| {
+    let cache = Arc::clone(&state.users);
+    resource::delete(&state.pool, move |conn| {
         let user = repo::find(conn, &id)?;
         if user.guest {
             return Err(AppError::Forbidden(
                 "the guest account cannot be deleted; ban it instead".into(),
             ));
         }
-        repo::delete(conn, &id)
+        repo::delete(conn, &id)?;
+        cache.invalidate(&id);
+        Ok(())
     })
-    .await?;
-    state.users.invalidate(&deleted);
-    Ok(HttpResponse::Ok().json(json!({})))
+    .await
 }
