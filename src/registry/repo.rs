@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{Service, ServiceChanges, HUB_SERVICE_ID};
+use super::model::{Service, ServiceChanges, ServiceView, HUB_SERVICE_ID};
 use super::query::ServiceQuery;
 use crate::db::schema::{service_redirect_uris, services};
 use crate::db::{lower, DbConn};
@@ -51,6 +51,12 @@ pub fn redirect_uris(
         by_service.entry(service_id).or_default().push(uri);
     }
     Ok(by_service)
+}
+
+/// The REST view of one service.
+pub fn find_view(conn: &mut DbConn, id: &str) -> Result<ServiceView, AppError> {
+    let (service, uris) = find_with_uris(conn, id)?;
+    Ok(ServiceView::new(service, uris))
 }
 
 pub fn find_with_uris(conn: &mut DbConn, id: &str) -> Result<ServiceWithUris, AppError> {

@@ -87,11 +87,7 @@ async fn get(
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let id = path.into_inner();
-    resource::one(&state.pool, &params, move |conn| {
-        let (service, uris) = repo::find_with_uris(conn, &id)?;
-        Ok(ServiceView::new(service, uris))
-    })
-    .await
+    resource::one(&state.pool, &params, move |conn| repo::find_view(conn, &id)).await
 }
 
 async fn update(
@@ -108,8 +104,7 @@ async fn update(
     resource::one(&state.pool, &params, move |conn| {
         repo::update(conn, &id, checked.changes, checked.redirect_uris)?;
         cache.invalidate(&id);
-        let (service, uris) = repo::find_with_uris(conn, &id)?;
-        Ok(ServiceView::new(service, uris))
+        repo::find_view(conn, &id)
     })
     .await
 }

@@ -1,5 +1,5 @@
 //! Browser sessions and signing in with a password: below both the pages and
 //! the OAuth endpoints, which share the sign-in rule and its lockout.
 pub mod lockout;
+pub mod repo;
 pub mod sign_in;
-pub mod store;

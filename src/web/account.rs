@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
 use crate::registry::repo as services_repo;
-use crate::sessions::store::Session;
+use crate::sessions::repo::Session;
 use crate::state::AppState;
 use crate::users::model::User;
 use crate::users::permanent_tokens as tokens;

@@ -1,5 +1,5 @@
 //! The cookies of the pages: the session cookie (its id names a row of
-//! `sessions::store`) and CSRF protection. Every form carries a token that
+//! `sessions::repo`) and CSRF protection. Every form carries a token that
 //! must equal an HttpOnly, SameSite cookie (double submit), compared in
 //! constant time. The session id is unguessable and checked against the table
 //! on every use, so signing the cookie as well would add nothing.

@@ -8,8 +8,8 @@ use super::cookies;
 use super::page::{render, see_other, PageError};
 use super::templates;
 use crate::clock;
+use crate::sessions::repo::{self as sessions_repo, Session};
 use crate::sessions::sign_in::{self, Attempt, Outcome};
-use crate::sessions::store::{self as sessions_store, Session};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -34,10 +34,7 @@ pub async fn current_session(
         return Ok(None);
     };
     let now = clock::now();
-    Ok(crate::db::run(&state.pool, move |conn| {
-        sessions_store::find(conn, &id, now)
-    })
-    .await?)
+    Ok(crate::db::run(&state.pool, move |conn| sessions_repo::find(conn, &id, now)).await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -127,9 +124,9 @@ async fn login(
     let previous = cookies::session_id(&req);
     let session_id = crate::db::run(&state.pool, move |conn| {
         if let Some(previous) = previous {
-            sessions_store::delete(conn, &previous)?;
+            sessions_repo::delete(conn, &previous)?;
         }
-        sessions_store::create(conn, &user.id, ttl, now)
+        sessions_repo::create(conn, &user.id, ttl, now)
     })
     .await?;
     Ok(see_other(
@@ -170,7 +167,7 @@ async fn logout(
 ) -> Result<HttpResponse, PageError> {
     cookies::check_csrf(&req, form.csrf_token.as_deref())?;
     if let Some(id) = cookies::session_id(&req) {
-        crate::db::run(&state.pool, move |conn| sessions_store::delete(conn, &id)).await?;
+        crate::db::run(&state.pool, move |conn| sessions_repo::delete(conn, &id)).await?;
     }
     Ok(see_other(
         "/logout",
