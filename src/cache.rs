@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::StoreError;
 
 pub const TTL: Duration = Duration::from_secs(1);
 /// Entities kept at most; past it moka evicts the least useful ones (TinyLFU),
@@ -17,8 +17,8 @@ pub const MAX_ENTRIES: u64 = 100_000;
 
 /// How a cached entity is read from the database.
 pub trait Load: Sized {
-    fn load(conn: &mut DbConn, id: &str) -> Result<Option<Self>, AppError>;
-    fn load_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, Self)>, AppError>;
+    fn load(conn: &mut DbConn, id: &str) -> Result<Option<Self>, StoreError>;
+    fn load_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, Self)>, StoreError>;
 }
 
 struct Entry<T> {
@@ -94,7 +94,7 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
     }
 
     /// The entity, from memory when fresh, else from the database.
-    pub fn lookup(&self, conn: &mut DbConn, id: &str) -> Result<Option<Arc<T>>, AppError> {
+    pub fn lookup(&self, conn: &mut DbConn, id: &str) -> Result<Option<Arc<T>>, StoreError> {
         if let Some(cached) = self.fresh(id) {
             return Ok(cached);
         }
@@ -107,7 +107,7 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
     /// Rereads, a batch per query, every entry past half its TTL that was read
     /// since its last refresh, so requests find fresh entries and do not wait
     /// on the database themselves. Returns how many.
-    pub fn refresh_ahead(&self, conn: &mut DbConn) -> Result<usize, AppError> {
+    pub fn refresh_ahead(&self, conn: &mut DbConn) -> Result<usize, StoreError> {
         let generation = self.generation.load(Ordering::Acquire);
         let aging: Vec<String> = self
             .entries
@@ -135,10 +135,10 @@ mod tests {
     struct Thing;
 
     impl Load for Thing {
-        fn load(_: &mut DbConn, _: &str) -> Result<Option<Self>, AppError> {
+        fn load(_: &mut DbConn, _: &str) -> Result<Option<Self>, StoreError> {
             Ok(None)
         }
-        fn load_many(_: &mut DbConn, _: &[String]) -> Result<Vec<(String, Self)>, AppError> {
+        fn load_many(_: &mut DbConn, _: &[String]) -> Result<Vec<(String, Self)>, StoreError> {
             Ok(Vec::new())
         }
     }

@@ -13,6 +13,12 @@ pub enum StoreError {
     /// No connection could be had (pool timeout, refused, closed connection).
     #[error("the database is unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// A unique index refused the row: that value is taken.
+    #[error("an entry with the same unique value already exists")]
+    Duplicate(#[source] DieselError),
+    /// A foreign key refused the row.
+    #[error("a referenced entity does not exist")]
+    MissingReference(#[source] DieselError),
     #[error("a database query failed")]
     Query(#[source] DieselError),
     /// The blocking task running the query did not finish (it panicked).
@@ -34,6 +40,12 @@ impl From<DieselError> for StoreError {
                 _,
             )
             | DieselError::BrokenTransactionManager => Self::Unavailable(Box::new(error)),
+            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+                Self::Duplicate(error)
+            }
+            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
+                Self::MissingReference(error)
+            }
             other => Self::Query(other),
         }
     }
@@ -76,7 +88,7 @@ pub enum AppError {
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("storage failed")]
-    Store(#[from] StoreError),
+    Store(#[source] StoreError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -120,18 +132,58 @@ impl AppError {
     }
 }
 
+/// What a storage outcome means to a caller that did not expect it: a taken
+/// value is a conflict, a missing reference bad input, anything else a
+/// storage failure (503 or 500).
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Duplicate(_) => Self::Conflict {
+                message: error.to_string(),
+                field: None,
+            },
+            StoreError::MissingReference(_) => Self::bad_request(error.to_string()),
+            other => Self::Store(other),
+        }
+    }
+}
+
 impl From<DieselError> for AppError {
     fn from(error: DieselError) -> Self {
         match error {
             DieselError::NotFound => Self::NotFound("not found".into()),
-            DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => Self::Conflict {
-                message: "an entry with the same unique value already exists".into(),
-                field: None,
-            },
-            DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
-                Self::bad_request("a referenced entity does not exist")
-            }
-            other => Self::Store(StoreError::from(other)),
+            other => Self::from(StoreError::from(other)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_storage_failure_keeps_its_cause_for_the_log() {
+        let error = AppError::from(DieselError::RollbackTransaction);
+        assert!(matches!(error, AppError::Store(StoreError::Query(_))));
+        let chain = cause_chain(&error);
+        assert!(
+            chain.starts_with("storage failed: a database query failed: "),
+            "{chain}"
+        );
+        assert!(chain.len() > "storage failed: a database query failed: ".len());
+    }
+
+    #[test]
+    fn taken_values_are_conflicts_and_lost_connections_unavailable() {
+        let unique = DieselError::DatabaseError(
+            DatabaseErrorKind::UniqueViolation,
+            Box::new(String::from("duplicate key")),
+        );
+        assert!(matches!(AppError::from(unique), AppError::Conflict { .. }));
+        let closed = DieselError::DatabaseError(
+            DatabaseErrorKind::ClosedConnection,
+            Box::new(String::from("server closed the connection")),
+        );
+        assert!(AppError::from(closed).is_unavailable());
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::db;
-use crate::error::AppError;
+use crate::error::{cause_chain, AppError};
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::discovery;
@@ -103,10 +103,10 @@ fn spawn_refresher(state: actix_web::web::Data<AppState>) {
             let (services, users) = (Arc::clone(&state.services), Arc::clone(&state.users));
             let refreshed = db::run(&state.pool, move |conn| {
                 services.refresh_ahead(conn)?;
-                users.refresh_ahead(conn)
+                Ok(users.refresh_ahead(conn)?)
             });
             if let Err(error) = refreshed.await {
-                tracing::warn!(%error, "refreshing cached services failed");
+                tracing::warn!(error = %cause_chain(&error), "refreshing cached entities failed");
             }
         }
     });

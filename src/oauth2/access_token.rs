@@ -10,7 +10,7 @@ use diesel::dsl::exists;
 
 use crate::db::schema::{grants, revoked_access_tokens, users};
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::{AppError, StoreError};
 use crate::oidc::jwt::{self, Rejected, ACCESS_TOKEN_TYPE};
 use crate::oidc::keystore::KeySet;
 use crate::registry::cache::ServiceCache;
@@ -128,7 +128,7 @@ pub fn check_active(
     services: &ServiceCache,
     users_cache: &UserCache,
     claims: &AccessClaims,
-) -> Result<Result<Option<Arc<User>>, Inactive>, AppError> {
+) -> Result<Result<Option<Arc<User>>, Inactive>, StoreError> {
     // Absent grant or user: an empty id matches nothing and is not looked at.
     let grant_id = claims.gid.as_deref().unwrap_or("");
     let user_id = claims.user_id();
@@ -172,7 +172,7 @@ pub fn revoke(
     conn: &mut DbConn,
     claims: &AccessClaims,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
         .map(|t| t.naive_utc())
         .unwrap_or(now + Duration::days(1));
@@ -182,8 +182,8 @@ pub fn revoke(
             revoked_access_tokens::expires_at.eq(expires_at),
         ))
         .execute(conn);
-    match inserted.map_err(AppError::from) {
-        Ok(_) | Err(AppError::Conflict { .. }) => {}
+    match inserted.map_err(StoreError::from) {
+        Ok(_) | Err(StoreError::Duplicate(_)) => {}
         Err(other) => return Err(other),
     }
     // Entries past their token's expiry are dead weight.

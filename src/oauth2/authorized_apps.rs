@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::{consents, grants};
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::{AppError, StoreError};
 use crate::registry::repo as services_repo;
 
 #[derive(Debug, Clone, Serialize)]
@@ -55,7 +55,7 @@ fn merge(
     entry.last = entry.last.max(last);
 }
 
-pub fn list(conn: &mut DbConn, user_id: &str) -> Result<Vec<AuthorizedApp>, AppError> {
+pub fn list(conn: &mut DbConn, user_id: &str) -> Result<Vec<AuthorizedApp>, StoreError> {
     let mut merged: BTreeMap<String, Merged> = BTreeMap::new();
     for consent in consents::list_for_user(conn, user_id)? {
         merge(

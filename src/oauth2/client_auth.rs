@@ -115,7 +115,7 @@ pub async fn authenticate_cached(
         Some(cached) => cached,
         None => {
             let (services, id) = (Arc::clone(services), presented.client_id.clone());
-            crate::db::run(pool, move |conn| services.lookup(conn, &id)).await?
+            crate::db::run(pool, move |conn| Ok(services.lookup(conn, &id)?)).await?
         }
     };
     check(service, presented)

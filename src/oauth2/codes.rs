@@ -7,7 +7,7 @@ use super::grants::{self, Grant};
 use super::single_use::SingleUse;
 use crate::db::schema::{authorization_codes, grants as grants_table};
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::StoreError;
 use crate::secrets;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -41,7 +41,7 @@ pub fn issue(
     new: NewCode<'_>,
     ttl: Duration,
     now: NaiveDateTime,
-) -> Result<String, AppError> {
+) -> Result<String, StoreError> {
     let plain = secrets::generate();
     diesel::insert_into(authorization_codes::table)
         .values(AuthorizationCode {
@@ -64,7 +64,7 @@ pub fn issue(
 pub fn find(
     conn: &mut DbConn,
     plain: &str,
-) -> Result<Option<(AuthorizationCode, Grant)>, AppError> {
+) -> Result<Option<(AuthorizationCode, Grant)>, StoreError> {
     Ok(authorization_codes::table
         .inner_join(grants_table::table)
         .filter(authorization_codes::code_hash.eq(secrets::hash(plain)))
@@ -78,7 +78,7 @@ pub fn redeem(
     conn: &mut DbConn,
     code: &AuthorizationCode,
     now: NaiveDateTime,
-) -> Result<SingleUse, AppError> {
+) -> Result<SingleUse, StoreError> {
     let updated = diesel::update(
         authorization_codes::table
             .filter(authorization_codes::code_hash.eq(&code.code_hash))

@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::consents;
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::StoreError;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = consents)]
@@ -16,7 +16,7 @@ pub struct Consent {
     pub updated: NaiveDateTime,
 }
 
-fn find(conn: &mut DbConn, user_id: &str, service_id: &str) -> Result<Option<Consent>, AppError> {
+fn find(conn: &mut DbConn, user_id: &str, service_id: &str) -> Result<Option<Consent>, StoreError> {
     Ok(consents::table
         .find((user_id, service_id))
         .select(Consent::as_select())
@@ -30,7 +30,7 @@ pub fn covers(
     user_id: &str,
     service_id: &str,
     scope: &[String],
-) -> Result<bool, AppError> {
+) -> Result<bool, StoreError> {
     Ok(find(conn, user_id, service_id)?.is_some_and(|consent| {
         let granted: Vec<&str> = consent.scope.split_whitespace().collect();
         scope.iter().all(|s| granted.contains(&s.as_str()))
@@ -44,7 +44,7 @@ pub fn record(
     service_id: &str,
     scope: &[String],
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     match find(conn, user_id, service_id)? {
         Some(existing) => {
             let mut merged: Vec<String> = existing
@@ -74,10 +74,10 @@ pub fn record(
                     consents::updated.eq(now),
                 ))
                 .execute(conn);
-            match inserted.map_err(AppError::from) {
+            match inserted.map_err(StoreError::from) {
                 Ok(_) => {}
                 // A parallel consent of the same user won the insert: merge into it.
-                Err(AppError::Conflict { .. }) => {
+                Err(StoreError::Duplicate(_)) => {
                     return record(conn, user_id, service_id, scope, now)
                 }
                 Err(other) => return Err(other),
@@ -87,13 +87,13 @@ pub fn record(
     Ok(())
 }
 
-pub fn list_for_user(conn: &mut DbConn, user_id: &str) -> Result<Vec<Consent>, AppError> {
+pub fn list_for_user(conn: &mut DbConn, user_id: &str) -> Result<Vec<Consent>, StoreError> {
     Ok(consents::table
         .filter(consents::user_id.eq(user_id))
         .select(Consent::as_select())
         .load(conn)?)
 }
 
-pub fn forget(conn: &mut DbConn, user_id: &str, service_id: &str) -> Result<usize, AppError> {
+pub fn forget(conn: &mut DbConn, user_id: &str, service_id: &str) -> Result<usize, StoreError> {
     Ok(diesel::delete(consents::table.find((user_id, service_id))).execute(conn)?)
 }

@@ -1,7 +1,7 @@
 //! RFC 6749 §5.2 errors, with Hub's meanings for each code.
 use serde::Serialize;
 
-use crate::error::{cause_chain, AppError};
+use crate::error::{cause_chain, AppError, StoreError};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -91,6 +91,12 @@ impl From<AppError> for OAuthError {
                 Self::new(ErrorCode::ServerError, "internal error")
             }
         }
+    }
+}
+
+impl From<StoreError> for OAuthError {
+    fn from(error: StoreError) -> Self {
+        AppError::from(error).into()
     }
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::grants;
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::StoreError;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grants)]
@@ -25,7 +25,7 @@ pub fn create(
     user_id: Option<&str>,
     scope: &str,
     now: NaiveDateTime,
-) -> Result<Grant, AppError> {
+) -> Result<Grant, StoreError> {
     let grant = Grant {
         id: uuid::Uuid::new_v4().to_string(),
         service_id: service_id.to_owned(),
@@ -40,7 +40,7 @@ pub fn create(
     Ok(grant)
 }
 
-pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), AppError> {
+pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), StoreError> {
     diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
         .set(grants::revoked_at.eq(now))
         .execute(conn)?;
@@ -53,7 +53,7 @@ pub fn revoke_for_user_and_service(
     user_id: &str,
     service_id: &str,
     now: NaiveDateTime,
-) -> Result<usize, AppError> {
+) -> Result<usize, StoreError> {
     Ok(diesel::update(
         grants::table
             .filter(grants::user_id.eq(user_id))
@@ -65,7 +65,7 @@ pub fn revoke_for_user_and_service(
 }
 
 /// The user's grants that have not been revoked, oldest first.
-pub fn live_for_user(conn: &mut DbConn, user_id: &str) -> Result<Vec<Grant>, AppError> {
+pub fn live_for_user(conn: &mut DbConn, user_id: &str) -> Result<Vec<Grant>, StoreError> {
     Ok(grants::table
         .filter(grants::user_id.eq(user_id))
         .filter(grants::revoked_at.is_null())

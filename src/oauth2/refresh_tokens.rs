@@ -8,7 +8,7 @@ use super::grants::{self, Grant};
 use super::single_use::SingleUse;
 use crate::db::schema::{grants as grants_table, refresh_tokens};
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::StoreError;
 use crate::secrets;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -29,7 +29,7 @@ pub fn issue(
     scope: &str,
     ttl: Duration,
     now: NaiveDateTime,
-) -> Result<String, AppError> {
+) -> Result<String, StoreError> {
     let plain = secrets::generate();
     diesel::insert_into(refresh_tokens::table)
         .values(RefreshToken {
@@ -45,7 +45,7 @@ pub fn issue(
 }
 
 /// The token and its grant, whatever their state.
-pub fn find(conn: &mut DbConn, plain: &str) -> Result<Option<(RefreshToken, Grant)>, AppError> {
+pub fn find(conn: &mut DbConn, plain: &str) -> Result<Option<(RefreshToken, Grant)>, StoreError> {
     Ok(refresh_tokens::table
         .inner_join(grants_table::table)
         .filter(refresh_tokens::token_hash.eq(secrets::hash(plain)))
@@ -59,7 +59,7 @@ pub fn consume(
     conn: &mut DbConn,
     token: &RefreshToken,
     now: NaiveDateTime,
-) -> Result<SingleUse, AppError> {
+) -> Result<SingleUse, StoreError> {
     let updated = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::token_hash.eq(&token.token_hash))

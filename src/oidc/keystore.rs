@@ -15,7 +15,7 @@ use super::keys::{generate_pem, SigningAlgorithm, SigningKey};
 use crate::config::Settings;
 use crate::db::schema::signing_keys;
 use crate::db::{self, DbConn, DbPool};
-use crate::error::AppError;
+use crate::error::{AppError, StoreError};
 
 /// Clock skew allowance on top of the token lifetime before a retired key leaves the JWKS.
 const RETENTION_MARGIN_SECS: i64 = 300;
@@ -156,7 +156,7 @@ pub fn rotate(
     Ok(kid)
 }
 
-fn newest_current(conn: &mut DbConn) -> Result<Option<StoredKey>, AppError> {
+fn newest_current(conn: &mut DbConn) -> Result<Option<StoredKey>, StoreError> {
     Ok(signing_keys::table
         .filter(signing_keys::retired_at.is_null())
         .order((signing_keys::created.desc(), signing_keys::kid.desc()))

@@ -8,23 +8,28 @@ use super::model::{Service, ServiceChanges, ServiceView, HUB_SERVICE_ID};
 use super::query::ServiceQuery;
 use crate::db::schema::{service_redirect_uris, services};
 use crate::db::{lower, DbConn};
-use crate::error::AppError;
+use crate::error::{AppError, StoreError};
 use crate::paging::{Direction, Page};
 use crate::secrets;
 use crate::validate::like_pattern;
 
 pub const ORDERABLE: &[&str] = &["name", "created", "id"];
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<Service, AppError> {
-    services::table
+/// The service, if registered.
+pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<Service>, StoreError> {
+    Ok(services::table
         .find(id)
         .select(Service::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("service"))
+        .optional()?)
 }
 
-pub fn find_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Service>, AppError> {
+/// The service, or "service not found".
+pub fn find(conn: &mut DbConn, id: &str) -> Result<Service, AppError> {
+    get(conn, id)?.ok_or_else(|| AppError::not_found("service"))
+}
+
+pub fn find_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Service>, StoreError> {
     Ok(services::table
         .filter(services::id.eq_any(ids))
         .select(Service::as_select())
@@ -34,7 +39,7 @@ pub fn find_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<Service>, AppE
 pub fn redirect_uris(
     conn: &mut DbConn,
     service_ids: &[String],
-) -> Result<HashMap<String, Vec<String>>, AppError> {
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
     let rows: Vec<(String, String)> = service_redirect_uris::table
         .filter(service_redirect_uris::service_id.eq_any(service_ids))
         .order((
@@ -71,7 +76,7 @@ fn replace_redirect_uris(
     conn: &mut DbConn,
     service_id: &str,
     uris: &[String],
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     diesel::delete(
         service_redirect_uris::table.filter(service_redirect_uris::service_id.eq(service_id)),
     )
@@ -97,9 +102,9 @@ fn replace_redirect_uris(
 }
 
 fn key_conflict(error: diesel::result::Error) -> AppError {
-    match AppError::from(error) {
-        AppError::Conflict { .. } => AppError::conflict("key", "another service has this key"),
-        other => other,
+    match StoreError::from(error) {
+        StoreError::Duplicate(_) => AppError::conflict("key", "another service has this key"),
+        other => other.into(),
     }
 }
 
@@ -186,7 +191,7 @@ pub fn set_trusted(conn: &mut DbConn, id: &str, trusted: bool) -> Result<(), App
 }
 
 /// The `(id, name)` of those of `ids` that are registered services.
-pub fn names_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>, AppError> {
+pub fn names_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
     Ok(services::table
         .filter(services::id.eq_any(ids))
         .select((services::id, services::name))
@@ -204,7 +209,7 @@ pub struct UnknownService(pub String);
 pub fn registered_names(
     conn: &mut DbConn,
     ids: &[String],
-) -> Result<Result<Vec<(String, String)>, UnknownService>, AppError> {
+) -> Result<Result<Vec<(String, String)>, UnknownService>, StoreError> {
     let known = names_of(conn, ids)?;
     let mut named = Vec::with_capacity(ids.len());
     for id in ids {

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use crate::config::Settings;
 use crate::db::schema::password_attempts;
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::StoreError;
 
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -68,7 +68,7 @@ struct Attempts {
     locked_until: Option<NaiveDateTime>,
 }
 
-fn load(conn: &mut DbConn, subject: &str) -> Result<Option<Attempts>, AppError> {
+fn load(conn: &mut DbConn, subject: &str) -> Result<Option<Attempts>, StoreError> {
     Ok(password_attempts::table
         .find(subject)
         .select(Attempts::as_select())
@@ -76,7 +76,7 @@ fn load(conn: &mut DbConn, subject: &str) -> Result<Option<Attempts>, AppError> 
         .optional()?)
 }
 
-pub fn is_locked(conn: &mut DbConn, subject: &str, now: NaiveDateTime) -> Result<bool, AppError> {
+pub fn is_locked(conn: &mut DbConn, subject: &str, now: NaiveDateTime) -> Result<bool, StoreError> {
     Ok(load(conn, subject)?
         .and_then(|a| a.locked_until)
         .is_some_and(|until| until > now))
@@ -116,7 +116,7 @@ pub fn record_failure(
     subject: &str,
     limits: Limits,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     let previous = load(conn, subject)?;
     let next = after_failure(previous.as_ref(), subject, limits, now);
     if previous.is_some() {
@@ -129,14 +129,14 @@ pub fn record_failure(
     match diesel::insert_into(password_attempts::table)
         .values(&next)
         .execute(conn)
-        .map_err(AppError::from)
+        .map_err(StoreError::from)
     {
-        Ok(_) | Err(AppError::Conflict { .. }) => Ok(()),
+        Ok(_) | Err(StoreError::Duplicate(_)) => Ok(()),
         Err(other) => Err(other),
     }
 }
 
-pub fn clear(conn: &mut DbConn, subject: &str) -> Result<(), AppError> {
+pub fn clear(conn: &mut DbConn, subject: &str) -> Result<(), StoreError> {
     diesel::delete(password_attempts::table.find(subject)).execute(conn)?;
     Ok(())
 }

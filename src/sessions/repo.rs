@@ -6,7 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::schema::{sessions, users};
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::StoreError;
 use crate::secrets;
 use crate::users::model::User;
 
@@ -21,7 +21,7 @@ pub fn create(
     user_id: &str,
     ttl: Duration,
     now: NaiveDateTime,
-) -> Result<String, AppError> {
+) -> Result<String, StoreError> {
     let plain = secrets::generate();
     diesel::insert_into(sessions::table)
         .values((
@@ -40,7 +40,7 @@ pub fn find(
     conn: &mut DbConn,
     plain: &str,
     now: NaiveDateTime,
-) -> Result<Option<Session>, AppError> {
+) -> Result<Option<Session>, StoreError> {
     let found: Option<(NaiveDateTime, User)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id_hash.eq(secrets::hash(plain)))
@@ -53,7 +53,7 @@ pub fn find(
         .map(|(auth_time, user)| Session { user, auth_time }))
 }
 
-pub fn delete(conn: &mut DbConn, plain: &str) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConn, plain: &str) -> Result<(), StoreError> {
     diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
         .execute(conn)?;
     Ok(())

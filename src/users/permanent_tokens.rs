@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::model::User;
 use crate::db::schema::{permanent_tokens, users};
 use crate::db::DbConn;
-use crate::error::AppError;
+use crate::error::{AppError, StoreError};
 use crate::paging::Page;
 use crate::secrets;
 
@@ -77,11 +77,11 @@ pub fn create(
     diesel::insert_into(permanent_tokens::table)
         .values(&row)
         .execute(conn)
-        .map_err(|e| match AppError::from(e) {
-            AppError::Conflict { .. } => {
+        .map_err(|e| match StoreError::from(e) {
+            StoreError::Duplicate(_) => {
                 AppError::conflict("name", "this user already has a token with that name")
             }
-            other => other,
+            other => other.into(),
         })?;
     Ok((row, plain))
 }
@@ -90,7 +90,7 @@ pub fn list(
     conn: &mut DbConn,
     user_id: &str,
     page: Page,
-) -> Result<(Vec<PermanentToken>, i64), AppError> {
+) -> Result<(Vec<PermanentToken>, i64), StoreError> {
     let total = permanent_tokens::table
         .filter(permanent_tokens::user_id.eq(user_id))
         .count()

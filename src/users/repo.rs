@@ -5,21 +5,34 @@ use diesel::prelude::*;
 use super::model::{User, UserChanges};
 use crate::db::schema::users;
 use crate::db::{lower, DbConn};
-use crate::error::AppError;
+use crate::error::{AppError, StoreError};
 use crate::paging::Page;
 use crate::validate::like_pattern;
 
-pub fn find(conn: &mut DbConn, id: &str) -> Result<User, AppError> {
-    users::table
+/// The user, if there is one with this id.
+pub fn get(conn: &mut DbConn, id: &str) -> Result<Option<User>, StoreError> {
+    Ok(users::table
         .find(id)
         .select(User::as_select())
         .first(conn)
-        .optional()?
-        .ok_or_else(|| AppError::not_found("user"))
+        .optional()?)
+}
+
+/// The users with these ids that exist.
+pub fn get_many(conn: &mut DbConn, ids: &[String]) -> Result<Vec<User>, StoreError> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids))
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+/// The user, or "user not found".
+pub fn find(conn: &mut DbConn, id: &str) -> Result<User, AppError> {
+    get(conn, id)?.ok_or_else(|| AppError::not_found("user"))
 }
 
 /// Finds a user by login or email (case-insensitive) or by id, as a sign-in form does.
-pub fn find_by_identifier(conn: &mut DbConn, identifier: &str) -> Result<Option<User>, AppError> {
+pub fn find_by_identifier(conn: &mut DbConn, identifier: &str) -> Result<Option<User>, StoreError> {
     let lowered = identifier.to_lowercase();
     Ok(users::table
         .filter(
@@ -35,7 +48,7 @@ pub fn find_by_identifier(conn: &mut DbConn, identifier: &str) -> Result<Option<
         .optional()?)
 }
 
-pub fn find_by_login(conn: &mut DbConn, login: &str) -> Result<Option<User>, AppError> {
+pub fn find_by_login(conn: &mut DbConn, login: &str) -> Result<Option<User>, StoreError> {
     Ok(users::table
         .filter(lower(users::login).eq(login.to_lowercase()))
         .select(User::as_select())
@@ -152,8 +165,8 @@ pub fn new_user(login: String, name: Option<String>, now: NaiveDateTime) -> User
 
 /// Two racing inserts both pass the friendly pre-check; the index decides.
 fn unique_as_field(error: diesel::result::Error, field: &str) -> AppError {
-    match AppError::from(error) {
-        AppError::Conflict { .. } => AppError::conflict(field, format!("{field} is taken")),
-        other => other,
+    match StoreError::from(error) {
+        StoreError::Duplicate(_) => AppError::conflict(field, format!("{field} is taken")),
+        other => other.into(),
     }
 }

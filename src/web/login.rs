@@ -34,7 +34,10 @@ pub async fn current_session(
         return Ok(None);
     };
     let now = clock::now();
-    Ok(crate::db::run(&state.pool, move |conn| sessions_repo::find(conn, &id, now)).await?)
+    Ok(crate::db::run(&state.pool, move |conn| {
+        Ok(sessions_repo::find(conn, &id, now)?)
+    })
+    .await?)
 }
 
 #[derive(Debug, Deserialize)]
@@ -126,7 +129,7 @@ async fn login(
         if let Some(previous) = previous {
             sessions_repo::delete(conn, &previous)?;
         }
-        sessions_repo::create(conn, &user.id, ttl, now)
+        Ok(sessions_repo::create(conn, &user.id, ttl, now)?)
     })
     .await?;
     Ok(see_other(
@@ -167,7 +170,10 @@ async fn logout(
 ) -> Result<HttpResponse, PageError> {
     cookies::check_csrf(&req, form.csrf_token.as_deref())?;
     if let Some(id) = cookies::session_id(&req) {
-        crate::db::run(&state.pool, move |conn| sessions_repo::delete(conn, &id)).await?;
+        crate::db::run(&state.pool, move |conn| {
+            Ok(sessions_repo::delete(conn, &id)?)
+        })
+        .await?;
     }
     Ok(see_other(
         "/logout",

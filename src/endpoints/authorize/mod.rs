@@ -122,7 +122,7 @@ async fn authorize(
 
     let services = request.requested.services.clone();
     let named = db::run(&state.pool, move |conn| {
-        services_repo::registered_names(conn, &services)
+        Ok(services_repo::registered_names(conn, &services)?)
     })
     .await?;
     let service_names = match named {
@@ -168,7 +168,7 @@ async fn authorize(
             (user.id.clone(), client.id.clone(), request.scope.clone());
         request.force_consent
             || !db::run(&state.pool, move |conn| {
-                consents::covers(conn, &user_id, &client_id, &scope)
+                Ok(consents::covers(conn, &user_id, &client_id, &scope)?)
             })
             .await?
     };
@@ -204,7 +204,7 @@ async fn authorize(
 
 async fn guest(state: &AppState) -> Result<Option<User>, PageError> {
     let guest = db::run(&state.pool, |conn| {
-        users_repo::find_by_login(conn, GUEST_LOGIN)
+        Ok(users_repo::find_by_login(conn, GUEST_LOGIN)?)
     })
     .await?;
     Ok(guest.filter(|g| g.guest && !g.banned))
