@@ -42,11 +42,50 @@ pub const OFFLINE_ACCESS: &str = "offline_access";
 pub const OIDC_SCOPES: &[&str] = &[OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
 pub const USER_PREFIX: &str = "user:";
 
+/// The id of a registered service, as a scope entry, a client id or an audience.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
+#[serde(transparent)]
+pub struct ServiceId(String);
+
+impl ServiceId {
+    pub fn new(id: impl Into<String>) -> Self {
+        Self(id.into())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl AsRef<str> for ServiceId {
+    fn as_ref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ServiceId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl PartialEq<str> for ServiceId {
+    fn eq(&self, other: &str) -> bool {
+        self.0 == other
+    }
+}
+
 /// A requested scope, sorted by kind: resource servers (service ids), the OIDC
 /// words, and Hub's `user:<id|login>` impersonation entries.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Requested {
-    pub services: Vec<String>,
+    pub services: Vec<ServiceId>,
     pub oidc: Vec<String>,
     pub users: Vec<String>,
 }
@@ -60,7 +99,7 @@ impl Requested {
             } else if let Some(user) = entry.strip_prefix(USER_PREFIX) {
                 requested.users.push(user.to_owned());
             } else {
-                requested.services.push(entry);
+                requested.services.push(ServiceId(entry));
             }
         }
         requested
@@ -89,7 +128,7 @@ mod tests {
     fn requested_scope_is_sorted_by_kind() {
         let requested =
             Requested::from_entries(parse("scope", "svc openid user:jane offline_access").unwrap());
-        assert_eq!(requested.services, vec!["svc"]);
+        assert_eq!(requested.services, vec![ServiceId::new("svc")]);
         assert_eq!(requested.oidc, vec!["openid", "offline_access"]);
         assert_eq!(requested.users, vec!["jane"]);
         assert!(requested.has(OFFLINE_ACCESS));

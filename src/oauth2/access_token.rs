@@ -14,6 +14,7 @@ use crate::error::{AppError, StoreError};
 use crate::oidc::jwt::{self, Rejected, ACCESS_TOKEN_TYPE};
 use crate::oidc::keystore::KeySet;
 use crate::registry::cache::ServiceCache;
+use crate::scope::ServiceId;
 use crate::secrets;
 use crate::users::cache::UserCache;
 use crate::users::model::User;
@@ -77,7 +78,7 @@ impl AccessClaims {
 #[derive(Debug, Clone)]
 pub struct Grantable {
     pub subject: String,
-    pub audience: Vec<String>,
+    pub audience: Vec<ServiceId>,
     pub scope: Vec<String>,
     pub grant_id: Option<String>,
 }
@@ -94,7 +95,13 @@ pub fn sign(
     let claims = AccessClaims {
         iss: issuer.to_owned(),
         sub: grantable.subject.clone(),
-        aud: Audience::new(grantable.audience.clone()),
+        aud: Audience::new(
+            grantable
+                .audience
+                .iter()
+                .map(|id| id.as_str().to_owned())
+                .collect(),
+        ),
         client_id: client_id.to_owned(),
         scope: crate::scope::join(&grantable.scope),
         iat,

@@ -9,7 +9,7 @@ use crate::db::{DbConn, DbPool};
 use crate::registry::cache::ServiceCache;
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::registry::repo::{self as services_repo, UnknownService};
-use crate::scope::{self, Requested};
+use crate::scope::{self, Requested, ServiceId};
 
 /// The scope entries of a request; Hub's default, when none are named, is a
 /// token for Hub itself.
@@ -29,7 +29,7 @@ fn unknown(error: UnknownService) -> OAuthError {
 /// The names of the requested services, all of which must be registered.
 pub fn registered_names(
     conn: &mut DbConn,
-    services: &[String],
+    services: &[ServiceId],
 ) -> Result<Vec<(String, String)>, OAuthError> {
     services_repo::registered_names(conn, services)?.map_err(unknown)
 }
@@ -38,14 +38,14 @@ pub fn registered_names(
 pub async fn require_registered_cached(
     pool: &DbPool,
     cache: &Arc<ServiceCache>,
-    services: &[String],
+    services: &[ServiceId],
 ) -> Result<(), OAuthError> {
     let mut misses = Vec::new();
-    for id in services {
+    for id in services.iter().map(ServiceId::as_str) {
         match cache.fresh(id) {
             Some(Some(_)) => {}
-            Some(None) => return Err(unknown(UnknownService(id.clone()))),
-            None => misses.push(id.clone()),
+            Some(None) => return Err(unknown(UnknownService(id.to_owned()))),
+            None => misses.push(id.to_owned()),
         }
     }
     if misses.is_empty() {
@@ -65,9 +65,9 @@ pub async fn require_registered_cached(
 
 /// The audience of a user's token: the requested services, or the client itself
 /// when only OpenID Connect scopes were asked for.
-pub fn audience(requested: &Requested, client_id: &str) -> Vec<String> {
+pub fn audience(requested: &Requested, client_id: &str) -> Vec<ServiceId> {
     if requested.services.is_empty() {
-        vec![client_id.to_owned()]
+        vec![ServiceId::new(client_id)]
     } else {
         requested.services.clone()
     }
@@ -94,9 +94,12 @@ mod tests {
     fn empty_scope_means_hub_and_audience_falls_back_to_client() {
         assert_eq!(parse(None).ok(), Some(vec![HUB_SERVICE_ID.to_owned()]));
         let requested = Requested::from_entries(vec!["openid".into()]);
-        assert_eq!(audience(&requested, "client"), vec!["client"]);
+        assert_eq!(
+            audience(&requested, "client"),
+            vec![ServiceId::new("client")]
+        );
         let requested = Requested::from_entries(vec!["a".into(), "openid".into()]);
-        assert_eq!(audience(&requested, "client"), vec!["a"]);
+        assert_eq!(audience(&requested, "client"), vec![ServiceId::new("a")]);
         assert!(for_user(Some("a user:x")).is_err());
     }
 }

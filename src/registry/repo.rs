@@ -191,7 +191,11 @@ pub fn set_trusted(conn: &mut DbConn, id: &str, trusted: bool) -> Result<(), App
 }
 
 /// The `(id, name)` of those of `ids` that are registered services.
-pub fn names_of(conn: &mut DbConn, ids: &[String]) -> Result<Vec<(String, String)>, StoreError> {
+pub fn names_of(
+    conn: &mut DbConn,
+    ids: &[impl AsRef<str>],
+) -> Result<Vec<(String, String)>, StoreError> {
+    let ids: Vec<&str> = ids.iter().map(AsRef::as_ref).collect();
     Ok(services::table
         .filter(services::id.eq_any(ids))
         .select((services::id, services::name))
@@ -208,14 +212,14 @@ pub struct UnknownService(pub String);
 /// permanent tokens and authorization requests.
 pub fn registered_names(
     conn: &mut DbConn,
-    ids: &[String],
+    ids: &[impl AsRef<str>],
 ) -> Result<Result<Vec<(String, String)>, UnknownService>, StoreError> {
     let known = names_of(conn, ids)?;
     let mut named = Vec::with_capacity(ids.len());
-    for id in ids {
+    for id in ids.iter().map(AsRef::as_ref) {
         match known.iter().find(|(k, _)| k == id) {
             Some(pair) => named.push(pair.clone()),
-            None => return Ok(Err(UnknownService(id.clone()))),
+            None => return Ok(Err(UnknownService(id.to_owned()))),
         }
     }
     Ok(Ok(named))
