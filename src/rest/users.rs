@@ -10,6 +10,7 @@ use crate::error::AppError;
 use crate::paging::ListParams;
 use crate::state::AppState;
 use crate::users::model::{UserChanges, UserView};
+use crate::users::rules::{self, ChangeRequest};
 use crate::users::{password_hash as password, repo};
 use crate::validate::{self, MAX_SHORT_TEXT};
 
@@ -123,29 +124,12 @@ async fn update(
     params.parse()?;
     let id = principal.resolve_user_id(&path)?;
     let input = body.0;
-    let acting_on_self = id == principal.user.id;
-    if principal.user.guest {
-        return Err(AppError::Forbidden(
-            "the guest account cannot change users".into(),
-        ));
-    }
-    if !principal.is_admin()
-        && (input.login.is_some() || input.admin.is_some() || input.banned.is_some())
-    {
-        return Err(AppError::Forbidden(
-            "only an administrator may change login, admin or banned".into(),
-        ));
-    }
-    if acting_on_self && (input.admin == Some(false) || input.banned == Some(true)) {
-        return Err(AppError::bad_field(
-            if input.admin == Some(false) {
-                "admin"
-            } else {
-                "banned"
-            },
-            "administrators cannot demote or ban themselves",
-        ));
-    }
+    let change = ChangeRequest {
+        login: input.login.is_some(),
+        admin: input.admin,
+        banned: input.banned,
+    };
+    rules::may_change(&principal.user, &id, change)?;
     let mut changes = UserChanges {
         login: input.login.as_deref().map(validate::login).transpose()?,
         name: match input.name.as_deref() {

@@ -4,3 +4,4 @@ pub mod model;
 pub mod password_hash;
 pub mod permanent_tokens;
 pub mod repo;
+pub mod rules;
