@@ -5,17 +5,18 @@
 # functions with the highest inclusive cost.
 #
 #   bench/profile.sh client_credentials|introspection|userinfo|refresh [N]
+#   IDHUB_PROFILE_BINARY=/path/to/idhub bench/profile.sh …   (that binary, no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case_name="${1:?case}"
 requests="${2:-300}"
 command -v valgrind >/dev/null || { echo "valgrind is needed (Debian package valgrind)"; exit 1; }
-cargo build --release --locked -q
+bin="${IDHUB_PROFILE_BINARY:-target/release/idhub}"
+[ -n "${IDHUB_PROFILE_BINARY:-}" ] || cargo build --release --locked -q
 work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((20000 + RANDOM % 20000))
 export DATABASE_URL="sqlite://$work/idhub.db" IDHUB_LISTEN="127.0.0.1:$port" IDHUB_ADMIN_PASSWORD=profile-admin-password IDHUB_LOG=warn IDHUB_WORKERS=1
-bin=target/release/idhub
 svc=$($bin services add --name profile --trusted --json)
 id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$svc")
 secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["secret"])' "$svc")

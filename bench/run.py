@@ -6,9 +6,18 @@ connections. Prints one markdown table; any non-2xx answer fails the run.
 
     bench/run.py                 # full run (8 s per case after a 1 s warm-up)
     bench/run.py --quick         # CI smoke: 1 s per case, 32 connections only
+    bench/run.py --binary PATH   # measure that idhub binary instead of building one
+
+The case "introspection (100k tokens)" first obtains 100,000 distinct live
+access tokens (client_credentials, unmeasured) and then introspects a different
+one on every request, cycling through all of them; any answer that is not
+"active":true fails the run. With --quick it uses 2,000 tokens instead, so the
+CI smoke run stays short.
 """
 import argparse
 import base64
+import concurrent.futures
+import http.client
 import http.cookiejar
 import json
 import os
@@ -37,11 +46,12 @@ def sh(*args, env=None, check=True):
     return result.stdout.strip()
 
 
-def ensure_tools():
+def ensure_tools(build=True):
     if shutil.which("wrk") is None:
         print("installing wrk (Debian package)...", file=sys.stderr)
         subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True, capture_output=True)
-    subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
+    if build:
+        subprocess.run(["cargo", "build", "--release", "--locked", "-q"], cwd=ROOT, check=True)
 
 
 def free_port():
@@ -240,6 +250,73 @@ end
 """
 
 
+def many_tokens(base_url, client_id, secret, count, workers=12):
+    """`count` distinct client_credentials access tokens, fetched over
+    keep-alive connections from several threads."""
+    host, port = urllib.parse.urlparse(base_url).netloc.split(":")
+    body = urllib.parse.urlencode({"grant_type": "client_credentials", "scope": client_id})
+    headers = {"Content-Type": "application/x-www-form-urlencoded",
+               "Authorization": basic_header(client_id, secret)}
+
+    def fetch(n):
+        connection, tokens = http.client.HTTPConnection(host, int(port), timeout=30), []
+        for _ in range(n):
+            connection.request("POST", "/api/rest/oauth2/token", body, headers)
+            answer = connection.getresponse()
+            data = answer.read()
+            if answer.status != 200:
+                sys.exit(f"seeding tokens failed: {answer.status} {data[:200]!r}")
+            tokens.append(json.loads(data)["access_token"])
+        connection.close()
+        return tokens
+
+    shares = [count // workers + (1 if i < count % workers else 0) for i in range(workers)]
+    with concurrent.futures.ThreadPoolExecutor(workers) as pool:
+        return [t for chunk in pool.map(fetch, shares) for t in chunk]
+
+
+def lua_introspect_many(path, basic, token_file, threads):
+    """Each wrk thread reads its share of the tokens from a file and
+    introspects them in turn; answers without "active":true are counted and
+    reported, and fail the run."""
+    return f"""
+local threads = {{}}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("id", counter)
+  table.insert(threads, thread)
+end
+function init(args)
+  tokens = {{}}
+  local line_number = 0
+  for line in io.lines({lua_string(token_file)}) do
+    if line_number % {threads} == id - 1 then
+      table.insert(tokens, line)
+    end
+    line_number = line_number + 1
+  end
+  next_token = 0
+  inactive = 0
+end
+function request()
+  next_token = next_token % #tokens + 1
+  return wrk.format("POST", {lua_string(path)}, {{["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Authorization"] = {lua_string(basic)}}}, "token=" .. tokens[next_token])
+end
+function response(status, headers, body)
+  if not body:find('"active":true', 1, true) then
+    inactive = inactive + 1
+  end
+end
+function done(summary, latency, requests)
+  local sum = 0
+  for _, thread in ipairs(threads) do sum = sum + thread:get("inactive") end
+  io.write("inactive answers: " .. sum .. "\\n")
+end
+"""
+
+
 def run_wrk(url, script, connections, duration):
     threads = 1 if connections == 1 else 2
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as f:
@@ -276,6 +353,9 @@ def parse_wrk(out):
     socket = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     if socket:
         errors += sum(int(g) for g in socket.groups())
+    inactive = re.search(r"inactive answers: (\d+)", out)
+    if inactive:
+        errors += int(inactive.group(1))
     if errors:
         print(f"errors in this run; wrk said:\n{out}", file=sys.stderr)
     return {"rps": rps, "p50": p50, "p99": p99, "errors": errors}
@@ -296,6 +376,7 @@ def seed(server):
 
 
 duration_of_run = 8
+many_token_count = 100_000
 
 
 def cases(server, client_id, secret, admin_token, connections):
@@ -345,6 +426,22 @@ def cases(server, client_id, secret, admin_token, connections):
     yield "code exchange", exchange_script
     yield "introspection", lambda: lua_static("POST", "/api/rest/oauth2/introspect", form_headers,
                                       "token=" + cc["access_token"])
+    many = {}
+
+    def introspect_many_script():
+        if "file" not in many:
+            started = time.monotonic()
+            tokens = many_tokens(server.url, client_id, secret, many_token_count)
+            if len(set(tokens)) != many_token_count:
+                sys.exit("seeding tokens gave duplicates")
+            handle, many["file"] = tempfile.mkstemp(prefix="idhub-tokens-", suffix=".txt")
+            with os.fdopen(handle, "w") as f:
+                f.write("\n".join(tokens) + "\n")
+            print(f"  seeded {len(tokens)} tokens in {time.monotonic() - started:.1f} s", file=sys.stderr)
+        threads = 1 if connections == 1 else 2
+        return lua_introspect_many("/api/rest/oauth2/introspect", basic, many["file"], threads)
+
+    yield f"introspection ({many_token_count // 1000}k tokens)", introspect_many_script
     yield "userinfo", lambda: lua_static("GET", "/api/rest/oauth2/userinfo", {"Authorization": "Bearer " + user["access_token"]})
     yield "JWKS", lambda: lua_static("GET", "/api/rest/oauth2/keys", {})
     yield "discovery", lambda: lua_static("GET", "/.well-known/openid-configuration", {})
@@ -380,15 +477,20 @@ def main():
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--connections", default="1,32")
     parser.add_argument("--only", default="", help="comma-separated case names to run")
+    parser.add_argument("--binary", help="an idhub binary to measure; skips the release build")
     parser.add_argument("--server-env", action="append", default=[], metavar="IDHUB_X=V",
                         help="extra setting for the server, e.g. IDHUB_POOL_SIZE=16 (repeatable)")
     args = parser.parse_args()
     duration = 1 if args.quick else args.duration
-    global duration_of_run
+    global duration_of_run, many_token_count, BINARY
     duration_of_run = duration
+    if args.quick:
+        many_token_count = 2_000
+    if args.binary:
+        BINARY = os.path.abspath(args.binary)
     connection_counts = [32] if args.quick else [int(c) for c in args.connections.split(",")]
     only = [c.strip() for c in args.only.split(",") if c.strip()]
-    ensure_tools()
+    ensure_tools(build=not args.binary)
 
     rsa_signs, ecdsa_signs = (0.0, 0.0) if args.quick else openssl_speed(3)
     # Measured before any load, on an idle machine.
