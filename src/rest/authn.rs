@@ -34,6 +34,12 @@ impl Principal {
         }
     }
 
+    /// For `/users/{id}/…/{item}` paths: the user acted on, and the item.
+    pub fn resolve_user_item(&self, path: (String, String)) -> Result<(String, String), AppError> {
+        let (user_path, item) = path;
+        Ok((self.resolve_user_id(&user_path)?, item))
+    }
+
     /// `me` or the caller's own id act on the caller; anything else needs an admin.
     pub fn resolve_user_id(&self, path_id: &str) -> Result<String, AppError> {
         if path_id == "me" || path_id == self.user.id {

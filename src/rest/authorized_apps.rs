@@ -2,18 +2,17 @@
 use actix_web::{web, HttpResponse};
 
 use super::authn::Principal;
-use super::resource;
+use super::resource::{self, Collection};
 use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::ListParams;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/rest/users/{id}/authorizedapps", web::get().to(list))
-        .route(
-            "/api/rest/users/{id}/authorizedapps/{service_id}",
-            web::delete().to(revoke),
-        );
+    Collection::at("/api/rest/users/{id}/authorizedapps", "{service_id}")
+        .list(list)
+        .delete(revoke)
+        .register(cfg);
 }
 
 async fn list(
@@ -38,8 +37,7 @@ async fn revoke(
     principal: Principal,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (user_path, service_id) = path.into_inner();
-    let user_id = principal.resolve_user_id(&user_path)?;
+    let (user_id, service_id) = principal.resolve_user_item(path.into_inner())?;
     let now = crate::clock::now();
     resource::delete(&state.pool, move |conn| {
         authorized_apps::revoke(conn, &user_id, &service_id, now)

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::authn::Principal;
 use super::json::{no_store, respond, to_json, FieldsParam, JsonBody};
-use super::resource;
+use super::resource::{self, Collection};
 use crate::db;
 use crate::error::AppError;
 use crate::paging::ListParams;
@@ -16,16 +16,12 @@ use crate::users::repo;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/rest/users/{id}/permanenttokens")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/api/rest/users/{id}/permanenttokens/{token_id}")
-            .route(web::get().to(get))
-            .route(web::delete().to(delete)),
-    );
+    Collection::at("/api/rest/users/{id}/permanenttokens", "{token_id}")
+        .list(list)
+        .create(create)
+        .get(get)
+        .delete(delete)
+        .register(cfg);
 }
 
 #[derive(Debug, Deserialize)]
@@ -146,8 +142,7 @@ async fn get(
     path: web::Path<(String, String)>,
     params: web::Query<FieldsParam>,
 ) -> Result<HttpResponse, AppError> {
-    let (user_path, token_id) = path.into_inner();
-    let user_id = principal.resolve_user_id(&user_path)?;
+    let (user_id, token_id) = principal.resolve_user_item(path.into_inner())?;
     resource::one(&state.pool, &params, move |conn| {
         let row = tokens::find(conn, &user_id, &token_id)?;
         Ok(tokens::view(&row, scope_view(conn, &row.scope)?, None))
@@ -160,8 +155,7 @@ async fn delete(
     principal: Principal,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
-    let (user_path, token_id) = path.into_inner();
-    let user_id = principal.resolve_user_id(&user_path)?;
+    let (user_id, token_id) = principal.resolve_user_item(path.into_inner())?;
     resource::delete(&state.pool, move |conn| {
         tokens::delete(conn, &user_id, &token_id)
     })

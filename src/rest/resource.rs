@@ -3,7 +3,7 @@
 //! function), one entity shaped by `fields` (get, create, partial update), and
 //! delete answering `{}`. A resource's handler checks who may call it, then
 //! hands one of these its storage step, which runs on the blocking pool.
-use actix_web::HttpResponse;
+use actix_web::{web, FromRequest, Handler, HttpResponse, Responder, Route};
 use serde::Serialize;
 use serde_json::json;
 
@@ -11,6 +11,89 @@ use super::json::{respond, respond_list, to_json, FieldsParam};
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
 use crate::paging::{ListParams, Page};
+
+/// Hub's two paths of a collection: `{path}` (GET lists, POST creates) and
+/// `{path}/{item}` (GET reads, POST updates part of it, DELETE deletes). A
+/// resource registers the handlers it has.
+pub struct Collection {
+    path: String,
+    item: String,
+    on_collection: Vec<Route>,
+    on_item: Vec<Route>,
+}
+
+impl Collection {
+    /// `item` is the last path segment of one entity, e.g. `{id}`.
+    pub fn at(path: &str, item: &str) -> Self {
+        Self {
+            path: path.to_owned(),
+            item: format!("{path}/{item}"),
+            on_collection: Vec::new(),
+            on_item: Vec::new(),
+        }
+    }
+
+    pub fn list<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.on_collection.push(web::get().to(handler));
+        self
+    }
+
+    pub fn create<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.on_collection.push(web::post().to(handler));
+        self
+    }
+
+    pub fn get<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.on_item.push(web::get().to(handler));
+        self
+    }
+
+    pub fn update<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.on_item.push(web::post().to(handler));
+        self
+    }
+
+    pub fn delete<F, Args>(mut self, handler: F) -> Self
+    where
+        F: Handler<Args>,
+        Args: FromRequest + 'static,
+        F::Output: Responder + 'static,
+    {
+        self.on_item.push(web::delete().to(handler));
+        self
+    }
+
+    pub fn register(self, cfg: &mut web::ServiceConfig) {
+        for (path, routes) in [(self.path, self.on_collection), (self.item, self.on_item)] {
+            if !routes.is_empty() {
+                let resource = routes
+                    .into_iter()
+                    .fold(web::resource(path), |resource, route| resource.route(route));
+                cfg.service(resource);
+            }
+        }
+    }
+}
 
 /// `GET /…/{items}`: `read` gets the page and returns its items and the total.
 pub async fn list<T, F>(

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::authn::Principal;
 use super::json::{no_store, respond, to_json, FieldsParam, JsonBody};
-use super::resource;
+use super::resource::{self, Collection};
 use crate::db;
 use crate::error::AppError;
 use crate::paging::{parse_order_by, Direction, ListParams};
@@ -18,18 +18,17 @@ use crate::secrets;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/rest/services")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/api/rest/services/{id}")
-            .route(web::get().to(get))
-            .route(web::post().to(update))
-            .route(web::delete().to(delete)),
-    )
-    .service(web::resource("/api/rest/services/{id}/secret").route(web::post().to(reset_secret)));
+    Collection::at("/api/rest/services", "{id}")
+        .list(list)
+        .create(create)
+        .get(get)
+        .update(update)
+        .delete(delete)
+        .register(cfg);
+    cfg.route(
+        "/api/rest/services/{id}/secret",
+        web::post().to(reset_secret),
+    );
 }
 
 async fn create(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use super::authn::Principal;
 use super::json::{FieldsParam, JsonBody};
-use super::resource;
+use super::resource::{self, Collection};
 use crate::error::AppError;
 use crate::paging::ListParams;
 use crate::state::AppState;
@@ -15,17 +15,13 @@ use crate::users::{password_hash as password, repo};
 use crate::validate::{self, MAX_SHORT_TEXT};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::resource("/api/rest/users")
-            .route(web::get().to(list))
-            .route(web::post().to(create)),
-    )
-    .service(
-        web::resource("/api/rest/users/{id}")
-            .route(web::get().to(get))
-            .route(web::post().to(update))
-            .route(web::delete().to(delete)),
-    );
+    Collection::at("/api/rest/users", "{id}")
+        .list(list)
+        .create(create)
+        .get(get)
+        .update(update)
+        .delete(delete)
+        .register(cfg);
 }
 
 #[derive(Debug, Deserialize)]
