@@ -89,8 +89,13 @@ pub enum AppError {
     UnsupportedMediaType(String),
     #[error("storage failed")]
     Store(#[source] StoreError),
-    #[error("internal error: {0}")]
-    Internal(String),
+    /// A failure that is idhub's fault, with its cause when there is one.
+    #[error("internal error: {context}")]
+    Internal {
+        context: String,
+        #[source]
+        cause: Option<Box<dyn StdError + Send + Sync>>,
+    },
 }
 
 impl AppError {
@@ -117,6 +122,24 @@ impl AppError {
 
     pub fn not_found(what: &str) -> Self {
         Self::NotFound(format!("{what} not found"))
+    }
+
+    pub fn internal(context: impl Into<String>) -> Self {
+        Self::Internal {
+            context: context.into(),
+            cause: None,
+        }
+    }
+
+    /// An internal failure caused by `cause`, which the 5xx log line shows.
+    pub fn internal_from(
+        context: impl Into<String>,
+        cause: impl Into<Box<dyn StdError + Send + Sync>>,
+    ) -> Self {
+        Self::Internal {
+            context: context.into(),
+            cause: Some(cause.into()),
+        }
     }
 
     /// The database could not be reached: a 503, worth retrying.

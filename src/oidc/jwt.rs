@@ -14,12 +14,11 @@ pub const ID_TOKEN_TYPE: &str = "JWT";
 
 pub fn encode(key: &SigningKey, typ: &str, claims: &impl Serialize) -> Result<String, AppError> {
     let header = json!({"alg": key.algorithm.name(), "typ": typ, "kid": key.kid});
-    let claims =
-        serde_json::to_vec(claims).map_err(|e| AppError::Internal(format!("claims: {e}")))?;
+    let claims = serde_json::to_vec(claims).map_err(|e| AppError::internal_from("claims", e))?;
     let mut token = base64url(header.to_string().as_bytes());
     token.push('.');
     token.push_str(&base64url(&claims));
-    let signature = key.sign(token.as_bytes()).map_err(AppError::Internal)?;
+    let signature = key.sign(token.as_bytes()).map_err(AppError::internal)?;
     token.push('.');
     token.push_str(&base64url(&signature));
     Ok(token)

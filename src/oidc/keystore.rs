@@ -128,7 +128,7 @@ pub fn rotate(
     retention: Duration,
     now: NaiveDateTime,
 ) -> Result<String, AppError> {
-    let pem = generate_pem(algorithm).map_err(AppError::Internal)?;
+    let pem = generate_pem(algorithm).map_err(AppError::internal)?;
     let kid = uuid::Uuid::new_v4().simple().to_string();
     conn.transaction(|conn| {
         diesel::insert_into(signing_keys::table)
@@ -206,10 +206,10 @@ fn load(
             Some(parsed) => Arc::clone(parsed),
             None => {
                 let algorithm =
-                    SigningAlgorithm::parse(&row.algorithm).map_err(AppError::Internal)?;
+                    SigningAlgorithm::parse(&row.algorithm).map_err(AppError::internal)?;
                 Arc::new(
                     SigningKey::from_pem(&row.kid, algorithm, &row.private_key_pem)
-                        .map_err(AppError::Internal)?,
+                        .map_err(AppError::internal)?,
                 )
             }
         };
@@ -219,7 +219,7 @@ fn load(
         jwks.push(key.jwk.clone());
         published.insert(row.kid, key);
     }
-    let current = current.ok_or_else(|| AppError::Internal("no current signing key".into()))?;
+    let current = current.ok_or_else(|| AppError::internal("no current signing key"))?;
     Ok(KeySet {
         current,
         published,

@@ -118,8 +118,7 @@ fn check_base_urls(urls: &[String]) -> Result<String, AppError> {
         .iter()
         .map(|url| validate::web_url("baseUrls", url))
         .collect::<Result<Vec<_>, _>>()?;
-    serde_json::to_string(&checked)
-        .map_err(|e| AppError::Internal(format!("serializing base URLs: {e}")))
+    serde_json::to_string(&checked).map_err(|e| AppError::internal_from("serializing base URLs", e))
 }
 
 pub fn check_redirect_uris(uris: &[String]) -> Result<Vec<String>, AppError> {

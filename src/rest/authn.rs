@@ -74,7 +74,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
-        .ok_or_else(|| AppError::Internal("application state missing".into()))?;
+        .ok_or_else(|| AppError::internal("application state missing"))?;
     let token = bearer_token(&req)?;
     let now = crate::clock::now();
     if let Some(token) = token.as_deref().filter(|t| !t.starts_with(tokens::PREFIX)) {

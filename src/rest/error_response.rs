@@ -25,7 +25,7 @@ impl ResponseError for AppError {
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Store(store) if store.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Store(_) | Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::Store(_) | Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
 
@@ -36,7 +36,7 @@ impl ResponseError for AppError {
                 tracing::warn!(error = %cause_chain(self), "database unavailable");
                 "the database is unavailable, try again shortly".to_owned()
             }
-            Self::Store(_) | Self::Internal(_) => {
+            Self::Store(_) | Self::Internal { .. } => {
                 tracing::error!(error = %cause_chain(self), "internal error");
                 "internal error".to_owned()
             }

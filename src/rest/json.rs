@@ -26,7 +26,7 @@ impl FieldsParam {
 }
 
 pub fn to_json(value: impl Serialize) -> Result<Value, AppError> {
-    serde_json::to_value(value).map_err(|e| AppError::Internal(format!("serialization: {e}")))
+    serde_json::to_value(value).map_err(|e| AppError::internal_from("serialization", e))
 }
 
 pub fn respond(value: Value, fields: Option<&Fields>) -> HttpResponse {

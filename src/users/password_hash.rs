@@ -94,11 +94,11 @@ impl PasswordHasher {
             .permits
             .acquire()
             .await
-            .map_err(|_| AppError::Internal("password hashing is shut down".into()))?;
+            .map_err(|e| AppError::internal_from("password hashing is shut down", e))?;
         let hasher = self.clone();
         tokio::task::spawn_blocking(move || work(&hasher))
             .await
-            .map_err(|e| AppError::Internal(format!("password hashing task failed: {e}")))
+            .map_err(|e| AppError::internal_from("password hashing task failed", e))
     }
 
     /// Checks a sign-in attempt. Unknown users (no stored hash) cost a full
@@ -131,7 +131,7 @@ impl PasswordHasher {
         self.argon2()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| AppError::Internal(format!("password hashing failed: {e}")))
+            .map_err(|e| AppError::internal(format!("password hashing failed: {e}")))
     }
 
     /// Verifies with the parameters stored in the hash, so older hashes keep working
