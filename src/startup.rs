@@ -127,6 +127,7 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
             .app_data(rest::json::query_config())
             .app_data(rest::json::path_config())
             .app_data(web::form_config(body_limit))
+            .wrap(actix_web::middleware::from_fn(rest::nul_guard::refuse_nul))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

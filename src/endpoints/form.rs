@@ -45,6 +45,11 @@ impl OAuthForm {
         }
         let mut params: Vec<(String, String)> = Vec::new();
         for (key, value) in url::form_urlencoded::parse(body) {
+            if key.contains('\0') || value.contains('\0') {
+                return Err(OAuthError::invalid_request(
+                    "parameters must not contain NUL characters",
+                ));
+            }
             if value.is_empty() {
                 continue;
             }

@@ -86,7 +86,8 @@ fn parse_basic(value: &str) -> Result<Option<PresentedClient>, OAuthError> {
             .unwrap_or_default()
     };
     let client_id = decode(id);
-    if client_id.is_empty() {
+    // No client id has control characters; a NUL would fail in PostgreSQL.
+    if client_id.is_empty() || client_id.chars().any(char::is_control) {
         return Err(OAuthError::invalid_client());
     }
     Ok(Some(PresentedClient {

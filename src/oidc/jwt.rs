@@ -58,8 +58,52 @@ pub fn verify<T: DeserializeOwned>(
     validation.set_issuer(&[issuer]);
     validation.validate_aud = false;
     validation.leeway = 0;
+    // RFC 7519 §4.1.4: invalid on or after `exp`; jsonwebtoken alone accepts
+    // the second of `exp` itself.
+    validation.reject_tokens_expiring_in_less_than = 1;
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
     decode::<T>(token, &key.decoding, &validation)
         .map(|data| data.claims)
         .map_err(|e| Rejected(format!("the token is invalid: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use serde_json::Value;
+
+    use super::*;
+    use crate::oidc::keys::{generate_pem, SigningAlgorithm};
+
+    fn key_set() -> KeySet {
+        let algorithm = SigningAlgorithm::Es256;
+        let pem = generate_pem(algorithm).unwrap_or_default();
+        let key = Arc::new(SigningKey::from_pem("k1", algorithm, &pem).expect("key"));
+        KeySet {
+            published: HashMap::from([("k1".to_owned(), Arc::clone(&key))]),
+            current: key,
+            jwks: String::new(),
+        }
+    }
+
+    #[test]
+    fn a_token_is_invalid_from_the_second_of_its_exp() {
+        let keys = key_set();
+        let now = crate::clock::unix_now();
+        let token_until = |exp: i64| {
+            let claims = json!({"iss": "https://id", "sub": "s", "exp": exp});
+            encode(&keys.current, ACCESS_TOKEN_TYPE, &claims).expect("signed")
+        };
+        let live = verify::<Value>(
+            &keys,
+            &token_until(now + 60),
+            ACCESS_TOKEN_TYPE,
+            "https://id",
+        );
+        assert!(live.is_ok());
+        let at_exp = verify::<Value>(&keys, &token_until(now), ACCESS_TOKEN_TYPE, "https://id");
+        assert!(at_exp.is_err(), "RFC 7519: invalid on or after exp");
+    }
 }

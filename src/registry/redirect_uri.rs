@@ -26,6 +26,9 @@ pub fn validate(uri: &str) -> Result<(), String> {
             crate::validate::MAX_URL
         ));
     }
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Err("must not contain spaces or control characters".into());
+    }
     let parsed = Url::parse(uri).map_err(|_| "must be an absolute URI".to_owned())?;
     if parsed.fragment().is_some() {
         return Err("must not contain a fragment".into());
@@ -57,6 +60,14 @@ pub fn matches(registered: &str, presented: &str) -> bool {
     if registered == presented {
         return true;
     }
+    // The URL parser drops tabs and newlines, so `http://127.0.0.1/c\nb` would
+    // match `/cb` and then be sent back raw in a Location header.
+    if presented
+        .chars()
+        .any(|c| c.is_control() || c.is_whitespace())
+    {
+        return false;
+    }
     let (Ok(registered), Ok(presented)) = (Url::parse(registered), Url::parse(presented)) else {
         return false;
     };
@@ -76,6 +87,19 @@ pub fn matches(registered: &str, presented: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn loopback_matching_refuses_hidden_characters() {
+        assert!(matches("http://127.0.0.1/cb", "http://127.0.0.1:5000/cb"));
+        assert!(!matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:5000/c\nb"
+        ));
+        assert!(!matches(
+            "http://127.0.0.1/cb",
+            "http://127.0.0.1:5000/c\tb"
+        ));
+    }
 
     #[test]
     fn registration_rules() {

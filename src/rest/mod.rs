@@ -5,6 +5,7 @@ pub mod authorized_apps;
 pub mod error_response;
 pub mod health;
 pub mod json;
+pub mod nul_guard;
 pub mod permanent_tokens;
 pub mod resource;
 pub mod services;

@@ -51,7 +51,13 @@ pub async fn check(
                 return Ok((None, true));
             }
         }
-        let user = users_repo::find_by_identifier(conn, identifier.trim())?.filter(|u| !u.guest);
+        // No login, email or id holds a control character (and PostgreSQL
+        // refuses a NUL in a query): such an identifier names nobody.
+        let identifier = identifier.trim();
+        let user = match identifier.chars().any(char::is_control) {
+            true => None,
+            false => users_repo::find_by_identifier(conn, identifier)?.filter(|u| !u.guest),
+        };
         let locked = match &user {
             Some(user) => lockout::is_locked(conn, &lockout::user_subject(&user.id), now)?,
             None => false,

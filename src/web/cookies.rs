@@ -84,10 +84,19 @@ pub fn check_csrf(req: &HttpRequest, submitted: Option<&str>) -> Result<(), Page
     }
 }
 
-/// Only local paths may follow a sign-in, so it cannot redirect elsewhere.
+/// Only local paths may follow a sign-in, so it cannot redirect elsewhere
+/// (RFC 9700 §4.11). Browsers drop tabs and newlines from a Location and read
+/// `\` as `/`, so `/\t/evil.example` would become `//evil.example`: any
+/// control character, whitespace or backslash refuses the path.
 pub fn safe_return_to(candidate: Option<&str>) -> String {
     match candidate {
-        Some(path) if path.starts_with('/') && !path.starts_with("//") && !path.contains('\\') => {
+        Some(path)
+            if path.starts_with('/')
+                && !path.starts_with("//")
+                && !path
+                    .chars()
+                    .any(|c| c.is_control() || c.is_whitespace() || c == '\\') =>
+        {
             path.to_owned()
         }
         _ => "/account".to_owned(),
@@ -108,5 +117,14 @@ mod tests {
         assert_eq!(safe_return_to(Some("https://evil.example/")), "/account");
         assert_eq!(safe_return_to(Some("/\\evil.example")), "/account");
         assert_eq!(safe_return_to(None), "/account");
+        for hostile in [
+            "/\t/evil.example/phish",
+            "/\n/evil.example",
+            "/ /x",
+            "/\r\n/x",
+            "/a\u{0}b",
+        ] {
+            assert_eq!(safe_return_to(Some(hostile)), "/account", "{hostile:?}");
+        }
     }
 }

@@ -7,6 +7,7 @@ mod flows_browser;
 mod flows_code;
 mod health;
 mod helpers;
+mod hostile_input;
 mod hygiene;
 mod independent;
 mod migrations;

@@ -135,7 +135,7 @@ async fn authorize(
     let stale = |auth_time: chrono::NaiveDateTime| {
         request
             .max_age
-            .is_some_and(|age| now - auth_time > Duration::seconds(age))
+            .is_some_and(|age| (now - auth_time).num_seconds() > age)
     };
     let signed_in = match session {
         Some(s)

@@ -1,0 +1,54 @@
+//! A NUL byte cannot be stored in a PostgreSQL text column: a query carrying
+//! one fails inside the database. No identifier, token or query of idhub ever
+//! holds one, so a request whose URL encodes it (`%00`) is refused at the
+//! door with a 400: an OAuth `invalid_request` under the OAuth endpoints, a
+//! Hub-shaped error elsewhere.
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::ResponseError;
+
+use crate::error::AppError;
+use crate::oauth2::error::OAuthError;
+use crate::oidc::discovery::OAUTH_BASE;
+
+/// True when the request's path or query encodes a NUL byte.
+pub fn has_encoded_nul(uri: &str) -> bool {
+    uri.as_bytes()
+        .windows(3)
+        .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
+}
+
+/// Middleware (`actix_web::middleware::from_fn`): refuses such a request,
+/// passes any other on.
+pub async fn refuse_nul(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if !has_encoded_nul(&req.uri().to_string()) {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    }
+    let message = "the request contains a NUL character";
+    let response = if req.path().starts_with(OAUTH_BASE) {
+        OAuthError::invalid_request(message).error_response()
+    } else {
+        AppError::bad_request(message).error_response()
+    };
+    Ok(req.into_response(response))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_percent_zero_zero_only() {
+        assert!(has_encoded_nul("/api/rest/users/%00"));
+        assert!(has_encoded_nul("/x?query=a%00b"));
+        assert!(!has_encoded_nul("/x?query=100%25"));
+        assert!(!has_encoded_nul("/x?a=%0A"));
+    }
+}

@@ -1,0 +1,175 @@
+//! Input crafted to break out: redirects to other sites, hidden characters,
+//! numbers too large for the clock. Each must get a clear 4xx or a safe
+//! default, never a redirect elsewhere and never a 5xx.
+use reqwest::StatusCode;
+
+use crate::browser::{hidden_inputs, location};
+use crate::helpers::{spawn_app, ADMIN_PASSWORD};
+
+#[tokio::test]
+async fn sign_in_returns_only_to_local_paths() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    for hostile in [
+        "%2F%09%2Fevil.example%2Fphish",
+        "%2F%0A%2Fevil.example",
+        "%2F%5Cevil.example",
+        "%2F%2Fevil.example",
+    ] {
+        let page = browser
+            .get(app.url(&format!("/login?return_to={hostile}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(page.status(), StatusCode::OK, "{hostile}");
+        let form = hidden_inputs(&page.text().await.unwrap());
+        let kept = form
+            .iter()
+            .find(|(k, _)| k == "return_to")
+            .map(|(_, v)| v.as_str());
+        assert_eq!(kept, Some("/account"), "{hostile}");
+    }
+    // Posted directly, the hostile value is refused the same way.
+    let page = browser.get(app.url("/login")).send().await.unwrap();
+    let mut form = hidden_inputs(&page.text().await.unwrap());
+    form.retain(|(k, _)| k != "return_to");
+    form.push(("return_to".into(), "/\t/evil.example/phish".into()));
+    form.push(("login".into(), "admin".into()));
+    form.push(("password".into(), ADMIN_PASSWORD.into()));
+    let answer = browser
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&answer), "/account");
+}
+
+#[tokio::test]
+async fn a_huge_max_age_and_a_hidden_newline_get_answers_not_5xx() {
+    let app = spawn_app().await;
+    let (client_id, _) = app
+        .web_client("http://127.0.0.1/cb", serde_json::json!({"trusted": true}))
+        .await;
+    let browser = app.browser();
+    let start = app
+        .authorize(
+            &browser,
+            &[
+                ("response_type", "code"),
+                ("client_id", &client_id),
+                ("redirect_uri", "http://127.0.0.1:5000/cb"),
+            ],
+        )
+        .await;
+    let signed_in = app
+        .sign_in(&browser, &location(&start), "admin", ADMIN_PASSWORD)
+        .await;
+    assert_eq!(signed_in.status(), StatusCode::SEE_OTHER);
+
+    let huge = app
+        .authorize(
+            &browser,
+            &[
+                ("response_type", "code"),
+                ("client_id", &client_id),
+                ("redirect_uri", "http://127.0.0.1:5000/cb"),
+                ("max_age", "9223372036854775807"),
+            ],
+        )
+        .await;
+    assert_eq!(huge.status(), StatusCode::SEE_OTHER);
+    assert!(location(&huge).starts_with("http://127.0.0.1:5000/cb?code="));
+
+    let newline = app
+        .authorize(
+            &browser,
+            &[
+                ("response_type", "code"),
+                ("client_id", &client_id),
+                ("redirect_uri", "http://127.0.0.1:5000/c\nb"),
+            ],
+        )
+        .await;
+    assert_eq!(newline.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn nul_bytes_are_refused_with_4xx_on_every_backend() {
+    let app = spawn_app().await;
+    let (client_id, secret) = app
+        .web_client("http://127.0.0.1/cb", serde_json::json!({"trusted": true}))
+        .await;
+    let token_url = app.url("/api/rest/oauth2/token");
+    let form_answers = [
+        app.client
+            .post(&token_url)
+            .form(&[("grant_type", "client_credentials"), ("client_id", "a\0b")])
+            .send()
+            .await
+            .unwrap(),
+        app.client
+            .post(&token_url)
+            .basic_auth("a\0b", Some("secret"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap(),
+        app.client
+            .post(&token_url)
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "a\0b"),
+                ("password", "p"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+        app.client
+            .post(app.url("/api/rest/oauth2/introspect"))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("token", "a\0b")])
+            .send()
+            .await
+            .unwrap(),
+    ];
+    for answer in form_answers {
+        let status = answer.status();
+        assert!(
+            status.is_client_error(),
+            "{status}: {}",
+            answer.text().await.unwrap()
+        );
+    }
+    for path in [
+        "/api/rest/users/%00",
+        "/api/rest/services/%00",
+        "/api/rest/services?query=%00",
+        "/api/rest/oauth2/auth?client_id=%00&response_type=code",
+    ] {
+        let answer = app.get(path, &app.admin_token).await;
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{path}");
+    }
+    let page = app.client.get(app.url("/login")).send().await.unwrap();
+    let mut form = hidden_inputs(&page.text().await.unwrap());
+    form.push(("login".into(), "ad\0min".into()));
+    form.push(("password".into(), "whatever-password".into()));
+    let answer = app
+        .client
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::UNAUTHORIZED);
+    let registered = app
+        .post_json(
+            "/api/rest/services",
+            &app.admin_token,
+            &serde_json::json!({"name": "x", "redirectUris": ["https://a.example/c\u{0}b"]}),
+        )
+        .await;
+    assert_eq!(registered.status(), StatusCode::BAD_REQUEST);
+}
