@@ -120,6 +120,7 @@ impl DbManager {
                 .map(DbConn::Postgresql)
                 .map_err(r2d2::Error::ConnectionError),
             DatabaseLocation::Sqlite(path) => {
+                owner_only(path)?;
                 let mut conn = diesel::SqliteConnection::establish(path)
                     .map_err(r2d2::Error::ConnectionError)?;
                 // Per connection: SQLite forgets these on every open.
@@ -132,6 +133,45 @@ impl DbManager {
             }
         }
     }
+}
+
+/// The SQLite file holds the signing keys: it, and the `-wal` and `-shm` files
+/// SQLite makes beside it (with the database file's mode), are readable by
+/// their owner only. A new file is created 0600 before SQLite opens it.
+fn owner_only(path: &str) -> Result<(), r2d2::Error> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let failed = |e: std::io::Error| {
+            r2d2::Error::ConnectionError(diesel::ConnectionError::BadConnection(format!(
+                "cannot secure the database file {path}: {e}"
+            )))
+        };
+        if !std::path::Path::new(path).exists() {
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o600)
+                .open(path)
+                .map_err(failed)?;
+        }
+        for file in [
+            path.to_owned(),
+            format!("{path}-wal"),
+            format!("{path}-shm"),
+        ] {
+            if let Ok(meta) = std::fs::metadata(&file) {
+                if meta.permissions().mode() & 0o077 != 0 {
+                    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
+                        .map_err(failed)?;
+                }
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
 }
 
 pub fn build_pool(location: DatabaseLocation, size: u32) -> Result<DbPool, String> {

@@ -173,3 +173,22 @@ async fn nul_bytes_are_refused_with_4xx_on_every_backend() {
         .await;
     assert_eq!(registered.status(), StatusCode::BAD_REQUEST);
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_sqlite_files_holding_the_keys_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    let idhub::db::DatabaseLocation::Sqlite(path) = app.database.location() else {
+        println!("skipped: PostgreSQL keeps its own files");
+        return;
+    };
+    // A write, so the WAL and its index exist.
+    app.create_user("perm-check", "perm-check-password").await;
+    for file in [path.clone(), format!("{path}-wal"), format!("{path}-shm")] {
+        let mode = std::fs::metadata(&file)
+            .map(|m| m.permissions().mode() & 0o777)
+            .unwrap_or(0);
+        assert_eq!(mode, 0o600, "{file}");
+    }
+}
