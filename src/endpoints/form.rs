@@ -43,6 +43,7 @@ impl OAuthForm {
                 ));
             }
         }
+        let mut seen: Vec<String> = Vec::new();
         let mut params: Vec<(String, String)> = Vec::new();
         for (key, value) in url::form_urlencoded::parse(body) {
             if key.contains('\0') || value.contains('\0') {
@@ -50,15 +51,22 @@ impl OAuthForm {
                     "parameters must not contain NUL characters",
                 ));
             }
-            if value.is_empty() {
-                continue;
+            // The decoder replaces bytes that are not UTF-8 with U+FFFD; no
+            // OAuth parameter holds that character, so its presence means
+            // the body was not UTF-8.
+            if key.contains('\u{FFFD}') || value.contains('\u{FFFD}') {
+                return Err(OAuthError::invalid_request("the body is not valid UTF-8"));
             }
-            if params.iter().any(|(k, _)| *k == key) {
+            // A repeat is refused even when one copy is empty (RFC 6749 §3.2).
+            if seen.iter().any(|k| *k == key) {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter '{key}' is repeated"
                 )));
             }
-            params.push((key.into_owned(), value.into_owned()));
+            seen.push(key.clone().into_owned());
+            if !value.is_empty() {
+                params.push((key.into_owned(), value.into_owned()));
+            }
         }
         Ok(Self { params })
     }
@@ -150,5 +158,8 @@ mod tests {
         assert!(OAuthForm::parse(Some("application/json"), b"{}").is_err());
         assert!(OAuthForm::parse(Some("multipart/form-data; boundary=x"), b"--x").is_err());
         assert!(OAuthForm::parse(None, b"").is_ok());
+        assert!(OAuthForm::parse(FORM, b"username=&username=x").is_err());
+        assert!(OAuthForm::parse(FORM, b"token=%FF%FE").is_err());
+        assert!(OAuthForm::parse(FORM, b"token=a%00b").is_err());
     }
 }
