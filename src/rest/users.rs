@@ -8,6 +8,8 @@ use super::json::{FieldsParam, JsonBody};
 use super::resource::{self, Collection};
 use crate::error::AppError;
 use crate::paging::ListParams;
+use crate::sessions::repo as sessions_repo;
+use crate::sessions::sign_in::{self, Attempt, Outcome};
 use crate::state::AppState;
 use crate::users::model::{UserChanges, UserView};
 use crate::users::rules::{self, ChangeRequest};
@@ -32,6 +34,8 @@ pub struct UserInput {
     #[serde(default, deserialize_with = "crate::validate::nullable")]
     email: Option<Option<String>>,
     password: Option<String>,
+    /// Required with `password` when users change their own.
+    current_password: Option<String>,
     admin: Option<bool>,
     banned: Option<bool>,
 }
@@ -57,6 +61,37 @@ async fn hash_password(
         .run(move |hasher| hasher.hash(&plain))
         .await?
         .map(Some)
+}
+
+/// The current password, checked by the sign-in rule (failures count towards
+/// the lockout like any other sign-in).
+async fn check_current_password(
+    state: &web::Data<AppState>,
+    user_id: &str,
+    current: Option<String>,
+) -> Result<(), AppError> {
+    let Some(current) = current else {
+        return Err(AppError::bad_field(
+            "currentPassword",
+            "currentPassword is required to change your own password",
+        ));
+    };
+    let attempt = Attempt {
+        identifier: user_id.to_owned(),
+        password: current,
+        through_client: None,
+    };
+    let now = crate::clock::now();
+    match sign_in::check(&state.pool, &state.hasher, state.lockout, attempt, now).await? {
+        Outcome::Verified(user) if user.id == user_id => Ok(()),
+        Outcome::Locked => Err(AppError::Forbidden(
+            "too many failed attempts; try again later".into(),
+        )),
+        _ => Err(AppError::bad_field(
+            "currentPassword",
+            "the current password is wrong",
+        )),
+    }
 }
 
 async fn create(
@@ -126,6 +161,10 @@ async fn update(
         banned: input.banned,
     };
     rules::may_change(&principal.user, &id, change)?;
+    if input.password.is_some() && rules::needs_current_password(&principal.user, &id) {
+        check_current_password(&state, &id, input.current_password.clone()).await?;
+    }
+    let password_changed = input.password.is_some();
     let mut changes = UserChanges {
         login: input.login.as_deref().map(validate::login).transpose()?,
         name: match input.name.as_deref() {
@@ -142,6 +181,10 @@ async fn update(
     let cache = Arc::clone(&state.users);
     resource::one(&state.pool, &params, move |conn| {
         let user = repo::update(conn, &id, changes)?;
+        if password_changed {
+            // Whoever signed in with the old password is signed out.
+            sessions_repo::delete_for_user(conn, &user.id)?;
+        }
         cache.invalidate(&user.id);
         Ok(UserView::from(&user))
     })

@@ -43,6 +43,13 @@ pub fn may_change(actor: &User, target_id: &str, change: ChangeRequest) -> Resul
     Ok(())
 }
 
+/// Changing one's own password needs the current one (a stolen token or an
+/// unattended session must not be enough); an administrator setting another
+/// user's password does not.
+pub fn needs_current_password(actor: &User, target_id: &str) -> bool {
+    actor.id == target_id
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -239,3 +239,64 @@ async fn guest_serves_anonymous_calls_only_when_unbanned() {
         .unwrap();
     assert_error(listing, 403, None).await;
 }
+
+#[tokio::test]
+async fn changing_your_own_password_needs_the_current_one_and_signs_you_out() {
+    let app = spawn_app().await;
+    let jane_id = app.create_user("jane", "jane-password").await;
+    let token = app.token_for("jane", "jane-token", &["0-0-0-0-0"]);
+
+    // Jane is signed in in a browser.
+    let browser = app.browser();
+    let page = browser.get(app.url("/login")).send().await.unwrap();
+    let mut form = crate::browser::hidden_inputs(&page.text().await.unwrap());
+    form.push(("login".into(), "jane".into()));
+    form.push(("password".into(), "jane-password".into()));
+    let signed_in = browser
+        .post(app.url("/login"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.status(), 303);
+    let account = browser.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(account.status(), 200);
+
+    let without = app
+        .post_json(
+            "/api/rest/users/me",
+            &token,
+            &json!({"password": "new-password-1"}),
+        )
+        .await;
+    assert_error(without, 400, Some("currentPassword")).await;
+    let wrong = app
+        .post_json(
+            "/api/rest/users/me",
+            &token,
+            &json!({"password": "new-password-1", "currentPassword": "not-it-at-all"}),
+        )
+        .await;
+    assert_error(wrong, 400, Some("currentPassword")).await;
+    let right = app
+        .post_json(
+            "/api/rest/users/me",
+            &token,
+            &json!({"password": "new-password-1", "currentPassword": "jane-password"}),
+        )
+        .await;
+    assert_eq!(right.status(), 200);
+
+    // The browser session made with the old password has ended.
+    let account = browser.get(app.url("/account")).send().await.unwrap();
+    assert_eq!(account.status(), 303);
+    // An administrator sets another user's password without knowing it.
+    let by_admin = app
+        .post_json(
+            &format!("/api/rest/users/{jane_id}"),
+            &app.admin_token,
+            &json!({"password": "set-by-admin-1"}),
+        )
+        .await;
+    assert_eq!(by_admin.status(), 200);
+}
