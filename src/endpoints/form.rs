@@ -79,6 +79,16 @@ impl OAuthForm {
         &self.params
     }
 
+    /// The two parameters every token request (introspection, RFC 7662;
+    /// revocation, RFC 7009) carries: a confidential client and the token.
+    pub fn client_and_token(
+        &self,
+        req: &HttpRequest,
+    ) -> Result<(PresentedClient, String), OAuthError> {
+        let presented = client_auth::require_client(self.presented_client(req)?)?;
+        Ok((presented, self.require("token")?.to_owned()))
+    }
+
     /// The client's credentials, from the `Authorization` header or this form.
     pub fn presented_client(
         &self,

@@ -4,7 +4,6 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::form::OAuthForm;
 use crate::clock;
-use crate::oauth2::client_auth;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::introspection::{self, IntrospectionDeps};
 use crate::state::AppState;
@@ -14,8 +13,7 @@ pub async fn introspect(
     state: web::Data<AppState>,
     form: OAuthForm,
 ) -> Result<HttpResponse, OAuthError> {
-    let presented = client_auth::require_client(form.presented_client(&req)?)?;
-    let token = form.require("token")?.to_owned();
+    let (presented, token) = form.client_and_token(&req)?;
     let hint = form.get("token_type_hint").map(str::to_owned);
     let keys = state.keys.current(&state.pool).await;
     let deps = IntrospectionDeps {

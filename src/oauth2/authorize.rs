@@ -365,12 +365,7 @@ mod tests {
         Service::new("App".into(), "hash".into(), crate::clock::now())
     }
 
-    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::oauth2::test_params as params;
 
     #[test]
     fn response_types_are_sets_of_known_words() {

@@ -31,3 +31,12 @@ where
 {
     db::run(pool, move |conn| Ok(work(conn))).await?
 }
+
+/// Request parameters for the unit tests of the protocol functions.
+#[cfg(test)]
+pub(crate) fn test_params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}

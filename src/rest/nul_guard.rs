@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::oauth2::error::OAuthError;
 use crate::oidc::discovery::OAUTH_BASE;
 
-/// True when the request's path or query encodes a NUL byte.
+/// True when a path or query string encodes a NUL byte.
 pub fn has_encoded_nul(uri: &str) -> bool {
     uri.as_bytes()
         .windows(3)
@@ -25,7 +25,8 @@ pub async fn refuse_nul(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    if !has_encoded_nul(&req.uri().to_string()) {
+    let uri = req.uri();
+    if !has_encoded_nul(uri.path()) && !uri.query().is_some_and(has_encoded_nul) {
         return next
             .call(req)
             .await

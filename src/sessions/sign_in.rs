@@ -73,6 +73,10 @@ pub async fn check(
         .run(move |hasher| hasher.check(&password, stored_hash.as_deref()))
         .await?;
     let user_subject = user.as_ref().map(|u| lockout::user_subject(&u.id));
+    let nothing_to_record = user_subject.is_none() && (verified || client_subject.is_none());
+    if nothing_to_record {
+        return Ok(Outcome::WrongCredentials);
+    }
     db::run(pool, move |conn| {
         if verified {
             if let Some(subject) = &user_subject {

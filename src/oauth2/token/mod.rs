@@ -86,12 +86,7 @@ pub async fn grant(
 mod tests {
     use super::*;
 
-    fn params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect()
-    }
+    use crate::oauth2::test_params as params;
 
     #[test]
     fn requests_are_typed_by_grant_type() {
