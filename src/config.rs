@@ -55,6 +55,9 @@ pub struct Settings {
     pub database_url: String,
     /// Connections per instance.
     pub pool_size: u32,
+    /// The longest a request waits for the database, in milliseconds: for a
+    /// pooled connection, a connect, and an answer. Past it the request gets 503.
+    pub database_timeout_ms: u64,
     /// HTTP worker threads; the number of cores when unset.
     pub workers: Option<usize>,
     /// Password for the bootstrap `admin` user; generated and printed once when unset.
@@ -90,14 +93,23 @@ pub struct Settings {
     pub password_grant_enabled: bool,
     /// Server-wide switch for the implicit grant (RFC 9700 discourages it).
     pub implicit_grant_enabled: bool,
-    /// Wrong passwords for one user, within the window, that lock the password grant.
+    /// Wrong passwords for one account from one address (or one client of the
+    /// password grant), within the window, that lock that pair.
     pub password_max_failures: i32,
-    /// Failed password-grant attempts through one client, within the window, that lock it.
+    /// Failed sign-ins from one address, any accounts, that lock the address.
+    pub password_address_max_failures: i32,
+    /// Failed password-grant attempts through one client, any accounts, that lock it.
     pub password_client_max_failures: i32,
+    /// Failed sign-ins for one account from anywhere that lock the account:
+    /// the backstop against guessing spread over many addresses.
+    pub password_account_max_failures: i32,
     /// The window in which failed attempts are counted, in seconds.
     pub password_failure_window_secs: i64,
     /// How long a lock lasts, in seconds.
     pub password_lockout_secs: i64,
+    /// Addresses of reverse proxies, comma-separated: for a request from one
+    /// of them the client's address is read from `X-Forwarded-For`.
+    pub trusted_proxies: String,
 }
 
 impl Default for Settings {
@@ -107,6 +119,7 @@ impl Default for Settings {
             issuer: None,
             database_url: "sqlite://idhub.db".into(),
             pool_size: 8,
+            database_timeout_ms: 2000,
             workers: None,
             admin_password: None,
             max_body_bytes: 64 * 1024,
@@ -125,9 +138,12 @@ impl Default for Settings {
             password_grant_enabled: true,
             implicit_grant_enabled: true,
             password_max_failures: 5,
+            password_address_max_failures: 20,
             password_client_max_failures: 100,
+            password_account_max_failures: 50,
             password_failure_window_secs: 300,
             password_lockout_secs: 60,
+            trusted_proxies: String::new(),
         }
     }
 }
@@ -158,8 +174,26 @@ impl Settings {
         figment
             .merge(Env::raw().only(&["DATABASE_URL"]))
             .merge(Env::prefixed("IDHUB_").ignore(&["CONFIG"]))
-            .extract()
+            .extract::<Settings>()
             .map_err(|e| format!("invalid settings: {e}"))
+            .and_then(|settings| {
+                settings.trusted_proxies()?;
+                Ok(settings)
+            })
+    }
+
+    /// `trusted_proxies` parsed; an entry that is not an IP address is an error.
+    pub fn trusted_proxies(&self) -> Result<Vec<std::net::IpAddr>, String> {
+        self.trusted_proxies
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty())
+            .map(|entry| {
+                entry.parse().map_err(|_| {
+                    format!("invalid settings: trusted_proxies: '{entry}' is not an IP address")
+                })
+            })
+            .collect()
     }
 
     pub fn issuer(&self) -> String {

@@ -13,6 +13,9 @@ pub enum StoreError {
     /// No connection could be had (pool timeout, refused, closed connection).
     #[error("the database is unavailable")]
     Unavailable(#[source] Box<dyn StdError + Send + Sync>),
+    /// The database refused a write for lack of disk space.
+    #[error("the database has no space left")]
+    OutOfSpace(#[source] DieselError),
     /// A unique index refused the row: that value is taken.
     #[error("an entry with the same unique value already exists")]
     Duplicate(#[source] DieselError),
@@ -27,9 +30,30 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// A failure of the database, not of the request: answered with 503.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, Self::Unavailable(_))
+        matches!(self, Self::Unavailable(_) | Self::OutOfSpace(_))
     }
+}
+
+/// Messages of errors that say the storage, not the query, failed: SQLite's
+/// SQLITE_FULL, SQLITE_IOERR and SQLITE_BUSY past the busy timeout;
+/// PostgreSQL's disk_full (53100) and statement_timeout cancellation.
+fn storage_failure(message: &str) -> Option<bool> {
+    const OUT_OF_SPACE: &[&str] = &["database or disk is full", "No space left on device"];
+    const UNAVAILABLE: &[&str] = &[
+        "disk I/O error",
+        "database is locked",
+        "canceling statement due to statement timeout",
+        "terminating connection",
+    ];
+    if OUT_OF_SPACE.iter().any(|m| message.contains(m)) {
+        return Some(true);
+    }
+    UNAVAILABLE
+        .iter()
+        .any(|m| message.contains(m))
+        .then_some(false)
 }
 
 impl From<DieselError> for StoreError {
@@ -46,6 +70,11 @@ impl From<DieselError> for StoreError {
             DieselError::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => {
                 Self::MissingReference(error)
             }
+            DieselError::DatabaseError(_, ref info) => match storage_failure(info.message()) {
+                Some(true) => Self::OutOfSpace(error),
+                Some(false) => Self::Unavailable(Box::new(error)),
+                None => Self::Query(error),
+            },
             other => Self::Query(other),
         }
     }
@@ -208,5 +237,26 @@ mod tests {
             Box::new(String::from("server closed the connection")),
         );
         assert!(AppError::from(closed).is_unavailable());
+    }
+
+    #[test]
+    fn a_full_disk_or_a_busy_database_is_unavailable_not_a_bug() {
+        let failure = |message: &str| {
+            StoreError::from(DieselError::DatabaseError(
+                DatabaseErrorKind::Unknown,
+                Box::new(String::from(message)),
+            ))
+        };
+        assert!(matches!(
+            failure("database or disk is full"),
+            StoreError::OutOfSpace(_)
+        ));
+        assert!(matches!(
+            failure("could not extend file \"base/1/2\": No space left on device"),
+            StoreError::OutOfSpace(_)
+        ));
+        assert!(failure("database is locked").is_unavailable());
+        assert!(failure("canceling statement due to statement timeout").is_unavailable());
+        assert!(!failure("syntax error").is_unavailable());
     }
 }

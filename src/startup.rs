@@ -26,7 +26,8 @@ use crate::{bootstrap, clock, endpoints, rest, web};
 pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     let location =
         db::DatabaseLocation::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
-    let pool = db::build_pool(location, settings.pool_size).map_err(anyhow::Error::msg)?;
+    let timeout = std::time::Duration::from_millis(settings.database_timeout_ms.max(1));
+    let pool = db::build_pool(location, settings.pool_size, timeout).map_err(anyhow::Error::msg)?;
     let hasher = PasswordHasher::new(settings).map_err(anyhow::Error::msg)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
     db::migrations::run_pending(&mut conn)
@@ -53,6 +54,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         users: Arc::new(UserCache::default()),
         verified: VerifiedTokens::default(),
         lockout: Lockout::from_settings(settings),
+        trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
         token_policy: TokenPolicy::from_settings(settings),
         issuer: settings.issuer(),
         discovery: discovery::document(settings, policy.algorithm.name()).to_string(),
@@ -128,6 +130,9 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
             .app_data(rest::json::path_config())
             .app_data(web::form_config(body_limit))
             .wrap(actix_web::middleware::from_fn(rest::nul_guard::refuse_nul))
+            .wrap(actix_web::middleware::from_fn(
+                rest::error_bodies::fill_empty_errors,
+            ))
             .wrap(
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))

@@ -1,7 +1,10 @@
 //! What the HTTP handlers share: the pool, the settings and the in-memory
 //! caches. Built once by `startup::prepare`; handlers take the parts they need
 //! and hand the protocol and domain functions only those.
+use std::net::IpAddr;
 use std::sync::Arc;
+
+use actix_web::HttpRequest;
 
 use crate::config::Settings;
 use crate::db::DbPool;
@@ -23,6 +26,8 @@ pub struct AppState {
     pub verified: VerifiedTokens,
     /// Failed sign-ins that lock a user or a client, from the settings.
     pub lockout: Lockout,
+    /// Reverse proxies whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<IpAddr>,
     /// Lifetimes and switches of the token endpoint, from the settings.
     pub token_policy: TokenPolicy,
     /// `settings.issuer()`, computed once.
@@ -35,5 +40,28 @@ impl AppState {
     /// Cookies get `Secure` whenever the public address is https.
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")
+    }
+
+    /// The caller's address: the peer, or behind a trusted proxy the last
+    /// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries
+    /// further left were written by the client and prove nothing.
+    pub fn client_address(&self, req: &HttpRequest) -> Option<IpAddr> {
+        let peer = req.peer_addr()?.ip();
+        if !self.trusted_proxies.contains(&peer) {
+            return Some(peer);
+        }
+        let forwarded = req
+            .headers()
+            .get_all("x-forwarded-for")
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        forwarded
+            .iter()
+            .rev()
+            .map(|entry| entry.parse::<IpAddr>().ok())
+            .find(|ip| ip.is_none_or(|ip| !self.trusted_proxies.contains(&ip)))
+            .unwrap_or(Some(peer))
     }
 }

@@ -3,6 +3,7 @@ pub mod migrations;
 pub mod schema;
 
 use std::ops::{Deref, DerefMut};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use diesel::connection::SimpleConnection;
@@ -18,7 +19,55 @@ pub enum DbConn {
     Sqlite(diesel::SqliteConnection),
 }
 
-pub type DbPool = Pool<DbManager>;
+/// The connection pool, with how long a request may wait for the database
+/// and when the database last refused a write for lack of space.
+#[derive(Clone)]
+pub struct DbPool {
+    pool: Pool<DbManager>,
+    timeout: Duration,
+    out_of_space_at: Arc<Mutex<Option<Instant>>>,
+}
+
+impl Deref for DbPool {
+    type Target = Pool<DbManager>;
+
+    fn deref(&self) -> &Pool<DbManager> {
+        &self.pool
+    }
+}
+
+/// How long a refused write keeps the instance "not ready": a write that
+/// happens to fit in space the database already holds proves little.
+const OUT_OF_SPACE_REMEMBERED: Duration = Duration::from_secs(10);
+
+impl DbPool {
+    /// The longest a request waits for a connection and its answer.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// True when a write failed for lack of space in the last few seconds.
+    pub fn out_of_space_recently(&self) -> bool {
+        self.out_of_space_at
+            .lock()
+            .ok()
+            .and_then(|at| *at)
+            .is_some_and(|at| at.elapsed() < OUT_OF_SPACE_REMEMBERED)
+    }
+
+    fn note(&self, error: &AppError) {
+        if matches!(error, AppError::Store(StoreError::OutOfSpace(_))) {
+            if let Ok(mut at) = self.out_of_space_at.lock() {
+                *at = Some(Instant::now());
+            }
+        }
+    }
+}
+
+/// The database did not answer within the pool's timeout.
+#[derive(Debug, thiserror::Error)]
+#[error("the database did not answer within {} ms", .0.as_millis())]
+pub struct TimedOut(pub Duration);
 
 /// Where the data lives, decided once from the URL scheme so that a failed
 /// PostgreSQL connect can never fall through to creating a SQLite file.
@@ -54,11 +103,12 @@ impl DatabaseLocation {
 #[derive(Debug)]
 pub struct DbManager {
     location: DatabaseLocation,
+    timeout: Duration,
 }
 
 impl DbManager {
-    pub fn new(location: DatabaseLocation) -> Self {
-        Self { location }
+    pub fn new(location: DatabaseLocation, timeout: Duration) -> Self {
+        Self { location, timeout }
     }
 }
 
@@ -116,23 +166,44 @@ impl ManageConnection for DbManager {
 impl DbManager {
     fn open(&self) -> Result<DbConn, r2d2::Error> {
         match &self.location {
-            DatabaseLocation::Postgres(url) => diesel::PgConnection::establish(url)
-                .map(DbConn::Postgresql)
-                .map_err(r2d2::Error::ConnectionError),
+            DatabaseLocation::Postgres(url) => {
+                let url = with_connect_timeout(url, self.timeout);
+                let mut conn =
+                    diesel::PgConnection::establish(&url).map_err(r2d2::Error::ConnectionError)?;
+                // The server gives up on a statement when the request has.
+                conn.batch_execute(&format!(
+                    "SET statement_timeout = {}",
+                    self.timeout.as_millis()
+                ))
+                .map_err(r2d2::Error::QueryError)?;
+                Ok(DbConn::Postgresql(conn))
+            }
             DatabaseLocation::Sqlite(path) => {
                 owner_only(path)?;
                 let mut conn = diesel::SqliteConnection::establish(path)
                     .map_err(r2d2::Error::ConnectionError)?;
                 // Per connection: SQLite forgets these on every open.
-                conn.batch_execute(
-                    "PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+                conn.batch_execute(&format!(
+                    "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL;",
-                )
+                    self.timeout.as_millis()
+                ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))
             }
         }
     }
+}
+
+/// libpq's `connect_timeout` (whole seconds, at least 2) unless the URL sets
+/// one: an unreachable server fails the connect instead of hanging it.
+fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+    if url.contains("connect_timeout=") {
+        return url.to_owned();
+    }
+    let seconds = timeout.as_secs().max(2);
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}connect_timeout={seconds}")
 }
 
 /// The SQLite file holds the signing keys: it, and the `-wal` and `-shm` files
@@ -174,30 +245,56 @@ fn owner_only(path: &str) -> Result<(), r2d2::Error> {
     Ok(())
 }
 
-pub fn build_pool(location: DatabaseLocation, size: u32) -> Result<DbPool, String> {
-    Pool::builder()
+/// The pool; `timeout` bounds the wait for a connection, a connect, each
+/// statement (PostgreSQL) or lock wait (SQLite), and each `run`.
+pub fn build_pool(
+    location: DatabaseLocation,
+    size: u32,
+    timeout: Duration,
+) -> Result<DbPool, String> {
+    let pool = Pool::builder()
         .max_size(size.max(1))
-        .connection_timeout(Duration::from_secs(5))
-        .build(DbManager::new(location))
-        .map_err(|e| format!("cannot open the database: {e}"))
+        .connection_timeout(timeout)
+        .build(DbManager::new(location, timeout))
+        .map_err(|e| format!("cannot open the database: {e}"))?;
+    Ok(DbPool {
+        pool,
+        timeout,
+        out_of_space_at: Arc::default(),
+    })
 }
 
 /// Runs blocking database work on the runtime's blocking threads; a pooled
-/// connection is never held across an `.await`.
+/// connection is never held across an `.await`. The caller gets its answer, or
+/// 503, within the pool's timeout even if the database stalls; work that has
+/// not started by then never starts.
 pub async fn run<T, F>(pool: &DbPool, work: F) -> Result<T, AppError>
 where
     F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
-    let pool = pool.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut conn = pool
-            .get()
+    let timeout = pool.timeout;
+    let deadline = Instant::now() + timeout;
+    let unavailable = move || AppError::Store(StoreError::Unavailable(Box::new(TimedOut(timeout))));
+    let worker_pool = pool.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        let left = deadline
+            .checked_duration_since(Instant::now())
+            .filter(|left| !left.is_zero())
+            .ok_or_else(unavailable)?;
+        let mut conn = worker_pool
+            .get_timeout(left)
             .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         work(&mut conn)
-    })
-    .await
-    .map_err(StoreError::Task)?
+    });
+    let result = match tokio::time::timeout(timeout, task).await {
+        Ok(finished) => finished.map_err(StoreError::Task)?,
+        Err(_) => Err(unavailable()),
+    };
+    if let Err(error) = &result {
+        pool.note(error);
+    }
+    result
 }
 
 /// Runs `work` in one transaction.

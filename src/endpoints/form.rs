@@ -5,9 +5,8 @@ use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, StatusCode};
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpRequest, ResponseError};
 
-use crate::error::AppError;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::state::AppState;
@@ -135,7 +134,14 @@ impl FromRequest for OAuthForm {
         Box::pin(async move {
             let body = body.await.map_err(|error| {
                 if error.as_response_error().status_code() == StatusCode::PAYLOAD_TOO_LARGE {
-                    actix_web::Error::from(AppError::PayloadTooLarge(limit))
+                    // 413 as the status, and an OAuth error code as the body.
+                    let mut response = OAuthError::invalid_request(format!(
+                        "the body is larger than {limit} bytes"
+                    ))
+                    .error_response();
+                    *response.status_mut() = StatusCode::PAYLOAD_TOO_LARGE;
+                    actix_web::error::InternalError::from_response("body too large", response)
+                        .into()
                 } else {
                     actix_web::Error::from(OAuthError::invalid_request(
                         "the body could not be read",

@@ -90,6 +90,19 @@ pub struct AuthRequest {
     pub login_hint: Option<String>,
 }
 
+impl AuthRequest {
+    /// What the user must have allowed: the scope, plus `offline_access` when a
+    /// refresh token is asked for any other way (Hub's `access_type=offline`),
+    /// so a consent without it never covers a refresh token (OIDC Core §11).
+    pub fn consent_scope(&self) -> Vec<String> {
+        let mut scope = self.scope.clone();
+        if self.offline && !scope.iter().any(|s| s == OFFLINE_ACCESS) {
+            scope.push(OFFLINE_ACCESS.to_owned());
+        }
+        scope
+    }
+}
+
 pub struct Params<'a>(pub &'a [(String, String)]);
 
 impl Params<'_> {
@@ -332,7 +345,7 @@ pub fn record_authorization(
     } = allowed;
     db::transaction(conn, |conn| {
         if record_consent {
-            consents::record(conn, user_id, client_id, &request.scope, now)?;
+            consents::record(conn, user_id, client_id, &request.consent_scope(), now)?;
         }
         let scope_text = scope::join(&request.scope);
         let grant = grants::create(conn, client_id, Some(user_id), &scope_text, now)?;

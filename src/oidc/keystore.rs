@@ -17,6 +17,9 @@ use crate::db::schema::signing_keys;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::{AppError, StoreError};
 
+/// The longest a request waits for a reload of the key set.
+const RELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+
 /// Clock skew allowance on top of the token lifetime before a retired key leaves the JWKS.
 const RETENTION_MARGIN_SECS: i64 = 300;
 
@@ -97,8 +100,16 @@ impl KeyStore {
         let stale = now_ms.saturating_sub(self.loaded_at_ms.load(Ordering::Relaxed))
             >= self.policy.reload_after_ms;
         if stale && !self.reloading.swap(true, Ordering::AcqRel) {
-            if let Err(error) = self.reload(pool).await {
-                tracing::warn!(%error, "signing keys could not be reloaded; using the cached set");
+            // A slow or stalled database delays no token and no JWKS answer by
+            // more than this: the cached keys are good until the next reload.
+            match tokio::time::timeout(RELOAD_WAIT, self.reload(pool)).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(%error, "signing keys could not be reloaded; using the cached set")
+                }
+                Err(_) => {
+                    tracing::warn!("signing keys took too long to reload; using the cached set")
+                }
             }
             self.loaded_at_ms.store(now_ms, Ordering::Relaxed);
             self.reloading.store(false, Ordering::Release);

@@ -55,33 +55,54 @@ fn is_loopback(url: &Url) -> bool {
 }
 
 /// Exact string match, except that a loopback `http` URI matches on any port
-/// (RFC 8252 §7.3: native apps listen on an ephemeral port).
+/// (RFC 8252 §7.3: native apps listen on an ephemeral port). Nothing else is
+/// normalised: `127.1`, `/x/../cb` or a dropped tab never match `127.0.0.1/cb`.
 pub fn matches(registered: &str, presented: &str) -> bool {
     if registered == presented {
         return true;
     }
-    // The URL parser drops tabs and newlines, so `http://127.0.0.1/c\nb` would
-    // match `/cb` and then be sent back raw in a Location header.
-    if presented
+    match (
+        without_loopback_port(registered),
+        without_loopback_port(presented),
+    ) {
+        (Some(registered), Some(presented)) => registered == presented,
+        _ => false,
+    }
+}
+
+/// `http://IP[:port]rest` with a loopback IP literal written canonically, as
+/// `http://IPrest`; None for anything else. Works on the text, not a parsed URL,
+/// so what is compared is exactly what will be sent back in `Location`.
+fn without_loopback_port(uri: &str) -> Option<String> {
+    if uri
         .chars()
-        .any(|c| c.is_control() || c.is_whitespace())
+        .any(|c| c.is_control() || c.is_whitespace() || c == '#')
     {
-        return false;
+        return None;
     }
-    let (Ok(registered), Ok(presented)) = (Url::parse(registered), Url::parse(presented)) else {
-        return false;
+    let rest = uri.strip_prefix("http://")?;
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let (host, ip, port) = match authority.strip_prefix('[') {
+        Some(bracketed) => {
+            let (inside, port) = bracketed.split_once(']')?;
+            let ip = IpAddr::V6(inside.parse().ok()?);
+            (format!("[{inside}]"), ip, port)
+        }
+        None => {
+            let (host, port) = authority.split_at(authority.find(':').unwrap_or(authority.len()));
+            (host.to_owned(), IpAddr::V4(host.parse().ok()?), port)
+        }
     };
-    let loopback_http = |u: &Url| {
-        u.scheme() == "http" && is_loopback(u) && !matches!(u.host(), Some(Host::Domain(_)))
+    let canonical = match ip {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => format!("[{v6}]"),
     };
-    if !(loopback_http(&registered) && loopback_http(&presented)) {
-        return false;
-    }
-    registered.host() == presented.host()
-        && registered.path() == presented.path()
-        && registered.query() == presented.query()
-        && registered.username() == presented.username()
-        && presented.fragment().is_none()
+    let port_ok = port.is_empty()
+        || port.strip_prefix(':').is_some_and(|digits| {
+            digits.parse::<u16>().is_ok() && digits.bytes().all(|b| b.is_ascii_digit())
+        });
+    (ip.is_loopback() && host == canonical && port_ok).then(|| format!("http://{host}{tail}"))
 }
 
 #[cfg(test)]
@@ -140,5 +161,24 @@ mod tests {
         assert!(!matches("http://127.0.0.1/cb", "http://127.0.0.2:5/cb"));
         // RFC 8252 §8.3: "localhost" may resolve elsewhere, so only IP literals float.
         assert!(!matches("http://localhost/cb", "http://localhost:5/cb"));
+        // Only the port may differ: no other spelling of the host or path.
+        for other in [
+            "http://127.1:5/cb",
+            "http://127.0.0.1:5/x/../cb",
+            "http://127.0.0.1:5/%63b",
+            "http://127.0.0.1:5/cb#x",
+            "http://127.0.0.1:+5/cb",
+            "http://127.0.0.1:99999/cb",
+            "http://user@127.0.0.1:5/cb",
+            "HTTP://127.0.0.1:5/cb",
+            "http://127.0.0.1:5/CB",
+        ] {
+            assert!(!matches("http://127.0.0.1/cb", other), "{other}");
+        }
+        assert!(!matches("http://[::1]/cb", "http://[0:0::1]:5/cb"));
+        assert!(matches(
+            "http://127.0.0.1:80/cb?x=1",
+            "http://127.0.0.1/cb?x=1"
+        ));
     }
 }

@@ -2,6 +2,7 @@
 //! with its route table (`routes`) and thin handlers over domain functions.
 pub mod authn;
 pub mod authorized_apps;
+pub mod error_bodies;
 pub mod error_response;
 pub mod health;
 pub mod json;

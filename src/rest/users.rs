@@ -1,5 +1,5 @@
 //! `/api/rest/users`: admin CRUD, `me`, ban and unban by update.
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 use std::sync::Arc;
 
@@ -8,6 +8,7 @@ use super::json::{FieldsParam, JsonBody};
 use super::resource::{self, Collection};
 use crate::error::AppError;
 use crate::paging::ListParams;
+use crate::sessions::lockout::Source;
 use crate::sessions::repo as sessions_repo;
 use crate::sessions::sign_in::{self, Attempt, Outcome};
 use crate::state::AppState;
@@ -67,6 +68,7 @@ async fn hash_password(
 /// the lockout like any other sign-in).
 async fn check_current_password(
     state: &web::Data<AppState>,
+    req: &HttpRequest,
     user_id: &str,
     current: Option<String>,
 ) -> Result<(), AppError> {
@@ -79,7 +81,7 @@ async fn check_current_password(
     let attempt = Attempt {
         identifier: user_id.to_owned(),
         password: current,
-        through_client: None,
+        source: Source::Address(state.client_address(req)),
     };
     let now = crate::clock::now();
     match sign_in::check(&state.pool, &state.hasher, state.lockout, attempt, now).await? {
@@ -146,6 +148,7 @@ async fn get(
 }
 
 async fn update(
+    req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
@@ -162,7 +165,7 @@ async fn update(
     };
     rules::may_change(&principal.user, &id, change)?;
     if input.password.is_some() && rules::needs_current_password(&principal.user, &id) {
-        check_current_password(&state, &id, input.current_password.clone()).await?;
+        check_current_password(&state, &req, &id, input.current_password.clone()).await?;
     }
     let password_changed = input.password.is_some();
     let mut changes = UserChanges {

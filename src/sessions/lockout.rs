@@ -1,7 +1,18 @@
-//! Lockout after failed sign-ins, in the database so every instance sees it:
-//! a burst of failures for one user (or through one client) locks password
-//! sign-in for that user (or client) for a while, and while locked even the
-//! right password is refused.
+//! Throttling failed sign-ins, in the database so every instance sees it.
+//!
+//! Failures are counted three ways, each locking on its own:
+//! - per source and account (5 by default): one address, or one client of the
+//!   password grant, guessing one account's password;
+//! - per source (20 for an address, 100 for a client): one source spraying
+//!   many accounts;
+//! - per account (50): a guess spread over many addresses.
+//!
+//! The right password is refused only where a lock applies, so a stranger who
+//! locks `admin` from their own address locks only themselves out, unless they
+//! command more addresses than the account limit. Unknown logins are counted
+//! and locked exactly like real ones, so the answer never tells which exist.
+use std::net::IpAddr;
+
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
@@ -17,156 +28,189 @@ pub struct Limits {
     pub lockout: Duration,
 }
 
-impl Limits {
-    pub fn for_users(settings: &Settings) -> Self {
-        Self {
-            max_failures: settings.password_max_failures.max(1),
-            window: Duration::seconds(settings.password_failure_window_secs),
-            lockout: Duration::seconds(settings.password_lockout_secs),
-        }
-    }
-
-    pub fn for_clients(settings: &Settings) -> Self {
-        Self {
-            max_failures: settings.password_client_max_failures.max(1),
-            ..Self::for_users(settings)
-        }
-    }
-}
-
-/// The limits for users and for the clients a password grant comes through.
+/// The limits for each way failures are counted, from the settings.
 #[derive(Debug, Clone, Copy)]
 pub struct Lockout {
-    pub users: Limits,
-    pub clients: Limits,
+    pub per_source_and_account: Limits,
+    pub per_address: Limits,
+    pub per_client: Limits,
+    pub per_account: Limits,
 }
 
 impl Lockout {
     pub fn from_settings(settings: &Settings) -> Self {
+        let limits = |max_failures: i32| Limits {
+            max_failures: max_failures.max(1),
+            window: Duration::seconds(settings.password_failure_window_secs),
+            lockout: Duration::seconds(settings.password_lockout_secs),
+        };
         Self {
-            users: Limits::for_users(settings),
-            clients: Limits::for_clients(settings),
+            per_source_and_account: limits(settings.password_max_failures),
+            per_address: limits(settings.password_address_max_failures),
+            per_client: limits(settings.password_client_max_failures),
+            per_account: limits(settings.password_account_max_failures),
         }
     }
 }
 
-pub fn user_subject(user_id: &str) -> String {
-    format!("user:{user_id}")
+/// Where an attempt comes from.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A browser or API caller, by network address (None when unknown).
+    Address(Option<IpAddr>),
+    /// The confidential client a password grant comes through.
+    Client(String),
 }
 
-pub fn client_subject(client_id: &str) -> String {
-    format!("client:{client_id}")
+impl Source {
+    fn key(&self) -> String {
+        match self {
+            Source::Address(Some(ip)) => format!("addr:{ip}"),
+            Source::Address(None) => "addr:unknown".into(),
+            Source::Client(id) => format!("client:{id}"),
+        }
+    }
 }
 
-#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = password_attempts)]
-#[diesel(treat_none_as_null = true)]
-struct Attempts {
-    subject: String,
-    failures: i32,
-    window_start: NaiveDateTime,
-    locked_until: Option<NaiveDateTime>,
+/// The account an attempt names: a user id when the identifier is known, else
+/// a digest of the identifier as typed (so unknown names are throttled too,
+/// and the table never holds what strangers typed).
+pub fn account_key(user_id: Option<&str>, identifier: &str) -> String {
+    match user_id {
+        Some(id) => format!("user:{id}"),
+        None => format!(
+            "name:{}",
+            crate::secrets::hash(&identifier.trim().to_lowercase())
+        ),
+    }
 }
 
-fn load(conn: &mut DbConn, subject: &str) -> Result<Option<Attempts>, StoreError> {
-    Ok(password_attempts::table
-        .find(subject)
-        .select(Attempts::as_select())
-        .first(conn)
-        .optional()?)
+/// The counters one attempt touches, with the limits of each.
+pub struct Counters {
+    /// Source and account together: cleared by a successful sign-in.
+    pub pair: (String, Limits),
+    pub source: (String, Limits),
+    pub account: (String, Limits),
 }
 
-pub fn is_locked(conn: &mut DbConn, subject: &str, now: NaiveDateTime) -> Result<bool, StoreError> {
-    Ok(load(conn, subject)?
-        .and_then(|a| a.locked_until)
-        .is_some_and(|until| until > now))
-}
-
-/// The next state after one more failure: pure, so the rules are unit-tested.
-fn after_failure(
-    previous: Option<&Attempts>,
-    subject: &str,
-    limits: Limits,
-    now: NaiveDateTime,
-) -> Attempts {
-    let (failures, window_start) = match previous {
-        Some(p) if now - p.window_start < limits.window => (p.failures + 1, p.window_start),
-        _ => (1, now),
-    };
-    if failures >= limits.max_failures {
-        return Attempts {
-            subject: subject.to_owned(),
-            failures: 0,
-            window_start: now,
-            locked_until: Some(now + limits.lockout),
+impl Counters {
+    pub fn new(lockout: &Lockout, source: &Source, account: &str) -> Self {
+        let source_limits = match source {
+            Source::Address(_) => lockout.per_address,
+            Source::Client(_) => lockout.per_client,
         };
+        let source_key = source.key();
+        Self {
+            pair: (
+                format!("pair:{source_key}|{account}"),
+                lockout.per_source_and_account,
+            ),
+            source: (source_key, source_limits),
+            account: (account.to_owned(), lockout.per_account),
+        }
     }
-    Attempts {
-        subject: subject.to_owned(),
-        failures,
-        window_start,
-        locked_until: previous
-            .and_then(|p| p.locked_until)
-            .filter(|until| *until > now),
+
+    fn all(&self) -> [&(String, Limits); 3] {
+        [&self.pair, &self.source, &self.account]
+    }
+
+    /// True when any of the counters is locked now.
+    pub fn locked(&self, conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, StoreError> {
+        let subjects: Vec<&str> = self.all().iter().map(|(s, _)| s.as_str()).collect();
+        let locked: i64 = password_attempts::table
+            .filter(password_attempts::subject.eq_any(subjects))
+            .filter(password_attempts::locked_until.gt(now))
+            .count()
+            .get_result(conn)?;
+        Ok(locked > 0)
+    }
+
+    pub fn record_failure(&self, conn: &mut DbConn, now: NaiveDateTime) -> Result<(), StoreError> {
+        for (subject, limits) in self.all() {
+            count_failure(conn, subject, *limits, now)?;
+        }
+        Ok(())
+    }
+
+    /// A success forgets the pair's failures; the wider counters run out on
+    /// their own, so a sign-in between guesses does not reset a spray.
+    pub fn record_success(&self, conn: &mut DbConn) -> Result<(), StoreError> {
+        diesel::delete(password_attempts::table.find(&self.pair.0)).execute(conn)?;
+        Ok(())
     }
 }
 
-pub fn record_failure(
+/// One more failure for `subject`, counted atomically so that parallel
+/// guesses (on any instance) cannot race past the limit.
+fn count_failure(
     conn: &mut DbConn,
     subject: &str,
     limits: Limits,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
-    let previous = load(conn, subject)?;
-    let next = after_failure(previous.as_ref(), subject, limits, now);
-    if previous.is_some() {
-        diesel::update(password_attempts::table.find(subject))
-            .set(&next)
-            .execute(conn)?;
-        return Ok(());
-    }
-    // No upsert on both backends: a racing insert just loses this one count.
-    match diesel::insert_into(password_attempts::table)
-        .values(&next)
-        .execute(conn)
-        .map_err(StoreError::from)
-    {
-        Ok(_) | Err(StoreError::Duplicate(_)) => Ok(()),
-        Err(other) => Err(other),
-    }
-}
-
-pub fn clear(conn: &mut DbConn, subject: &str) -> Result<(), StoreError> {
-    diesel::delete(password_attempts::table.find(subject)).execute(conn)?;
-    Ok(())
+    use password_attempts::dsl as a;
+    conn.transaction::<(), StoreError, _>(|conn| {
+        let in_window = diesel::update(
+            a::password_attempts
+                .find(subject)
+                .filter(a::window_start.gt(now - limits.window)),
+        )
+        .set(a::failures.eq(a::failures + 1))
+        .execute(conn)?;
+        if in_window == 0 {
+            let restarted = diesel::update(a::password_attempts.find(subject))
+                .set((a::failures.eq(1), a::window_start.eq(now)))
+                .execute(conn)?;
+            if restarted == 0 {
+                let inserted = conn.transaction::<_, StoreError, _>(|conn| {
+                    diesel::insert_into(a::password_attempts)
+                        .values((
+                            a::subject.eq(subject),
+                            a::failures.eq(1),
+                            a::window_start.eq(now),
+                        ))
+                        .execute(conn)
+                        .map_err(StoreError::from)
+                });
+                match inserted {
+                    Ok(_) => {}
+                    // A parallel failure inserted the row first: count on it.
+                    Err(StoreError::Duplicate(_)) => {
+                        diesel::update(a::password_attempts.find(subject))
+                            .set(a::failures.eq(a::failures + 1))
+                            .execute(conn)?;
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        let failures: i32 = a::password_attempts
+            .find(subject)
+            .select(a::failures)
+            .first(conn)?;
+        if failures >= limits.max_failures {
+            diesel::update(a::password_attempts.find(subject))
+                .set((
+                    a::failures.eq(0),
+                    a::window_start.eq(now),
+                    a::locked_until.eq(Some(now + limits.lockout)),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn limits() -> Limits {
-        Limits {
-            max_failures: 3,
-            window: Duration::seconds(60),
-            lockout: Duration::seconds(30),
-        }
-    }
-
     #[test]
-    fn a_burst_locks_and_a_slow_trickle_does_not() {
-        let t0 = chrono::DateTime::from_timestamp(1_000_000, 0)
-            .unwrap()
-            .naive_utc();
-        let one = after_failure(None, "s", limits(), t0);
-        let two = after_failure(Some(&one), "s", limits(), t0 + Duration::seconds(1));
-        assert_eq!(two.failures, 2);
-        assert!(two.locked_until.is_none());
-        let three = after_failure(Some(&two), "s", limits(), t0 + Duration::seconds(2));
-        assert_eq!(three.locked_until, Some(t0 + Duration::seconds(32)));
-
-        let late = after_failure(Some(&two), "s", limits(), t0 + Duration::seconds(61));
-        assert_eq!(late.failures, 1, "the window restarted");
-        assert!(late.locked_until.is_none());
+    fn unknown_names_are_keyed_by_a_digest_of_what_was_typed() {
+        let key = account_key(None, " Admin@Example.com ");
+        assert_eq!(key, account_key(None, "admin@example.com"));
+        assert!(!key.contains("admin"), "{key}");
+        assert_eq!(key.len(), "name:".len() + 64);
+        assert_eq!(account_key(Some("u1"), "anything"), "user:u1");
     }
 }

@@ -1,9 +1,11 @@
 //! Checking a login and password, with lockout: the one rule behind the
-//! sign-in page and the password grant. Argon2 runs on the blocking pool
-//! between two short database steps, so no connection is held while hashing.
+//! sign-in page, the password grant and a password change. Argon2 runs on the
+//! blocking pool between two short database steps, so no connection is held
+//! while hashing. Known and unknown logins take the same steps (a hash, the
+//! same counters), so neither the answer nor its timing tells them apart.
 use chrono::NaiveDateTime;
 
-use super::lockout::{self, Lockout};
+use super::lockout::{self, Counters, Lockout, Source};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::users::model::User;
@@ -15,9 +17,8 @@ pub struct Attempt {
     /// A login, an email address or a user id.
     pub identifier: String,
     pub password: String,
-    /// The client a password grant comes through: its failures are counted
-    /// too, and a locked client is refused whoever the user.
-    pub through_client: Option<String>,
+    /// Where it comes from: failures are throttled per source too.
+    pub source: Source,
 }
 
 #[derive(Debug)]
@@ -27,7 +28,7 @@ pub enum Outcome {
     Verified(User),
     /// Unknown user or wrong password, answered alike.
     WrongCredentials,
-    /// Too many recent failures for this user or client.
+    /// Too many recent failures from this source, for this account, or both.
     Locked,
 }
 
@@ -41,16 +42,9 @@ pub async fn check(
     let Attempt {
         identifier,
         password,
-        through_client,
+        source,
     } = attempt;
-    let client_subject = through_client.as_deref().map(lockout::client_subject);
-    let checked_client = client_subject.clone();
-    let (user, locked) = db::run(pool, move |conn| {
-        if let Some(subject) = &checked_client {
-            if lockout::is_locked(conn, subject, now)? {
-                return Ok((None, true));
-            }
-        }
+    let (user, counters, locked) = db::run(pool, move |conn| {
         // No login, email or id holds a control character (and PostgreSQL
         // refuses a NUL in a query): such an identifier names nobody.
         let identifier = identifier.trim();
@@ -58,11 +52,10 @@ pub async fn check(
             true => None,
             false => users_repo::find_by_identifier(conn, identifier)?.filter(|u| !u.guest),
         };
-        let locked = match &user {
-            Some(user) => lockout::is_locked(conn, &lockout::user_subject(&user.id), now)?,
-            None => false,
-        };
-        Ok((user, locked))
+        let account = lockout::account_key(user.as_ref().map(|u| u.id.as_str()), identifier);
+        let counters = Counters::new(&lockout, &source, &account);
+        let locked = counters.locked(conn, now)?;
+        Ok((user, counters, locked))
     })
     .await?;
     if locked {
@@ -72,23 +65,10 @@ pub async fn check(
     let verified = hasher
         .run(move |hasher| hasher.check(&password, stored_hash.as_deref()))
         .await?;
-    let user_subject = user.as_ref().map(|u| lockout::user_subject(&u.id));
-    let nothing_to_record = user_subject.is_none() && (verified || client_subject.is_none());
-    if nothing_to_record {
-        return Ok(Outcome::WrongCredentials);
-    }
     db::run(pool, move |conn| {
-        if verified {
-            if let Some(subject) = &user_subject {
-                lockout::clear(conn, subject)?;
-            }
-            return Ok(());
-        }
-        if let Some(subject) = &user_subject {
-            lockout::record_failure(conn, subject, lockout.users, now)?;
-        }
-        if let Some(subject) = &client_subject {
-            lockout::record_failure(conn, subject, lockout.clients, now)?;
+        match verified {
+            true => counters.record_success(conn)?,
+            false => counters.record_failure(conn, now)?,
         }
         Ok(())
     })

@@ -8,6 +8,7 @@ use super::cookies;
 use super::page::{render, see_other, PageError};
 use super::templates;
 use crate::clock;
+use crate::sessions::lockout::Source;
 use crate::sessions::repo::{self as sessions_repo, Session};
 use crate::sessions::sign_in::{self, Attempt, Outcome};
 use crate::state::AppState;
@@ -112,7 +113,7 @@ async fn login(
     let attempt = Attempt {
         identifier: form.login.clone(),
         password: form.password.clone(),
-        through_client: None,
+        source: Source::Address(state.client_address(&req)),
     };
     let user = match sign_in::check(&state.pool, &state.hasher, state.lockout, attempt, now).await?
     {

@@ -95,7 +95,8 @@ fn commands_print_machine_readable_results() {
     .unwrap();
     assert!(user["id"].is_string());
 
-    let pool = idhub::db::build_pool(database.location(), 1).unwrap();
+    let pool =
+        idhub::db::build_pool(database.location(), 1, std::time::Duration::from_secs(5)).unwrap();
     let mut conn = pool.get().unwrap();
     let stored = idhub::registry::repo::find(&mut conn, id).unwrap();
     assert!(stored.trusted);

@@ -217,6 +217,41 @@ async fn silent_and_required_credentials() {
 }
 
 #[tokio::test]
+async fn a_consent_without_offline_access_does_not_cover_a_refresh_token() {
+    let app = spawn_app().await;
+    app.create_user("otto", "otto-password").await;
+    let (id, _) = app.web_client(CALLBACK, json!({})).await;
+    let base = [
+        ("response_type", "code"),
+        ("client_id", id.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("scope", "0-0-0-0-0"),
+    ];
+    let (browser, consent_page) = sign_in_through(&app, &base, "otto").await;
+    app.decide(&browser, consent_page, "allow").await;
+
+    let mut offline_silently = base.to_vec();
+    offline_silently.extend([("access_type", "offline"), ("prompt", "none")]);
+    let answer = app.authorize(&browser, &offline_silently).await;
+    assert_eq!(
+        param(&callback_params(&location(&answer)), "error"),
+        Some("consent_required"),
+        "a refresh token needs its own consent (OIDC Core 11)"
+    );
+
+    let mut offline = base.to_vec();
+    offline.push(("access_type", "offline"));
+    let asked = app.authorize(&browser, &offline).await;
+    assert_eq!(asked.status(), 200, "the consent page asks again");
+    app.decide(&browser, asked, "allow").await;
+    let answer = app.authorize(&browser, &offline_silently).await;
+    assert!(
+        param(&callback_params(&location(&answer)), "code").is_some(),
+        "once allowed, silent offline requests pass"
+    );
+}
+
+#[tokio::test]
 async fn errors_before_the_client_is_verified_stay_on_idhub() {
     let app = spawn_app().await;
     let (id, _) = app.web_client(CALLBACK, json!({})).await;
@@ -426,7 +461,8 @@ async fn revoking_an_authorized_application_ends_its_tokens_and_consent() {
     assert_eq!(apps["authorizedapps"][0]["service"]["name"], "Planner");
     assert_eq!(
         apps["authorizedapps"][0]["scope"],
-        json!(["openid", "0-0-0-0-0"])
+        json!(["openid", "0-0-0-0-0", "offline_access"]),
+        "access_type=offline is shown as the offline access it is"
     );
 
     let account = browser

@@ -92,7 +92,8 @@ pub fn start_instance(database: &TestDatabase, customize: impl FnOnce(&mut Setti
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     let database = TestDatabase::new();
     let address = start_instance(&database, customize);
-    let pool = db::build_pool(database.location(), 2).expect("test pool");
+    let pool = db::build_pool(database.location(), 2, std::time::Duration::from_secs(5))
+        .expect("test pool");
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .cookie_store(true)

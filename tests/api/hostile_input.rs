@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 
 use crate::browser::{hidden_inputs, location};
-use crate::helpers::{spawn_app, ADMIN_PASSWORD};
+use crate::helpers::{assert_oauth_error, spawn_app, ADMIN_PASSWORD};
 
 #[tokio::test]
 async fn sign_in_returns_only_to_local_paths() {
@@ -191,4 +191,25 @@ async fn the_sqlite_files_holding_the_keys_are_readable_by_their_owner_only() {
             .unwrap_or(0);
         assert_eq!(mode, 0o600, "{file}");
     }
+}
+
+#[tokio::test]
+async fn a_wrong_method_is_answered_with_a_json_error() {
+    let app = spawn_app().await;
+    let userinfo = app
+        .client
+        .delete(app.url("/api/rest/oauth2/userinfo"))
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(userinfo, 405, "invalid_request").await;
+    let services = app
+        .client
+        .put(app.url("/api/rest/services"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(services.status(), 405);
+    let body: serde_json::Value = services.json().await.unwrap();
+    assert_eq!(body["error"], "Method Not Allowed", "{body}");
 }

@@ -1,6 +1,7 @@
 //! Integration tests: each starts the real application on a random port against
 //! a fresh database (a SQLite temp file, or a new PostgreSQL database when
 //! TEST_DATABASE_URL is set) and speaks HTTP to it.
+mod abuse;
 mod browser;
 mod cli;
 mod flows_browser;

@@ -6,7 +6,8 @@ use crate::helpers::TestDatabase;
 #[test]
 fn migrations_run_up_down_and_up_again() {
     let database = TestDatabase::new();
-    let pool = db::build_pool(database.location(), 1).expect("pool");
+    let pool =
+        db::build_pool(database.location(), 1, std::time::Duration::from_secs(5)).expect("pool");
     let mut pooled = pool.get().expect("connection");
     let conn: &mut idhub::db::DbConn = &mut pooled;
 

@@ -1,6 +1,6 @@
 use serde_json::json;
 
-use crate::helpers::{assert_error, assert_oauth_error, spawn_app};
+use crate::helpers::{assert_oauth_error, spawn_app};
 
 #[tokio::test]
 async fn bad_token_requests_get_rfc_errors_never_500() {
@@ -85,7 +85,7 @@ async fn bad_token_requests_get_rfc_errors_never_500() {
         .send()
         .await
         .unwrap();
-    assert_error(response, 413, None).await;
+    assert_oauth_error(response, 413, "invalid_request").await;
 
     let bad_basic = app
         .client

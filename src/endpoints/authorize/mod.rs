@@ -165,7 +165,7 @@ async fn authorize(
 
     let consent_needed = !client.trusted && client.consent_required && {
         let (user_id, client_id, scope) =
-            (user.id.clone(), client.id.clone(), request.scope.clone());
+            (user.id.clone(), client.id.clone(), request.consent_scope());
         request.force_consent
             || !db::run(&state.pool, move |conn| {
                 Ok(consents::covers(conn, &user_id, &client_id, &scope)?)

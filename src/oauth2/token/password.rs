@@ -13,6 +13,7 @@ use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::{grants, refresh_tokens, scope_rules};
 use crate::scope::{OFFLINE_ACCESS, OPENID};
+use crate::sessions::lockout::Source;
 use crate::sessions::sign_in::{self, Attempt, Outcome};
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
@@ -64,7 +65,7 @@ pub async fn grant(
     let attempt = Attempt {
         identifier: username,
         password,
-        through_client: Some(service.id.clone()),
+        source: Source::Client(service.id.clone()),
     };
     let user = match sign_in::check(deps.pool, deps.hasher, deps.lockout, attempt, now).await? {
         Outcome::Verified(user) => user,

@@ -1,0 +1,186 @@
+//! Guessing passwords: throttled per address, per account and per pair, on
+//! every instance; unknown and real logins answer alike, in words and in time.
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::json;
+
+use crate::browser::hidden_inputs;
+use crate::helpers::{assert_oauth_error, spawn_app_with, TestApp};
+
+const LOCKED: &str = "Too many failed attempts";
+const WRONG: &str = "Wrong login or password";
+
+/// Submits the sign-in page from `address` (behind the trusted proxy the
+/// tests pretend to be); returns the status and the page.
+async fn sign_in_from(app: &TestApp, address: &str, login: &str, password: &str) -> (u16, String) {
+    let browser = app.browser();
+    let page = browser.get(app.url("/login")).send().await.unwrap();
+    let mut form = hidden_inputs(&page.text().await.unwrap());
+    form.push(("login".into(), login.into()));
+    form.push(("password".into(), password.into()));
+    let answer = browser
+        .post(app.url("/login"))
+        .header("X-Forwarded-For", format!("203.0.113.99, {address}"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.text().await.unwrap_or_default())
+}
+
+async fn behind_proxy(customize: impl FnOnce(&mut idhub::config::Settings)) -> TestApp {
+    spawn_app_with(|s| {
+        s.trusted_proxies = "127.0.0.1".into();
+        customize(s);
+    })
+    .await
+}
+
+#[tokio::test]
+async fn unknown_and_real_logins_lock_and_answer_alike() {
+    let app = behind_proxy(|_| {}).await;
+    app.create_user("carol", "carol-password").await;
+    for login in ["carol", "nobody-at-all"] {
+        for attempt in 0..5 {
+            let (status, page) = sign_in_from(&app, "10.0.0.1", login, "wrong-guess").await;
+            assert_eq!(status, 401);
+            assert!(page.contains(WRONG), "{login} attempt {attempt}");
+        }
+        let (_, page) = sign_in_from(&app, "10.0.0.1", login, "wrong-guess").await;
+        assert!(page.contains(LOCKED), "{login} is locked like any other");
+    }
+}
+
+#[tokio::test]
+async fn a_stranger_locks_out_only_their_own_address() {
+    let app = behind_proxy(|_| {}).await;
+    app.create_user("carol", "carol-password").await;
+    for _ in 0..6 {
+        sign_in_from(&app, "10.0.0.66", "carol", "wrong-guess").await;
+    }
+    let (_, page) = sign_in_from(&app, "10.0.0.66", "carol", "carol-password").await;
+    assert!(page.contains(LOCKED), "the guessing address stays locked");
+    let (status, _) = sign_in_from(&app, "10.0.0.7", "carol", "carol-password").await;
+    assert_eq!(status, 303, "carol signs in from her own address");
+}
+
+#[tokio::test]
+async fn forwarded_for_is_ignored_unless_the_proxy_is_trusted() {
+    let app = spawn_app_with(|_| {}).await;
+    app.create_user("carol", "carol-password").await;
+    for n in 0..5 {
+        sign_in_from(&app, &format!("10.1.0.{n}"), "carol", "wrong-guess").await;
+    }
+    let (_, page) = sign_in_from(&app, "10.1.0.200", "carol", "carol-password").await;
+    assert!(
+        page.contains(LOCKED),
+        "a made-up X-Forwarded-For does not give a fresh address"
+    );
+}
+
+#[tokio::test]
+async fn one_address_spraying_many_accounts_is_locked() {
+    let app = behind_proxy(|s| s.password_address_max_failures = 8).await;
+    app.create_user("dave", "dave-password").await;
+    for n in 0..8 {
+        sign_in_from(&app, "10.0.0.9", &format!("user{n}"), "spray-guess").await;
+    }
+    let (_, page) = sign_in_from(&app, "10.0.0.9", "dave", "dave-password").await;
+    assert!(page.contains(LOCKED), "the spraying address is locked");
+    let (status, _) = sign_in_from(&app, "10.0.0.10", "dave", "dave-password").await;
+    assert_eq!(status, 303);
+}
+
+#[tokio::test]
+async fn guesses_spread_over_addresses_lock_the_account() {
+    let app = behind_proxy(|s| s.password_account_max_failures = 6).await;
+    app.create_user("erin", "erin-password").await;
+    for n in 0..6 {
+        sign_in_from(&app, &format!("10.2.0.{n}"), "erin", "wrong-guess").await;
+    }
+    let (_, page) = sign_in_from(&app, "10.2.0.100", "erin", "erin-password").await;
+    assert!(page.contains(LOCKED), "the account-wide backstop holds");
+}
+
+#[tokio::test]
+async fn parallel_guesses_are_all_counted() {
+    let app = spawn_app_with(|s| {
+        s.password_max_failures = 12;
+        s.password_hash_concurrency = Some(12);
+    })
+    .await;
+    app.create_user("fay", "fay-password").await;
+    let (id, secret) = app.service_with(json!({})).await;
+    let mut guesses = tokio::task::JoinSet::new();
+    for _ in 0..12 {
+        let (client, url) = (app.client.clone(), app.url("/api/rest/oauth2/token"));
+        let (id, secret) = (id.clone(), secret.clone());
+        guesses.spawn(async move {
+            let form = [
+                ("grant_type", "password"),
+                ("username", "fay"),
+                ("password", "wrong-guess"),
+            ];
+            let answer = client.post(url).basic_auth(id, Some(secret)).form(&form);
+            answer.send().await.map(|a| a.status())
+        });
+    }
+    while let Some(status) = guesses.join_next().await {
+        assert_eq!(status.unwrap().unwrap(), StatusCode::BAD_REQUEST);
+    }
+    let right = [
+        ("grant_type", "password"),
+        ("username", "fay"),
+        ("password", "fay-password"),
+    ];
+    let body = assert_oauth_error(
+        app.oauth_post("token", &right, Some((&id, &secret))).await,
+        400,
+        "invalid_grant",
+    )
+    .await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("too many"),
+        "all 12 parallel failures counted: {body}"
+    );
+}
+
+/// Median time of `n` sign-ins, each from a fresh address.
+async fn median_sign_in(app: &TestApp, login: &str, first_address: u8, n: u8) -> Duration {
+    let mut times = Vec::new();
+    for i in 0..n {
+        let address = format!("10.3.{first_address}.{i}");
+        let started = Instant::now();
+        let (status, _) = sign_in_from(app, &address, login, "wrong-guess").await;
+        times.push(started.elapsed());
+        assert_eq!(status, 401);
+    }
+    times.sort();
+    times[times.len() / 2]
+}
+
+#[tokio::test]
+async fn wrong_login_and_wrong_password_take_the_same_time() {
+    // Real Argon2 costs, so that skipping the hash would show.
+    let app = behind_proxy(|s| {
+        s.password_hash_memory_kib = 19_456;
+        s.password_hash_iterations = 2;
+        s.password_account_max_failures = 1000;
+    })
+    .await;
+    app.create_user("gina", "gina-password").await;
+    median_sign_in(&app, "gina", 0, 3).await; // warm up
+    let known = median_sign_in(&app, "gina", 1, 15).await;
+    let unknown = median_sign_in(&app, "no-such-gina", 2, 15).await;
+    let ratio = known.as_secs_f64() / unknown.as_secs_f64();
+    println!("wrong password {known:?}, unknown login {unknown:?}, ratio {ratio:.2}");
+    assert!(
+        (0.5..2.0).contains(&ratio),
+        "wrong password {known:?} vs unknown login {unknown:?}"
+    );
+}
