@@ -38,7 +38,7 @@ impl Deref for DbPool {
 
 /// How long a refused write keeps the instance "not ready": a write that
 /// happens to fit in space the database already holds proves little.
-const OUT_OF_SPACE_REMEMBERED: Duration = Duration::from_secs(10);
+const OUT_OF_SPACE_REMEMBERED: Duration = Duration::from_secs(5);
 
 impl DbPool {
     /// The longest a request waits for a connection and its answer.

@@ -18,7 +18,7 @@ use crate::db::{self, DbConn, DbPool};
 use crate::error::{AppError, StoreError};
 
 /// The longest a request waits for a reload of the key set.
-const RELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(500);
+const RELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
 
 /// Clock skew allowance on top of the token lifetime before a retired key leaves the JWKS.
 const RETENTION_MARGIN_SECS: i64 = 300;

@@ -45,6 +45,14 @@ impl TestDatabase {
         }
     }
 
+    /// A SQLite database at `path`, which the caller cleans up.
+    pub fn sqlite_at(path: &std::path::Path) -> Self {
+        Self {
+            url: format!("sqlite://{}", path.display()),
+            _dir: None,
+        }
+    }
+
     pub fn location(&self) -> DatabaseLocation {
         DatabaseLocation::parse(&self.url).expect("test database URL")
     }
@@ -90,7 +98,14 @@ pub fn start_instance(database: &TestDatabase, customize: impl FnOnce(&mut Setti
 }
 
 pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
-    let database = TestDatabase::new();
+    spawn_app_on(TestDatabase::new(), customize).await
+}
+
+/// The application on a given database (a SQLite file somewhere special).
+pub async fn spawn_app_on(
+    database: TestDatabase,
+    customize: impl FnOnce(&mut Settings),
+) -> TestApp {
     let address = start_instance(&database, customize);
     let pool = db::build_pool(database.location(), 2, std::time::Duration::from_secs(5))
         .expect("test pool");

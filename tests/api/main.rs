@@ -4,6 +4,7 @@
 mod abuse;
 mod browser;
 mod cli;
+mod faults;
 mod flows_browser;
 mod flows_code;
 mod health;
