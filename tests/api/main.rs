@@ -20,6 +20,7 @@ mod oauth_password;
 mod oauth_refresh;
 mod oidc_keys_discovery;
 mod permanent_tokens;
+mod races;
 mod registry;
 mod spa_chromium;
 mod users;
