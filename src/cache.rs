@@ -1,7 +1,8 @@
 //! Entities by id, kept in memory (a bounded `moka` cache) for at most one
-//! second, so the hot paths skip the database. Writes through this instance invalidate their entry at
-//! once; other instances (and the CLI) are seen within the TTL, the documented
-//! bound. A background task rereads aging entries ahead of expiry.
+//! second, so the hot paths skip the database. Writes through this instance
+//! invalidate their entry at once; writes by other instances and the CLI
+//! arrive through `db::change_feed` within milliseconds, the TTL being only
+//! the backstop. A background task rereads aging entries ahead of expiry.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -91,6 +92,12 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
     pub fn invalidate(&self, id: &str) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         self.entries.invalidate(id);
+    }
+
+    /// Forgets every entry: changes may have been missed.
+    pub fn invalidate_all(&self) {
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        self.entries.invalidate_all();
     }
 
     /// The entity, from memory when fresh, else from the database.

@@ -1,4 +1,5 @@
 //! Storage: one diesel code path over SQLite and PostgreSQL.
+pub mod change_feed;
 pub mod migrations;
 pub mod schema;
 
@@ -165,17 +166,21 @@ impl ManageConnection for DbManager {
 
 impl DbManager {
     fn open(&self) -> Result<DbConn, r2d2::Error> {
-        match &self.location {
+        connect(&self.location, self.timeout)
+    }
+}
+
+/// One connection, set up the way the pool sets up each of its own.
+pub fn connect(location: &DatabaseLocation, timeout: Duration) -> Result<DbConn, r2d2::Error> {
+    {
+        match location {
             DatabaseLocation::Postgres(url) => {
-                let url = with_connect_timeout(url, self.timeout);
+                let url = with_connect_timeout(url, timeout);
                 let mut conn =
                     diesel::PgConnection::establish(&url).map_err(r2d2::Error::ConnectionError)?;
                 // The server gives up on a statement when the request has.
-                conn.batch_execute(&format!(
-                    "SET statement_timeout = {}",
-                    self.timeout.as_millis()
-                ))
-                .map_err(r2d2::Error::QueryError)?;
+                conn.batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis()))
+                    .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Postgresql(conn))
             }
             DatabaseLocation::Sqlite(path) => {
@@ -186,7 +191,7 @@ impl DbManager {
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL;",
-                    self.timeout.as_millis()
+                    timeout.as_millis()
                 ))
                 .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(conn))

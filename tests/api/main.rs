@@ -12,6 +12,7 @@ mod helpers;
 mod hostile_input;
 mod hygiene;
 mod independent;
+mod instances;
 mod kill;
 mod migrations;
 mod oauth_client_credentials;

@@ -1,0 +1,160 @@
+//! Which services and users other processes changed: PostgreSQL announces each
+//! change (`LISTEN idhub_changes`, fed by a trigger); SQLite records it in
+//! `cache_changes` (also by trigger), read only when `PRAGMA data_version`
+//! says another connection wrote. Either way a poll costs no query while
+//! nothing changed, and no request waits for it.
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+
+use super::{connect, DatabaseLocation, DbConn};
+use crate::error::StoreError;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    Service,
+    User,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub entity: Entity,
+    pub id: String,
+}
+
+impl Change {
+    /// `service:ID` or `user:ID`, as the triggers write them.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (kind, id) = text.split_once(':')?;
+        let entity = match kind {
+            "service" => Entity::Service,
+            "user" => Entity::User,
+            _ => return None,
+        };
+        Some(Self {
+            entity,
+            id: id.to_owned(),
+        })
+    }
+}
+
+/// SQLite keeps change rows this long; a process that polls less often than
+/// this has long since dropped its caches by their TTL anyway.
+const KEEP_CHANGES: &str = "-10 minutes";
+/// Purge old rows every this many polls that found changes.
+const PURGE_EVERY: u32 = 1000;
+
+pub struct ChangeFeed {
+    conn: DbConn,
+    data_version: i64,
+    last_seq: i64,
+    polls_with_changes: u32,
+}
+
+#[derive(QueryableByName)]
+struct Number {
+    #[diesel(sql_type = BigInt)]
+    value: i64,
+}
+
+#[derive(QueryableByName)]
+struct Row {
+    #[diesel(sql_type = BigInt)]
+    seq: i64,
+    #[diesel(sql_type = Text)]
+    entity: String,
+}
+
+fn number(conn: &mut DbConn, query: &str) -> Result<i64, StoreError> {
+    Ok(diesel::sql_query(query).get_result::<Number>(conn)?.value)
+}
+
+impl ChangeFeed {
+    /// Starts listening; changes from before this call are not reported.
+    pub fn open(location: &DatabaseLocation, timeout: Duration) -> Result<Self, StoreError> {
+        let mut conn =
+            connect(location, timeout).map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let (data_version, last_seq) = match &mut conn {
+            DbConn::Postgresql(pg) => {
+                pg.batch_execute("LISTEN idhub_changes")?;
+                (0, 0)
+            }
+            DbConn::Sqlite(_) => (
+                number(
+                    &mut conn,
+                    "SELECT data_version AS value FROM pragma_data_version()",
+                )?,
+                number(
+                    &mut conn,
+                    "SELECT COALESCE(MAX(seq), 0) AS value FROM cache_changes",
+                )?,
+            ),
+        };
+        Ok(Self {
+            conn,
+            data_version,
+            last_seq,
+            polls_with_changes: 0,
+        })
+    }
+
+    /// The changes since the last poll (never blocks on PostgreSQL).
+    pub fn poll(&mut self) -> Result<Vec<Change>, StoreError> {
+        if let DbConn::Postgresql(pg) = &mut self.conn {
+            let mut changes = Vec::new();
+            for notification in pg.notifications_iter() {
+                changes.extend(Change::parse(&notification?.payload));
+            }
+            return Ok(changes);
+        }
+        let version = number(
+            &mut self.conn,
+            "SELECT data_version AS value FROM pragma_data_version()",
+        )?;
+        if version == self.data_version {
+            return Ok(Vec::new());
+        }
+        self.data_version = version;
+        let rows: Vec<Row> =
+            diesel::sql_query("SELECT seq, entity FROM cache_changes WHERE seq > ? ORDER BY seq")
+                .bind::<BigInt, _>(self.last_seq)
+                .load(&mut self.conn)?;
+        let Some(last) = rows.last() else {
+            return Ok(Vec::new());
+        };
+        self.last_seq = last.seq;
+        self.polls_with_changes = self.polls_with_changes.saturating_add(1);
+        if self.polls_with_changes >= PURGE_EVERY {
+            self.polls_with_changes = 0;
+            diesel::sql_query(format!(
+                "DELETE FROM cache_changes WHERE changed_at < datetime('now', '{KEEP_CHANGES}')"
+            ))
+            .execute(&mut self.conn)?;
+        }
+        Ok(rows
+            .iter()
+            .filter_map(|r| Change::parse(&r.entity))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_what_the_triggers_write() {
+        assert_eq!(
+            Change::parse("service:abc-1"),
+            Some(Change {
+                entity: Entity::Service,
+                id: "abc-1".into()
+            })
+        );
+        assert_eq!(Change::parse("user:u:1").map(|c| c.id), Some("u:1".into()));
+        assert_eq!(Change::parse("grant:x"), None);
+        assert_eq!(Change::parse("nonsense"), None);
+    }
+}

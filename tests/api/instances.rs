@@ -1,0 +1,205 @@
+//! Two idhub instances on one database, and the CLI beside a running server:
+//! codes, sessions and keys cross between them, and a change made on one
+//! (a reset secret, a distrusted service, a banned user) applies on the other
+//! at once, through the change feed instead of waiting out a cache.
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::browser::{callback_params, location, param};
+use crate::helpers::{spawn_app, start_instance, TestApp, ADMIN_PASSWORD};
+
+const CALLBACK: &str = "https://app.example.com/cb";
+/// What "at once" is held to: the feed is polled every 2 ms.
+const AT_ONCE: Duration = Duration::from_millis(100);
+
+async fn client_credentials(app: &TestApp, base: &str, id: &str, secret: &str) -> u16 {
+    app.client
+        .post(format!("{base}/api/rest/oauth2/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+/// Polls until `check` is true; the time it took, or a failure past `limit`.
+async fn time_until<F, Fut>(limit: Duration, what: &str, mut check: F) -> Duration
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let started = Instant::now();
+    loop {
+        if check().await {
+            let took = started.elapsed();
+            println!("{what}: {took:?}");
+            return took;
+        }
+        assert!(started.elapsed() < limit, "{what}: not within {limit:?}");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_change_on_one_instance_applies_on_the_other_at_once() {
+    let app = spawn_app().await;
+    let other = start_instance(&app.database, |_| {});
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    assert_eq!(client_credentials(&app, &other, &id, &secret).await, 200);
+
+    let reset: Value = app
+        .client
+        .post(app.url(&format!("/api/rest/services/{id}/secret")))
+        .bearer_auth(&app.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let new_secret = reset["secret"].as_str().unwrap().to_owned();
+    time_until(
+        AT_ONCE,
+        "old secret refused on the other instance",
+        || async { client_credentials(&app, &other, &id, &secret).await == 401 },
+    )
+    .await;
+    assert_eq!(
+        client_credentials(&app, &other, &id, &new_secret).await,
+        200
+    );
+
+    app.post_json(
+        &format!("/api/rest/services/{id}"),
+        &app.admin_token,
+        &json!({"trusted": false}),
+    )
+    .await;
+    time_until(AT_ONCE, "distrust seen on the other instance", || async {
+        client_credentials(&app, &other, &id, &new_secret).await == 400
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_session_and_a_code_from_one_instance_work_at_the_other() {
+    let app = spawn_app().await;
+    let other = start_instance(&app.database, |_| {});
+    app.create_user("ina", "ina-password").await;
+    let (id, secret) = app.web_client(CALLBACK, json!({"trusted": true})).await;
+    let browser = app.browser();
+    let request = [
+        ("response_type", "code"),
+        ("client_id", id.as_str()),
+        ("redirect_uri", CALLBACK),
+    ];
+    let first = app.authorize(&browser, &request).await;
+    let signed_in = app
+        .sign_in(&browser, &location(&first), "ina", "ina-password")
+        .await;
+    app.follow(&browser, signed_in).await;
+
+    // The session cookie is for 127.0.0.1, whichever port: the other instance knows it.
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(request)
+        .finish();
+    let at_other = browser
+        .get(format!("{other}/api/rest/oauth2/auth?{query}"))
+        .send()
+        .await
+        .unwrap();
+    let code = param(&callback_params(&location(&at_other)), "code")
+        .expect("a code from the other instance, without signing in again")
+        .to_owned();
+    let tokens = app
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+            ],
+            (&id, &secret),
+        )
+        .await;
+    assert!(tokens["access_token"].is_string());
+}
+
+fn idhub_cli(app: &TestApp, args: &[&str]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_idhub"));
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("IDHUB_")) {
+        command.env_remove(key);
+    }
+    let output = command
+        .env("DATABASE_URL", &app.database.url)
+        .env("IDHUB_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .args(args)
+        .output()
+        .expect("run idhub");
+    assert!(
+        output.status.success(),
+        "idhub {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_cli_changes_a_running_server_at_once() {
+    let app = spawn_app().await;
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    assert_eq!(
+        client_credentials(&app, &app.address, &id, &secret).await,
+        200
+    );
+
+    idhub_cli(&app, &["services", "trust", &id, "--off"]);
+    time_until(AT_ONCE, "CLI distrust seen by the server", || async {
+        client_credentials(&app, &app.address, &id, &secret).await == 400
+    })
+    .await;
+
+    idhub_cli(&app, &["services", "trust", &id]);
+    let new_secret = idhub_cli(&app, &["services", "reset-secret", &id]);
+    time_until(AT_ONCE, "CLI secret reset seen by the server", || async {
+        client_credentials(&app, &app.address, &id, &secret).await == 401
+    })
+    .await;
+    assert!(!new_secret.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_rotated_on_one_instance_signs_on_the_other_within_ten_seconds() {
+    let app = spawn_app().await;
+    let other = start_instance(&app.database, |s| s.key_cache_secs = 5);
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    let kid_from_other = || async {
+        let body: Value = app
+            .client
+            .post(format!("{other}/api/rest/oauth2/token"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        crate::helpers::peek(body["access_token"].as_str().unwrap_or_default(), 0)["kid"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let before = kid_from_other().await;
+    idhub_cli(&app, &["keys", "rotate"]);
+    time_until(
+        Duration::from_secs(10),
+        "rotated key used by the other instance",
+        || async {
+            let kid = kid_from_other().await;
+            !kid.is_empty() && kid != before
+        },
+    )
+    .await;
+}
