@@ -10,7 +10,7 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db;
 use crate::db::change_feed::{ChangeFeed, Entity};
-use crate::error::{cause_chain, AppError, StoreError};
+use crate::error::{cause_chain, StoreError};
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::discovery;
@@ -184,9 +184,13 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
                 rest::error_bodies::fill_empty_errors,
             ))
             .wrap(
+                // No page of idhub may be framed (clickjacking, RFC 9700 §4.16),
+                // and no URL of it (codes, states) leaks through Referer.
                 DefaultHeaders::new()
                     .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY")),
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Content-Security-Policy", "frame-ancestors 'none'"))
+                    .add(("Referrer-Policy", "no-referrer")),
             )
             // The path only: query strings may carry codes or tokens.
             .wrap(
@@ -194,9 +198,7 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
                     .custom_request_replace("method", |req| req.method().to_string()),
             )
             .configure(routes)
-            .default_service(actix_web::web::to(|| async {
-                Err::<actix_web::HttpResponse, _>(AppError::NotFound("no such endpoint".into()))
-            }))
+            .default_service(actix_web::web::to(rest::error_bodies::no_route))
     })
     .listen(listener)?;
     if let Some(workers) = workers {

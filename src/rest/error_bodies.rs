@@ -1,29 +1,70 @@
-//! Errors actix-web answers by itself (405 for a method a resource lacks, and
-//! the like) come with an empty body. Clients parse error bodies, so such an
-//! answer gets one: an OAuth error under the OAuth endpoints, a Hub-shaped
-//! error elsewhere, with the status unchanged.
+//! Errors actix-web answers by itself (405 for a method a resource lacks, 413
+//! from a body extractor, 404 for no route, and the like) come with an empty or
+//! plain-text body. Clients parse error bodies, so such an answer gets the body
+//! of its place, the status unchanged: an error page on the browser pages, an
+//! OAuth error under the OAuth endpoints, a Hub-shaped error elsewhere.
 use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::{header, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpResponse, ResponseError};
-
+use actix_web::{HttpRequest, HttpResponse, ResponseError};
 use serde_json::json;
 
 use crate::oauth2::error::OAuthError;
 use crate::oidc::discovery::OAUTH_BASE;
+use crate::web::page::PageError;
+
+/// Paths a person's browser shows: errors there are pages.
+fn is_page(path: &str) -> bool {
+    ["/login", "/logout", "/account"]
+        .iter()
+        .any(|page| path == *page || path.starts_with(&format!("{page}/")))
+        || path
+            .strip_prefix(OAUTH_BASE)
+            .is_some_and(|rest| rest == "/auth" || rest.starts_with("/auth/"))
+}
 
 /// The body of an error that had none, for a request to `path`.
 pub fn error_body(path: &str, status: StatusCode) -> HttpResponse {
     let reason = status.canonical_reason().unwrap_or("Error");
+    let description = reason.to_lowercase();
+    if is_page(path) {
+        return PageError {
+            status,
+            title: reason.to_owned(),
+            message: format!("This request cannot be served ({description})."),
+        }
+        .error_response();
+    }
     if path.starts_with(OAUTH_BASE) {
-        let mut response = OAuthError::invalid_request(reason.to_lowercase()).error_response();
+        let mut response = OAuthError::invalid_request(description).error_response();
         *response.status_mut() = status;
         return response;
     }
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "error": reason, "error_description": reason.to_lowercase() }))
+        .json(json!({ "error": reason, "error_description": description }))
+}
+
+/// The answer for a path no route serves.
+pub async fn no_route(req: HttpRequest) -> HttpResponse {
+    error_body(req.path(), StatusCode::NOT_FOUND)
+}
+
+/// True when a client error carries no body a client could parse.
+fn lacks_error_body(response: &HttpResponse<BoxBody>) -> bool {
+    if !response.status().is_client_error() {
+        return false;
+    }
+    if matches!(response.body().size(), BodySize::None | BodySize::Sized(0)) {
+        return true;
+    }
+    let kind = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    !(kind.starts_with("application/json") || kind.starts_with("text/html"))
 }
 
 /// Middleware (`actix_web::middleware::from_fn`).
@@ -32,22 +73,35 @@ pub async fn fill_empty_errors(
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let response = next.call(req).await?.map_into_boxed_body();
-    let status = response.status();
-    let empty = matches!(
-        response.response().body().size(),
-        BodySize::None | BodySize::Sized(0)
-    );
-    if !(status.is_client_error() && empty) {
+    if !lacks_error_body(response.response()) {
         return Ok(response);
     }
+    let status = response.status();
     let (req, mut original) = response.into_parts();
     let mut filled = error_body(req.path(), status);
     for (name, value) in original.headers_mut().drain() {
-        if let Some(name) = name {
-            if !filled.headers().contains_key(&name) {
-                filled.headers_mut().insert(name, value);
-            }
+        let Some(name) = name else { continue };
+        let describes_the_old_body = name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH;
+        if !describes_the_old_body && !filled.headers().contains_key(&name) {
+            filled.headers_mut().insert(name, value);
         }
     }
     Ok(ServiceResponse::new(req, filled))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_are_told_from_apis() {
+        assert!(is_page("/login"));
+        assert!(is_page("/account/tokens"));
+        assert!(is_page("/api/rest/oauth2/auth"));
+        assert!(is_page("/api/rest/oauth2/auth/consent"));
+        assert!(!is_page("/api/rest/oauth2/token"));
+        assert!(!is_page("/api/rest/oauth2/authx"));
+        assert!(!is_page("/loginx"));
+        assert!(!is_page("/api/rest/services"));
+    }
 }

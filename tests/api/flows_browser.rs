@@ -280,6 +280,11 @@ async fn errors_before_the_client_is_verified_stay_on_idhub() {
             .unwrap()
             .starts_with("text/html"));
         assert_eq!(answer.headers()["x-frame-options"], "DENY");
+        assert!(answer.headers()["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+        assert_eq!(answer.headers()["referrer-policy"], "no-referrer");
     }
     let duplicated = browser
         .get(app.url(&format!(

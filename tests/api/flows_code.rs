@@ -368,3 +368,48 @@ async fn two_simultaneous_exchanges_of_one_code_issue_tokens_once() {
     statuses.sort_unstable();
     assert_eq!(statuses, [200, 400]);
 }
+
+#[tokio::test]
+async fn a_code_verifier_for_a_code_without_a_challenge_is_a_downgrade() {
+    let app = spawn_app().await;
+    app.create_user("dora", "dora-password").await;
+    let (id, secret) = app.web_client(CALLBACK, json!({"trusted": true})).await;
+    let browser = app.browser();
+    let first = app
+        .authorize(
+            &browser,
+            &[
+                ("response_type", "code"),
+                ("client_id", &id),
+                ("redirect_uri", CALLBACK),
+            ],
+        )
+        .await;
+    let signed_in = app
+        .sign_in(&browser, &location(&first), "dora", "dora-password")
+        .await;
+    let back = app.follow(&browser, signed_in).await;
+    let code = param(&callback_params(&location(&back)), "code")
+        .unwrap()
+        .to_owned();
+    let answer = app
+        .oauth_post(
+            "token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", &"v".repeat(50)),
+            ],
+            Some((&id, &secret)),
+        )
+        .await;
+    let body = assert_oauth_error(answer, 400, "invalid_grant").await;
+    assert!(
+        body["error_description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("without a challenge"),
+        "RFC 9700 4.8: {body}"
+    );
+}
