@@ -7,6 +7,7 @@ connections. Prints one markdown table; any non-2xx answer fails the run.
     bench/run.py                 # full run (8 s per case after a 1 s warm-up)
     bench/run.py --quick         # CI smoke: 1 s per case, 32 connections only
     bench/run.py --binary PATH   # measure that idhub binary instead of building one
+    bench/run.py --seed 100000,1000000,3000000   # on big tables (bench/seed.py)
 
 The case "introspection (100k tokens)" first obtains 100,000 distinct live
 access tokens (client_credentials, unmeasured) and then introspects a different
@@ -451,6 +452,11 @@ def cases(server, client_id, secret, admin_token, connections):
     yield "userinfo", lambda: lua_static("GET", "/api/rest/oauth2/userinfo", {"Authorization": "Bearer " + user["access_token"]})
     yield "JWKS", lambda: lua_static("GET", "/api/rest/oauth2/keys", {})
     yield "discovery", lambda: lua_static("GET", "/.well-known/openid-configuration", {})
+    admin = {"Authorization": "Bearer " + admin_token}
+    for name, query in [("list services (name)", "query=name:%20%7BSeeded%20service%204242%7D&$top=10"),
+                        ("list services (is: trusted)", "query=is:%20trusted&$top=20"),
+                        ("list services (deep $skip)", "$skip=90000&$top=10")]:
+        yield name, lambda query=query: lua_static("GET", "/api/rest/services?" + query, admin)
     yield "POST /api/rest/services", lambda: lua_static("POST", "/api/rest/services?fields=id,secret",
                                                {"Content-Type": "application/json", "Authorization": "Bearer " + admin_token},
                                                json.dumps({"name": "bench-created"}))
@@ -493,6 +499,8 @@ def main():
     parser.add_argument("--backends", default="sqlite,postgres")
     parser.add_argument("--connections", default="1,32")
     parser.add_argument("--only", default="", help="comma-separated case names to run")
+    parser.add_argument("--seed", metavar="SERVICES,USERS,GRANTS",
+                        help="fill each database first with bench/seed.py, e.g. 100000,1000000,3000000")
     parser.add_argument("--binary", help="an idhub binary to measure; skips the release build")
     parser.add_argument("--server-env", action="append", default=[], metavar="IDHUB_X=V",
                         help="extra setting for the server, e.g. IDHUB_POOL_SIZE=16 (repeatable)")
@@ -517,6 +525,13 @@ def main():
             extra_env = dict(item.split("=", 1) for item in args.server_env)
             server = Server(url, extra_env)
             client_id, secret, admin_token = seed(server)
+            if args.seed:
+                services, users, grants = (int(n) for n in args.seed.split(","))
+                started = time.monotonic()
+                subprocess.run([sys.executable, os.path.join(ROOT, "bench", "seed.py"), url,
+                                "--services", str(services), "--users", str(users), "--grants", str(grants)],
+                               check=True)
+                print(f"{backend}: seeded in {time.monotonic() - started:.0f} s", file=sys.stderr)
             server.start()
             print(f"{backend}: ready {server.ready_ms:.0f} ms after start", file=sys.stderr)
             ready_times.append((backend, server.ready_ms))

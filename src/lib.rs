@@ -15,6 +15,7 @@ pub mod cache;
 pub mod db;
 // Domain data.
 pub mod bootstrap;
+pub mod invalidation;
 pub mod registry;
 pub mod sessions;
 pub mod users;

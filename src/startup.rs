@@ -9,8 +9,7 @@ use anyhow::Context;
 
 use crate::config::Settings;
 use crate::db;
-use crate::db::change_feed::{ChangeFeed, Entity};
-use crate::error::{cause_chain, StoreError};
+use crate::error::cause_chain;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::discovery;
@@ -20,7 +19,7 @@ use crate::sessions::lockout::Lockout;
 use crate::state::AppState;
 use crate::users::cache::UserCache;
 use crate::users::password_hash::PasswordHasher;
-use crate::{bootstrap, clock, endpoints, rest, web};
+use crate::{bootstrap, clock, endpoints, invalidation, rest, web};
 
 /// Opens the pool, applies migrations and creates first-start data. Shared by
 /// `serve` and every CLI command, so each of them works on a fresh database.
@@ -80,7 +79,15 @@ impl Application {
         let state = prepare(&settings)?;
         let state = actix_web::web::Data::new(state);
         spawn_refresher(state.clone());
-        spawn_change_watcher(state.clone());
+        let location = db::DatabaseLocation::parse(&state.settings.database_url)
+            .map_err(anyhow::Error::msg)?;
+        invalidation::spawn(
+            location,
+            state.pool.timeout(),
+            &state.services,
+            &state.users,
+        )
+        .context("cannot start the change watcher")?;
         let server = serve(listener, state)?;
         Ok(Self { port, server })
     }
@@ -111,54 +118,6 @@ fn spawn_refresher(state: actix_web::web::Data<AppState>) {
             });
             if let Err(error) = refreshed.await {
                 tracing::warn!(error = %cause_chain(&error), "refreshing cached entities failed");
-            }
-        }
-    });
-}
-
-/// How often the change feed is polled: the delay before another process's
-/// change to a service or user applies here.
-const CHANGE_POLL: std::time::Duration = std::time::Duration::from_millis(2);
-
-/// Drops cached services and users the moment another process changes them.
-/// On any failure of the feed (the database gone, say) everything cached is
-/// dropped, since changes may have been missed, and the feed is reopened.
-fn spawn_change_watcher(state: actix_web::web::Data<AppState>) {
-    let Ok(location) = db::DatabaseLocation::parse(&state.settings.database_url) else {
-        return;
-    };
-    let timeout = state.pool.timeout();
-    tokio::spawn(async move {
-        let mut feed: Option<ChangeFeed> = None;
-        loop {
-            tokio::time::sleep(CHANGE_POLL).await;
-            let (taken, location) = (feed.take(), location.clone());
-            let polled = tokio::task::spawn_blocking(move || {
-                let mut open = match taken {
-                    Some(open) => open,
-                    None => ChangeFeed::open(&location, timeout)?,
-                };
-                let changes = open.poll()?;
-                Ok::<_, StoreError>((open, changes))
-            })
-            .await;
-            match polled {
-                Ok(Ok((open, changes))) => {
-                    feed = Some(open);
-                    for change in changes {
-                        match change.entity {
-                            Entity::Service => state.services.invalidate(&change.id),
-                            Entity::User => state.users.invalidate(&change.id),
-                        }
-                    }
-                }
-                Ok(Err(error)) => {
-                    tracing::warn!(error = %cause_chain(&error), "change feed failed; cached entities dropped");
-                    state.services.invalidate_all();
-                    state.users.invalidate_all();
-                    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-                }
-                Err(_) => {}
             }
         }
     });

@@ -15,6 +15,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["cache", "db"],
     &["bootstrap", "registry", "sessions", "users"],
+    &["invalidation"],
     &["oidc"],
     &["oauth2"],
     &["state"],

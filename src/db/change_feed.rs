@@ -2,8 +2,10 @@
 //! change (`LISTEN idhub_changes`, fed by a trigger); SQLite records it in
 //! `cache_changes` (also by trigger), read only when `PRAGMA data_version`
 //! says another connection wrote. Either way a poll costs no query while
-//! nothing changed, and no request waits for it.
-use std::time::Duration;
+//! nothing changed (SQLite first compares the `-wal` file's size and time,
+//! which every commit changes), and no request waits for it.
+use std::path::PathBuf;
+use std::time::{Duration, SystemTime};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -48,6 +50,9 @@ const PURGE_EVERY: u32 = 1000;
 
 pub struct ChangeFeed {
     conn: DbConn,
+    /// SQLite's write-ahead log, and its size and time at the last look.
+    wal: Option<PathBuf>,
+    wal_seen: Option<(u64, SystemTime)>,
     data_version: i64,
     last_seq: i64,
     polls_with_changes: u32,
@@ -92,8 +97,14 @@ impl ChangeFeed {
                 )?,
             ),
         };
+        let wal = match location {
+            DatabaseLocation::Sqlite(path) => Some(PathBuf::from(format!("{path}-wal"))),
+            DatabaseLocation::Postgres(_) => None,
+        };
         Ok(Self {
             conn,
+            wal,
+            wal_seen: None,
             data_version,
             last_seq,
             polls_with_changes: 0,
@@ -108,6 +119,15 @@ impl ChangeFeed {
                 changes.extend(Change::parse(&notification?.payload));
             }
             return Ok(changes);
+        }
+        if let Some(wal) = &self.wal {
+            let seen = std::fs::metadata(wal)
+                .and_then(|meta| Ok((meta.len(), meta.modified()?)))
+                .ok();
+            if seen.is_some() && seen == self.wal_seen {
+                return Ok(Vec::new());
+            }
+            self.wal_seen = seen;
         }
         let version = number(
             &mut self.conn,

@@ -11,7 +11,7 @@ use crate::browser::{callback_params, location, param};
 use crate::helpers::{spawn_app, start_instance, TestApp, ADMIN_PASSWORD};
 
 const CALLBACK: &str = "https://app.example.com/cb";
-/// What "at once" is held to: the feed is polled every 2 ms.
+/// What "at once" is held to: the feed is polled every 5 ms.
 const AT_ONCE: Duration = Duration::from_millis(100);
 
 async fn client_credentials(app: &TestApp, base: &str, id: &str, secret: &str) -> u16 {
