@@ -513,7 +513,8 @@ def main():
     if args.binary:
         BINARY = os.path.abspath(args.binary)
     connection_counts = [32] if args.quick else [int(c) for c in args.connections.split(",")]
-    only = [c.strip() for c in args.only.split(",") if c.strip()]
+    # Commas inside a case's parentheses ("authorize (code, signed in)") do not split.
+    only = [c.strip() for c in re.split(r",(?![^()]*\))", args.only) if c.strip()]
     ensure_tools(build=not args.binary)
 
     rsa_signs, ecdsa_signs = (0.0, 0.0) if args.quick else openssl_speed(3)
