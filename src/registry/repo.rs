@@ -265,28 +265,76 @@ fn filtered(query: &ServiceQuery) -> services::BoxedQuery<'static, Db> {
     boxed
 }
 
+/// Where a keyset page starts: after this service, in the list's order.
+pub struct After {
+    id: String,
+    name_key: String,
+    created: chrono::NaiveDateTime,
+}
+
+/// The anchor of `$after`: the service's sort keys as the database sees them
+/// (`lower()` differs between backends and from Rust's for non-ASCII text).
+pub fn after(conn: &mut DbConn, id: &str) -> Result<After, AppError> {
+    let found: Option<(String, chrono::NaiveDateTime)> = services::table
+        .find(id)
+        .select((lower(services::name), services::created))
+        .first(conn)
+        .optional()?;
+    let (name_key, created) = found
+        .ok_or_else(|| AppError::bad_field("$after", format!("no service has the id '{id}'")))?;
+    Ok(After {
+        id: id.to_owned(),
+        name_key,
+        created,
+    })
+}
+
+/// The services of `query` in `order`, from `page.skip` or, faster at any
+/// depth, from just after `after` (keyset paging); and how many match in all.
 pub fn list(
     conn: &mut DbConn,
     query: &ServiceQuery,
     order: (&str, Direction),
     page: Page,
+    after: Option<&After>,
 ) -> Result<(Vec<ServiceWithUris>, i64), AppError> {
     let total: i64 = filtered(query).count().get_result(conn)?;
+    let mut base = filtered(query);
+    if let Some(a) = after {
+        let (name, id, created) = (a.name_key.clone(), a.id.clone(), a.created);
+        let key = lower(services::name);
+        base = match order {
+            ("name", Direction::Asc) => base.filter(
+                key.ge(name.clone())
+                    .and(key.gt(name).or(services::id.gt(id))),
+            ),
+            ("name", Direction::Desc) => base.filter(
+                key.le(name.clone())
+                    .and(key.lt(name).or(services::id.lt(id))),
+            ),
+            ("created", Direction::Asc) => base.filter(
+                services::created
+                    .ge(created)
+                    .and(services::created.gt(created).or(services::id.gt(id))),
+            ),
+            ("created", Direction::Desc) => base.filter(
+                services::created
+                    .le(created)
+                    .and(services::created.lt(created).or(services::id.lt(id))),
+            ),
+            (_, Direction::Asc) => base.filter(services::id.gt(id)),
+            (_, Direction::Desc) => base.filter(services::id.lt(id)),
+        };
+    }
     let ordered = match order {
-        ("name", Direction::Asc) => {
-            filtered(query).order((lower(services::name).asc(), services::id.asc()))
-        }
+        ("name", Direction::Asc) => base.order((lower(services::name).asc(), services::id.asc())),
         ("name", Direction::Desc) => {
-            filtered(query).order((lower(services::name).desc(), services::id.desc()))
+            base.order((lower(services::name).desc(), services::id.desc()))
         }
-        ("created", Direction::Asc) => {
-            filtered(query).order((services::created.asc(), services::id.asc()))
-        }
-        ("created", Direction::Desc) => {
-            filtered(query).order((services::created.desc(), services::id.desc()))
-        }
-        (_, Direction::Asc) => filtered(query).order(services::id.asc()),
-        (_, Direction::Desc) => filtered(query).order(services::id.desc()),
+        ("created", Direction::Asc) => base.order((services::created.asc(), services::id.asc())),
+        ("created", Direction::Desc) => base.order((services::created.desc(), services::id.desc())),
+        (_, Direction::Asc) => base.order(services::id.asc()),
+        (_, Direction::Desc) => base.order(services::id.desc()),
     };
     let found: Vec<Service> = ordered
         .offset(page.skip)

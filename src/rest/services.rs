@@ -67,8 +67,10 @@ async fn list(
         None => ("name", Direction::Asc),
     };
     let order = (order.0.to_owned(), order.1);
+    let after_id = params.after()?.map(str::to_owned);
     resource::list(&state.pool, "services", &params, move |conn, page| {
-        let (found, total) = repo::list(conn, &query, (&order.0, order.1), page)?;
+        let after = after_id.map(|id| repo::after(conn, &id)).transpose()?;
+        let (found, total) = repo::list(conn, &query, (&order.0, order.1), page, after.as_ref())?;
         let views = found
             .into_iter()
             .map(|(service, uris)| ServiceView::new(service, uris))

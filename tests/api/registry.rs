@@ -382,3 +382,81 @@ async fn bad_service_input_names_the_field() {
         assert_error(response, 400, Some(field)).await;
     }
 }
+
+#[tokio::test]
+async fn after_pages_through_the_list_as_skip_does() {
+    let app = spawn_app().await;
+    for name in [
+        "beta", "Alpha", "gamma", "alpha", "Beta", "delta", "Éclair", "zeta",
+    ] {
+        app.create_service(json!({ "name": name })).await;
+    }
+    for order in [
+        "name:asc",
+        "name:desc",
+        "created:asc",
+        "created:desc",
+        "id:asc",
+        "id:desc",
+    ] {
+        let ids = |page: &Value| -> Vec<String> {
+            page["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s["id"].as_str().unwrap().to_owned())
+                .collect()
+        };
+        let mut by_skip = Vec::new();
+        for skip in (0..12).step_by(3) {
+            let page: Value = app
+                .get(
+                    &format!("/api/rest/services?orderBy={order}&$top=3&$skip={skip}"),
+                    &app.admin_token,
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            by_skip.extend(ids(&page));
+        }
+        let mut by_after: Vec<String> = Vec::new();
+        loop {
+            let after = by_after
+                .last()
+                .map(|id| format!("&$after={id}"))
+                .unwrap_or_default();
+            let page: Value = app
+                .get(
+                    &format!("/api/rest/services?orderBy={order}&$top=3{after}"),
+                    &app.admin_token,
+                )
+                .await
+                .json()
+                .await
+                .unwrap();
+            assert_eq!(page["total"], 9, "{order}: total counts the whole list");
+            let found = ids(&page);
+            if found.is_empty() {
+                break;
+            }
+            by_after.extend(found);
+        }
+        assert_eq!(by_after, by_skip, "{order}");
+        assert_eq!(by_after.len(), 9);
+    }
+    let both = app
+        .get(
+            "/api/rest/services?$skip=3&$after=0-0-0-0-0",
+            &app.admin_token,
+        )
+        .await;
+    assert_error(both, 400, Some("$after")).await;
+    let unknown = app
+        .get(
+            "/api/rest/services?$after=no-such-service",
+            &app.admin_token,
+        )
+        .await;
+    assert_error(unknown, 400, Some("$after")).await;
+}
