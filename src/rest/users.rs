@@ -127,8 +127,10 @@ async fn list(
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let text = params.query_text().to_owned();
+    let after_id = params.after()?.map(str::to_owned);
     resource::list(&state.pool, "users", &params, move |conn, page| {
-        let (users, total) = repo::list(conn, &text, page)?;
+        let after = after_id.map(|id| repo::login_key(conn, &id)).transpose()?;
+        let (users, total) = repo::list(conn, &text, page, after.as_deref())?;
         Ok((users.iter().map(UserView::from).collect(), total))
     })
     .await

@@ -119,7 +119,26 @@ pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
     }
 }
 
-pub fn list(conn: &mut DbConn, text: &str, page: Page) -> Result<(Vec<User>, i64), AppError> {
+/// The `lower(login)` of user `id`, as the database computes it: where a
+/// `$after` page starts.
+pub fn login_key(conn: &mut DbConn, id: &str) -> Result<String, AppError> {
+    users::table
+        .find(id)
+        .select(lower(users::login))
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::bad_field("$after", format!("no user has the id '{id}'")))
+}
+
+/// Users matching `text`, in login order (logins are unique whatever their
+/// case, so the order is total), from `page.skip` or just after the login key
+/// `after` (keyset paging); and how many match in all.
+pub fn list(
+    conn: &mut DbConn,
+    text: &str,
+    page: Page,
+    after: Option<&str>,
+) -> Result<(Vec<User>, i64), AppError> {
     let filtered = || {
         let mut query = users::table.into_boxed();
         for word in text.split_whitespace() {
@@ -139,8 +158,12 @@ pub fn list(conn: &mut DbConn, text: &str, page: Page) -> Result<(Vec<User>, i64
         query
     };
     let total = filtered().count().get_result(conn)?;
-    let items = filtered()
-        .order((lower(users::login).asc(), users::id.asc()))
+    let mut listed = filtered();
+    if let Some(key) = after {
+        listed = listed.filter(lower(users::login).gt(key.to_owned()));
+    }
+    let items = listed
+        .order(lower(users::login).asc())
         .offset(page.skip)
         .limit(page.top)
         .select(User::as_select())

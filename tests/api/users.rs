@@ -300,3 +300,57 @@ async fn changing_your_own_password_needs_the_current_one_and_signs_you_out() {
         .await;
     assert_eq!(by_admin.status(), 200);
 }
+
+#[tokio::test]
+async fn after_pages_through_users_as_skip_does() {
+    let app = spawn_app().await;
+    for login in ["bob", "Alice", "carol", "alice2", "Bob2", "dave", "erin"] {
+        app.create_user(login, &format!("{login}-password")).await;
+    }
+    let ids = |page: &Value| -> Vec<String> {
+        page["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let mut by_skip = Vec::new();
+    for skip in (0..12).step_by(3) {
+        let page: Value = app
+            .get(
+                &format!("/api/rest/users?$top=3&$skip={skip}"),
+                &app.admin_token,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        by_skip.extend(ids(&page));
+    }
+    let mut by_after: Vec<String> = Vec::new();
+    loop {
+        let after = by_after
+            .last()
+            .map(|id| format!("&$after={id}"))
+            .unwrap_or_default();
+        let page: Value = app
+            .get(&format!("/api/rest/users?$top=3{after}"), &app.admin_token)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let found = ids(&page);
+        if found.is_empty() {
+            break;
+        }
+        by_after.extend(found);
+    }
+    assert_eq!(by_after, by_skip);
+    assert_eq!(by_after.len(), by_skip.len());
+    assert!(by_after.len() >= 9, "the seven, admin and guest");
+    let unknown = app
+        .get("/api/rest/users?$after=nobody-at-all", &app.admin_token)
+        .await;
+    assert_error(unknown, 400, Some("$after")).await;
+}
