@@ -27,6 +27,10 @@ pub struct ListParams {
 pub struct Page {
     pub skip: i64,
     pub top: i64,
+    /// False when the caller's `fields` leave `total` out of the answer: a
+    /// list need not count what nobody reads (a `COUNT(*)` of a million rows
+    /// costs more than the page).
+    pub count_total: bool,
 }
 
 impl ListParams {
@@ -39,7 +43,11 @@ impl ListParams {
                 format!("$top must be at most {MAX_TOP}"),
             ));
         }
-        Ok(Page { skip, top })
+        Ok(Page {
+            skip,
+            top,
+            count_total: true,
+        })
     }
 
     pub fn fields(&self) -> Result<Option<Fields>, AppError> {
@@ -125,7 +133,8 @@ mod tests {
             params.page().unwrap(),
             Page {
                 skip: 0,
-                top: DEFAULT_TOP
+                top: DEFAULT_TOP,
+                count_total: true
             }
         );
         let params = ListParams {
@@ -133,7 +142,14 @@ mod tests {
             top: Some("2".into()),
             ..Default::default()
         };
-        assert_eq!(params.page().unwrap(), Page { skip: 5, top: 2 });
+        assert_eq!(
+            params.page().unwrap(),
+            Page {
+                skip: 5,
+                top: 2,
+                count_total: true
+            }
+        );
         for bad in ["-1", "x", "1e3"] {
             let params = ListParams {
                 skip: Some(bad.into()),

@@ -298,7 +298,10 @@ pub fn list(
     page: Page,
     after: Option<&After>,
 ) -> Result<(Vec<ServiceWithUris>, i64), AppError> {
-    let total: i64 = filtered(query).count().get_result(conn)?;
+    let total: i64 = match page.count_total {
+        true => filtered(query).count().get_result(conn)?,
+        false => 0,
+    };
     let mut base = filtered(query);
     if let Some(a) = after {
         let (name, id, created) = (a.name_key.clone(), a.id.clone(), a.created);

@@ -39,6 +39,20 @@ pub fn respond(value: Value, fields: Option<&Fields>) -> HttpResponse {
 
 /// Hub's `{skip, top, total, <items>}` envelope. A `fields` selection that names
 /// an envelope key shapes the envelope; any other selection shapes each item.
+/// The keys of a list answer's envelope: a `fields` selection naming any of
+/// them shapes the envelope, any other shapes each item.
+fn envelope_keys(items_key: &str) -> [&str; 4] {
+    ["skip", "top", "total", items_key]
+}
+
+/// Whether a list answer shaped by `fields` shows its `total`.
+pub fn shows_total(items_key: &str, fields: Option<&Fields>) -> bool {
+    match fields {
+        Some(f) if f.mentions_any(&envelope_keys(items_key)) => f.contains("total"),
+        _ => true,
+    }
+}
+
 pub fn respond_list(
     items_key: &str,
     items: Vec<Value>,
@@ -46,9 +60,8 @@ pub fn respond_list(
     page: Page,
     fields: Option<&Fields>,
 ) -> HttpResponse {
-    let envelope_keys = ["skip", "top", "total", items_key];
     let (envelope_fields, item_fields) = match fields {
-        Some(f) if f.mentions_any(&envelope_keys) => (Some(f), None),
+        Some(f) if f.mentions_any(&envelope_keys(items_key)) => (Some(f), None),
         other => (None, other),
     };
     let items: Vec<Value> = match item_fields {

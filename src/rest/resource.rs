@@ -7,7 +7,7 @@ use actix_web::{web, FromRequest, Handler, HttpResponse, Responder, Route};
 use serde::Serialize;
 use serde_json::json;
 
-use super::json::{respond, respond_list, to_json, FieldsParam};
+use super::json::{respond, respond_list, shows_total, to_json, FieldsParam};
 use crate::db::{self, DbConn, DbPool};
 use crate::error::AppError;
 use crate::paging::{ListParams, Page};
@@ -106,8 +106,9 @@ where
     T: Serialize + Send + 'static,
     F: FnOnce(&mut DbConn, Page) -> Result<(Vec<T>, i64), AppError> + Send + 'static,
 {
-    let page = params.page()?;
+    let mut page = params.page()?;
     let fields = params.fields()?;
+    page.count_total = shows_total(items_key, fields.as_ref());
     let (items, total) = db::run(pool, move |conn| read(conn, page)).await?;
     let items = items
         .into_iter()
@@ -159,9 +160,23 @@ mod tests {
 
     #[test]
     fn in_memory_pages_count_everything_and_return_the_slice() {
-        let (items, total) = page_of((0..10).collect(), Page { skip: 8, top: 5 });
+        let (items, total) = page_of(
+            (0..10).collect(),
+            Page {
+                skip: 8,
+                top: 5,
+                count_total: true,
+            },
+        );
         assert_eq!((items, total), (vec![8, 9], 10));
-        let (items, _) = page_of(vec![1, 2], Page { skip: 5, top: 5 });
+        let (items, _) = page_of(
+            vec![1, 2],
+            Page {
+                skip: 5,
+                top: 5,
+                count_total: true,
+            },
+        );
         assert!(items.is_empty());
     }
 }

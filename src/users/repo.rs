@@ -157,7 +157,10 @@ pub fn list(
         }
         query
     };
-    let total = filtered().count().get_result(conn)?;
+    let total = match page.count_total {
+        true => filtered().count().get_result(conn)?,
+        false => 0,
+    };
     let mut listed = filtered();
     if let Some(key) = after {
         listed = listed.filter(lower(users::login).gt(key.to_owned()));

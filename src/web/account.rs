@@ -62,7 +62,15 @@ async fn page(
     let user_id = user.id.clone();
     let (apps, token_rows) = db::run(&state.pool, move |conn| {
         let apps = authorized_apps::list(conn, &user_id)?;
-        let (rows, _) = tokens::list(conn, &user_id, Page { skip: 0, top: 1000 })?;
+        let (rows, _) = tokens::list(
+            conn,
+            &user_id,
+            Page {
+                skip: 0,
+                top: 1000,
+                count_total: false,
+            },
+        )?;
         Ok((apps, rows))
     })
     .await?;

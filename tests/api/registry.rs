@@ -460,3 +460,32 @@ async fn after_pages_through_the_list_as_skip_does() {
         .await;
     assert_error(unknown, 400, Some("$after")).await;
 }
+
+#[tokio::test]
+async fn a_list_without_total_in_its_fields_still_pages() {
+    let app = spawn_app().await;
+    for name in ["one", "two", "three"] {
+        app.create_service(json!({ "name": name })).await;
+    }
+    let page: Value = app
+        .get(
+            "/api/rest/services?fields=services(name)&$top=2&$skip=1",
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(page.get("total").is_none(), "{page}");
+    assert_eq!(page["services"].as_array().map(Vec::len), Some(2), "{page}");
+    let counted: Value = app
+        .get(
+            "/api/rest/services?fields=total,services(name)&$top=2",
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(counted["total"], 4, "{counted}");
+}
