@@ -42,6 +42,9 @@ impl Change {
     }
 }
 
+/// Longer than the kernel's file-time granularity (a jiffy, up to 10 ms).
+const WAL_TIME_GRAIN: Duration = Duration::from_millis(20);
+
 /// SQLite keeps change rows this long; a process that polls less often than
 /// this has long since dropped its caches by their TTL anyway.
 const KEEP_CHANGES: &str = "-10 minutes";
@@ -127,7 +130,13 @@ impl ChangeFeed {
             if seen.is_some() && seen == self.wal_seen {
                 return Ok(Vec::new());
             }
-            self.wal_seen = seen;
+            // File times move in coarse ticks (a few ms): a second commit in
+            // the tick just seen, into WAL space already there, would leave
+            // both size and time alike. Trust only times older than that.
+            let settled = seen.is_some_and(|(_, modified)| {
+                modified.elapsed().is_ok_and(|age| age > WAL_TIME_GRAIN)
+            });
+            self.wal_seen = if settled { seen } else { None };
         }
         let version = number(
             &mut self.conn,
