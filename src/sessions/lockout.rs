@@ -158,9 +158,15 @@ fn count_failure(
         .set(a::failures.eq(a::failures + 1))
         .execute(conn)?;
         if in_window == 0 {
-            let restarted = diesel::update(a::password_attempts.find(subject))
-                .set((a::failures.eq(1), a::window_start.eq(now)))
-                .execute(conn)?;
+            // Only an expired window restarts: a row another failure just
+            // created (or restarted) is counted on, never reset.
+            let restarted = diesel::update(
+                a::password_attempts
+                    .find(subject)
+                    .filter(a::window_start.le(now - limits.window)),
+            )
+            .set((a::failures.eq(1), a::window_start.eq(now)))
+            .execute(conn)?;
             if restarted == 0 {
                 let inserted = conn.transaction::<_, StoreError, _>(|conn| {
                     diesel::insert_into(a::password_attempts)
@@ -174,7 +180,8 @@ fn count_failure(
                 });
                 match inserted {
                     Ok(_) => {}
-                    // A parallel failure inserted the row first: count on it.
+                    // The row exists (a parallel failure inserted it, or its
+                    // window is live): count on it.
                     Err(StoreError::Duplicate(_)) => {
                         diesel::update(a::password_attempts.find(subject))
                             .set(a::failures.eq(a::failures + 1))
