@@ -1,20 +1,12 @@
 //! The `idhub` binary's commands, run as a user would, on a fresh database.
-use std::process::{Command, Output};
+use std::process::Output;
 
 use serde_json::Value;
 
-use crate::helpers::{TestDatabase, ADMIN_PASSWORD};
+use crate::helpers::{idhub_command, TestDatabase};
 
 fn idhub(database: &TestDatabase, args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_idhub"));
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("IDHUB_")) {
-        command.env_remove(key);
-    }
-    command
-        .env("DATABASE_URL", &database.url)
-        .env("IDHUB_ADMIN_PASSWORD", ADMIN_PASSWORD)
-        .env("IDHUB_PASSWORD_HASH_MEMORY_KIB", "1024")
-        .env("IDHUB_PASSWORD_HASH_ITERATIONS", "1")
+    idhub_command(database)
         .args(args)
         .output()
         .expect("run idhub")

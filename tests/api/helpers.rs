@@ -67,6 +67,22 @@ pub struct TestApp {
     pub database: TestDatabase,
 }
 
+/// The `idhub` binary, set up for `database` as the tests set up the server:
+/// no `IDHUB_*` from the caller's environment, the test admin password,
+/// cheap Argon2.
+pub fn idhub_command(database: &TestDatabase) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_idhub"));
+    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("IDHUB_")) {
+        command.env_remove(key);
+    }
+    command
+        .env("DATABASE_URL", &database.url)
+        .env("IDHUB_ADMIN_PASSWORD", ADMIN_PASSWORD)
+        .env("IDHUB_PASSWORD_HASH_MEMORY_KIB", "1024")
+        .env("IDHUB_PASSWORD_HASH_ITERATIONS", "1");
+    command
+}
+
 pub fn test_settings(database: &TestDatabase) -> Settings {
     Settings {
         listen: "127.0.0.1:0".into(),

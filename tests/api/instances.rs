@@ -2,13 +2,12 @@
 //! codes, sessions and keys cross between them, and a change made on one
 //! (a reset secret, a distrusted service, a banned user) applies on the other
 //! at once, through the change feed instead of waiting out a cache.
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
 use crate::browser::{callback_params, location, param};
-use crate::helpers::{spawn_app, start_instance, TestApp, ADMIN_PASSWORD};
+use crate::helpers::{idhub_command, spawn_app, start_instance, TestApp};
 
 const CALLBACK: &str = "https://app.example.com/cb";
 /// What "at once" is held to: the feed is polled every 5 ms.
@@ -127,13 +126,7 @@ async fn a_session_and_a_code_from_one_instance_work_at_the_other() {
 }
 
 fn idhub_cli(app: &TestApp, args: &[&str]) -> String {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_idhub"));
-    for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("IDHUB_")) {
-        command.env_remove(key);
-    }
-    let output = command
-        .env("DATABASE_URL", &app.database.url)
-        .env("IDHUB_ADMIN_PASSWORD", ADMIN_PASSWORD)
+    let output = idhub_command(&app.database)
         .args(args)
         .output()
         .expect("run idhub");

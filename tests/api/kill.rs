@@ -1,13 +1,13 @@
 //! kill -9 under load: every write the server acknowledged with a 2xx is there
 //! after a restart, on SQLite and on PostgreSQL.
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
-use crate::helpers::{TestDatabase, ADMIN_PASSWORD};
+use crate::helpers::{idhub_command, TestDatabase};
 
 const WRITERS: usize = 8;
 
@@ -18,16 +18,8 @@ struct Server {
 
 impl Server {
     async fn start(database: &TestDatabase, port: u16) -> Self {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_idhub"));
-        for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("IDHUB_")) {
-            command.env_remove(key);
-        }
-        let child = command
-            .env("DATABASE_URL", &database.url)
+        let child = idhub_command(database)
             .env("IDHUB_LISTEN", format!("127.0.0.1:{port}"))
-            .env("IDHUB_ADMIN_PASSWORD", ADMIN_PASSWORD)
-            .env("IDHUB_PASSWORD_HASH_MEMORY_KIB", "1024")
-            .env("IDHUB_PASSWORD_HASH_ITERATIONS", "1")
             .env("IDHUB_LOG", "warn")
             .arg("serve")
             .stdout(Stdio::null())
