@@ -1,16 +1,19 @@
 //! Drops cached services and users the moment another process changes them,
-//! from `db::change_feed`. A plain thread that sleeps between polls: no
-//! runtime wake-ups, and an idle server costs next to nothing. It stops when
-//! the caches are gone or the runtime that started it shuts down. On any
-//! failure of the feed (the database gone, say) everything cached is dropped,
-//! since changes may have been missed, and the feed is reopened.
+//! and keeps the revoked set current, from `db::change_feed`. A plain thread
+//! that sleeps between polls: no runtime wake-ups, and an idle server costs
+//! next to nothing. It stops when the caches are gone or the runtime that
+//! started it shuts down. On any failure of the feed (the database gone, say)
+//! everything cached is dropped and the revoked set distrusted, since changes
+//! may have been missed; the feed is reopened and the set reloaded.
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use crate::db::change_feed::{ChangeFeed, Entity};
+use crate::clock;
+use crate::db::change_feed::{Change, ChangeFeed};
 use crate::db::DatabaseLocation;
-use crate::error::cause_chain;
+use crate::error::{cause_chain, StoreError};
+use crate::oauth2::revoked_set::RevokedSet;
 use crate::registry::cache::ServiceCache;
 use crate::users::cache::UserCache;
 
@@ -19,6 +22,8 @@ use crate::users::cache::UserCache;
 pub const POLL: Duration = Duration::from_millis(5);
 /// The pause before reopening a failed feed.
 const RETRY: Duration = Duration::from_secs(1);
+/// How often expired revocations are forgotten.
+const PRUNE_EVERY: Duration = Duration::from_secs(10);
 
 /// Sets its flag when dropped: held by a task of the starting runtime.
 struct StopOnDrop(Arc<AtomicBool>);
@@ -29,12 +34,35 @@ impl Drop for StopOnDrop {
     }
 }
 
+/// What the feed keeps current.
+#[derive(Clone)]
+pub struct Watched {
+    pub services: Arc<ServiceCache>,
+    pub users: Arc<UserCache>,
+    pub revoked: Arc<RevokedSet>,
+}
+
+struct WatchedWeak {
+    services: Weak<ServiceCache>,
+    users: Weak<UserCache>,
+    revoked: Weak<RevokedSet>,
+}
+
+impl WatchedWeak {
+    fn upgrade(&self) -> Option<Watched> {
+        Some(Watched {
+            services: self.services.upgrade()?,
+            users: self.users.upgrade()?,
+            revoked: self.revoked.upgrade()?,
+        })
+    }
+}
+
 /// Starts watching; call from within a tokio runtime.
 pub fn spawn(
     location: DatabaseLocation,
     timeout: Duration,
-    services: &Arc<ServiceCache>,
-    users: &Arc<UserCache>,
+    watched: &Watched,
 ) -> std::io::Result<()> {
     let stop = Arc::new(AtomicBool::new(false));
     let guard = StopOnDrop(Arc::clone(&stop));
@@ -42,50 +70,74 @@ pub fn spawn(
         let _guard = guard;
         std::future::pending::<()>().await
     });
-    let (services, users) = (Arc::downgrade(services), Arc::downgrade(users));
+    let weak = WatchedWeak {
+        services: Arc::downgrade(&watched.services),
+        users: Arc::downgrade(&watched.users),
+        revoked: Arc::downgrade(&watched.revoked),
+    };
     std::thread::Builder::new()
         .name("idhub-changes".into())
-        .spawn(move || watch(&location, timeout, &services, &users, &stop))
+        .spawn(move || watch(&location, timeout, &weak, &stop))
         .map(drop)
 }
 
-fn watch(
+/// Opens the feed, then fills the revoked set from the database: in this
+/// order, so a revocation committed in between is in one or the other.
+fn open(
     location: &DatabaseLocation,
     timeout: Duration,
-    services: &Weak<ServiceCache>,
-    users: &Weak<UserCache>,
-    stop: &AtomicBool,
-) {
+    revoked: &RevokedSet,
+) -> Result<ChangeFeed, StoreError> {
+    let mut feed = ChangeFeed::open(location, timeout)?;
+    revoked.load(feed.connection(), clock::now())?;
+    Ok(feed)
+}
+
+fn apply(watched: &Watched, change: Change) {
+    match change {
+        Change::Service(id) => watched.services.invalidate(&id),
+        Change::User(id) => watched.users.invalidate(&id),
+        Change::Grant(id) => watched.revoked.note_grant(&id),
+        Change::AccessToken { jti, expires } => watched.revoked.note_token(&jti, expires),
+    }
+}
+
+fn watch(location: &DatabaseLocation, timeout: Duration, weak: &WatchedWeak, stop: &AtomicBool) {
     let mut feed: Option<ChangeFeed> = None;
+    let mut last_prune = Instant::now();
     while !stop.load(Ordering::Acquire) {
         std::thread::sleep(POLL);
-        let (Some(services), Some(users)) = (services.upgrade(), users.upgrade()) else {
+        let Some(watched) = weak.upgrade() else {
             return;
         };
         let polled = match feed.as_mut() {
             Some(open) => open.poll(),
-            None => ChangeFeed::open(location, timeout).map(|open| {
-                feed = Some(open);
-                Vec::new()
-            }),
+            None => open(location, timeout, &watched.revoked)
+                .and_then(|opened| feed.insert(opened).poll()),
         };
         match polled {
-            Ok(changes) => {
-                for change in changes {
-                    match change.entity {
-                        Entity::Service => services.invalidate(&change.id),
-                        Entity::User => users.invalidate(&change.id),
-                    }
+            Ok(polled) => {
+                for change in polled.changes {
+                    apply(&watched, change);
+                }
+                if let Some(at) = polled.complete_as_of {
+                    watched.revoked.complete_as_of(at);
                 }
             }
             Err(error) => {
                 tracing::warn!(error = %cause_chain(&error), "change feed failed; cached entities dropped");
-                services.invalidate_all();
-                users.invalidate_all();
+                watched.revoked.distrust();
+                watched.services.invalidate_all();
+                watched.users.invalidate_all();
                 feed = None;
-                drop((services, users));
+                drop(watched);
                 std::thread::sleep(RETRY);
+                continue;
             }
+        }
+        if last_prune.elapsed() >= PRUNE_EVERY {
+            last_prune = Instant::now();
+            watched.revoked.prune(clock::unix_now());
         }
     }
 }

@@ -10,6 +10,7 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db;
 use crate::error::cause_chain;
+use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::discovery;
@@ -53,6 +54,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         services: Arc::new(ServiceCache::default()),
         users: Arc::new(UserCache::default()),
         verified: VerifiedTokens::default(),
+        revoked: Arc::new(RevokedSet::new(settings.access_token_ttl_secs)),
         lockout: Lockout::from_settings(settings),
         trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
         token_policy: TokenPolicy::from_settings(settings),
@@ -81,13 +83,13 @@ impl Application {
         spawn_refresher(state.clone());
         let location = db::DatabaseLocation::parse(&state.settings.database_url)
             .map_err(anyhow::Error::msg)?;
-        invalidation::spawn(
-            location,
-            state.pool.timeout(),
-            &state.services,
-            &state.users,
-        )
-        .context("cannot start the change watcher")?;
+        let watched = invalidation::Watched {
+            services: Arc::clone(&state.services),
+            users: Arc::clone(&state.users),
+            revoked: Arc::clone(&state.revoked),
+        };
+        invalidation::spawn(location, state.pool.timeout(), &watched)
+            .context("cannot start the change watcher")?;
         let server = serve(listener, state)?;
         Ok(Self { port, server })
     }

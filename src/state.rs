@@ -8,6 +8,8 @@ use actix_web::HttpRequest;
 
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::oauth2::access_token::TokenChecks;
+use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::keystore::KeyStore;
@@ -24,6 +26,8 @@ pub struct AppState {
     pub services: Arc<ServiceCache>,
     pub users: Arc<UserCache>,
     pub verified: VerifiedTokens,
+    /// Revoked access tokens and grants, so token checks skip the database.
+    pub revoked: Arc<RevokedSet>,
     /// Failed sign-ins that lock a user or a client, from the settings.
     pub lockout: Lockout,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
@@ -37,6 +41,16 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What judging an access token's state reads.
+    pub fn token_checks(&self) -> TokenChecks<'_> {
+        TokenChecks {
+            pool: &self.pool,
+            services: &self.services,
+            users: &self.users,
+            revoked: &self.revoked,
+        }
+    }
+
     /// Cookies get `Secure` whenever the public address is https.
     pub fn secure_cookies(&self) -> bool {
         self.issuer.starts_with("https://")

@@ -1,11 +1,12 @@
-//! Which services and users other processes changed: PostgreSQL announces each
-//! change (`LISTEN idhub_changes`, fed by a trigger); SQLite records it in
-//! `cache_changes` (also by trigger), read only when `PRAGMA data_version`
-//! says another connection wrote. Either way a poll costs no query while
-//! nothing changed (SQLite first compares the `-wal` file's size and time,
-//! which every commit changes), and no request waits for it.
+//! What other processes changed: services, users, revoked grants and revoked
+//! access tokens. PostgreSQL announces each change (`LISTEN idhub_changes`,
+//! fed by triggers) and a heartbeat proves the connection alive; SQLite
+//! records it in `cache_changes` (also by trigger), read only when `PRAGMA
+//! data_version` says another connection wrote. Either way a poll costs no
+//! query while nothing changed (SQLite first compares the `-wal` file's size
+//! and time, which every commit changes), and no request waits for it.
 use std::path::PathBuf;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
@@ -14,33 +15,53 @@ use diesel::sql_types::{BigInt, Text};
 use super::{connect, DatabaseLocation, DbConn};
 use crate::error::StoreError;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Entity {
-    Service,
-    User,
-}
-
+/// One change another process (or this one) committed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    pub entity: Entity,
-    pub id: String,
+pub enum Change {
+    Service(String),
+    User(String),
+    /// A grant revoked or deleted.
+    Grant(String),
+    /// An access token revoked, with its expiry (unix seconds).
+    AccessToken {
+        jti: String,
+        expires: i64,
+    },
 }
 
 impl Change {
-    /// `service:ID` or `user:ID`, as the triggers write them.
+    /// `service:ID`, `user:ID`, `grant:ID` or `token:JTI:EXPIRY`, as the
+    /// triggers write them.
     pub fn parse(text: &str) -> Option<Self> {
         let (kind, id) = text.split_once(':')?;
-        let entity = match kind {
-            "service" => Entity::Service,
-            "user" => Entity::User,
-            _ => return None,
-        };
-        Some(Self {
-            entity,
-            id: id.to_owned(),
-        })
+        let id = id.to_owned();
+        match kind {
+            "service" => Some(Self::Service(id)),
+            "user" => Some(Self::User(id)),
+            "grant" => Some(Self::Grant(id)),
+            "token" => {
+                let (jti, expires) = id.rsplit_once(':')?;
+                Some(Self::AccessToken {
+                    jti: jti.to_owned(),
+                    expires: expires.parse().ok()?,
+                })
+            }
+            _ => None,
+        }
     }
 }
+
+/// What a poll found, and the moment before which nothing was missed, when
+/// the poll could prove it.
+pub struct Polled {
+    pub changes: Vec<Change>,
+    pub complete_as_of: Option<Instant>,
+}
+
+/// PostgreSQL delivers notifications without being asked, so silence proves
+/// nothing: this often, a round trip shows the connection is alive and
+/// flushes what was committed before it.
+const HEARTBEAT: Duration = Duration::from_millis(100);
 
 /// Longer than the kernel's file-time granularity (a jiffy, up to 10 ms).
 const WAL_TIME_GRAIN: Duration = Duration::from_millis(20);
@@ -59,6 +80,7 @@ pub struct ChangeFeed {
     data_version: i64,
     last_seq: i64,
     polls_with_changes: u32,
+    last_heartbeat: Option<Instant>,
 }
 
 #[derive(QueryableByName)]
@@ -111,18 +133,53 @@ impl ChangeFeed {
             data_version,
             last_seq,
             polls_with_changes: 0,
+            last_heartbeat: None,
         })
     }
 
-    /// The changes since the last poll (never blocks on PostgreSQL).
-    pub fn poll(&mut self) -> Result<Vec<Change>, StoreError> {
-        if let DbConn::Postgresql(pg) = &mut self.conn {
-            let mut changes = Vec::new();
-            for notification in pg.notifications_iter() {
-                changes.extend(Change::parse(&notification?.payload));
-            }
-            return Ok(changes);
+    /// The connection the feed reads with, for loading a snapshot right
+    /// after opening (so nothing committed in between is lost).
+    pub fn connection(&mut self) -> &mut DbConn {
+        &mut self.conn
+    }
+
+    /// The changes since the last poll.
+    pub fn poll(&mut self) -> Result<Polled, StoreError> {
+        let started = Instant::now();
+        if matches!(self.conn, DbConn::Postgresql(_)) {
+            return self.poll_postgres(started);
         }
+        Ok(Polled {
+            changes: self.poll_sqlite()?,
+            complete_as_of: Some(started),
+        })
+    }
+
+    fn poll_postgres(&mut self, started: Instant) -> Result<Polled, StoreError> {
+        let due = self
+            .last_heartbeat
+            .is_none_or(|last| last.elapsed() >= HEARTBEAT);
+        let DbConn::Postgresql(pg) = &mut self.conn else {
+            return Ok(Polled {
+                changes: Vec::new(),
+                complete_as_of: None,
+            });
+        };
+        if due {
+            pg.batch_execute("SELECT 1")?;
+            self.last_heartbeat = Some(started);
+        }
+        let mut changes = Vec::new();
+        for notification in pg.notifications_iter() {
+            changes.extend(Change::parse(&notification?.payload));
+        }
+        Ok(Polled {
+            changes,
+            complete_as_of: due.then_some(started),
+        })
+    }
+
+    fn poll_sqlite(&mut self) -> Result<Vec<Change>, StoreError> {
         if let Some(wal) = &self.wal {
             let seen = std::fs::metadata(wal)
                 .and_then(|meta| Ok((meta.len(), meta.modified()?)))
@@ -177,13 +234,23 @@ mod tests {
     fn parses_what_the_triggers_write() {
         assert_eq!(
             Change::parse("service:abc-1"),
-            Some(Change {
-                entity: Entity::Service,
-                id: "abc-1".into()
+            Some(Change::Service("abc-1".into()))
+        );
+        assert_eq!(Change::parse("user:u:1"), Some(Change::User("u:1".into())));
+        assert_eq!(
+            Change::parse("grant:g-1"),
+            Some(Change::Grant("g-1".into()))
+        );
+        assert_eq!(
+            Change::parse("token:a_b-c:1700000000"),
+            Some(Change::AccessToken {
+                jti: "a_b-c".into(),
+                expires: 1_700_000_000
             })
         );
-        assert_eq!(Change::parse("user:u:1").map(|c| c.id), Some("u:1".into()));
-        assert_eq!(Change::parse("grant:x"), None);
+        assert_eq!(Change::parse("token:no-expiry"), None);
+        assert_eq!(Change::parse("token:j:soon"), None);
+        assert_eq!(Change::parse("other:x"), None);
         assert_eq!(Change::parse("nonsense"), None);
     }
 }

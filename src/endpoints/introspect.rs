@@ -21,6 +21,7 @@ pub async fn introspect(
         services: &state.services,
         users: &state.users,
         verified: &state.verified,
+        revoked: &state.revoked,
         keys: &keys,
         issuer: &state.issuer,
     };

@@ -19,6 +19,7 @@ pub async fn revoke(
     revocation::revoke(
         &state.pool,
         &state.services,
+        &state.revoked,
         presented,
         token,
         claims,

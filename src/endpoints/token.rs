@@ -20,6 +20,7 @@ pub async fn token(
     let deps = GrantDeps {
         pool: &state.pool,
         services: &state.services,
+        revoked: &state.revoked,
         hasher: &state.hasher,
         lockout: state.lockout,
         policy: state.token_policy,

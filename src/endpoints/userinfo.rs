@@ -47,16 +47,11 @@ pub async fn userinfo(
         ));
     }
     let scope = claims.scope.clone();
-    let services = std::sync::Arc::clone(&state.services);
-    let users = std::sync::Arc::clone(&state.users);
-    let user = crate::oauth2::run(&state.pool, move |conn| {
-        match access_token::check_active(conn, &services, &users, &claims)? {
-            Ok(Some(user)) => Ok(user),
-            Ok(None) => Err(invalid_token("the token does not act for a user")),
-            Err(_) => Err(invalid_token("the token has been revoked")),
-        }
-    })
-    .await?;
+    let user = match access_token::status(state.token_checks(), &claims).await? {
+        Ok(Some(user)) => user,
+        Ok(None) => return Err(invalid_token("the token does not act for a user")),
+        Err(_) => return Err(invalid_token("the token has been revoked")),
+    };
     let has = |s: &str| hub || scope.split_whitespace().any(|x| x == s);
     let mut body = Map::new();
     body.insert("sub".into(), json!(user.id));

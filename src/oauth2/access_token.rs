@@ -1,5 +1,6 @@
 //! JWT access tokens in the RFC 9068 profile, and the revocation state that
-//! introspection, userinfo and the REST API check on every use.
+//! introspection, userinfo and the REST API check on every use: from memory
+//! (`revoked_set` and the caches) when it can tell, else from the database.
 use std::sync::Arc;
 
 use chrono::{Duration, NaiveDateTime};
@@ -9,8 +10,9 @@ use serde::{Deserialize, Serialize};
 use diesel::dsl::exists;
 
 use crate::db::schema::{grants, revoked_access_tokens, users};
-use crate::db::DbConn;
+use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, StoreError};
+use crate::oauth2::revoked_set::{RevokedSet, Verdict};
 use crate::oidc::jwt::{self, Rejected, ACCESS_TOKEN_TYPE};
 use crate::oidc::keystore::KeySet;
 use crate::registry::cache::ServiceCache;
@@ -125,12 +127,64 @@ pub enum Inactive {
     UserGoneOrBanned,
 }
 
+/// What judging a token's state reads.
+pub struct TokenChecks<'a> {
+    pub pool: &'a DbPool,
+    pub services: &'a Arc<ServiceCache>,
+    pub users: &'a Arc<UserCache>,
+    pub revoked: &'a RevokedSet,
+}
+
+/// The state a signature cannot carry: from memory when the revoked set and
+/// the caches can tell, else from the database (`check_active`). Returns the
+/// user the token acts for, if any.
+pub async fn status(
+    checks: TokenChecks<'_>,
+    claims: &AccessClaims,
+) -> Result<Result<Option<Arc<User>>, Inactive>, AppError> {
+    if let Some(known) = from_memory(&checks, claims) {
+        return Ok(known);
+    }
+    let (services, users) = (Arc::clone(checks.services), Arc::clone(checks.users));
+    let claims = claims.clone();
+    crate::db::run(checks.pool, move |conn| {
+        Ok(check_active(conn, &services, &users, &claims)?)
+    })
+    .await
+}
+
+/// `None` when anything must be read: a token older than the revoked set
+/// covers, a feed not lately proven, a service or user not freshly cached.
+fn from_memory(
+    checks: &TokenChecks<'_>,
+    claims: &AccessClaims,
+) -> Option<Result<Option<Arc<User>>, Inactive>> {
+    match checks
+        .revoked
+        .judge(&claims.jti, claims.gid.as_deref(), claims.iat)?
+    {
+        Verdict::TokenRevoked => return Some(Err(Inactive::Revoked)),
+        Verdict::GrantRevoked => return Some(Err(Inactive::GrantRevoked)),
+        Verdict::Live => {}
+    }
+    if checks.services.fresh(&claims.client_id)?.is_none() {
+        return Some(Err(Inactive::ClientGone));
+    }
+    let Some(user_id) = claims.user_id() else {
+        return Some(Ok(None));
+    };
+    match checks.users.fresh(user_id)? {
+        Some(user) if !user.banned => Some(Ok(Some(user))),
+        _ => Some(Err(Inactive::UserGoneOrBanned)),
+    }
+}
+
 /// Checks the state a signature cannot carry, in one round trip: the token
 /// not revoked, its grant not revoked, its user not banned (all read from the
 /// database, so they hold at once everywhere), and its client still
 /// registered. Returns the user the token acts for, if any; the profile comes
 /// from the user cache.
-pub fn check_active(
+fn check_active(
     conn: &mut DbConn,
     services: &ServiceCache,
     users_cache: &UserCache,
@@ -177,6 +231,7 @@ pub fn check_active(
 /// Revokes one access token until it would have expired anyway.
 pub fn revoke(
     conn: &mut DbConn,
+    revoked: &RevokedSet,
     claims: &AccessClaims,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
@@ -193,6 +248,7 @@ pub fn revoke(
         Ok(_) | Err(StoreError::Duplicate(_)) => {}
         Err(other) => return Err(other),
     }
+    revoked.note_token(&claims.jti, claims.exp);
     // Entries past their token's expiry are dead weight.
     diesel::delete(revoked_access_tokens::table.filter(revoked_access_tokens::expires_at.lt(now)))
         .execute(conn)?;

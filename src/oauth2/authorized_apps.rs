@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use super::revoked_set::RevokedSet;
 use super::{consents, grants};
 use crate::db::DbConn;
 use crate::error::{AppError, StoreError};
@@ -100,11 +101,12 @@ pub fn list(conn: &mut DbConn, user_id: &str) -> Result<Vec<AuthorizedApp>, Stor
 
 pub fn revoke(
     conn: &mut DbConn,
+    revoked_set: &RevokedSet,
     user_id: &str,
     service_id: &str,
     now: NaiveDateTime,
 ) -> Result<(), AppError> {
-    let revoked = grants::revoke_for_user_and_service(conn, user_id, service_id, now)?;
+    let revoked = grants::revoke_for_user_and_service(conn, revoked_set, user_id, service_id, now)?;
     let forgotten = consents::forget(conn, user_id, service_id)?;
     if revoked + forgotten == 0 {
         return Err(AppError::not_found("authorized application"));

@@ -4,6 +4,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::grants::{self, Grant};
+use super::revoked_set::RevokedSet;
 use super::single_use::SingleUse;
 use crate::db::schema::{authorization_codes, grants as grants_table};
 use crate::db::DbConn;
@@ -76,6 +77,7 @@ pub fn find(
 /// Uses the code with one conditional UPDATE; a replay revokes its grant.
 pub fn redeem(
     conn: &mut DbConn,
+    revoked: &RevokedSet,
     code: &AuthorizationCode,
     now: NaiveDateTime,
 ) -> Result<SingleUse, StoreError> {
@@ -89,7 +91,7 @@ pub fn redeem(
     .execute(conn)?;
     let outcome = SingleUse::judge(updated == 1, code.used_at.is_some(), code.expires_at, now);
     if outcome == SingleUse::Replayed {
-        grants::revoke(conn, &code.grant_id, now)?;
+        grants::revoke(conn, revoked, &code.grant_id, now)?;
     }
     Ok(outcome)
 }

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use crate::db::schema::grants;
 use crate::db::DbConn;
 use crate::error::StoreError;
+use crate::oauth2::revoked_set::RevokedSet;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grants)]
@@ -40,28 +41,40 @@ pub fn create(
     Ok(grant)
 }
 
-pub fn revoke(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<(), StoreError> {
+pub fn revoke(
+    conn: &mut DbConn,
+    revoked: &RevokedSet,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
     diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
         .set(grants::revoked_at.eq(now))
         .execute(conn)?;
+    revoked.note_grant(id);
     Ok(())
 }
 
 /// Ends every grant a user gave a service (revoking an authorized application).
 pub fn revoke_for_user_and_service(
     conn: &mut DbConn,
+    revoked: &RevokedSet,
     user_id: &str,
     service_id: &str,
     now: NaiveDateTime,
 ) -> Result<usize, StoreError> {
-    Ok(diesel::update(
+    let ids: Vec<String> = diesel::update(
         grants::table
             .filter(grants::user_id.eq(user_id))
             .filter(grants::service_id.eq(service_id))
             .filter(grants::revoked_at.is_null()),
     )
     .set(grants::revoked_at.eq(now))
-    .execute(conn)?)
+    .returning(grants::id)
+    .get_results(conn)?;
+    for id in &ids {
+        revoked.note_grant(id);
+    }
+    Ok(ids.len())
 }
 
 /// The user's grants that have not been revoked, oldest first.

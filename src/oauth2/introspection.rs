@@ -6,10 +6,11 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use serde_json::{json, Value};
 
-use super::access_token::{self, AccessClaims};
+use super::access_token::{self, AccessClaims, TokenChecks};
 use super::client_auth::{self, PresentedClient};
 use super::error::OAuthError;
 use super::refresh_tokens;
+use super::revoked_set::RevokedSet;
 use super::verified::VerifiedTokens;
 use crate::db::{DbConn, DbPool};
 use crate::oidc::keystore::KeySet;
@@ -22,6 +23,7 @@ pub struct IntrospectionDeps<'a> {
     pub services: &'a Arc<ServiceCache>,
     pub users: &'a Arc<UserCache>,
     pub verified: &'a VerifiedTokens,
+    pub revoked: &'a RevokedSet,
     pub keys: &'a KeySet,
     pub issuer: &'a str,
 }
@@ -38,18 +40,16 @@ pub async fn introspect(
     if !client.confidential {
         return Err(OAuthError::invalid_client());
     }
+    let caller = client.service.id.clone();
     // Signature and expiry first, off the database.
-    let claims = deps.verified.verify(deps.keys, &token, deps.issuer).ok();
-    let (services, users) = (Arc::clone(deps.services), Arc::clone(deps.users));
+    if let Ok(claims) = deps.verified.verify(deps.keys, &token, deps.issuer) {
+        return access_token_state(&deps, &caller, &claims).await;
+    }
+    if hint.as_deref() == Some("access_token") {
+        return Ok(inactive());
+    }
     super::run(deps.pool, move |conn| {
-        let caller = &client.service.id;
-        match claims {
-            Some(claims) => access_token_state(conn, &services, &users, caller, &claims),
-            None if hint.as_deref() != Some("access_token") => {
-                refresh_token_state(conn, caller, &token, now)
-            }
-            None => Ok(inactive()),
-        }
+        refresh_token_state(conn, &caller, &token, now)
     })
     .await
 }
@@ -58,17 +58,21 @@ fn inactive() -> Value {
     json!({ "active": false })
 }
 
-fn access_token_state(
-    conn: &mut DbConn,
-    services: &ServiceCache,
-    users: &UserCache,
+async fn access_token_state(
+    deps: &IntrospectionDeps<'_>,
     caller: &str,
     claims: &AccessClaims,
 ) -> Result<Value, OAuthError> {
     if claims.client_id != caller && !claims.aud.contains(caller) {
         return Ok(inactive());
     }
-    let user = match access_token::check_active(conn, services, users, claims)? {
+    let checks = TokenChecks {
+        pool: deps.pool,
+        services: deps.services,
+        users: deps.users,
+        revoked: deps.revoked,
+    };
+    let user = match access_token::status(checks, claims).await? {
         Ok(user) => user,
         Err(_) => return Ok(inactive()),
     };

@@ -14,6 +14,7 @@ pub mod introspection;
 pub mod pkce;
 pub mod refresh_tokens;
 pub mod revocation;
+pub mod revoked_set;
 pub mod scope_rules;
 pub mod single_use;
 pub mod token;

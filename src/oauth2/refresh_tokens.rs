@@ -5,6 +5,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::grants::{self, Grant};
+use super::revoked_set::RevokedSet;
 use super::single_use::SingleUse;
 use crate::db::schema::{grants as grants_table, refresh_tokens};
 use crate::db::DbConn;
@@ -57,6 +58,7 @@ pub fn find(conn: &mut DbConn, plain: &str) -> Result<Option<(RefreshToken, Gran
 /// Uses the token with one conditional UPDATE; a replay revokes its grant.
 pub fn consume(
     conn: &mut DbConn,
+    revoked: &RevokedSet,
     token: &RefreshToken,
     now: NaiveDateTime,
 ) -> Result<SingleUse, StoreError> {
@@ -70,7 +72,7 @@ pub fn consume(
     .execute(conn)?;
     let outcome = SingleUse::judge(updated == 1, token.used_at.is_some(), token.expires_at, now);
     if outcome == SingleUse::Replayed {
-        grants::revoke(conn, &token.grant_id, now)?;
+        grants::revoke(conn, revoked, &token.grant_id, now)?;
     }
     Ok(outcome)
 }

@@ -8,6 +8,7 @@ use chrono::NaiveDateTime;
 use super::access_token::AccessClaims;
 use super::client_auth::{self, PresentedClient};
 use super::error::OAuthError;
+use super::revoked_set::RevokedSet;
 use super::{access_token, grants, refresh_tokens};
 use crate::db::DbPool;
 use crate::registry::cache::ServiceCache;
@@ -17,22 +18,26 @@ use crate::registry::cache::ServiceCache;
 pub async fn revoke(
     pool: &DbPool,
     services: &Arc<ServiceCache>,
+    revoked: &Arc<RevokedSet>,
     presented: PresentedClient,
     token: String,
     claims: Option<Arc<AccessClaims>>,
     now: NaiveDateTime,
 ) -> Result<(), OAuthError> {
     let services = Arc::clone(services);
+    let revoked = Arc::clone(revoked);
     super::run(pool, move |conn| {
         let client = client_auth::authenticate(conn, &services, &presented)?;
         let caller = client.service.id.clone();
         match claims {
-            Some(claims) if claims.client_id == caller => access_token::revoke(conn, &claims, now)?,
+            Some(claims) if claims.client_id == caller => {
+                access_token::revoke(conn, &revoked, &claims, now)?
+            }
             Some(_) => {}
             None => {
                 if let Some((_, grant)) = refresh_tokens::find(conn, &token)? {
                     if grant.service_id == caller {
-                        grants::revoke(conn, &grant.id, now)?;
+                        grants::revoke(conn, &revoked, &grant.id, now)?;
                     }
                 }
             }

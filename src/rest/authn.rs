@@ -115,21 +115,16 @@ async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal, Ap
             "the token's audience does not include the Hub service {HUB_SERVICE_ID}"
         )));
     }
-    let services = std::sync::Arc::clone(&state.services);
-    let users = std::sync::Arc::clone(&state.users);
-    db::run(&state.pool, move |conn| {
-        match access_token::check_active(conn, &services, &users, &claims)? {
-            Ok(Some(user)) => Ok(Principal {
-                user: User::clone(&user),
-                scope: claims.scopes().map(str::to_owned).collect(),
-            }),
-            Ok(None) => Err(AppError::Forbidden(
-                "the token acts for a service, not a user".into(),
-            )),
-            Err(_) => Err(AppError::InvalidToken("the token has been revoked".into())),
-        }
-    })
-    .await
+    match access_token::status(state.token_checks(), &claims).await? {
+        Ok(Some(user)) => Ok(Principal {
+            user: User::clone(&user),
+            scope: claims.scopes().map(str::to_owned).collect(),
+        }),
+        Ok(None) => Err(AppError::Forbidden(
+            "the token acts for a service, not a user".into(),
+        )),
+        Err(_) => Err(AppError::InvalidToken("the token has been revoked".into())),
+    }
 }
 
 impl FromRequest for Principal {

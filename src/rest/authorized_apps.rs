@@ -39,8 +39,9 @@ async fn revoke(
 ) -> Result<HttpResponse, AppError> {
     let (user_id, service_id) = principal.resolve_user_item(path.into_inner())?;
     let now = crate::clock::now();
+    let revoked = std::sync::Arc::clone(&state.revoked);
     resource::delete(&state.pool, move |conn| {
-        authorized_apps::revoke(conn, &user_id, &service_id, now)
+        authorized_apps::revoke(conn, &revoked, &user_id, &service_id, now)
     })
     .await
 }

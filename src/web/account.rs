@@ -134,11 +134,12 @@ async fn revoke_app(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     let (service_id, now) = (path.into_inner(), clock::now());
+    let revoked = std::sync::Arc::clone(&state.revoked);
     act_and_return(
         &req,
         &state,
         form.csrf_token.as_deref(),
-        move |conn, user_id| authorized_apps::revoke(conn, user_id, &service_id, now),
+        move |conn, user_id| authorized_apps::revoke(conn, &revoked, user_id, &service_id, now),
     )
     .await
 }

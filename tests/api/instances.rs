@@ -196,3 +196,98 @@ async fn a_key_rotated_on_one_instance_signs_on_the_other_within_ten_seconds() {
     )
     .await;
 }
+
+async fn active_at(app: &TestApp, base: &str, token: &str, caller: (&str, &str)) -> bool {
+    let answer: Value = app
+        .client
+        .post(format!("{base}/api/rest/oauth2/introspect"))
+        .basic_auth(caller.0, Some(caller.1))
+        .form(&[("token", token)])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["active"] == json!(true)
+}
+
+async fn userinfo_status_at(app: &TestApp, base: &str, token: &str) -> u16 {
+    app.client
+        .get(format!("{base}/api/rest/oauth2/userinfo"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+/// Introspection and userinfo judge tokens from memory; a revocation, a
+/// revoked grant or a ban written by one instance must still end the token
+/// on the other at once, and an instance started later must know them all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revocation_on_one_instance_ends_the_token_on_the_other_at_once() {
+    let app = spawn_app().await;
+    // Instances behind one address share an issuer, so each accepts the other's tokens.
+    let same_issuer = |s: &mut idhub::config::Settings| s.issuer = Some(app.address.clone());
+    let other = start_instance(&app.database, same_issuer);
+    let user_id = app.create_user("rita", "rita-password").await;
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    let caller = (id.as_str(), secret.as_str());
+    let sign_in = [
+        ("grant_type", "password"),
+        ("username", "rita"),
+        ("password", "rita-password"),
+        ("scope", "openid"),
+        ("access_type", "offline"),
+    ];
+
+    let revoked_token = app.token(&sign_in, caller).await;
+    let access = revoked_token["access_token"].as_str().unwrap().to_owned();
+    assert!(active_at(&app, &other, &access, caller).await);
+    let revoke = app
+        .oauth_post("revoke", &[("token", access.as_str())], Some(caller))
+        .await;
+    assert_eq!(revoke.status(), 200);
+    assert!(!active_at(&app, &app.address, &access, caller).await);
+    time_until(
+        AT_ONCE,
+        "revoked access token inactive on the other",
+        || async { !active_at(&app, &other, &access, caller).await },
+    )
+    .await;
+
+    let revoked_grant = app.token(&sign_in, caller).await;
+    let grant_access = revoked_grant["access_token"].as_str().unwrap().to_owned();
+    let refresh = revoked_grant["refresh_token"].as_str().unwrap();
+    assert_eq!(userinfo_status_at(&app, &other, &grant_access).await, 200);
+    let revoke = app
+        .oauth_post("revoke", &[("token", refresh)], Some(caller))
+        .await;
+    assert_eq!(revoke.status(), 200);
+    time_until(
+        AT_ONCE,
+        "a revoked grant's token refused on the other",
+        || async { userinfo_status_at(&app, &other, &grant_access).await == 401 },
+    )
+    .await;
+
+    let banned = app.token(&sign_in, caller).await;
+    let banned_access = banned["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(userinfo_status_at(&app, &other, &banned_access).await, 200);
+    app.post_json(
+        &format!("/api/rest/users/{user_id}"),
+        &app.admin_token,
+        &json!({"banned": true}),
+    )
+    .await;
+    time_until(
+        AT_ONCE,
+        "a banned user's token refused on the other",
+        || async { !active_at(&app, &other, &banned_access, caller).await },
+    )
+    .await;
+
+    let later = start_instance(&app.database, same_issuer);
+    assert!(!active_at(&app, &later, &access, caller).await);
+    assert_eq!(userinfo_status_at(&app, &later, &grant_access).await, 401);
+}

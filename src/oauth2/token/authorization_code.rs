@@ -12,6 +12,7 @@ use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::codes;
 use crate::oauth2::error::OAuthError;
+use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::single_use::SingleUse;
 use crate::oauth2::{pkce, refresh_tokens, scope_rules};
 use crate::registry::cache::ServiceCache;
@@ -34,8 +35,9 @@ pub async fn grant(
     let presented = client_auth::require_client(presented)?;
     let ttl = deps.policy.refresh_token_ttl;
     let services = std::sync::Arc::clone(deps.services);
+    let revoked = std::sync::Arc::clone(deps.revoked);
     crate::oauth2::run(deps.pool, move |conn| {
-        redeem(conn, &services, &presented, &exchange, ttl, now)
+        redeem(conn, &services, &revoked, &presented, &exchange, ttl, now)
     })
     .await
 }
@@ -43,6 +45,7 @@ pub async fn grant(
 fn redeem(
     conn: &mut DbConn,
     services: &ServiceCache,
+    revoked: &RevokedSet,
     presented: &PresentedClient,
     exchange: &CodeExchange,
     ttl: Duration,
@@ -58,7 +61,7 @@ fn redeem(
     }
     if code.used_at.is_some() {
         // A second use is a replay, whatever else it gets right or wrong.
-        conn.transaction(|conn| codes::redeem(conn, &code, now))?;
+        conn.transaction(|conn| codes::redeem(conn, revoked, &code, now))?;
         return Err(OAuthError::invalid_grant(
             "the code was already used; its tokens are revoked",
         ));
@@ -98,7 +101,7 @@ fn redeem(
     let offline = code.offline || requested.has(OFFLINE_ACCESS);
     // Commit a replay's revocation even though the exchange fails.
     let outcome = conn.transaction(|conn| {
-        Ok::<_, OAuthError>(match codes::redeem(conn, &code, now)? {
+        Ok::<_, OAuthError>(match codes::redeem(conn, revoked, &code, now)? {
             SingleUse::Won if grant.revoked_at.is_some() => {
                 Err(OAuthError::invalid_grant("the grant has been revoked"))
             }

@@ -5,6 +5,7 @@ use chrono::Duration;
 
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::oauth2::revoked_set::RevokedSet;
 use crate::registry::cache::ServiceCache;
 use crate::sessions::lockout::Lockout;
 use crate::users::password_hash::PasswordHasher;
@@ -31,6 +32,7 @@ impl TokenPolicy {
 pub struct GrantDeps<'a> {
     pub pool: &'a DbPool,
     pub services: &'a Arc<ServiceCache>,
+    pub revoked: &'a Arc<RevokedSet>,
     pub hasher: &'a PasswordHasher,
     pub lockout: Lockout,
     pub policy: TokenPolicy,

@@ -11,6 +11,7 @@ use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::refresh_tokens;
+use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::scope_rules;
 use crate::oauth2::single_use::SingleUse;
 use crate::registry::cache::ServiceCache;
@@ -32,8 +33,9 @@ pub async fn grant(
     let presented = client_auth::require_client(presented)?;
     let ttl = deps.policy.refresh_token_ttl;
     let services = std::sync::Arc::clone(deps.services);
+    let revoked = std::sync::Arc::clone(deps.revoked);
     crate::oauth2::run(deps.pool, move |conn| {
-        rotate(conn, &services, &presented, &request, ttl, now)
+        rotate(conn, &services, &revoked, &presented, &request, ttl, now)
     })
     .await
 }
@@ -41,6 +43,7 @@ pub async fn grant(
 fn rotate(
     conn: &mut DbConn,
     services: &ServiceCache,
+    revoked: &RevokedSet,
     presented: &PresentedClient,
     request: &RefreshRequest,
     ttl: Duration,
@@ -80,7 +83,7 @@ fn rotate(
     }
     // Commit the consumption even when it ends in a refusal: a replay must stay revoked.
     let outcome = conn.transaction(|conn| {
-        Ok::<_, OAuthError>(match refresh_tokens::consume(conn, &token, now)? {
+        Ok::<_, OAuthError>(match refresh_tokens::consume(conn, revoked, &token, now)? {
             SingleUse::Won => Ok(refresh_tokens::issue(
                 conn,
                 &grant.id,
