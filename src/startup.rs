@@ -54,7 +54,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         services: Arc::new(ServiceCache::default()),
         users: Arc::new(UserCache::default()),
         verified: VerifiedTokens::default(),
-        revoked: Arc::new(RevokedSet::new(settings.access_token_ttl_secs)),
+        revoked: Arc::new(RevokedSet::new(settings.access_token_ttl_secs, timeout)),
         lockout: Lockout::from_settings(settings),
         trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
         token_policy: TokenPolicy::from_settings(settings),

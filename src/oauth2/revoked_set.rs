@@ -20,8 +20,6 @@ use crate::db::schema::{grants, revoked_access_tokens};
 use crate::db::DbConn;
 use crate::error::StoreError;
 
-/// The memory is trusted this long after the feed last proved it complete.
-pub const TRUSTED_FOR: Duration = Duration::from_millis(500);
 /// Kept past the access-token lifetime: a token can be issued in the
 /// milliseconds around its grant's revocation.
 const MARGIN_SECS: i64 = 60;
@@ -50,6 +48,11 @@ pub struct RevokedSet {
     /// Grant revocations are kept for this long (the access-token lifetime
     /// plus a margin): older ones concern only expired tokens.
     window_secs: i64,
+    /// The memory is trusted this long after the feed last proved it
+    /// complete: as long as a request would wait for the database (a busy
+    /// database answers the feed's heartbeat late too; a dead connection
+    /// stops the proofs and sends every check to the database).
+    trusted_for: Duration,
     started: Instant,
     /// Milliseconds after `started` (plus one) of the last moment the feed
     /// proved every earlier change applied; 0: never, or the feed failed.
@@ -57,10 +60,11 @@ pub struct RevokedSet {
 }
 
 impl RevokedSet {
-    pub fn new(access_token_ttl_secs: i64) -> Self {
+    pub fn new(access_token_ttl_secs: i64, trusted_for: Duration) -> Self {
         Self {
             known: RwLock::default(),
             window_secs: access_token_ttl_secs.saturating_add(MARGIN_SECS),
+            trusted_for,
             started: Instant::now(),
             complete_as_of: AtomicU64::new(0),
         }
@@ -71,14 +75,14 @@ impl RevokedSet {
         u64::try_from(millis).unwrap_or(u64::MAX).saturating_add(1)
     }
 
-    /// Whether the feed vouched for the memory within `TRUSTED_FOR`.
+    /// Whether the feed vouched for the memory within `trusted_for`.
     fn trusted(&self) -> bool {
         let proved = self.complete_as_of.load(Ordering::Acquire);
         if proved == 0 {
             return false;
         }
         let now = self.millis_since_start(Instant::now());
-        let limit = u64::try_from(TRUSTED_FOR.as_millis()).unwrap_or(u64::MAX);
+        let limit = u64::try_from(self.trusted_for.as_millis()).unwrap_or(u64::MAX);
         now.saturating_sub(proved) <= limit
     }
 
@@ -177,8 +181,10 @@ impl RevokedSet {
 mod tests {
     use super::*;
 
+    const TRUST: Duration = Duration::from_millis(500);
+
     fn proven(ttl: i64) -> RevokedSet {
-        let set = RevokedSet::new(ttl);
+        let set = RevokedSet::new(ttl, TRUST);
         if let Ok(mut known) = set.known.write() {
             known.horizon = Some(1_000);
         }
@@ -188,7 +194,7 @@ mod tests {
 
     #[test]
     fn says_nothing_until_loaded_and_proved() {
-        let set = RevokedSet::new(3600);
+        let set = RevokedSet::new(3600, TRUST);
         set.complete_as_of(Instant::now());
         assert_eq!(set.judge("j", None, 5_000), None, "never loaded");
         let set = proven(3600);
@@ -233,7 +239,7 @@ mod tests {
     fn a_stale_proof_is_not_trusted() {
         let set = proven(3600);
         let long_ago = Instant::now()
-            .checked_sub(TRUSTED_FOR * 2)
+            .checked_sub(TRUST * 2)
             .expect("the clock is past the trust window");
         let set_started_before = RevokedSet {
             started: long_ago - Duration::from_millis(1),
