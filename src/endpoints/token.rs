@@ -21,6 +21,7 @@ pub async fn token(
         pool: &state.pool,
         services: &state.services,
         revoked: &state.revoked,
+        users: &state.users,
         hasher: &state.hasher,
         lockout: state.lockout,
         policy: state.token_policy,

@@ -5,19 +5,17 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 use serde::Deserialize;
 
-use super::context::GrantDeps;
+use super::context::{GrantCaches, GrantDeps};
 use super::issued::{IdTokenRequest, Issued};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::codes;
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::single_use::SingleUse;
 use crate::oauth2::{pkce, refresh_tokens, scope_rules};
-use crate::registry::cache::ServiceCache;
 use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
-use crate::users::repo as users_repo;
+use crate::users::model::User;
 
 #[derive(Debug, Deserialize)]
 pub struct CodeExchange {
@@ -36,22 +34,27 @@ pub async fn grant(
     let ttl = deps.policy.refresh_token_ttl;
     let services = std::sync::Arc::clone(deps.services);
     let revoked = std::sync::Arc::clone(deps.revoked);
+    let users = std::sync::Arc::clone(deps.users);
     crate::oauth2::run(deps.pool, move |conn| {
-        redeem(conn, &services, &revoked, &presented, &exchange, ttl, now)
+        let caches = GrantCaches {
+            services: &services,
+            users: &users,
+            revoked: &revoked,
+        };
+        redeem(conn, caches, &presented, &exchange, ttl, now)
     })
     .await
 }
 
 fn redeem(
     conn: &mut DbConn,
-    services: &ServiceCache,
-    revoked: &RevokedSet,
+    caches: GrantCaches<'_>,
     presented: &PresentedClient,
     exchange: &CodeExchange,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let client = client_auth::authenticate(conn, services, presented)?;
+    let client = client_auth::authenticate(conn, caches.services, presented)?;
     let (code, grant) = codes::find(conn, &exchange.code)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown authorization code"))?;
     if grant.service_id != client.service.id {
@@ -61,7 +64,7 @@ fn redeem(
     }
     if code.used_at.is_some() {
         // A second use is a replay, whatever else it gets right or wrong.
-        conn.transaction(|conn| codes::redeem(conn, revoked, &code, now))?;
+        conn.transaction(|conn| codes::redeem(conn, caches.revoked, &code, now))?;
         return Err(OAuthError::invalid_grant(
             "the code was already used; its tokens are revoked",
         ));
@@ -92,8 +95,8 @@ fn redeem(
         .user_id
         .clone()
         .ok_or_else(|| OAuthError::invalid_grant("the code has no user"))?;
-    let user = match users_repo::find(conn, &user_id) {
-        Ok(user) if !user.banned => user,
+    let user = match caches.users.lookup(conn, &user_id)? {
+        Some(user) if !user.banned => User::clone(&user),
         _ => return Err(OAuthError::invalid_grant("the user is banned or gone")),
     };
     let entries: Vec<String> = code.scope.split_whitespace().map(str::to_owned).collect();
@@ -101,7 +104,7 @@ fn redeem(
     let offline = code.offline || requested.has(OFFLINE_ACCESS);
     // Commit a replay's revocation even though the exchange fails.
     let outcome = conn.transaction(|conn| {
-        Ok::<_, OAuthError>(match codes::redeem(conn, revoked, &code, now)? {
+        Ok::<_, OAuthError>(match codes::redeem(conn, caches.revoked, &code, now)? {
             SingleUse::Won if grant.revoked_at.is_some() => {
                 Err(OAuthError::invalid_grant("the grant has been revoked"))
             }

@@ -8,6 +8,7 @@ use crate::db::DbPool;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::registry::cache::ServiceCache;
 use crate::sessions::lockout::Lockout;
+use crate::users::cache::UserCache;
 use crate::users::password_hash::PasswordHasher;
 
 /// Lifetimes and switches of the token endpoint, read from the settings once.
@@ -28,11 +29,20 @@ impl TokenPolicy {
     }
 }
 
+/// What a grant's database work reads from memory.
+pub struct GrantCaches<'a> {
+    pub services: &'a ServiceCache,
+    pub users: &'a UserCache,
+    pub revoked: &'a RevokedSet,
+}
+
 /// What the grants read besides the request and the clock.
 pub struct GrantDeps<'a> {
     pub pool: &'a DbPool,
     pub services: &'a Arc<ServiceCache>,
     pub revoked: &'a Arc<RevokedSet>,
+    /// Whether the user is banned, and the ID token's claims, from memory.
+    pub users: &'a Arc<UserCache>,
     pub hasher: &'a PasswordHasher,
     pub lockout: Lockout,
     pub policy: TokenPolicy,

@@ -4,19 +4,17 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::Connection;
 use serde::Deserialize;
 
-use super::context::GrantDeps;
+use super::context::{GrantCaches, GrantDeps};
 use super::issued::{IdTokenRequest, Issued};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::refresh_tokens;
-use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::scope_rules;
 use crate::oauth2::single_use::SingleUse;
-use crate::registry::cache::ServiceCache;
 use crate::scope::{Requested, OPENID};
-use crate::users::repo as users_repo;
+use crate::users::model::User;
 
 #[derive(Debug, Deserialize)]
 pub struct RefreshRequest {
@@ -34,22 +32,27 @@ pub async fn grant(
     let ttl = deps.policy.refresh_token_ttl;
     let services = std::sync::Arc::clone(deps.services);
     let revoked = std::sync::Arc::clone(deps.revoked);
+    let users = std::sync::Arc::clone(deps.users);
     crate::oauth2::run(deps.pool, move |conn| {
-        rotate(conn, &services, &revoked, &presented, &request, ttl, now)
+        let caches = GrantCaches {
+            services: &services,
+            users: &users,
+            revoked: &revoked,
+        };
+        rotate(conn, caches, &presented, &request, ttl, now)
     })
     .await
 }
 
 fn rotate(
     conn: &mut DbConn,
-    services: &ServiceCache,
-    revoked: &RevokedSet,
+    caches: GrantCaches<'_>,
     presented: &PresentedClient,
     request: &RefreshRequest,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let client = client_auth::authenticate(conn, services, presented)?;
+    let client = client_auth::authenticate(conn, caches.services, presented)?;
     let (token, grant) = refresh_tokens::find(conn, &request.refresh_token)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
     // A token of another client is refused without being consumed.
@@ -75,33 +78,38 @@ fn rotate(
         }
     };
     let user_id = grant.user_id.clone();
-    if let Some(user_id) = &user_id {
-        match users_repo::find(conn, user_id) {
-            Ok(user) if !user.banned => {}
+    let user = match &user_id {
+        Some(user_id) => match caches.users.lookup(conn, user_id)? {
+            Some(user) if !user.banned => Some(user),
             _ => return Err(OAuthError::invalid_grant("the user is banned or gone")),
-        }
-    }
+        },
+        None => None,
+    };
     // Commit the consumption even when it ends in a refusal: a replay must stay revoked.
     let outcome = conn.transaction(|conn| {
-        Ok::<_, OAuthError>(match refresh_tokens::consume(conn, revoked, &token, now)? {
-            SingleUse::Won => Ok(refresh_tokens::issue(
-                conn,
-                &grant.id,
-                &token.scope,
-                ttl,
-                now,
-            )?),
-            SingleUse::Replayed => Err(OAuthError::invalid_grant(
-                "the refresh token was already used; its grant is revoked",
-            )),
-            SingleUse::Expired => Err(OAuthError::invalid_grant("the refresh token has expired")),
-        })
+        Ok::<_, OAuthError>(
+            match refresh_tokens::consume(conn, caches.revoked, &token, now)? {
+                SingleUse::Won => Ok(refresh_tokens::issue(
+                    conn,
+                    &grant.id,
+                    &token.scope,
+                    ttl,
+                    now,
+                )?),
+                SingleUse::Replayed => Err(OAuthError::invalid_grant(
+                    "the refresh token was already used; its grant is revoked",
+                )),
+                SingleUse::Expired => {
+                    Err(OAuthError::invalid_grant("the refresh token has expired"))
+                }
+            },
+        )
     })?;
     let new_refresh_token = outcome?;
     let requested = Requested::from_entries(entries.clone());
-    let id_token = match (&grant.user_id, requested.has(OPENID)) {
-        (Some(user_id), true) => Some(IdTokenRequest {
-            user: users_repo::find(conn, user_id)?,
+    let id_token = match (user, requested.has(OPENID)) {
+        (Some(user), true) => Some(IdTokenRequest {
+            user: User::clone(&user),
             // The grant was made when the user signed in.
             auth_time: grant.created,
             nonce: None,
