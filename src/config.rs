@@ -103,6 +103,9 @@ pub struct Settings {
     /// Failed sign-ins for one account from anywhere that lock the account:
     /// the backstop against guessing spread over many addresses.
     pub password_account_max_failures: i32,
+    /// Failed client authentications for one client from one address, within
+    /// the window, that lock that pair (five times as many lock the address).
+    pub client_auth_max_failures: i32,
     /// The window in which failed attempts are counted, in seconds.
     pub password_failure_window_secs: i64,
     /// How long a lock lasts, in seconds.
@@ -141,6 +144,7 @@ impl Default for Settings {
             password_address_max_failures: 20,
             password_client_max_failures: 100,
             password_account_max_failures: 50,
+            client_auth_max_failures: 10,
             password_failure_window_secs: 300,
             password_lockout_secs: 60,
             trusted_proxies: String::new(),

@@ -10,6 +10,7 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db;
 use crate::error::cause_chain;
+use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
@@ -56,6 +57,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         verified: VerifiedTokens::default(),
         revoked: Arc::new(RevokedSet::new(settings.access_token_ttl_secs, timeout)),
         lockout: Lockout::from_settings(settings),
+        client_throttle: Arc::new(ClientThrottle::from_settings(settings)),
         trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
         token_policy: TokenPolicy::from_settings(settings),
         issuer: settings.issuer(),

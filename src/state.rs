@@ -9,6 +9,7 @@ use actix_web::HttpRequest;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::oauth2::access_token::TokenChecks;
+use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
@@ -30,6 +31,8 @@ pub struct AppState {
     pub revoked: Arc<RevokedSet>,
     /// Failed sign-ins that lock a user or a client, from the settings.
     pub lockout: Lockout,
+    /// Failed client authentications that lock a source, from the settings.
+    pub client_throttle: Arc<ClientThrottle>,
     /// Reverse proxies whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<IpAddr>,
     /// Lifetimes and switches of the token endpoint, from the settings.

@@ -2,6 +2,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::client_guard;
 use super::form::OAuthForm;
 use crate::clock;
 use crate::oauth2::error::OAuthError;
@@ -25,7 +26,14 @@ pub async fn introspect(
         keys: &keys,
         issuer: &state.issuer,
     };
-    let answer = introspection::introspect(deps, presented, token, hint, clock::now()).await?;
+    let (address, client_id) = (state.client_address(&req), presented.client_id.clone());
+    let answer = client_guard::guarded(
+        &state,
+        address,
+        &client_id,
+        introspection::introspect(deps, presented, token, hint, clock::now()),
+    )
+    .await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(answer))

@@ -2,6 +2,7 @@
 //! `crate::oauth2` and `crate::oidc`. Browser apps call them from other
 //! origins, so they answer CORS, preflight included.
 pub mod authorize;
+pub mod client_guard;
 pub mod discovery;
 pub mod error_response;
 pub mod form;

@@ -2,6 +2,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::client_guard;
 use super::form::OAuthForm;
 use crate::clock;
 use crate::oauth2::error::OAuthError;
@@ -16,7 +17,8 @@ pub async fn revoke(
     let (presented, token) = form.client_and_token(&req)?;
     let keys = state.keys.current(&state.pool).await;
     let claims = state.verified.verify(&keys, &token, &state.issuer).ok();
-    revocation::revoke(
+    let (address, client_id) = (state.client_address(&req), presented.client_id.clone());
+    let work = revocation::revoke(
         &state.pool,
         &state.services,
         &state.revoked,
@@ -24,8 +26,8 @@ pub async fn revoke(
         token,
         claims,
         clock::now(),
-    )
-    .await?;
+    );
+    client_guard::guarded(&state, address, &client_id, work).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())

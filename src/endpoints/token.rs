@@ -3,6 +3,7 @@
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use super::client_guard;
 use super::form::OAuthForm;
 use crate::clock;
 use crate::oauth2::error::OAuthError;
@@ -26,7 +27,18 @@ pub async fn token(
         lockout: state.lockout,
         policy: state.token_policy,
     };
-    let issued = token::grant(&deps, presented, request, now).await?;
+    let address = state.client_address(&req);
+    let client_id = presented
+        .as_ref()
+        .map(|p| p.client_id.clone())
+        .unwrap_or_default();
+    let issued = client_guard::guarded(
+        &state,
+        address,
+        &client_id,
+        token::grant(&deps, presented, request, now),
+    )
+    .await?;
     let keys = state.keys.current(&state.pool).await;
     let ttl = state.token_policy.access_token_ttl_secs;
     let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;

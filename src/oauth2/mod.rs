@@ -6,6 +6,7 @@ pub mod access_token;
 pub mod authorize;
 pub mod authorized_apps;
 pub mod client_auth;
+pub mod client_throttle;
 pub mod codes;
 pub mod consents;
 pub mod error;

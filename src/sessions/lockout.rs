@@ -141,15 +141,16 @@ impl Counters {
 }
 
 /// One more failure for `subject`, counted atomically so that parallel
-/// guesses (on any instance) cannot race past the limit.
-fn count_failure(
+/// guesses (on any instance) cannot race past the limit. True when this
+/// failure locked the subject.
+pub fn count_failure(
     conn: &mut DbConn,
     subject: &str,
     limits: Limits,
     now: NaiveDateTime,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     use password_attempts::dsl as a;
-    conn.transaction::<(), StoreError, _>(|conn| {
+    conn.transaction::<bool, StoreError, _>(|conn| {
         let in_window = diesel::update(
             a::password_attempts
                 .find(subject)
@@ -203,8 +204,9 @@ fn count_failure(
                     a::locked_until.eq(Some(now + limits.lockout)),
                 ))
                 .execute(conn)?;
+            return Ok(true);
         }
-        Ok(())
+        Ok(false)
     })
 }
 

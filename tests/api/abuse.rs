@@ -184,3 +184,80 @@ async fn wrong_login_and_wrong_password_take_the_same_time() {
         "wrong password {known:?} vs unknown login {unknown:?}"
     );
 }
+
+async fn client_credentials_from(
+    app: &TestApp,
+    address: &str,
+    id: &str,
+    secret: &str,
+) -> (u16, String) {
+    let answer = app
+        .client
+        .post(app.url("/api/rest/oauth2/token"))
+        .header("X-Forwarded-For", address)
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    let status = answer.status().as_u16();
+    (status, answer.text().await.unwrap_or_default())
+}
+
+async fn introspect_from(app: &TestApp, address: &str, id: &str, secret: &str) -> u16 {
+    app.client
+        .post(app.url("/api/rest/oauth2/introspect"))
+        .header("X-Forwarded-For", address)
+        .basic_auth(id, Some(secret))
+        .form(&[("token", "anything")])
+        .send()
+        .await
+        .map_or(0, |r| r.status().as_u16())
+}
+
+#[tokio::test]
+async fn failed_client_authentication_locks_the_source_not_the_client() {
+    let app = behind_proxy(|s| {
+        s.client_auth_max_failures = 3;
+        s.password_lockout_secs = 2;
+    })
+    .await;
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    let (other_id, other_secret) = app.service_with(json!({"trusted": true})).await;
+    for _ in 0..3 {
+        let (status, body) = client_credentials_from(&app, "10.0.1.1", &id, "wrong-secret").await;
+        assert_eq!(status, 401, "{body}");
+        assert!(body.contains("client authentication failed"), "{body}");
+    }
+    let (status, body) = client_credentials_from(&app, "10.0.1.1", &id, &secret).await;
+    assert_eq!(
+        status, 401,
+        "the guessing address is locked even with the right secret"
+    );
+    assert!(
+        body.contains("too many failed client authentications"),
+        "{body}"
+    );
+    assert_eq!(introspect_from(&app, "10.0.1.1", &id, &secret).await, 401);
+    let (status, _) = client_credentials_from(&app, "10.0.1.2", &id, &secret).await;
+    assert_eq!(status, 200, "the client itself is not locked elsewhere");
+    let (status, _) = client_credentials_from(&app, "10.0.1.1", &other_id, &other_secret).await;
+    assert_eq!(
+        status, 200,
+        "another client from that address is not locked"
+    );
+
+    // Five times the pair's limit, over any clients, locks the address.
+    for n in 0..15 {
+        client_credentials_from(&app, "10.0.1.3", &format!("nobody-{n}"), "guess").await;
+    }
+    let (_, body) = client_credentials_from(&app, "10.0.1.3", &other_id, &other_secret).await;
+    assert!(
+        body.contains("too many failed client authentications"),
+        "{body}"
+    );
+
+    tokio::time::sleep(Duration::from_millis(2100)).await;
+    let (status, _) = client_credentials_from(&app, "10.0.1.1", &id, &secret).await;
+    assert_eq!(status, 200, "the lock ends");
+}
