@@ -138,6 +138,13 @@ fn watch(location: &DatabaseLocation, timeout: Duration, weak: &WatchedWeak, sto
         if last_prune.elapsed() >= PRUNE_EVERY {
             last_prune = Instant::now();
             watched.revoked.prune(clock::unix_now());
+            if watched.revoked.needs_reload() {
+                if let Some(open) = feed.as_mut() {
+                    if let Err(error) = watched.revoked.load(open.connection(), clock::now()) {
+                        tracing::warn!(error = %cause_chain(&error), "reloading revocations failed");
+                    }
+                }
+            }
         }
     }
 }

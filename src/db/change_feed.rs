@@ -59,9 +59,13 @@ pub struct Polled {
 }
 
 /// PostgreSQL delivers notifications without being asked, so silence proves
-/// nothing: this often, a round trip shows the connection is alive and
-/// flushes what was committed before it.
+/// nothing: this often the feed notifies itself and, when that ping comes
+/// back through `LISTEN`, knows everything committed before it arrived
+/// (a round trip alone would not: behind a transaction-mode pooler the
+/// heartbeat and the `LISTEN` may use different server connections).
 const HEARTBEAT: Duration = Duration::from_millis(100);
+/// The payload prefix of the feed's own pings.
+const PING: &str = "ping:";
 
 /// Longer than the kernel's file-time granularity (a jiffy, up to 10 ms).
 const WAL_TIME_GRAIN: Duration = Duration::from_millis(20);
@@ -69,6 +73,9 @@ const WAL_TIME_GRAIN: Duration = Duration::from_millis(20);
 /// SQLite keeps change rows this long; a process that polls less often than
 /// this has long since dropped its caches by their TTL anyway.
 const KEEP_CHANGES: &str = "-10 minutes";
+/// The last change number SQLite handed out (kept after its row is purged).
+const ISSUED: &str =
+    "SELECT COALESCE(MAX(seq), 0) AS value FROM sqlite_sequence WHERE name = 'cache_changes'";
 /// Purge old rows every this many polls that found changes.
 const PURGE_EVERY: u32 = 1000;
 
@@ -80,6 +87,8 @@ pub struct ChangeFeed {
     data_version: i64,
     last_seq: i64,
     polls_with_changes: u32,
+    /// The ping in flight on PostgreSQL: its payload and when it was sent.
+    ping: Option<(String, Instant)>,
     last_heartbeat: Option<Instant>,
 }
 
@@ -116,10 +125,7 @@ impl ChangeFeed {
                     &mut conn,
                     "SELECT data_version AS value FROM pragma_data_version()",
                 )?,
-                number(
-                    &mut conn,
-                    "SELECT COALESCE(MAX(seq), 0) AS value FROM cache_changes",
-                )?,
+                number(&mut conn, ISSUED)?,
             ),
         };
         let wal = match location {
@@ -133,6 +139,7 @@ impl ChangeFeed {
             data_version,
             last_seq,
             polls_with_changes: 0,
+            ping: None,
             last_heartbeat: None,
         })
     }
@@ -156,9 +163,10 @@ impl ChangeFeed {
     }
 
     fn poll_postgres(&mut self, started: Instant) -> Result<Polled, StoreError> {
-        let due = self
-            .last_heartbeat
-            .is_none_or(|last| last.elapsed() >= HEARTBEAT);
+        let due = self.ping.is_none()
+            && self
+                .last_heartbeat
+                .is_none_or(|last| last.elapsed() >= HEARTBEAT);
         let DbConn::Postgresql(pg) = &mut self.conn else {
             return Ok(Polled {
                 changes: Vec::new(),
@@ -166,16 +174,28 @@ impl ChangeFeed {
             });
         };
         if due {
-            pg.batch_execute("SELECT 1")?;
+            let payload = format!("{PING}{}", crate::secrets::generate());
+            diesel::sql_query("SELECT pg_notify('idhub_changes', $1)")
+                .bind::<Text, _>(&payload)
+                .execute(pg)?;
+            self.ping = Some((payload, started));
             self.last_heartbeat = Some(started);
         }
         let mut changes = Vec::new();
+        let mut complete_as_of = None;
         for notification in pg.notifications_iter() {
-            changes.extend(Change::parse(&notification?.payload));
+            let payload = notification?.payload;
+            if payload.starts_with(PING) {
+                if self.ping.as_ref().is_some_and(|(sent, _)| *sent == payload) {
+                    complete_as_of = self.ping.take().map(|(_, sent_at)| sent_at);
+                }
+                continue;
+            }
+            changes.extend(Change::parse(&payload));
         }
         Ok(Polled {
             changes,
-            complete_as_of: due.then_some(started),
+            complete_as_of,
         })
     }
 
@@ -203,10 +223,29 @@ impl ChangeFeed {
             return Ok(Vec::new());
         }
         self.data_version = version;
-        let rows: Vec<Row> =
-            diesel::sql_query("SELECT seq, entity FROM cache_changes WHERE seq > ? ORDER BY seq")
-                .bind::<BigInt, _>(self.last_seq)
-                .load(&mut self.conn)?;
+        // Numbers are handed out one by one (AUTOINCREMENT, one writer at a
+        // time) and never reused: a gap, or a number issued past the last row
+        // read, means rows were purged before this feed read them. Both reads
+        // in one transaction, so they see the same commits.
+        let last_seq = self.last_seq;
+        let (rows, issued) = self.conn.transaction::<_, StoreError, _>(|conn| {
+            let rows: Vec<Row> = diesel::sql_query(
+                "SELECT seq, entity FROM cache_changes WHERE seq > ? ORDER BY seq",
+            )
+            .bind::<BigInt, _>(last_seq)
+            .load(conn)?;
+            Ok((rows, number(conn, ISSUED)?))
+        })?;
+        let contiguous = rows
+            .iter()
+            .zip(self.last_seq.saturating_add(1)..)
+            .all(|(row, expected)| row.seq == expected);
+        let read_up_to = rows.last().map_or(self.last_seq, |row| row.seq);
+        if !contiguous || issued > read_up_to {
+            return Err(StoreError::Unavailable(Box::new(std::io::Error::other(
+                "changes were purged before this process read them",
+            ))));
+        }
         let Some(last) = rows.last() else {
             return Ok(Vec::new());
         };

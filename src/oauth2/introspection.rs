@@ -33,7 +33,6 @@ pub async fn introspect(
     deps: IntrospectionDeps<'_>,
     presented: PresentedClient,
     token: String,
-    hint: Option<String>,
     now: NaiveDateTime,
 ) -> Result<Value, OAuthError> {
     let client = client_auth::authenticate_cached(deps.pool, deps.services, &presented).await?;
@@ -44,9 +43,6 @@ pub async fn introspect(
     // Signature and expiry first, off the database.
     if let Ok(claims) = deps.verified.verify(deps.keys, &token, deps.issuer) {
         return access_token_state(&deps, &caller, &claims).await;
-    }
-    if hint.as_deref() == Some("access_token") {
-        return Ok(inactive());
     }
     super::run(deps.pool, move |conn| {
         refresh_token_state(conn, &caller, &token, now)

@@ -8,7 +8,7 @@
 //! proved that nothing was missed, and only for tokens issued after what it
 //! covers; otherwise callers ask the database, as before.
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
 
@@ -21,8 +21,15 @@ use crate::db::DbConn;
 use crate::error::StoreError;
 
 /// Kept past the access-token lifetime: a token can be issued in the
-/// milliseconds around its grant's revocation.
+/// milliseconds around its grant's revocation, and instances' clocks differ.
 const MARGIN_SECS: i64 = 60;
+/// Never trusted longer than this after the feed's last proof, whatever the
+/// database timeout.
+const MAX_TRUST: Duration = Duration::from_secs(2);
+/// Revocations remembered at most (about 100 bytes each). Past it the memory
+/// stops answering until a reload finds fewer: a flood of revocations costs
+/// database reads, never unbounded memory.
+const MAX_REMEMBERED: usize = 1_000_000;
 
 /// The memory's verdict on a token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,6 +64,8 @@ pub struct RevokedSet {
     /// Milliseconds after `started` (plus one) of the last moment the feed
     /// proved every earlier change applied; 0: never, or the feed failed.
     complete_as_of: AtomicU64,
+    /// Set when a revocation could not be remembered (past `MAX_REMEMBERED`).
+    overflowed: AtomicBool,
 }
 
 impl RevokedSet {
@@ -64,9 +73,10 @@ impl RevokedSet {
         Self {
             known: RwLock::default(),
             window_secs: access_token_ttl_secs.saturating_add(MARGIN_SECS),
-            trusted_for,
+            trusted_for: trusted_for.min(MAX_TRUST),
             started: Instant::now(),
             complete_as_of: AtomicU64::new(0),
+            overflowed: AtomicBool::new(false),
         }
     }
 
@@ -89,11 +99,17 @@ impl RevokedSet {
     /// The verdict on a token issued at `iat`, or `None` when only the
     /// database can tell.
     pub fn judge(&self, jti: &str, grant_id: Option<&str>, iat: i64) -> Option<Verdict> {
-        if !self.trusted() {
+        if !self.trusted() || self.overflowed.load(Ordering::Acquire) {
             return None;
         }
         let known = self.known.read().ok()?;
-        if known.horizon.is_none_or(|horizon| iat < horizon) {
+        // Another instance's clock may run ahead of this one's: only tokens
+        // well inside the covered span are judged here.
+        let covered = known.horizon.is_some_and(|horizon| {
+            iat >= horizon.saturating_add(MARGIN_SECS)
+                && iat <= clock::unix_now().saturating_add(MARGIN_SECS)
+        });
+        if !covered {
             return None;
         }
         if known.tokens.contains_key(jti) {
@@ -107,14 +123,31 @@ impl RevokedSet {
 
     pub fn note_token(&self, jti: &str, expires: i64) {
         if let Ok(mut known) = self.known.write() {
-            known.tokens.insert(jti.to_owned(), expires);
+            if self.room_for_one(&known) {
+                known.tokens.insert(jti.to_owned(), expires);
+            }
         }
     }
 
     pub fn note_grant(&self, id: &str) {
         if let Ok(mut known) = self.known.write() {
-            known.grants.insert(id.to_owned(), clock::unix_now());
+            if self.room_for_one(&known) {
+                known.grants.insert(id.to_owned(), clock::unix_now());
+            }
         }
+    }
+
+    fn room_for_one(&self, known: &Known) -> bool {
+        let room = known.tokens.len().saturating_add(known.grants.len()) < MAX_REMEMBERED;
+        if !room {
+            self.overflowed.store(true, Ordering::Release);
+        }
+        room
+    }
+
+    /// Whether a revocation was dropped for lack of room: reload when fewer.
+    pub fn needs_reload(&self) -> bool {
+        self.overflowed.load(Ordering::Acquire)
     }
 
     /// The feed has applied every change committed before `at`.
@@ -155,9 +188,11 @@ impl RevokedSet {
                 .map(|(id, at)| (id, at.map_or(horizon, |t| t.and_utc().timestamp())))
                 .collect(),
         };
+        let overflowed = fresh.tokens.len().saturating_add(fresh.grants.len()) > MAX_REMEMBERED;
         if let Ok(mut known) = self.known.write() {
             *known = fresh;
         }
+        self.overflowed.store(overflowed, Ordering::Release);
         Ok(())
     }
 
@@ -206,8 +241,14 @@ mod tests {
     #[test]
     fn tokens_from_before_the_horizon_go_to_the_database() {
         let set = proven(3600);
-        assert_eq!(set.judge("j", Some("g"), 999), None);
-        assert_eq!(set.judge("j", Some("g"), 1_000), Some(Verdict::Live));
+        assert_eq!(set.judge("j", Some("g"), 1_059), None);
+        assert_eq!(set.judge("j", Some("g"), 1_060), Some(Verdict::Live));
+        let far_ahead = clock::unix_now() + 3_600;
+        assert_eq!(
+            set.judge("j", Some("g"), far_ahead),
+            None,
+            "a clock far ahead"
+        );
     }
 
     #[test]

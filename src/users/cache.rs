@@ -1,6 +1,7 @@
-//! Users cached by id for their profile (name, login, email) on the hot paths.
-//! Whether a user is banned is never taken from here: token checks ask the
-//! database, so a ban works at once everywhere.
+//! Users cached by id for their profile (name, login, email) and whether they
+//! are banned, on the hot paths. A ban drops the entry at once on the instance
+//! that wrote it and through the change feed on the others; if the feed
+//! fails, within the one-second TTL.
 use super::model::User;
 use super::repo;
 use crate::cache::{Load, TtlCache};

@@ -291,3 +291,42 @@ async fn a_revocation_on_one_instance_ends_the_token_on_the_other_at_once() {
     assert!(!active_at(&app, &later, &access, caller).await);
     assert_eq!(userinfo_status_at(&app, &later, &grant_access).await, 401);
 }
+
+/// A process that slept through the purge of changes it never read must not
+/// trust what it remembers: on SQLite, where changes wait in a table that any
+/// process purges, the feed reports the gap (and its owner reloads).
+#[tokio::test]
+async fn a_feed_that_missed_purged_changes_says_so() {
+    use diesel::RunQueryDsl;
+    use idhub::db::change_feed::ChangeFeed;
+    use idhub::db::{connect, DatabaseLocation};
+
+    let app = spawn_app().await;
+    let location = DatabaseLocation::parse(&app.database.url).unwrap();
+    if matches!(location, DatabaseLocation::Postgres(_)) {
+        println!("skipped on PostgreSQL: its changes are notifications, never purged");
+        return;
+    }
+    let timeout = Duration::from_secs(2);
+    let mut feed = ChangeFeed::open(&location, timeout).unwrap();
+    assert!(feed.poll().is_ok());
+    let mut other = connect(&location, timeout).unwrap();
+    diesel::sql_query("INSERT INTO cache_changes (entity) VALUES ('grant:read-in-time')")
+        .execute(&mut other)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    let polled = feed.poll().expect("a change read in time");
+    assert!(polled
+        .changes
+        .iter()
+        .any(|c| format!("{c:?}").contains("read-in-time")));
+
+    diesel::sql_query("INSERT INTO cache_changes (entity) VALUES ('grant:never-read')")
+        .execute(&mut other)
+        .unwrap();
+    diesel::sql_query("DELETE FROM cache_changes")
+        .execute(&mut other)
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    assert!(feed.poll().is_err(), "a purged, unread change is reported");
+}

@@ -100,6 +100,18 @@ async fn revoking_an_access_token_or_a_refresh_token() {
     let refresh_state = app.introspect(refresh, basic).await;
     assert_eq!(refresh_state["active"], true);
     assert_eq!(refresh_state["token_type"], "refresh_token");
+    // A wrong hint only orders the search (RFC 7662 §2.1).
+    let hinted: serde_json::Value = app
+        .oauth_post(
+            "introspect",
+            &[("token", refresh), ("token_type_hint", "access_token")],
+            Some(basic),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(hinted["active"], true, "{hinted}");
 
     // Revoking a refresh token ends its grant: the refresh token and its access tokens.
     let second = login().await;
