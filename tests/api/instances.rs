@@ -10,8 +10,10 @@ use crate::browser::{callback_params, location, param};
 use crate::helpers::{idhub_command, spawn_app, start_instance, TestApp};
 
 const CALLBACK: &str = "https://app.example.com/cb";
-/// What "at once" is held to: the feed is polled every 5 ms.
-const AT_ONCE: Duration = Duration::from_millis(100);
+/// What "at once" is held to. The feed is polled every 5 ms and the times
+/// printed are a few ms; the bound leaves room for a CI machine whose two
+/// cores are busy with the rest of the suite (100 ms failed there once).
+const AT_ONCE: Duration = Duration::from_millis(500);
 
 async fn client_credentials(app: &TestApp, base: &str, id: &str, secret: &str) -> u16 {
     app.client
