@@ -153,49 +153,12 @@ impl ChangeFeed {
     /// The changes since the last poll.
     pub fn poll(&mut self) -> Result<Polled, StoreError> {
         let started = Instant::now();
-        if matches!(self.conn, DbConn::Postgresql(_)) {
-            return self.poll_postgres(started);
+        if let DbConn::Postgresql(pg) = &mut self.conn {
+            return poll_postgres(pg, &mut self.ping, &mut self.last_heartbeat, started);
         }
         Ok(Polled {
             changes: self.poll_sqlite()?,
             complete_as_of: Some(started),
-        })
-    }
-
-    fn poll_postgres(&mut self, started: Instant) -> Result<Polled, StoreError> {
-        let due = self.ping.is_none()
-            && self
-                .last_heartbeat
-                .is_none_or(|last| last.elapsed() >= HEARTBEAT);
-        let DbConn::Postgresql(pg) = &mut self.conn else {
-            return Ok(Polled {
-                changes: Vec::new(),
-                complete_as_of: None,
-            });
-        };
-        if due {
-            let payload = format!("{PING}{}", crate::secrets::generate());
-            diesel::sql_query("SELECT pg_notify('idhub_changes', $1)")
-                .bind::<Text, _>(&payload)
-                .execute(pg)?;
-            self.ping = Some((payload, started));
-            self.last_heartbeat = Some(started);
-        }
-        let mut changes = Vec::new();
-        let mut complete_as_of = None;
-        for notification in pg.notifications_iter() {
-            let payload = notification?.payload;
-            if payload.starts_with(PING) {
-                if self.ping.as_ref().is_some_and(|(sent, _)| *sent == payload) {
-                    complete_as_of = self.ping.take().map(|(_, sent_at)| sent_at);
-                }
-                continue;
-            }
-            changes.extend(Change::parse(&payload));
-        }
-        Ok(Polled {
-            changes,
-            complete_as_of,
         })
     }
 
@@ -263,6 +226,40 @@ impl ChangeFeed {
             .filter_map(|r| Change::parse(&r.entity))
             .collect())
     }
+}
+
+/// Drains PostgreSQL's notifications, pinging itself when a heartbeat is due.
+fn poll_postgres(
+    pg: &mut diesel::PgConnection,
+    ping: &mut Option<(String, Instant)>,
+    last_heartbeat: &mut Option<Instant>,
+    started: Instant,
+) -> Result<Polled, StoreError> {
+    let due = ping.is_none() && last_heartbeat.is_none_or(|last| last.elapsed() >= HEARTBEAT);
+    if due {
+        let payload = format!("{PING}{}", crate::secrets::generate());
+        diesel::sql_query("SELECT pg_notify('idhub_changes', $1)")
+            .bind::<Text, _>(&payload)
+            .execute(pg)?;
+        *ping = Some((payload, started));
+        *last_heartbeat = Some(started);
+    }
+    let mut changes = Vec::new();
+    let mut complete_as_of = None;
+    for notification in pg.notifications_iter() {
+        let payload = notification?.payload;
+        if payload.starts_with(PING) {
+            if ping.as_ref().is_some_and(|(sent, _)| *sent == payload) {
+                complete_as_of = ping.take().map(|(_, sent_at)| sent_at);
+            }
+            continue;
+        }
+        changes.extend(Change::parse(&payload));
+    }
+    Ok(Polled {
+        changes,
+        complete_as_of,
+    })
 }
 
 #[cfg(test)]

@@ -141,16 +141,15 @@ impl Counters {
 }
 
 /// One more failure for `subject`, counted atomically so that parallel
-/// guesses (on any instance) cannot race past the limit. True when this
-/// failure locked the subject.
+/// guesses (on any instance) cannot race past the limit.
 pub fn count_failure(
     conn: &mut DbConn,
     subject: &str,
     limits: Limits,
     now: NaiveDateTime,
-) -> Result<bool, StoreError> {
+) -> Result<(), StoreError> {
     use password_attempts::dsl as a;
-    conn.transaction::<bool, StoreError, _>(|conn| {
+    conn.transaction::<(), StoreError, _>(|conn| {
         let in_window = diesel::update(
             a::password_attempts
                 .find(subject)
@@ -204,9 +203,8 @@ pub fn count_failure(
                     a::locked_until.eq(Some(now + limits.lockout)),
                 ))
                 .execute(conn)?;
-            return Ok(true);
         }
-        Ok(false)
+        Ok(())
     })
 }
 

@@ -185,18 +185,20 @@ async fn wrong_login_and_wrong_password_take_the_same_time() {
     );
 }
 
-async fn client_credentials_from(
+/// A client-authenticated OAuth request from `address`: status and body.
+async fn oauth_from(
     app: &TestApp,
     address: &str,
-    id: &str,
-    secret: &str,
+    endpoint: &str,
+    form: &[(&str, &str)],
+    (id, secret): (&str, &str),
 ) -> (u16, String) {
     let answer = app
         .client
-        .post(app.url("/api/rest/oauth2/token"))
+        .post(app.url(&format!("/api/rest/oauth2/{endpoint}")))
         .header("X-Forwarded-For", address)
         .basic_auth(id, Some(secret))
-        .form(&[("grant_type", "client_credentials")])
+        .form(form)
         .send()
         .await
         .unwrap();
@@ -204,15 +206,21 @@ async fn client_credentials_from(
     (status, answer.text().await.unwrap_or_default())
 }
 
+async fn client_credentials_from(
+    app: &TestApp,
+    address: &str,
+    id: &str,
+    secret: &str,
+) -> (u16, String) {
+    let form = [("grant_type", "client_credentials")];
+    oauth_from(app, address, "token", &form, (id, secret)).await
+}
+
 async fn introspect_from(app: &TestApp, address: &str, id: &str, secret: &str) -> u16 {
-    app.client
-        .post(app.url("/api/rest/oauth2/introspect"))
-        .header("X-Forwarded-For", address)
-        .basic_auth(id, Some(secret))
-        .form(&[("token", "anything")])
-        .send()
+    let form = [("token", "anything")];
+    oauth_from(app, address, "introspect", &form, (id, secret))
         .await
-        .map_or(0, |r| r.status().as_u16())
+        .0
 }
 
 #[tokio::test]
