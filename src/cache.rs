@@ -1,8 +1,10 @@
-//! Entities by id, kept in memory (a bounded `moka` cache) for at most one
-//! second, so the hot paths skip the database. Writes through this instance
-//! invalidate their entry at once; writes by other instances and the CLI
-//! arrive through `db::change_feed` within milliseconds, the TTL being only
-//! the backstop. A background task rereads aging entries ahead of expiry.
+//! Entities by id, kept in memory (a bounded `moka` cache), so the hot paths
+//! skip the database. Writes through this instance invalidate their entry at
+//! once; writes by other instances and the CLI arrive through
+//! `db::change_feed` within milliseconds. An entry is fresh for a second, and
+//! past that for as long as the feed vouches for it (`feed_proof`), so a
+//! database that stalls for a moment does not draw every request at once. A
+//! background task rereads aging entries ahead of expiry.
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
@@ -10,8 +12,12 @@ use std::time::{Duration, Instant};
 
 use crate::db::DbConn;
 use crate::error::StoreError;
+use crate::feed_proof::FeedProof;
 
+/// Fresh this long after being read, with or without the feed.
 pub const TTL: Duration = Duration::from_secs(1);
+/// Never kept longer, whatever the feed says.
+const MAX_AGE: Duration = Duration::from_secs(60);
 /// Entities kept at most; past it moka evicts the least useful ones (TinyLFU),
 /// so a registry this large costs some misses, never all of them at once.
 pub const MAX_ENTRIES: u64 = 100_000;
@@ -23,7 +29,8 @@ pub trait Load: Sized {
 }
 
 struct Entry<T> {
-    loaded: Instant,
+    /// When the read that produced it began.
+    read_at: Instant,
     /// `None`: known not to exist (so probing unknown ids costs no reads either).
     value: Option<Arc<T>>,
     /// Read since the last refresh: only entries in use are refreshed ahead;
@@ -34,7 +41,7 @@ struct Entry<T> {
 impl<T> Clone for Entry<T> {
     fn clone(&self) -> Self {
         Self {
-            loaded: self.loaded,
+            read_at: self.read_at,
             value: self.value.clone(),
             used: Arc::clone(&self.used),
         }
@@ -49,39 +56,53 @@ pub struct TtlCache<T> {
     /// Bumped by every invalidation, so a read that raced a write on this
     /// instance never stores what it read before the write.
     generation: AtomicU64,
+    proof: Arc<FeedProof>,
 }
 
-impl<T: Send + Sync + 'static> Default for TtlCache<T> {
-    fn default() -> Self {
-        Self {
-            entries: moka::sync::Cache::builder()
-                .max_capacity(MAX_ENTRIES)
-                .time_to_live(TTL)
-                .build(),
-            generation: AtomicU64::new(0),
-        }
-    }
+/// Where a read began: the cache generation and the moment.
+#[derive(Clone, Copy)]
+struct ReadStart {
+    generation: u64,
+    at: Instant,
 }
 
 impl<T: Load + Send + Sync + 'static> TtlCache<T> {
+    pub fn new(proof: Arc<FeedProof>) -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(MAX_ENTRIES)
+                .time_to_live(MAX_AGE)
+                .build(),
+            generation: AtomicU64::new(0),
+            proof,
+        }
+    }
+
     /// The cached answer if it is fresh: `Some(None)` means "does not exist".
     pub fn fresh(&self, id: &str) -> Option<Option<Arc<T>>> {
         let entry = self.entries.get(id)?;
-        if entry.loaded.elapsed() >= TTL {
+        if entry.read_at.elapsed() >= TTL && !self.proof.vouches_for(entry.read_at) {
             return None;
         }
         entry.used.store(true, Ordering::Relaxed);
         Some(entry.value)
     }
 
-    fn store(&self, id: &str, value: Option<Arc<T>>, read_at_generation: u64) {
-        if self.generation.load(Ordering::Acquire) != read_at_generation {
+    fn read_start(&self) -> ReadStart {
+        ReadStart {
+            generation: self.generation.load(Ordering::Acquire),
+            at: Instant::now(),
+        }
+    }
+
+    fn store(&self, id: &str, value: Option<Arc<T>>, read: ReadStart) {
+        if self.generation.load(Ordering::Acquire) != read.generation {
             return;
         }
         self.entries.insert(
             id.to_owned(),
             Entry {
-                loaded: Instant::now(),
+                read_at: read.at,
                 value,
                 used: Arc::new(AtomicBool::new(false)),
             },
@@ -105,9 +126,9 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
         if let Some(cached) = self.fresh(id) {
             return Ok(cached);
         }
-        let generation = self.generation.load(Ordering::Acquire);
+        let read = self.read_start();
         let loaded = T::load(conn, id)?.map(Arc::new);
-        self.store(id, loaded.clone(), generation);
+        self.store(id, loaded.clone(), read);
         Ok(loaded)
     }
 
@@ -115,11 +136,13 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
     /// since its last refresh, so requests find fresh entries and do not wait
     /// on the database themselves. Returns how many.
     pub fn refresh_ahead(&self, conn: &mut DbConn) -> Result<usize, StoreError> {
-        let generation = self.generation.load(Ordering::Acquire);
+        let read = self.read_start();
         let aging: Vec<String> = self
             .entries
             .iter()
-            .filter(|(_, e)| e.loaded.elapsed() >= TTL / 2 && e.used.swap(false, Ordering::Relaxed))
+            .filter(|(_, e)| {
+                e.read_at.elapsed() >= TTL / 2 && e.used.swap(false, Ordering::Relaxed)
+            })
             .map(|(id, _)| String::clone(&id))
             .collect();
         for batch in aging.chunks(REFRESH_BATCH) {
@@ -128,7 +151,7 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
                 .map(|(id, value)| (id, Arc::new(value)))
                 .collect();
             for id in batch {
-                self.store(id, found.remove(id), generation);
+                self.store(id, found.remove(id), read);
             }
         }
         Ok(aging.len())
@@ -150,17 +173,28 @@ mod tests {
         }
     }
 
+    fn unproven() -> TtlCache<Thing> {
+        TtlCache::new(Arc::new(FeedProof::new(Duration::from_secs(1))))
+    }
+
+    fn read_now(generation: u64) -> ReadStart {
+        ReadStart {
+            generation,
+            at: Instant::now(),
+        }
+    }
+
     #[test]
     fn entries_expire_and_invalidate() {
-        let cache = TtlCache::<Thing>::default();
+        let cache = unproven();
         assert!(cache.fresh("a").is_none());
-        cache.store("a", Some(Arc::new(Thing)), 0);
+        cache.store("a", Some(Arc::new(Thing)), read_now(0));
         assert!(matches!(cache.fresh("a"), Some(Some(_))));
-        cache.store("b", None, 0);
+        cache.store("b", None, read_now(0));
         assert!(matches!(cache.fresh("b"), Some(None)));
         cache.invalidate("a");
         assert!(cache.fresh("a").is_none());
-        cache.store("c", None, 0);
+        cache.store("c", None, read_now(0));
         assert!(
             cache.fresh("c").is_none(),
             "a read from before the invalidation is not stored"
@@ -168,10 +202,31 @@ mod tests {
     }
 
     #[test]
+    fn past_its_ttl_an_entry_lives_while_the_feed_vouches_for_it() {
+        let proof = Arc::new(FeedProof::new(Duration::from_secs(2)));
+        let cache = TtlCache::<Thing>::new(Arc::clone(&proof));
+        cache.store("early", Some(Arc::new(Thing)), read_now(0));
+        std::thread::sleep(Duration::from_millis(5));
+        proof.listening(Instant::now());
+        cache.store("late", Some(Arc::new(Thing)), read_now(0));
+        cache.store("unproven", Some(Arc::new(Thing)), read_now(0));
+        std::thread::sleep(TTL + Duration::from_millis(50));
+        assert!(cache.fresh("unproven").is_none(), "no proof yet");
+        proof.complete_as_of(Instant::now());
+        assert!(matches!(cache.fresh("late"), Some(Some(_))));
+        assert!(
+            cache.fresh("early").is_none(),
+            "read before the feed listened"
+        );
+        proof.lost();
+        assert!(cache.fresh("late").is_none(), "the feed failed");
+    }
+
+    #[test]
     fn more_entries_than_the_old_cliff_all_stay() {
-        let cache = TtlCache::<Thing>::default();
+        let cache = unproven();
         for i in 0..20_000 {
-            cache.store(&format!("id{i}"), Some(Arc::new(Thing)), 0);
+            cache.store(&format!("id{i}"), Some(Arc::new(Thing)), read_now(0));
         }
         let fresh = (0..20_000)
             .filter(|i| matches!(cache.fresh(&format!("id{i}")), Some(Some(_))))

@@ -13,6 +13,7 @@ use crate::clock;
 use crate::db::change_feed::{Change, ChangeFeed};
 use crate::db::DatabaseLocation;
 use crate::error::{cause_chain, StoreError};
+use crate::feed_proof::FeedProof;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::registry::cache::ServiceCache;
 use crate::users::cache::UserCache;
@@ -40,12 +41,15 @@ pub struct Watched {
     pub services: Arc<ServiceCache>,
     pub users: Arc<UserCache>,
     pub revoked: Arc<RevokedSet>,
+    /// Told when the feed opens, proves itself complete, or fails.
+    pub proof: Arc<FeedProof>,
 }
 
 struct WatchedWeak {
     services: Weak<ServiceCache>,
     users: Weak<UserCache>,
     revoked: Weak<RevokedSet>,
+    proof: Weak<FeedProof>,
 }
 
 impl WatchedWeak {
@@ -54,6 +58,7 @@ impl WatchedWeak {
             services: self.services.upgrade()?,
             users: self.users.upgrade()?,
             revoked: self.revoked.upgrade()?,
+            proof: self.proof.upgrade()?,
         })
     }
 }
@@ -74,6 +79,7 @@ pub fn spawn(
         services: Arc::downgrade(&watched.services),
         users: Arc::downgrade(&watched.users),
         revoked: Arc::downgrade(&watched.revoked),
+        proof: Arc::downgrade(&watched.proof),
     };
     std::thread::Builder::new()
         .name("idhub-changes".into())
@@ -86,10 +92,11 @@ pub fn spawn(
 fn open(
     location: &DatabaseLocation,
     timeout: Duration,
-    revoked: &RevokedSet,
+    watched: &Watched,
 ) -> Result<ChangeFeed, StoreError> {
     let mut feed = ChangeFeed::open(location, timeout)?;
-    revoked.load(feed.connection(), clock::now())?;
+    watched.proof.listening(Instant::now());
+    watched.revoked.load(feed.connection(), clock::now())?;
     Ok(feed)
 }
 
@@ -112,8 +119,7 @@ fn watch(location: &DatabaseLocation, timeout: Duration, weak: &WatchedWeak, sto
         };
         let polled = match feed.as_mut() {
             Some(open) => open.poll(),
-            None => open(location, timeout, &watched.revoked)
-                .and_then(|opened| feed.insert(opened).poll()),
+            None => open(location, timeout, &watched).and_then(|opened| feed.insert(opened).poll()),
         };
         match polled {
             Ok(polled) => {
@@ -121,12 +127,12 @@ fn watch(location: &DatabaseLocation, timeout: Duration, weak: &WatchedWeak, sto
                     apply(&watched, change);
                 }
                 if let Some(at) = polled.complete_as_of {
-                    watched.revoked.complete_as_of(at);
+                    watched.proof.complete_as_of(at);
                 }
             }
             Err(error) => {
                 tracing::warn!(error = %cause_chain(&error), "change feed failed; cached entities dropped");
-                watched.revoked.distrust();
+                watched.proof.lost();
                 watched.services.invalidate_all();
                 watched.users.invalidate_all();
                 feed = None;

@@ -5,6 +5,7 @@
 pub mod clock;
 pub mod config;
 pub mod error;
+pub mod feed_proof;
 pub mod fields;
 pub mod paging;
 pub mod scope;

@@ -10,6 +10,7 @@ use anyhow::Context;
 use crate::config::Settings;
 use crate::db;
 use crate::error::cause_chain;
+use crate::feed_proof::FeedProof;
 use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
@@ -47,15 +48,20 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     let keys = KeyStore::open(&mut conn, policy, clock::now())
         .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
     drop(conn);
+    let feed_proof = Arc::new(FeedProof::new(timeout));
     Ok(AppState {
         pool,
         settings: settings.clone(),
         hasher,
         keys,
-        services: Arc::new(ServiceCache::default()),
-        users: Arc::new(UserCache::default()),
+        services: Arc::new(ServiceCache::new(Arc::clone(&feed_proof))),
+        users: Arc::new(UserCache::new(Arc::clone(&feed_proof))),
         verified: VerifiedTokens::default(),
-        revoked: Arc::new(RevokedSet::new(settings.access_token_ttl_secs, timeout)),
+        revoked: Arc::new(RevokedSet::new(
+            settings.access_token_ttl_secs,
+            Arc::clone(&feed_proof),
+        )),
+        feed_proof,
         lockout: Lockout::from_settings(settings),
         client_throttle: Arc::new(ClientThrottle::from_settings(settings)),
         trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
@@ -89,6 +95,7 @@ impl Application {
             services: Arc::clone(&state.services),
             users: Arc::clone(&state.users),
             revoked: Arc::clone(&state.revoked),
+            proof: Arc::clone(&state.feed_proof),
         };
         invalidation::spawn(location, state.pool.timeout(), &watched)
             .context("cannot start the change watcher")?;

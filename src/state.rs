@@ -8,6 +8,7 @@ use actix_web::HttpRequest;
 
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::feed_proof::FeedProof;
 use crate::oauth2::access_token::TokenChecks;
 use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::revoked_set::RevokedSet;
@@ -26,6 +27,9 @@ pub struct AppState {
     pub keys: KeyStore,
     pub services: Arc<ServiceCache>,
     pub users: Arc<UserCache>,
+    /// What the change feed vouches for: shared by the caches, the revoked
+    /// set and the feed's watcher.
+    pub feed_proof: Arc<FeedProof>,
     pub verified: VerifiedTokens,
     /// Revoked access tokens and grants, so token checks skip the database.
     pub revoked: Arc<RevokedSet>,

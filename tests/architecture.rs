@@ -11,7 +11,15 @@ type Module = Vec<String>;
 /// The layers, bottom first; a top-level module may import its own layer and below.
 const LAYERS: &[&[&str]] = &[
     &[
-        "clock", "config", "error", "fields", "paging", "scope", "secrets", "validate",
+        "clock",
+        "config",
+        "error",
+        "feed_proof",
+        "fields",
+        "paging",
+        "scope",
+        "secrets",
+        "validate",
     ],
     &["cache", "db"],
     &["bootstrap", "registry", "sessions", "users"],

@@ -8,9 +8,8 @@
 //! proved that nothing was missed, and only for tokens issued after what it
 //! covers; otherwise callers ask the database, as before.
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::RwLock;
-use std::time::{Duration, Instant};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -19,13 +18,11 @@ use crate::clock;
 use crate::db::schema::{grants, revoked_access_tokens};
 use crate::db::DbConn;
 use crate::error::StoreError;
+use crate::feed_proof::FeedProof;
 
 /// Kept past the access-token lifetime: a token can be issued in the
 /// milliseconds around its grant's revocation, and instances' clocks differ.
 const MARGIN_SECS: i64 = 60;
-/// Never trusted longer than this after the feed's last proof, whatever the
-/// database timeout.
-const MAX_TRUST: Duration = Duration::from_secs(2);
 /// Revocations remembered at most (about 100 bytes each). Past it the memory
 /// stops answering until a reload finds fewer: a flood of revocations costs
 /// database reads, never unbounded memory.
@@ -55,51 +52,27 @@ pub struct RevokedSet {
     /// Grant revocations are kept for this long (the access-token lifetime
     /// plus a margin): older ones concern only expired tokens.
     window_secs: i64,
-    /// The memory is trusted this long after the feed last proved it
-    /// complete: as long as a request would wait for the database (a busy
-    /// database answers the feed's heartbeat late too; a dead connection
-    /// stops the proofs and sends every check to the database).
-    trusted_for: Duration,
-    started: Instant,
-    /// Milliseconds after `started` (plus one) of the last moment the feed
-    /// proved every earlier change applied; 0: never, or the feed failed.
-    complete_as_of: AtomicU64,
+    /// Whether the feed lately proved that no revocation was missed; the
+    /// memory is loaded after each (re)opening of the feed.
+    proof: Arc<FeedProof>,
     /// Set when a revocation could not be remembered (past `MAX_REMEMBERED`).
     overflowed: AtomicBool,
 }
 
 impl RevokedSet {
-    pub fn new(access_token_ttl_secs: i64, trusted_for: Duration) -> Self {
+    pub fn new(access_token_ttl_secs: i64, proof: Arc<FeedProof>) -> Self {
         Self {
             known: RwLock::default(),
             window_secs: access_token_ttl_secs.saturating_add(MARGIN_SECS),
-            trusted_for: trusted_for.min(MAX_TRUST),
-            started: Instant::now(),
-            complete_as_of: AtomicU64::new(0),
+            proof,
             overflowed: AtomicBool::new(false),
         }
-    }
-
-    fn millis_since_start(&self, at: Instant) -> u64 {
-        let millis = at.saturating_duration_since(self.started).as_millis();
-        u64::try_from(millis).unwrap_or(u64::MAX).saturating_add(1)
-    }
-
-    /// Whether the feed vouched for the memory within `trusted_for`.
-    fn trusted(&self) -> bool {
-        let proved = self.complete_as_of.load(Ordering::Acquire);
-        if proved == 0 {
-            return false;
-        }
-        let now = self.millis_since_start(Instant::now());
-        let limit = u64::try_from(self.trusted_for.as_millis()).unwrap_or(u64::MAX);
-        now.saturating_sub(proved) <= limit
     }
 
     /// The verdict on a token issued at `iat`, or `None` when only the
     /// database can tell.
     pub fn judge(&self, jti: &str, grant_id: Option<&str>, iat: i64) -> Option<Verdict> {
-        if !self.trusted() || self.overflowed.load(Ordering::Acquire) {
+        if !self.proof.vouches() || self.overflowed.load(Ordering::Acquire) {
             return None;
         }
         let known = self.known.read().ok()?;
@@ -148,17 +121,6 @@ impl RevokedSet {
     /// Whether a revocation was dropped for lack of room: reload when fewer.
     pub fn needs_reload(&self) -> bool {
         self.overflowed.load(Ordering::Acquire)
-    }
-
-    /// The feed has applied every change committed before `at`.
-    pub fn complete_as_of(&self, at: Instant) {
-        self.complete_as_of
-            .store(self.millis_since_start(at), Ordering::Release);
-    }
-
-    /// Changes may have been missed: answer nothing until the next load.
-    pub fn distrust(&self) {
-        self.complete_as_of.store(0, Ordering::Release);
     }
 
     /// Replaces the memory with what the database holds now. Call right after
@@ -216,25 +178,30 @@ impl RevokedSet {
 mod tests {
     use super::*;
 
-    const TRUST: Duration = Duration::from_millis(500);
+    use std::time::{Duration, Instant};
+
+    fn proof() -> Arc<FeedProof> {
+        let proof = Arc::new(FeedProof::new(Duration::from_millis(500)));
+        proof.listening(Instant::now());
+        proof.complete_as_of(Instant::now());
+        proof
+    }
 
     fn proven(ttl: i64) -> RevokedSet {
-        let set = RevokedSet::new(ttl, TRUST);
+        let set = RevokedSet::new(ttl, proof());
         if let Ok(mut known) = set.known.write() {
             known.horizon = Some(1_000);
         }
-        set.complete_as_of(Instant::now());
         set
     }
 
     #[test]
     fn says_nothing_until_loaded_and_proved() {
-        let set = RevokedSet::new(3600, TRUST);
-        set.complete_as_of(Instant::now());
+        let set = RevokedSet::new(3600, proof());
         assert_eq!(set.judge("j", None, 5_000), None, "never loaded");
         let set = proven(3600);
         assert_eq!(set.judge("j", None, 5_000), Some(Verdict::Live));
-        set.distrust();
+        set.proof.lost();
         assert_eq!(set.judge("j", None, 5_000), None, "feed failed");
     }
 
@@ -274,19 +241,5 @@ mod tests {
         assert!(!known.tokens.contains_key("old"));
         assert!(known.tokens.contains_key("new"));
         assert_eq!(known.horizon, Some(10_000 - 160));
-    }
-
-    #[test]
-    fn a_stale_proof_is_not_trusted() {
-        let set = proven(3600);
-        let long_ago = Instant::now()
-            .checked_sub(TRUST * 2)
-            .expect("the clock is past the trust window");
-        let set_started_before = RevokedSet {
-            started: long_ago - Duration::from_millis(1),
-            ..set
-        };
-        set_started_before.complete_as_of(long_ago);
-        assert_eq!(set_started_before.judge("j", None, 5_000), None);
     }
 }
