@@ -2,6 +2,7 @@
 //! Safe when several instances start at once: a lost insert race is ignored.
 use chrono::NaiveDateTime;
 
+use crate::audit::Caller;
 use crate::config::Settings;
 use crate::db::DbConn;
 use crate::error::AppError;
@@ -25,7 +26,7 @@ pub fn ensure(
         let mut guest = users_repo::new_user(GUEST_LOGIN.into(), Some("Guest".into()), now);
         guest.guest = true;
         guest.banned = true;
-        ignore_race(users_repo::create(conn, guest).map(|_| ()))?;
+        ignore_race(users_repo::create(conn, guest, &Caller::system()).map(|_| ()))?;
     }
     if users_repo::find_by_login(conn, ADMIN_LOGIN)?.is_some() {
         return Ok(None);
@@ -37,7 +38,7 @@ pub fn ensure(
     let mut admin = users_repo::new_user(ADMIN_LOGIN.into(), Some("Administrator".into()), now);
     admin.admin = true;
     admin.password_hash = Some(hasher.hash(&password)?);
-    match users_repo::create(conn, admin) {
+    match users_repo::create(conn, admin, &Caller::system()) {
         Ok(_) => Ok(generated.then_some(password)),
         Err(AppError::Conflict { .. }) => Ok(None),
         Err(other) => Err(other),
@@ -56,7 +57,8 @@ fn ensure_hub_service(conn: &mut DbConn, now: NaiveDateTime) -> Result<(), AppEr
     hub.key = Some("hub".into());
     hub.trusted = true;
     let no_changes = ServiceChanges::default();
-    ignore_race(services_repo::create(conn, hub, &no_changes, &[]).map(|_| ()))
+    let created = services_repo::create(conn, hub, &no_changes, &[], &Caller::system());
+    ignore_race(created.map(|_| ()))
 }
 
 fn ignore_race(result: Result<(), AppError>) -> Result<(), AppError> {

@@ -2,9 +2,14 @@
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
 
+use crate::audit::event::EventView;
+use crate::audit::query::AuditQuery;
+use crate::audit::store as audit_store;
+use crate::audit::Caller;
 use crate::config::Settings;
 use crate::error::AppError;
 use crate::oidc::keystore::{self, KeyPolicy};
+use crate::paging::{Page, MAX_TOP};
 use crate::registry::input::ServiceInput;
 use crate::registry::model::{Service, HUB_SERVICE_ID};
 use crate::registry::repo as services_repo;
@@ -45,6 +50,25 @@ pub enum Command {
     /// Password hashing with the configured Argon2id parameters.
     #[command(subcommand)]
     Passwords(PasswordsCommand),
+    /// Read the audit trail.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Print the latest events, oldest first.
+    Tail {
+        /// How many events.
+        #[arg(long, short = 'n', default_value_t = 20)]
+        lines: i64,
+        /// Only events matching this query (as the REST API's `query`, e.g.
+        /// "type: signin.failed user: ID").
+        #[arg(long, default_value = "")]
+        query: String,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -158,7 +182,9 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
             output,
         }) => add_service(&state, name, redirect_uris, trusted, output.json)?,
         Command::Services(ServicesCommand::Trust { id, off }) => {
-            with_conn(&state, |conn| services_repo::set_trusted(conn, &id, !off))?;
+            with_conn(&state, |conn| {
+                services_repo::set_trusted(conn, &id, !off, &Caller::cli())
+            })?;
             format!(
                 "service {id} is {}",
                 if off { "not trusted" } else { "trusted" }
@@ -166,7 +192,7 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
         }
         Command::Services(ServicesCommand::ResetSecret { id, output }) => {
             let secret = with_conn(&state, |conn| {
-                services_repo::reset_secret(conn, &id, clock::now())
+                services_repo::reset_secret(conn, &id, clock::now(), &Caller::cli())
             })?;
             if output.json {
                 json!({ "id": id, "secret": secret }).to_string()
@@ -183,7 +209,13 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
         Command::Keys(KeysCommand::Rotate { output }) => {
             let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
             let kid = with_conn(&state, |conn| {
-                keystore::rotate(conn, policy.algorithm, policy.retention, clock::now())
+                keystore::rotate(
+                    conn,
+                    policy.algorithm,
+                    policy.retention,
+                    clock::now(),
+                    &Caller::cli(),
+                )
             })?;
             if output.json {
                 json!({ "kid": kid, "algorithm": policy.algorithm.name() }).to_string()
@@ -191,8 +223,56 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
                 kid
             }
         }
+        Command::Audit(AuditCommand::Tail {
+            lines,
+            query,
+            output,
+        }) => audit_tail(&state, lines, &query, output.json)?,
     };
     Ok(printed)
+}
+
+fn audit_tail(state: &AppState, lines: i64, query: &str, as_json: bool) -> anyhow::Result<String> {
+    let query = AuditQuery::parse(query).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let page = Page {
+        skip: 0,
+        top: lines.clamp(1, MAX_TOP),
+        count_total: false,
+    };
+    let (mut events, _) = with_conn(state, |conn| {
+        Ok(audit_store::list(conn, &query, page, None)?)
+    })?;
+    events.reverse();
+    let printed: Vec<String> = events
+        .iter()
+        .map(|event| match as_json {
+            true => serde_json::to_string(event).unwrap_or_default(),
+            false => audit_line(event),
+        })
+        .collect();
+    Ok(printed.join("\n"))
+}
+
+/// One event on one line: time, type, then whatever it names.
+fn audit_line(event: &EventView) -> String {
+    let time = chrono::DateTime::from_timestamp_millis(event.timestamp)
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default();
+    let mut line = format!("{time} {}", event.kind);
+    for (name, value) in [
+        ("actor", &event.actor),
+        ("user", &event.user_id),
+        ("service", &event.service_id),
+        ("ip", &event.ip),
+    ] {
+        if let Some(value) = value {
+            line.push_str(&format!(" {name}={value}"));
+        }
+    }
+    if event.details.as_object().is_some_and(|d| !d.is_empty()) {
+        line.push_str(&format!(" {}", event.details));
+    }
+    line
 }
 
 fn unreachable_here() -> anyhow::Result<String> {
@@ -249,7 +329,9 @@ fn add_user(
             .hash(&plain_password)
             .map_err(|e| anyhow::anyhow!("{e}"))?,
     );
-    let user = with_conn(state, |conn| users_repo::create(conn, new_user))?;
+    let user = with_conn(state, |conn| {
+        users_repo::create(conn, new_user, &Caller::cli())
+    })?;
     Ok(if as_json {
         json!({ "id": user.id }).to_string()
     } else {
@@ -276,7 +358,7 @@ fn add_service(
     let service = Service::new(name, secrets::hash(&secret), clock::now());
     let uris = checked.redirect_uris.unwrap_or_default();
     let service = with_conn(state, |conn| {
-        services_repo::create(conn, service, &checked.changes, &uris)
+        services_repo::create(conn, service, &checked.changes, &uris, &Caller::cli())
     })?;
     Ok(if as_json {
         json!({ "id": service.id, "secret": secret }).to_string()
@@ -299,7 +381,7 @@ fn create_token(
         let user =
             users_repo::find_by_login(conn, &login)?.ok_or_else(|| AppError::not_found("user"))?;
         services_repo::require_registered(conn, "scope", &ids)?;
-        tokens::create(conn, &user, name, &ids, clock::now())
+        tokens::create(conn, &user, name, &ids, clock::now(), &Caller::cli())
     })?;
     Ok(if as_json {
         json!({ "id": row.id, "name": row.name, "scope": row.scope, "token": plain }).to_string()

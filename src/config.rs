@@ -106,6 +106,8 @@ pub struct Settings {
     /// Failed client authentications for one client from one address, within
     /// the window, that lock that pair (five times as many lock the address).
     pub client_auth_max_failures: i32,
+    /// Audit events older than this many days are deleted; 0 keeps them all.
+    pub audit_retention_days: u32,
     /// The window in which failed attempts are counted, in seconds.
     pub password_failure_window_secs: i64,
     /// How long a lock lasts, in seconds.
@@ -145,6 +147,7 @@ impl Default for Settings {
             password_client_max_failures: 100,
             password_account_max_failures: 50,
             client_auth_max_failures: 10,
+            audit_retention_days: 90,
             password_failure_window_secs: 300,
             password_lockout_secs: 60,
             trusted_proxies: String::new(),

@@ -8,10 +8,12 @@ pub mod error;
 pub mod feed_proof;
 pub mod fields;
 pub mod paging;
+pub mod query_terms;
 pub mod scope;
 pub mod secrets;
 pub mod validate;
 // Storage, and entities cached from it.
+pub mod audit;
 pub mod cache;
 pub mod db;
 // Domain data.

@@ -7,6 +7,7 @@ use actix_web::middleware::{DefaultHeaders, Logger};
 use actix_web::{App, HttpServer};
 use anyhow::Context;
 
+use crate::audit::Recorder;
 use crate::config::Settings;
 use crate::db;
 use crate::error::cause_chain;
@@ -49,6 +50,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
     drop(conn);
     let feed_proof = Arc::new(FeedProof::new(timeout));
+    let audit = Recorder::start(pool.clone(), settings.audit_retention_days)
+        .context("cannot start the audit writer")?;
     Ok(AppState {
         pool,
         settings: settings.clone(),
@@ -62,6 +65,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
             Arc::clone(&feed_proof),
         )),
         feed_proof,
+        audit,
         lockout: Lockout::from_settings(settings),
         client_throttle: Arc::new(ClientThrottle::from_settings(settings)),
         trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
@@ -186,6 +190,7 @@ fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .configure(rest::services::routes)
         .configure(rest::permanent_tokens::routes)
         .configure(rest::authorized_apps::routes)
+        .configure(rest::audit_events::routes)
         .configure(web::routes)
         .configure(rest::users::routes);
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 
+use crate::audit::{Origin, Recorder};
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::feed_proof::FeedProof;
@@ -30,6 +31,8 @@ pub struct AppState {
     /// What the change feed vouches for: shared by the caches, the revoked
     /// set and the feed's watcher.
     pub feed_proof: Arc<FeedProof>,
+    /// Writes the audit events of the hot paths in the background.
+    pub audit: Recorder,
     pub verified: VerifiedTokens,
     /// Revoked access tokens and grants, so token checks skip the database.
     pub revoked: Arc<RevokedSet>,
@@ -66,6 +69,15 @@ impl AppState {
     /// The caller's address: the peer, or behind a trusted proxy the last
     /// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries
     /// further left were written by the client and prove nothing.
+    /// Where a request came from, for the audit trail.
+    pub fn origin(&self, req: &HttpRequest) -> Origin {
+        let agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|value| value.to_str().ok());
+        Origin::new(self.client_address(req), agent)
+    }
+
     pub fn client_address(&self, req: &HttpRequest) -> Option<IpAddr> {
         let peer = req.peer_addr()?.ip();
         if !self.trusted_proxies.contains(&peer) {

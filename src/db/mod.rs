@@ -7,7 +7,7 @@ use std::ops::{Deref, DerefMut};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use diesel::connection::SimpleConnection;
+use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
 use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
 
@@ -302,12 +302,45 @@ where
     result
 }
 
-/// Runs `work` in one transaction.
-pub fn transaction<T>(
+/// Runs `work` in one transaction; use it for every transaction that writes.
+///
+/// On SQLite the transaction takes the write lock as it begins (`BEGIN
+/// IMMEDIATE`), waiting for it up to the busy timeout. A plain (deferred)
+/// transaction that reads and then writes is refused at its first write,
+/// at once and without waiting ("database is locked"), when another
+/// connection committed after its read. Nested calls are savepoints.
+pub fn transaction<T, E>(
     conn: &mut DbConn,
-    work: impl FnOnce(&mut DbConn) -> Result<T, AppError>,
-) -> Result<T, AppError> {
-    conn.transaction(work)
+    work: impl FnOnce(&mut DbConn) -> Result<T, E>,
+) -> Result<T, E>
+where
+    E: From<diesel::result::Error>,
+{
+    let DbConn::Sqlite(sqlite) = conn else {
+        return conn.transaction(work);
+    };
+    let status = AnsiTransactionManager::transaction_manager_status_mut(sqlite);
+    if status.transaction_depth()?.is_some() {
+        return conn.transaction(work);
+    }
+    AnsiTransactionManager::begin_transaction_sql(sqlite, "BEGIN IMMEDIATE")?;
+    let result = work(conn);
+    let DbConn::Sqlite(sqlite) = conn else {
+        return Err(diesel::result::Error::BrokenTransactionManager.into());
+    };
+    match result {
+        Ok(value) => match AnsiTransactionManager::commit_transaction(sqlite) {
+            Ok(()) => Ok(value),
+            Err(error) => {
+                let _ = AnsiTransactionManager::rollback_transaction(sqlite);
+                Err(error.into())
+            }
+        },
+        Err(error) => {
+            AnsiTransactionManager::rollback_transaction(sqlite)?;
+            Err(error)
+        }
+    }
 }
 
 /// True when the database answers a trivial query.
@@ -337,5 +370,61 @@ mod tests {
         ));
         assert!(DatabaseLocation::parse("mysql://x").is_err());
         assert!(DatabaseLocation::parse("idhub.db").is_err());
+    }
+
+    /// Two connections: one reads then writes in a transaction while the
+    /// other commits a write in between.
+    fn read_then_write_while_another_commits(
+        begin: impl FnOnce(
+            &mut DbConn,
+            &mut dyn FnMut(&mut DbConn) -> QueryResult<()>,
+        ) -> QueryResult<()>,
+    ) -> (QueryResult<()>, QueryResult<()>) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("t.db").to_string_lossy().into_owned();
+        let pool =
+            build_pool(DatabaseLocation::Sqlite(path), 2, Duration::from_secs(5)).expect("pool");
+        let mut first = pool.get().expect("connection");
+        first
+            .batch_execute("CREATE TABLE t (n INTEGER)")
+            .expect("table");
+        let other = pool.clone();
+        let mut other_result = None;
+        let result = begin(&mut first, &mut |conn| {
+            conn.batch_execute("SELECT count(*) FROM t")?;
+            let writer = std::thread::spawn({
+                let other = other.clone();
+                move || {
+                    let mut conn = other.get().expect("connection");
+                    conn.batch_execute("INSERT INTO t VALUES (1)")
+                }
+            });
+            // The other write either commits now (deferred) or waits for
+            // this transaction (immediate): give it the time to do either.
+            std::thread::sleep(Duration::from_millis(200));
+            let mine = conn.batch_execute("INSERT INTO t VALUES (2)");
+            other_result = Some(writer);
+            mine
+        });
+        let other_result = match other_result {
+            Some(writer) => writer.join().expect("writer thread"),
+            None => Ok(()),
+        };
+        (result, other_result)
+    }
+
+    #[test]
+    fn a_sqlite_transaction_that_reads_then_writes_is_not_refused_by_another_commit() {
+        let (mine, other) = read_then_write_while_another_commits(|conn, work| {
+            transaction(conn, |conn| work(conn))
+        });
+        assert!(mine.is_ok(), "{mine:?}");
+        assert!(other.is_ok(), "the other write waited: {other:?}");
+        let (mine, _) =
+            read_then_write_while_another_commits(|conn, work| conn.transaction(|conn| work(conn)));
+        assert!(
+            mine.is_err(),
+            "a deferred transaction is refused: why db::transaction begins IMMEDIATE"
+        );
     }
 }

@@ -147,6 +147,20 @@ diesel::table! {
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(service_redirect_uris -> services (service_id));
 diesel::joinable!(permanent_tokens -> users (user_id));
+diesel::table! {
+    audit_events (seq) {
+        seq -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        actor -> Nullable<Text>,
+        service_id -> Nullable<Text>,
+        user_id -> Nullable<Text>,
+        ip -> Nullable<Text>,
+        user_agent -> Nullable<Text>,
+        details -> Text,
+    }
+}
+
 diesel::joinable!(grants -> services (service_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(authorization_codes -> grants (grant_id));

@@ -6,7 +6,7 @@ use super::client_guard;
 use super::form::OAuthForm;
 use crate::clock;
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::revocation;
+use crate::oauth2::revocation::{self, RevocationRequest};
 use crate::state::AppState;
 
 pub async fn revoke(
@@ -18,13 +18,17 @@ pub async fn revoke(
     let keys = state.keys.current(&state.pool).await;
     let claims = state.verified.verify(&keys, &token, &state.issuer).ok();
     let (address, client_id) = (state.client_address(&req), presented.client_id.clone());
+    let request = RevocationRequest {
+        presented,
+        token,
+        claims,
+        origin: state.origin(&req),
+    };
     let work = revocation::revoke(
         &state.pool,
         &state.services,
         &state.revoked,
-        presented,
-        token,
-        claims,
+        request,
         clock::now(),
     );
     client_guard::guarded(&state, address, &client_id, work).await?;

@@ -16,8 +16,10 @@ pub async fn token(
     form: OAuthForm,
 ) -> Result<HttpResponse, OAuthError> {
     let request = TokenRequest::from_params(form.pairs())?;
+    let grant_type = request.grant_type();
     let presented = form.presented_client(&req)?;
     let now = clock::now();
+    let origin = state.origin(&req);
     let deps = GrantDeps {
         pool: &state.pool,
         services: &state.services,
@@ -26,6 +28,7 @@ pub async fn token(
         hasher: &state.hasher,
         lockout: state.lockout,
         policy: state.token_policy,
+        origin: origin.clone(),
     };
     let address = state.client_address(&req);
     let client_id = presented
@@ -41,7 +44,9 @@ pub async fn token(
     .await?;
     let keys = state.keys.current(&state.pool).await;
     let ttl = state.token_policy.access_token_ttl_secs;
+    let event = issued.audit_event(grant_type, origin);
     let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;
+    state.audit.submit(event);
     Ok(token_response(body))
 }
 

@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use super::revoked_set::RevokedSet;
 use super::{consents, grants};
+use crate::audit::{self, Caller, Kind};
 use crate::db::DbConn;
 use crate::error::{AppError, StoreError};
 use crate::registry::repo as services_repo;
@@ -105,11 +106,20 @@ pub fn revoke(
     user_id: &str,
     service_id: &str,
     now: NaiveDateTime,
+    caller: &Caller,
 ) -> Result<(), AppError> {
-    let revoked = grants::revoke_for_user_and_service(conn, revoked_set, user_id, service_id, now)?;
-    let forgotten = consents::forget(conn, user_id, service_id)?;
-    if revoked + forgotten == 0 {
-        return Err(AppError::not_found("authorized application"));
-    }
-    Ok(())
+    crate::db::transaction(conn, |conn| {
+        let revoked =
+            grants::revoke_for_user_and_service(conn, revoked_set, user_id, service_id, now)?;
+        let forgotten = consents::forget(conn, user_id, service_id)?;
+        if revoked + forgotten == 0 {
+            return Err(AppError::not_found("authorized application"));
+        }
+        let event = caller
+            .event(Kind::GrantRevoked)
+            .user(user_id)
+            .service(service_id);
+        audit::store::record(conn, &event, now)?;
+        Ok(())
+    })
 }

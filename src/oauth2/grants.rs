@@ -4,6 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::audit::{Actor, Event, Kind, Origin};
 use crate::db::schema::grants;
 use crate::db::DbConn;
 use crate::error::StoreError;
@@ -18,6 +19,22 @@ pub struct Grant {
     pub scope: String,
     pub created: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// The event of a code or refresh token presented twice: the grant it
+/// belongs to is revoked. The actor is the client that presented it.
+pub fn replay_event(kind: Kind, grant: &Grant, origin: &Origin) -> Event {
+    let event = Event::new(
+        kind,
+        Actor::Service(grant.service_id.clone()),
+        origin.clone(),
+    )
+    .service(&grant.service_id)
+    .detail("grantId", grant.id.as_str());
+    match &grant.user_id {
+        Some(user) => event.user(user),
+        None => event,
+    }
 }
 
 pub fn create(

@@ -10,38 +10,67 @@ use super::client_auth::{self, PresentedClient};
 use super::error::OAuthError;
 use super::revoked_set::RevokedSet;
 use super::{access_token, grants, refresh_tokens};
+use crate::audit::{self, Actor, Event, Kind, Origin};
 use crate::db::DbPool;
 use crate::registry::cache::ServiceCache;
 
-/// Revokes `token` if it belongs to the caller. `claims` are the token's
-/// verified claims when it is an access token of ours.
+/// A revocation request: the client, the token, and where it came from.
+pub struct RevocationRequest {
+    pub presented: PresentedClient,
+    pub token: String,
+    /// The token's verified claims when it is an access token of ours.
+    pub claims: Option<Arc<AccessClaims>>,
+    pub origin: Origin,
+}
+
+/// Revokes the token if it belongs to the caller, and records it.
 pub async fn revoke(
     pool: &DbPool,
     services: &Arc<ServiceCache>,
     revoked: &Arc<RevokedSet>,
-    presented: PresentedClient,
-    token: String,
-    claims: Option<Arc<AccessClaims>>,
+    request: RevocationRequest,
     now: NaiveDateTime,
 ) -> Result<(), OAuthError> {
     let services = Arc::clone(services);
     let revoked = Arc::clone(revoked);
     super::run(pool, move |conn| {
+        let RevocationRequest {
+            presented,
+            token,
+            claims,
+            origin,
+        } = request;
         let client = client_auth::authenticate(conn, &services, &presented)?;
         let caller = client.service.id.clone();
-        match claims {
+        let by_client =
+            Event::new(Kind::TokenRevoked, Actor::Service(caller.clone()), origin).service(&caller);
+        let event = match claims {
             Some(claims) if claims.client_id == caller => {
-                access_token::revoke(conn, &revoked, &claims, now)?
-            }
-            Some(_) => {}
-            None => {
-                if let Some((_, grant)) = refresh_tokens::find(conn, &token)? {
-                    if grant.service_id == caller {
-                        grants::revoke(conn, &revoked, &grant.id, now)?;
-                    }
+                access_token::revoke(conn, &revoked, &claims, now)?;
+                let event = by_client
+                    .detail("tokenType", "access_token")
+                    .detail("jti", claims.jti.as_str());
+                match claims.user_id() {
+                    Some(user) => event.user(user),
+                    None => event,
                 }
             }
-        }
+            Some(_) => return Ok(()),
+            None => match refresh_tokens::find(conn, &token)? {
+                Some((_, grant)) if grant.service_id == caller => {
+                    grants::revoke(conn, &revoked, &grant.id, now)?;
+                    let event = by_client
+                        .detail("tokenType", "refresh_token")
+                        .detail("grantId", grant.id.as_str());
+                    match grant.user_id {
+                        Some(user) => event.user(user),
+                        None => event,
+                    }
+                }
+                _ => return Ok(()),
+            },
+        };
+        audit::store::record(conn, &event, now)?;
         Ok(())
     })
     .await

@@ -12,6 +12,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::keys::{generate_pem, SigningAlgorithm, SigningKey};
+use crate::audit::{self, Caller, Kind};
 use crate::config::Settings;
 use crate::db::schema::signing_keys;
 use crate::db::{self, DbConn, DbPool};
@@ -138,10 +139,11 @@ pub fn rotate(
     algorithm: SigningAlgorithm,
     retention: Duration,
     now: NaiveDateTime,
+    caller: &Caller,
 ) -> Result<String, AppError> {
     let pem = generate_pem(algorithm).map_err(AppError::internal)?;
     let kid = uuid::Uuid::new_v4().simple().to_string();
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
         diesel::insert_into(signing_keys::table)
             .values(StoredKey {
                 kid: kid.clone(),
@@ -162,6 +164,11 @@ pub fn rotate(
         .execute(conn)?;
         diesel::delete(signing_keys::table.filter(signing_keys::retired_at.lt(now - retention)))
             .execute(conn)?;
+        let rotated = caller
+            .event(Kind::KeyRotated)
+            .detail("kid", kid.as_str())
+            .detail("algorithm", algorithm.name());
+        audit::store::record(conn, &rotated, now)?;
         Ok::<_, AppError>(())
     })?;
     Ok(kid)
@@ -188,7 +195,13 @@ fn ensure_current(
         }
     };
     if needs_new {
-        let kid = rotate(conn, policy.algorithm, policy.retention, now)?;
+        let kid = rotate(
+            conn,
+            policy.algorithm,
+            policy.retention,
+            now,
+            &Caller::system(),
+        )?;
         tracing::info!(kid = %kid, algorithm = policy.algorithm.name(), "created a new signing key");
     }
     Ok(())

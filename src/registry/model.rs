@@ -105,6 +105,38 @@ pub struct ServiceChanges {
     pub client_credentials_flow_enabled: Option<bool>,
 }
 
+impl ServiceChanges {
+    /// The REST names of the fields this changes, for the audit trail.
+    pub fn field_names(&self) -> Vec<&'static str> {
+        let c = self;
+        [
+            ("key", c.key.is_some()),
+            ("name", c.name.is_some()),
+            ("homeUrl", c.home_url.is_some()),
+            ("baseUrls", c.base_urls.is_some()),
+            ("applicationName", c.application_name.is_some()),
+            ("description", c.description.is_some()),
+            ("vendor", c.vendor.is_some()),
+            ("version", c.version.is_some()),
+            ("iconUrl", c.icon_url.is_some()),
+            ("trusted", c.trusted.is_some()),
+            ("consentRequired", c.consent_required.is_some()),
+            ("pkceRequired", c.pkce_required.is_some()),
+            ("publicClient", c.public_client.is_some()),
+            ("impersonation", c.impersonation.is_some()),
+            ("implicitFlowEnabled", c.implicit_flow_enabled.is_some()),
+            ("passwordFlowEnabled", c.password_flow_enabled.is_some()),
+            (
+                "clientCredentialsFlowEnabled",
+                c.client_credentials_flow_enabled.is_some(),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, changed)| changed.then_some(name))
+        .collect()
+    }
+}
+
 /// The REST view: the service and its redirect URIs.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use super::model::{Service, ServiceChanges, ServiceView, HUB_SERVICE_ID};
 use super::query::ServiceQuery;
+use crate::audit::{self, Caller, Kind};
 use crate::db::schema::{service_redirect_uris, services};
 use crate::db::{lower, DbConn};
 use crate::error::{AppError, StoreError};
@@ -115,8 +116,14 @@ pub fn create(
     service: Service,
     changes: &ServiceChanges,
     uris: &[String],
+    caller: &Caller,
 ) -> Result<Service, AppError> {
-    conn.transaction(|conn| {
+    crate::db::transaction(conn, |conn| {
+        let created = caller
+            .event(Kind::ServiceCreated)
+            .service(&service.id)
+            .detail("name", changes.name.as_deref().unwrap_or(&service.name));
+        audit::store::record(conn, &created, service.created)?;
         diesel::insert_into(services::table)
             .values(&service)
             .execute(conn)
@@ -137,9 +144,11 @@ pub fn update(
     id: &str,
     changes: ServiceChanges,
     uris: Option<Vec<String>>,
+    caller: &Caller,
 ) -> Result<(), AppError> {
-    conn.transaction(|conn| {
-        find(conn, id)?;
+    crate::db::transaction(conn, |conn| {
+        let before = find(conn, id)?;
+        record_update(conn, &before, &changes, uris.is_some(), caller)?;
         // diesel refuses an UPDATE with an empty SET clause.
         if changes != ServiceChanges::default() {
             diesel::update(services::table.find(id))
@@ -154,40 +163,95 @@ pub fn update(
     })
 }
 
+/// Records an update: which fields, and a trust change as its own event.
+fn record_update(
+    conn: &mut DbConn,
+    before: &Service,
+    changes: &ServiceChanges,
+    uris_changed: bool,
+    caller: &Caller,
+) -> Result<(), StoreError> {
+    let now = crate::clock::now();
+    let mut fields = changes.field_names();
+    fields.retain(|name| *name != "trusted");
+    if uris_changed {
+        fields.push("redirectUris");
+    }
+    if !fields.is_empty() {
+        let updated = caller
+            .event(Kind::ServiceUpdated)
+            .service(&before.id)
+            .detail("fields", fields);
+        audit::store::record(conn, &updated, now)?;
+    }
+    match changes.trusted {
+        Some(trusted) if trusted != before.trusted => {
+            let kind = match trusted {
+                true => Kind::ServiceTrusted,
+                false => Kind::ServiceUntrusted,
+            };
+            audit::store::record(conn, &caller.event(kind).service(&before.id), now)
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Deleting a service cascades to its redirect URIs, grants, codes and refresh tokens.
-pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
+pub fn delete(conn: &mut DbConn, id: &str, caller: &Caller) -> Result<(), AppError> {
     if id == HUB_SERVICE_ID {
         return Err(AppError::Forbidden(
             "the built-in Hub service cannot be deleted".into(),
         ));
     }
-    match diesel::delete(services::table.find(id)).execute(conn)? {
-        0 => Err(AppError::not_found("service")),
-        _ => Ok(()),
-    }
+    crate::db::transaction(conn, |conn| {
+        let service = find(conn, id)?;
+        let deleted = caller
+            .event(Kind::ServiceDeleted)
+            .service(id)
+            .detail("name", service.name);
+        audit::store::record(conn, &deleted, crate::clock::now())?;
+        match diesel::delete(services::table.find(id)).execute(conn)? {
+            0 => Err(AppError::not_found("service")),
+            _ => Ok(()),
+        }
+    })
 }
 
 /// Replaces the secret; the old one stops working with this commit. Returns the new one.
-pub fn reset_secret(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> Result<String, AppError> {
+pub fn reset_secret(
+    conn: &mut DbConn,
+    id: &str,
+    now: NaiveDateTime,
+    caller: &Caller,
+) -> Result<String, AppError> {
     let secret = secrets::generate();
-    let updated = diesel::update(services::table.find(id))
-        .set((
-            services::secret_hash.eq(secrets::hash(&secret)),
-            services::secret_rotated.eq(now),
-        ))
-        .execute(conn)?;
-    match updated {
-        0 => Err(AppError::not_found("service")),
-        _ => Ok(secret),
-    }
+    crate::db::transaction(conn, |conn| {
+        let updated = diesel::update(services::table.find(id))
+            .set((
+                services::secret_hash.eq(secrets::hash(&secret)),
+                services::secret_rotated.eq(now),
+            ))
+            .execute(conn)?;
+        if updated == 0 {
+            return Err(AppError::not_found("service"));
+        }
+        let reset = caller.event(Kind::ServiceSecretReset).service(id);
+        audit::store::record(conn, &reset, now)?;
+        Ok(secret)
+    })
 }
 
-pub fn set_trusted(conn: &mut DbConn, id: &str, trusted: bool) -> Result<(), AppError> {
+pub fn set_trusted(
+    conn: &mut DbConn,
+    id: &str,
+    trusted: bool,
+    caller: &Caller,
+) -> Result<(), AppError> {
     let changes = ServiceChanges {
         trusted: Some(trusted),
         ..Default::default()
     };
-    update(conn, id, changes, None)
+    update(conn, id, changes, None, caller)
 }
 
 /// The `(id, name)` of those of `ids` that are registered services.

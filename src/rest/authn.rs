@@ -5,6 +5,7 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
+use crate::audit::{Actor, Caller, Origin};
 use crate::db;
 use crate::error::AppError;
 use crate::oauth2::access_token;
@@ -19,9 +20,19 @@ use crate::users::{permanent_tokens as tokens, repo as users_repo};
 pub struct Principal {
     pub user: User,
     pub scope: Vec<String>,
+    /// Where the request came from, for the audit trail.
+    pub origin: Origin,
 }
 
 impl Principal {
+    /// The caller as the audit trail records it.
+    pub fn caller(&self) -> Caller {
+        Caller {
+            actor: Actor::User(self.user.id.clone()),
+            origin: self.origin.clone(),
+        }
+    }
+
     pub fn is_admin(&self) -> bool {
         self.user.admin && !self.user.guest
     }
@@ -75,10 +86,17 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::internal("application state missing"))?;
-    let token = bearer_token(&req)?;
+    let origin = state.origin(&req);
+    let mut principal = identify(&req, &state).await?;
+    principal.origin = origin;
+    Ok(principal)
+}
+
+async fn identify(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Principal, AppError> {
+    let token = bearer_token(req)?;
     let now = crate::clock::now();
     if let Some(token) = token.as_deref().filter(|t| !t.starts_with(tokens::PREFIX)) {
-        return authenticate_jwt(&state, token).await;
+        return authenticate_jwt(state, token).await;
     }
     db::run(&state.pool, move |conn| match token {
         Some(token) => {
@@ -89,12 +107,17 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
                     "the token's scope does not include the Hub service {HUB_SERVICE_ID}"
                 )));
             }
-            Ok(Principal { user, scope })
+            Ok(Principal {
+                user,
+                scope,
+                origin: Origin::default(),
+            })
         }
         None => match users_repo::find_by_login(conn, GUEST_LOGIN)? {
             Some(guest) if guest.guest && !guest.banned => Ok(Principal {
                 user: guest,
                 scope: vec![HUB_SERVICE_ID.to_owned()],
+                origin: Origin::default(),
             }),
             _ => Err(AppError::MissingCredentials),
         },
@@ -119,6 +142,7 @@ async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal, Ap
         Ok(Some(user)) => Ok(Principal {
             user: User::clone(&user),
             scope: claims.scopes().map(str::to_owned).collect(),
+            origin: Origin::default(),
         }),
         Ok(None) => Err(AppError::Forbidden(
             "the token acts for a service, not a user".into(),

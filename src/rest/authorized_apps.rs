@@ -40,8 +40,9 @@ async fn revoke(
     let (user_id, service_id) = principal.resolve_user_item(path.into_inner())?;
     let now = crate::clock::now();
     let revoked = std::sync::Arc::clone(&state.revoked);
+    let caller = principal.caller();
     resource::delete(&state.pool, move |conn| {
-        authorized_apps::revoke(conn, &revoked, &user_id, &service_id, now)
+        authorized_apps::revoke(conn, &revoked, &user_id, &service_id, now, &caller)
     })
     .await
 }

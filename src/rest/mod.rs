@@ -1,5 +1,6 @@
 //! The Hub-style JSON REST API under `/api/rest`: one file per resource, each
 //! with its route table (`routes`) and thin handlers over domain functions.
+pub mod audit_events;
 pub mod authn;
 pub mod authorized_apps;
 pub mod error_bodies;

@@ -102,10 +102,11 @@ async fn create(
     let name = validate::required_text("name", input.name.as_deref(), MAX_SHORT_TEXT)?;
     let ids = scope_ids(input.scope)?;
     let now = crate::clock::now();
+    let caller = principal.caller();
     let view = db::run(&state.pool, move |conn| {
         let user = repo::find(conn, &user_id)?;
         let named = services_repo::require_registered(conn, "scope", &ids)?;
-        let (row, plain) = tokens::create(conn, &user, name, &ids, now)?;
+        let (row, plain) = tokens::create(conn, &user, name, &ids, now, &caller)?;
         Ok(tokens::view(&row, entries(named), Some(plain)))
     })
     .await?;
@@ -156,8 +157,9 @@ async fn delete(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, AppError> {
     let (user_id, token_id) = principal.resolve_user_item(path.into_inner())?;
+    let caller = principal.caller();
     resource::delete(&state.pool, move |conn| {
-        tokens::delete(conn, &user_id, &token_id)
+        tokens::delete(conn, &user_id, &token_id, &caller)
     })
     .await
 }

@@ -44,8 +44,9 @@ async fn create(
     let name = checked.changes.name.clone().unwrap_or_default();
     let service = Service::new(name, secrets::hash(&secret), crate::clock::now());
     let uris = checked.redirect_uris.unwrap_or_default();
+    let caller = principal.caller();
     let (service, uris) = db::run(&state.pool, move |conn| {
-        let service = repo::create(conn, service, &checked.changes, &uris)?;
+        let service = repo::create(conn, service, &checked.changes, &uris, &caller)?;
         Ok((service, uris))
     })
     .await?;
@@ -102,8 +103,9 @@ async fn update(
     let checked = body.0.check(false)?;
     let id = path.into_inner();
     let cache = Arc::clone(&state.services);
+    let caller = principal.caller();
     resource::one(&state.pool, &params, move |conn| {
-        repo::update(conn, &id, checked.changes, checked.redirect_uris)?;
+        repo::update(conn, &id, checked.changes, checked.redirect_uris, &caller)?;
         cache.invalidate(&id);
         repo::find_view(conn, &id)
     })
@@ -118,8 +120,9 @@ async fn delete(
     principal.require_admin()?;
     let id = path.into_inner();
     let cache = Arc::clone(&state.services);
+    let caller = principal.caller();
     resource::delete(&state.pool, move |conn| {
-        repo::delete(conn, &id)?;
+        repo::delete(conn, &id, &caller)?;
         cache.invalidate(&id);
         Ok(())
     })
@@ -134,8 +137,9 @@ async fn reset_secret(
     principal.require_admin()?;
     let id = path.into_inner();
     let answer_id = id.clone();
+    let caller = principal.caller();
     let secret = db::run(&state.pool, move |conn| {
-        repo::reset_secret(conn, &id, crate::clock::now())
+        repo::reset_secret(conn, &id, crate::clock::now(), &caller)
     })
     .await?;
     state.services.invalidate(&answer_id);

@@ -10,7 +10,7 @@ use crate::error::AppError;
 use crate::paging::ListParams;
 use crate::sessions::lockout::Source;
 use crate::sessions::repo as sessions_repo;
-use crate::sessions::sign_in::{self, Attempt, Outcome};
+use crate::sessions::sign_in::{self, Attempt, Outcome, Via};
 use crate::state::AppState;
 use crate::users::model::{UserChanges, UserView};
 use crate::users::rules::{self, ChangeRequest};
@@ -82,6 +82,8 @@ async fn check_current_password(
         identifier: user_id.to_owned(),
         password: current,
         source: Source::Address(state.client_address(req)),
+        origin: state.origin(req),
+        via: Via::PasswordChange,
     };
     let now = crate::clock::now();
     match sign_in::check(&state.pool, &state.hasher, state.lockout, attempt, now).await? {
@@ -114,8 +116,9 @@ async fn create(
     new_user.password_hash = password_hash;
     new_user.admin = input.admin.unwrap_or(false);
     new_user.banned = input.banned.unwrap_or(false);
+    let caller = principal.caller();
     resource::one(&state.pool, &params, move |conn| {
-        Ok(UserView::from(&repo::create(conn, new_user)?))
+        Ok(UserView::from(&repo::create(conn, new_user, &caller)?))
     })
     .await
 }
@@ -184,8 +187,9 @@ async fn update(
     };
     changes.password_hash = hash_password(&state, input.password).await?.map(Some);
     let cache = Arc::clone(&state.users);
+    let caller = principal.caller();
     resource::one(&state.pool, &params, move |conn| {
-        let user = repo::update(conn, &id, changes)?;
+        let user = repo::update(conn, &id, changes, &caller)?;
         if password_changed {
             // Whoever signed in with the old password is signed out.
             sessions_repo::delete_for_user(conn, &user.id)?;
@@ -209,6 +213,7 @@ async fn delete(
         ));
     }
     let cache = Arc::clone(&state.users);
+    let caller = principal.caller();
     resource::delete(&state.pool, move |conn| {
         let user = repo::find(conn, &id)?;
         if user.guest {
@@ -216,7 +221,7 @@ async fn delete(
                 "the guest account cannot be deleted; ban it instead".into(),
             ));
         }
-        repo::delete(conn, &id)?;
+        repo::delete(conn, &id, &caller)?;
         cache.invalidate(&id);
         Ok(())
     })

@@ -4,6 +4,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
+use crate::audit::{self, Actor, Event, Kind, Origin};
 use crate::db::schema::{sessions, users};
 use crate::db::DbConn;
 use crate::error::StoreError;
@@ -62,4 +63,26 @@ pub fn delete(conn: &mut DbConn, plain: &str) -> Result<(), StoreError> {
     diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
         .execute(conn)?;
     Ok(())
+}
+
+/// Signs out: ends the session and records it.
+pub fn end(
+    conn: &mut DbConn,
+    plain: &str,
+    origin: Origin,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    crate::db::transaction(conn, |conn| {
+        let ended: Option<String> =
+            diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
+                .returning(sessions::user_id)
+                .get_result(conn)
+                .optional()?;
+        if let Some(user_id) = ended {
+            let event =
+                Event::new(Kind::SignOut, Actor::User(user_id.clone()), origin).user(user_id);
+            audit::store::record(conn, &event, now)?;
+        }
+        Ok(())
+    })
 }

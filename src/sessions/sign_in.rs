@@ -6,6 +6,7 @@
 use chrono::NaiveDateTime;
 
 use super::lockout::{self, Counters, Lockout, Source};
+use crate::audit::{self, Actor, Event, Kind, Origin};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::users::model::User;
@@ -19,6 +20,50 @@ pub struct Attempt {
     pub password: String,
     /// Where it comes from: failures are throttled per source too.
     pub source: Source,
+    /// For the audit trail: the request's address and agent, and the way in.
+    pub origin: Origin,
+    pub via: Via,
+}
+
+/// The way a password reached idhub, as the audit trail names it.
+#[derive(Debug, Clone)]
+pub enum Via {
+    SignInPage,
+    /// The password grant, by this service.
+    PasswordGrant(String),
+    /// The current password, asked before a password change.
+    PasswordChange,
+}
+
+impl Via {
+    fn name(&self) -> &'static str {
+        match self {
+            Via::SignInPage => "signin_page",
+            Via::PasswordGrant(_) => "password_grant",
+            Via::PasswordChange => "password_change",
+        }
+    }
+}
+
+/// The event recording an attempt's outcome. The identifier typed is not
+/// kept (people type passwords into login fields); a known user's id is.
+fn audit_event(user: Option<&User>, origin: &Origin, via: &Via, failure: Option<&str>) -> Event {
+    // Whoever failed is not known to be the account's owner.
+    let (kind, actor) = match (failure, user) {
+        (None, Some(user)) => (Kind::SignInSucceeded, Actor::User(user.id.clone())),
+        _ => (Kind::SignInFailed, Actor::Anonymous),
+    };
+    let mut event = Event::new(kind, actor, origin.clone()).detail("via", via.name());
+    if let Some(user) = user {
+        event = event.user(&user.id);
+    }
+    if let Via::PasswordGrant(service_id) = via {
+        event = event.service(service_id);
+    }
+    match failure {
+        Some(reason) => event.detail("reason", reason),
+        None => event,
+    }
 }
 
 #[derive(Debug)]
@@ -43,7 +88,10 @@ pub async fn check(
         identifier,
         password,
         source,
+        origin,
+        via,
     } = attempt;
+    let (origin_then, via_then) = (origin.clone(), via.clone());
     let (user, counters, locked) = db::run(pool, move |conn| {
         // No login, email or id holds a control character (and PostgreSQL
         // refuses a NUL in a query): such an identifier names nobody.
@@ -55,6 +103,10 @@ pub async fn check(
         let account = lockout::account_key(user.as_ref().map(|u| u.id.as_str()), identifier);
         let counters = Counters::new(&lockout, &source, &account);
         let locked = counters.locked(conn, now)?;
+        if locked {
+            let event = audit_event(user.as_ref(), &origin_then, &via_then, Some("locked"));
+            audit::store::record(conn, &event, now)?;
+        }
         Ok((user, counters, locked))
     })
     .await?;
@@ -65,11 +117,19 @@ pub async fn check(
     let verified = hasher
         .run(move |hasher| hasher.check(&password, stored_hash.as_deref()))
         .await?;
+    let known = user.clone();
     db::run(pool, move |conn| {
         match verified {
             true => counters.record_success(conn)?,
             false => counters.record_failure(conn, now)?,
         }
+        let failure = match (&known, verified) {
+            (Some(user), true) if user.banned => Some("banned"),
+            (Some(_), true) => None,
+            _ => Some("wrong_credentials"),
+        };
+        let event = audit_event(known.as_ref(), &origin, &via, failure);
+        audit::store::record(conn, &event, now)?;
         Ok(())
     })
     .await?;

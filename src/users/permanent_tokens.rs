@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 
 use super::model::User;
+use crate::audit::{self, Caller, Kind};
 use crate::db::schema::{permanent_tokens, users};
 use crate::db::DbConn;
 use crate::error::{AppError, StoreError};
@@ -63,6 +64,7 @@ pub fn create(
     name: String,
     scope: &[String],
     now: NaiveDateTime,
+    caller: &Caller,
 ) -> Result<(PermanentToken, String), AppError> {
     let plain = format_token(&user.login, &name);
     let row = PermanentToken {
@@ -74,15 +76,25 @@ pub fn create(
         created: now,
         last_access: None,
     };
-    diesel::insert_into(permanent_tokens::table)
-        .values(&row)
-        .execute(conn)
-        .map_err(|e| match StoreError::from(e) {
-            StoreError::Duplicate(_) => {
-                AppError::conflict("name", "this user already has a token with that name")
-            }
-            other => other.into(),
-        })?;
+    crate::db::transaction(conn, |conn| {
+        diesel::insert_into(permanent_tokens::table)
+            .values(&row)
+            .execute(conn)
+            .map_err(|e| match StoreError::from(e) {
+                StoreError::Duplicate(_) => {
+                    AppError::conflict("name", "this user already has a token with that name")
+                }
+                other => other.into(),
+            })?;
+        let created = caller
+            .event(Kind::PermanentTokenCreated)
+            .user(&row.user_id)
+            .detail("tokenId", row.id.as_str())
+            .detail("name", row.name.as_str())
+            .detail("scope", row.scope.as_str());
+        audit::store::record(conn, &created, now)?;
+        Ok::<_, AppError>(())
+    })?;
     Ok((row, plain))
 }
 
@@ -115,17 +127,29 @@ pub fn find(conn: &mut DbConn, user_id: &str, token_id: &str) -> Result<Permanen
         .ok_or_else(|| AppError::not_found("permanent token"))
 }
 
-pub fn delete(conn: &mut DbConn, user_id: &str, token_id: &str) -> Result<(), AppError> {
-    let deleted = diesel::delete(
-        permanent_tokens::table
-            .filter(permanent_tokens::user_id.eq(user_id))
-            .filter(permanent_tokens::id.eq(token_id)),
-    )
-    .execute(conn)?;
-    match deleted {
-        0 => Err(AppError::not_found("permanent token")),
-        _ => Ok(()),
-    }
+pub fn delete(
+    conn: &mut DbConn,
+    user_id: &str,
+    token_id: &str,
+    caller: &Caller,
+) -> Result<(), AppError> {
+    crate::db::transaction(conn, |conn| {
+        let deleted = diesel::delete(
+            permanent_tokens::table
+                .filter(permanent_tokens::user_id.eq(user_id))
+                .filter(permanent_tokens::id.eq(token_id)),
+        )
+        .execute(conn)?;
+        if deleted == 0 {
+            return Err(AppError::not_found("permanent token"));
+        }
+        let event = caller
+            .event(Kind::PermanentTokenDeleted)
+            .user(user_id)
+            .detail("tokenId", token_id);
+        audit::store::record(conn, &event, crate::clock::now())?;
+        Ok(())
+    })
 }
 
 /// Turns a presented `perm:` token into its user and scope.

@@ -3,6 +3,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::model::{User, UserChanges};
+use crate::audit::{self, Caller, Kind};
 use crate::db::schema::users;
 use crate::db::{lower, DbConn};
 use crate::error::{AppError, StoreError};
@@ -89,34 +90,99 @@ fn ensure_unique(
     Ok(())
 }
 
-pub fn create(conn: &mut DbConn, new_user: User) -> Result<User, AppError> {
-    ensure_unique(conn, Some(&new_user.login), new_user.email.as_deref(), None)?;
-    let id = new_user.id.clone();
-    diesel::insert_into(users::table)
-        .values(&new_user)
-        .execute(conn)
-        .map_err(|e| unique_as_field(e, "login"))?;
-    find(conn, &id)
+pub fn create(conn: &mut DbConn, new_user: User, caller: &Caller) -> Result<User, AppError> {
+    crate::db::transaction(conn, |conn| {
+        ensure_unique(conn, Some(&new_user.login), new_user.email.as_deref(), None)?;
+        let id = new_user.id.clone();
+        diesel::insert_into(users::table)
+            .values(&new_user)
+            .execute(conn)
+            .map_err(|e| unique_as_field(e, "login"))?;
+        let created = caller
+            .event(Kind::UserCreated)
+            .user(&id)
+            .detail("login", new_user.login.as_str())
+            .detail("admin", new_user.admin);
+        audit::store::record(conn, &created, new_user.created)?;
+        find(conn, &id)
+    })
 }
 
-pub fn update(conn: &mut DbConn, id: &str, changes: UserChanges) -> Result<User, AppError> {
-    let email = changes.email.as_ref().and_then(|e| e.as_deref());
-    ensure_unique(conn, changes.login.as_deref(), email, Some(id))?;
-    let updated = diesel::update(users::table.find(id))
-        .set(&changes)
-        .execute(conn)
-        .map_err(|e| unique_as_field(e, "login"))?;
-    if updated == 0 {
-        return Err(AppError::not_found("user"));
-    }
-    find(conn, id)
+pub fn update(
+    conn: &mut DbConn,
+    id: &str,
+    changes: UserChanges,
+    caller: &Caller,
+) -> Result<User, AppError> {
+    crate::db::transaction(conn, |conn| {
+        let before = find(conn, id)?;
+        let email = changes.email.as_ref().and_then(|e| e.as_deref());
+        ensure_unique(conn, changes.login.as_deref(), email, Some(id))?;
+        let updated = diesel::update(users::table.find(id))
+            .set(&changes)
+            .execute(conn)
+            .map_err(|e| unique_as_field(e, "login"))?;
+        if updated == 0 {
+            return Err(AppError::not_found("user"));
+        }
+        record_update(conn, &before, &changes, caller)?;
+        find(conn, id)
+    })
 }
 
-pub fn delete(conn: &mut DbConn, id: &str) -> Result<(), AppError> {
-    match diesel::delete(users::table.find(id)).execute(conn)? {
-        0 => Err(AppError::not_found("user")),
-        _ => Ok(()),
+/// Records an update: the profile fields changed as one event; a ban, an
+/// admin flag and a password set each as their own.
+fn record_update(
+    conn: &mut DbConn,
+    before: &User,
+    changes: &UserChanges,
+    caller: &Caller,
+) -> Result<(), StoreError> {
+    let now = crate::clock::now();
+    let fields: Vec<&str> = [
+        ("login", changes.login.is_some()),
+        ("name", changes.name.is_some()),
+        ("email", changes.email.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, changed)| changed.then_some(name))
+    .collect();
+    let mut events = Vec::new();
+    if !fields.is_empty() {
+        events.push(caller.event(Kind::UserUpdated).detail("fields", fields));
     }
+    match changes.banned {
+        Some(true) if !before.banned => events.push(caller.event(Kind::UserBanned)),
+        Some(false) if before.banned => events.push(caller.event(Kind::UserUnbanned)),
+        _ => {}
+    }
+    match changes.admin {
+        Some(true) if !before.admin => events.push(caller.event(Kind::UserAdminGranted)),
+        Some(false) if before.admin => events.push(caller.event(Kind::UserAdminRevoked)),
+        _ => {}
+    }
+    if changes.password_hash.is_some() {
+        events.push(caller.event(Kind::UserPasswordSet));
+    }
+    for event in events {
+        audit::store::record(conn, &event.user(&before.id), now)?;
+    }
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConn, id: &str, caller: &Caller) -> Result<(), AppError> {
+    crate::db::transaction(conn, |conn| {
+        let user = find(conn, id)?;
+        let deleted = caller
+            .event(Kind::UserDeleted)
+            .user(id)
+            .detail("login", user.login);
+        audit::store::record(conn, &deleted, crate::clock::now())?;
+        match diesel::delete(users::table.find(id)).execute(conn)? {
+            0 => Err(AppError::not_found("user")),
+            _ => Ok(()),
+        }
+    })
 }
 
 /// The `lower(login)` of user `id`, as the database computes it: where a

@@ -8,6 +8,7 @@ use super::cookies;
 use super::login::{current_session, CsrfOnly};
 use super::page::{render, see_other, PageError};
 use super::templates::{Account, AppRow, TokenRow};
+use crate::audit::{Actor, Caller};
 use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
@@ -117,13 +118,20 @@ async fn act_and_return(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     csrf_token: Option<&str>,
-    action: impl FnOnce(&mut db::DbConn, &str) -> Result<(), AppError> + Send + 'static,
+    action: impl FnOnce(&mut db::DbConn, &str, &Caller) -> Result<(), AppError> + Send + 'static,
 ) -> Result<HttpResponse, PageError> {
     let session = match form_sender(state, req, csrf_token).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
-    db::run(&state.pool, move |conn| action(conn, &session.user.id)).await?;
+    let caller = Caller {
+        actor: Actor::User(session.user.id.clone()),
+        origin: state.origin(req),
+    };
+    db::run(&state.pool, move |conn| {
+        action(conn, &session.user.id, &caller)
+    })
+    .await?;
     Ok(see_other("/account", vec![]))
 }
 
@@ -139,7 +147,9 @@ async fn revoke_app(
         &req,
         &state,
         form.csrf_token.as_deref(),
-        move |conn, user_id| authorized_apps::revoke(conn, &revoked, user_id, &service_id, now),
+        move |conn, user_id, caller| {
+            authorized_apps::revoke(conn, &revoked, user_id, &service_id, now, caller)
+        },
     )
     .await
 }
@@ -170,9 +180,13 @@ async fn create_token(
     }
     let user = session.user.clone();
     let now = clock::now();
+    let caller = Caller {
+        actor: Actor::User(user.id.clone()),
+        origin: state.origin(&req),
+    };
     let plain = db::run(&state.pool, move |conn| {
         services_repo::require_registered(conn, "scope", &ids)?;
-        tokens::create(conn, &user, name, &ids, now).map(|(_, plain)| plain)
+        tokens::create(conn, &user, name, &ids, now, &caller).map(|(_, plain)| plain)
     })
     .await?;
     page(&state, &req, session.user, Some(plain)).await
@@ -189,7 +203,7 @@ async fn delete_token(
         &req,
         &state,
         form.csrf_token.as_deref(),
-        move |conn, user_id| tokens::delete(conn, user_id, &token_id),
+        move |conn, user_id, caller| tokens::delete(conn, user_id, &token_id, caller),
     )
     .await
 }

@@ -10,7 +10,7 @@ use super::templates;
 use crate::clock;
 use crate::sessions::lockout::Source;
 use crate::sessions::repo::{self as sessions_repo, Session};
-use crate::sessions::sign_in::{self, Attempt, Outcome};
+use crate::sessions::sign_in::{self, Attempt, Outcome, Via};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -114,6 +114,8 @@ async fn login(
         identifier: form.login.clone(),
         password: form.password.clone(),
         source: Source::Address(state.client_address(&req)),
+        origin: state.origin(&req),
+        via: Via::SignInPage,
     };
     let user = match sign_in::check(&state.pool, &state.hasher, state.lockout, attempt, now).await?
     {
@@ -171,8 +173,9 @@ async fn logout(
 ) -> Result<HttpResponse, PageError> {
     cookies::check_csrf(&req, form.csrf_token.as_deref())?;
     if let Some(id) = cookies::session_id(&req) {
+        let origin = state.origin(&req);
         crate::db::run(&state.pool, move |conn| {
-            Ok(sessions_repo::delete(conn, &id)?)
+            Ok(sessions_repo::end(conn, &id, origin, clock::now())?)
         })
         .await?;
     }

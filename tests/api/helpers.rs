@@ -154,7 +154,8 @@ impl TestApp {
             .expect("user exists");
         let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
         let now = chrono::Utc::now().naive_utc();
-        idhub::users::permanent_tokens::create(&mut conn, &user, name.into(), &scope, now)
+        let caller = idhub::audit::Caller::cli();
+        idhub::users::permanent_tokens::create(&mut conn, &user, name.into(), &scope, now, &caller)
             .expect("token")
             .1
     }

@@ -166,6 +166,7 @@ async fn every_acknowledged_write_survives_kill_9() {
             "kill".into(),
             &["0-0-0-0-0".into()],
             now,
+            &idhub::audit::Caller::cli(),
         )
         .expect("token")
         .1

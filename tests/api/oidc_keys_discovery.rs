@@ -87,8 +87,15 @@ async fn key_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key
         let mut conn = app.pool.get().unwrap();
         let now = chrono::Utc::now().naive_utc();
         let algorithm = idhub::oidc::keys::SigningAlgorithm::Rs256;
-        idhub::oidc::keystore::rotate(&mut conn, algorithm, chrono::Duration::hours(2), now)
-            .unwrap()
+        let caller = idhub::audit::Caller::cli();
+        idhub::oidc::keystore::rotate(
+            &mut conn,
+            algorithm,
+            chrono::Duration::hours(2),
+            now,
+            &caller,
+        )
+        .unwrap()
     };
     // A request that arrives while another is already reloading the keys
     // signs with the cached set: the new key is used from the next reload on

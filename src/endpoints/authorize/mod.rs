@@ -9,6 +9,7 @@ use chrono::Duration;
 use respond::{error_to_client, to_client};
 
 use super::form::OAuthForm;
+use crate::audit::{Actor, Event, Kind};
 use crate::error::AppError;
 use crate::oauth2::access_token::{self, Grantable};
 use crate::oauth2::authorize::{self as request, Allowed, AuthRequest, Credentials, Params};
@@ -172,14 +173,24 @@ async fn authorize(
             })
             .await?
     };
+    let consent_event = |kind| {
+        Event::new(kind, Actor::User(user.id.clone()), state.origin(req))
+            .user(&user.id)
+            .service(&client.id)
+            .detail("scope", request.consent_scope())
+    };
     let record_consent = match decision {
         Some(Decision::Deny) => {
+            state.audit.submit(consent_event(Kind::ConsentRefused));
             return fail(OAuthError::new(
                 ErrorCode::AccessDenied,
                 "the user denied access",
-            ))
+            ));
         }
-        Some(Decision::Allow) => !user.guest,
+        Some(Decision::Allow) => {
+            state.audit.submit(consent_event(Kind::ConsentGiven));
+            !user.guest
+        }
         None if !consent_needed => false,
         None if request.credentials == Credentials::Silent || user.guest => {
             return fail(OAuthError::new(
@@ -199,7 +210,25 @@ async fn authorize(
             ))
         }
     };
-    issue(state, client, user, auth_time, request, record_consent, now).await
+    // The implicit flow issues its access token here, not at /token.
+    let token_here = request.response_type.token && request.target.redirect_uri != OUT_OF_BAND;
+    let implicit = token_here.then(|| {
+        Event::new(
+            Kind::TokenIssued,
+            Actor::User(user.id.clone()),
+            state.origin(req),
+        )
+        .user(&user.id)
+        .service(&client.id)
+        .detail("grantType", "implicit")
+        .detail("scope", crate::scope::join(&request.scope))
+        .detail("refreshToken", false)
+    });
+    let answer = issue(state, client, user, auth_time, request, record_consent, now).await?;
+    if let Some(event) = implicit {
+        state.audit.submit(event);
+    }
+    Ok(answer)
 }
 
 async fn guest(state: &AppState) -> Result<Option<User>, PageError> {

@@ -2,18 +2,18 @@
 //! from this client, with the same redirect URI and the PKCE verifier of its
 //! challenge; a replayed code revokes everything issued from it.
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
 use serde::Deserialize;
 
 use super::context::{GrantCaches, GrantDeps};
 use super::issued::{IdTokenRequest, Issued};
+use crate::audit::{self, Kind};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::codes;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::single_use::SingleUse;
-use crate::oauth2::{pkce, refresh_tokens, scope_rules};
+use crate::oauth2::{grants, pkce, refresh_tokens, scope_rules};
 use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
 use crate::users::model::User;
 
@@ -35,11 +35,13 @@ pub async fn grant(
     let services = std::sync::Arc::clone(deps.services);
     let revoked = std::sync::Arc::clone(deps.revoked);
     let users = std::sync::Arc::clone(deps.users);
+    let origin = deps.origin.clone();
     crate::oauth2::run(deps.pool, move |conn| {
         let caches = GrantCaches {
             services: &services,
             users: &users,
             revoked: &revoked,
+            origin: &origin,
         };
         redeem(conn, caches, &presented, &exchange, ttl, now)
     })
@@ -64,7 +66,11 @@ fn redeem(
     }
     if code.used_at.is_some() {
         // A second use is a replay, whatever else it gets right or wrong.
-        conn.transaction(|conn| codes::redeem(conn, caches.revoked, &code, now))?;
+        crate::db::transaction(conn, |conn| {
+            codes::redeem(conn, caches.revoked, &code, now)?;
+            let event = grants::replay_event(Kind::CodeReplayed, &grant, caches.origin);
+            audit::store::record(conn, &event, now)
+        })?;
         return Err(OAuthError::invalid_grant(
             "the code was already used; its tokens are revoked",
         ));
@@ -103,7 +109,7 @@ fn redeem(
     let requested = Requested::from_entries(entries.clone());
     let offline = code.offline || requested.has(OFFLINE_ACCESS);
     // Commit a replay's revocation even though the exchange fails.
-    let outcome = conn.transaction(|conn| {
+    let outcome = crate::db::transaction(conn, |conn| {
         Ok::<_, OAuthError>(match codes::redeem(conn, caches.revoked, &code, now)? {
             SingleUse::Won if grant.revoked_at.is_some() => {
                 Err(OAuthError::invalid_grant("the grant has been revoked"))
@@ -116,9 +122,13 @@ fn redeem(
                 now,
             )?)),
             SingleUse::Won => Ok(None),
-            SingleUse::Replayed => Err(OAuthError::invalid_grant(
-                "the code was already used; its tokens are revoked",
-            )),
+            SingleUse::Replayed => {
+                let event = grants::replay_event(Kind::CodeReplayed, &grant, caches.origin);
+                audit::store::record(conn, &event, now)?;
+                Err(OAuthError::invalid_grant(
+                    "the code was already used; its tokens are revoked",
+                ))
+            }
             SingleUse::Expired => Err(OAuthError::invalid_grant("the code has expired")),
         })
     })?;

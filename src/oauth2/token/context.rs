@@ -3,6 +3,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
+use crate::audit::Origin;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::oauth2::revoked_set::RevokedSet;
@@ -34,6 +35,8 @@ pub struct GrantCaches<'a> {
     pub services: &'a ServiceCache,
     pub users: &'a UserCache,
     pub revoked: &'a RevokedSet,
+    /// Where the request came from: a replay is recorded with it.
+    pub origin: &'a Origin,
 }
 
 /// What the grants read besides the request and the clock.
@@ -46,4 +49,6 @@ pub struct GrantDeps<'a> {
     pub hasher: &'a PasswordHasher,
     pub lockout: Lockout,
     pub policy: TokenPolicy,
+    /// Where the request came from, for the audit trail.
+    pub origin: Origin,
 }

@@ -3,6 +3,7 @@
 use chrono::NaiveDateTime;
 use serde::Serialize;
 
+use crate::audit::{Actor, Event, Kind, Origin};
 use crate::oauth2::access_token::{self, Grantable};
 use crate::oauth2::error::OAuthError;
 use crate::oidc::id_token::{self, IdTokenFor};
@@ -36,6 +37,26 @@ pub struct TokenResponse {
     pub refresh_token: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token: Option<String>,
+}
+
+impl Issued {
+    /// The audit event of this issue: who got what, never the token.
+    pub fn audit_event(&self, grant_type: &str, origin: Origin) -> Event {
+        let user = (self.grantable.subject != self.client_id).then_some(&self.grantable.subject);
+        let actor = match user {
+            Some(user) => Actor::User(user.clone()),
+            None => Actor::Service(self.client_id.clone()),
+        };
+        let event = Event::new(Kind::TokenIssued, actor, origin)
+            .service(&self.client_id)
+            .detail("grantType", grant_type)
+            .detail("scope", crate::scope::join(&self.grantable.scope))
+            .detail("refreshToken", self.refresh_token.is_some());
+        match user {
+            Some(user) => event.user(user),
+            None => event,
+        }
+    }
 }
 
 /// Signs what a grant decided into the §5.1 response.

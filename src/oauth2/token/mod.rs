@@ -36,6 +36,16 @@ const GRANT_TYPES: &[&str] = &[
 ];
 
 impl TokenRequest {
+    /// The `grant_type` it came with.
+    pub fn grant_type(&self) -> &'static str {
+        match self {
+            TokenRequest::AuthorizationCode(_) => "authorization_code",
+            TokenRequest::ClientCredentials(_) => "client_credentials",
+            TokenRequest::Password(_) => "password",
+            TokenRequest::RefreshToken(_) => "refresh_token",
+        }
+    }
+
     /// Reads a request from its form parameters (each present once, none empty).
     pub fn from_params(params: &[(String, String)]) -> Result<Self, OAuthError> {
         let grant_type = params

@@ -14,7 +14,7 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::{grants, refresh_tokens, scope_rules};
 use crate::scope::{OFFLINE_ACCESS, OPENID};
 use crate::sessions::lockout::Source;
-use crate::sessions::sign_in::{self, Attempt, Outcome};
+use crate::sessions::sign_in::{self, Attempt, Outcome, Via};
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
 const LOCKED: &str = "too many failed attempts; try again later";
@@ -66,6 +66,8 @@ pub async fn grant(
         identifier: username,
         password,
         source: Source::Client(service.id.clone()),
+        origin: deps.origin.clone(),
+        via: Via::PasswordGrant(service.id.clone()),
     };
     let user = match sign_in::check(deps.pool, deps.hasher, deps.lockout, attempt, now).await? {
         Outcome::Verified(user) => user,

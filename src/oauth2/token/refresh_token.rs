@@ -1,18 +1,18 @@
 //! `refresh_token`: rotate the presented token and issue new tokens, with the
 //! same or a narrower scope. Reuse of a used token revokes the whole grant.
 use chrono::{Duration, NaiveDateTime};
-use diesel::Connection;
 use serde::Deserialize;
 
 use super::context::{GrantCaches, GrantDeps};
 use super::issued::{IdTokenRequest, Issued};
+use crate::audit::{self, Kind};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::refresh_tokens;
 use crate::oauth2::scope_rules;
 use crate::oauth2::single_use::SingleUse;
+use crate::oauth2::{grants, refresh_tokens};
 use crate::scope::{Requested, OPENID};
 use crate::users::model::User;
 
@@ -33,11 +33,13 @@ pub async fn grant(
     let services = std::sync::Arc::clone(deps.services);
     let revoked = std::sync::Arc::clone(deps.revoked);
     let users = std::sync::Arc::clone(deps.users);
+    let origin = deps.origin.clone();
     crate::oauth2::run(deps.pool, move |conn| {
         let caches = GrantCaches {
             services: &services,
             users: &users,
             revoked: &revoked,
+            origin: &origin,
         };
         rotate(conn, caches, &presented, &request, ttl, now)
     })
@@ -86,7 +88,7 @@ fn rotate(
         None => None,
     };
     // Commit the consumption even when it ends in a refusal: a replay must stay revoked.
-    let outcome = conn.transaction(|conn| {
+    let outcome = crate::db::transaction(conn, |conn| {
         Ok::<_, OAuthError>(
             match refresh_tokens::consume(conn, caches.revoked, &token, now)? {
                 SingleUse::Won => Ok(refresh_tokens::issue(
@@ -96,9 +98,14 @@ fn rotate(
                     ttl,
                     now,
                 )?),
-                SingleUse::Replayed => Err(OAuthError::invalid_grant(
-                    "the refresh token was already used; its grant is revoked",
-                )),
+                SingleUse::Replayed => {
+                    let event =
+                        grants::replay_event(Kind::RefreshTokenReused, &grant, caches.origin);
+                    audit::store::record(conn, &event, now)?;
+                    Err(OAuthError::invalid_grant(
+                        "the refresh token was already used; its grant is revoked",
+                    ))
+                }
                 SingleUse::Expired => {
                     Err(OAuthError::invalid_grant("the refresh token has expired"))
                 }

@@ -1,0 +1,159 @@
+//! Writes the events of the hot paths off the request path: a request hands
+//! its event to a bounded queue and goes on; one thread writes what queued
+//! up in a transaction, so under load a thousand tokens issued cost one
+//! commit. The same thread deletes events past the retention period.
+//!
+//! What is lost: events still queued when the process is killed (the queue
+//! is written as fast as the database takes it, so milliseconds' worth), and,
+//! with the database gone for longer than the retries, the events of that
+//! time, counted and logged. Admin changes do not come this way: they are
+//! written in the transaction of the change (`store::record`).
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::NaiveDateTime;
+
+use super::event::Event;
+use super::store;
+use crate::clock;
+use crate::db::DbPool;
+use crate::error::cause_chain;
+
+/// Events waiting at most; past it new ones are dropped and counted.
+const QUEUE: usize = 100_000;
+/// Events per transaction at most.
+const BATCH: usize = 1_000;
+/// Tries to write a batch before dropping it.
+const ATTEMPTS: u32 = 3;
+const RETRY: Duration = Duration::from_secs(1);
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+/// Events deleted per statement, so a purge never holds a long lock.
+const PURGE_BATCH: i64 = 5_000;
+
+type Queued = (Event, NaiveDateTime);
+
+#[derive(Clone)]
+pub struct Recorder {
+    sender: SyncSender<Queued>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Recorder {
+    /// Starts the writer thread; it ends when every `Recorder` is dropped,
+    /// after writing what is queued.
+    pub fn start(pool: DbPool, retention_days: u32) -> std::io::Result<Self> {
+        let (sender, receiver) = sync_channel(QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let writer = Writer {
+            pool,
+            retention: (retention_days > 0).then(|| chrono::Duration::days(retention_days.into())),
+            dropped: Arc::clone(&dropped),
+        };
+        std::thread::Builder::new()
+            .name("idhub-audit".into())
+            .spawn(move || writer.run(&receiver))?;
+        Ok(Self { sender, dropped })
+    }
+
+    /// Queues an event, stamped now; never waits.
+    pub fn submit(&self, event: Event) {
+        match self.sender.try_send((event, clock::now())) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Events dropped since the start (queue full, or the database gone
+    /// for longer than the retries).
+    pub fn dropped(&self) -> u64 {
+        self.dropped.load(Ordering::Relaxed)
+    }
+}
+
+struct Writer {
+    pool: DbPool,
+    retention: Option<chrono::Duration>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Writer {
+    fn run(&self, receiver: &Receiver<Queued>) {
+        let mut last_purge: Option<Instant> = None;
+        let mut dropped_reported = 0;
+        loop {
+            match receiver.recv_timeout(Duration::from_secs(1)) {
+                Ok(first) => {
+                    let mut batch = vec![first];
+                    while batch.len() < BATCH {
+                        match receiver.try_recv() {
+                            Ok(next) => batch.push(next),
+                            Err(_) => break,
+                        }
+                    }
+                    self.write(&batch);
+                }
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => return,
+            }
+            let dropped = self.dropped.load(Ordering::Relaxed);
+            if dropped != dropped_reported {
+                tracing::warn!(dropped, "audit events dropped since the start");
+                dropped_reported = dropped;
+            }
+            if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
+                last_purge = Some(Instant::now());
+                self.purge();
+            }
+        }
+    }
+
+    fn write(&self, batch: &[Queued]) {
+        for attempt in 1..=ATTEMPTS {
+            let written = self
+                .pool
+                .get()
+                .map_err(|e| e.to_string())
+                .and_then(|mut conn| {
+                    store::record_all(&mut conn, batch).map_err(|e| cause_chain(&e))
+                });
+            match written {
+                Ok(()) => return,
+                Err(error) if attempt < ATTEMPTS => {
+                    tracing::warn!(%error, attempt, "writing audit events failed; retrying");
+                    std::thread::sleep(RETRY);
+                }
+                Err(error) => {
+                    tracing::error!(%error, events = batch.len(), "audit events lost");
+                }
+            }
+        }
+        let lost = u64::try_from(batch.len()).unwrap_or(u64::MAX);
+        self.dropped.fetch_add(lost, Ordering::Relaxed);
+    }
+
+    fn purge(&self) {
+        let Some(retention) = self.retention else {
+            return;
+        };
+        let Some(before) = clock::now().checked_sub_signed(retention) else {
+            return;
+        };
+        let Ok(mut conn) = self.pool.get() else {
+            return;
+        };
+        loop {
+            match store::purge(&mut conn, before, PURGE_BATCH) {
+                Ok(deleted) if deleted >= usize::try_from(PURGE_BATCH).unwrap_or(usize::MAX) => {}
+                Ok(_) => return,
+                Err(error) => {
+                    tracing::warn!(error = %cause_chain(&error), "purging old audit events failed");
+                    return;
+                }
+            }
+        }
+    }
+}
