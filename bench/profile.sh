@@ -17,6 +17,7 @@ work=$(mktemp -d)
 trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((20000 + RANDOM % 20000))
 export DATABASE_URL="sqlite://$work/idhub.db" IDHUB_LISTEN="127.0.0.1:$port" IDHUB_ADMIN_PASSWORD=profile-admin-password IDHUB_LOG=warn IDHUB_WORKERS=1
+$bin migrate >/dev/null 2>&1
 svc=$($bin services add --name profile --trusted --json)
 id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$svc")
 secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["secret"])' "$svc")

@@ -371,6 +371,7 @@ CALLBACK = "http://127.0.0.1/cb"
 
 
 def seed(server):
+    server.cli("migrate")
     svc = json.loads(server.cli("services", "add", "--name", "bench", "--trusted", "--redirect-uri", CALLBACK, "--json"))
     server.cli("users", "add", "--login", "bench", "--password", "bench-password", "--email", "bench@example.com", "--json")
     admin_token = server.cli("tokens", "create", "--user", "admin", "--name", "bench")

@@ -10,7 +10,7 @@ use crate::registry::model::{Service, ServiceChanges, HUB_SERVICE_ID};
 use crate::registry::repo as services_repo;
 use crate::secrets;
 use crate::users::model::{ADMIN_LOGIN, GUEST_LOGIN};
-use crate::users::password_hash::PasswordHasher;
+use crate::users::password_hash::{self, PasswordHasher};
 use crate::users::repo as users_repo;
 
 /// Creates whatever is missing; returns the admin password when it was generated
@@ -32,7 +32,13 @@ pub fn ensure(
         return Ok(None);
     }
     let (password, generated) = match &settings.admin_password {
-        Some(password) if !password.expose().is_empty() => (password.expose().to_owned(), false),
+        Some(password) if !password.expose().is_empty() => {
+            // The same rules as any password set through the API.
+            password_hash::validate(password.expose()).map_err(|e| {
+                AppError::bad_field("IDHUB_ADMIN_PASSWORD", format!("IDHUB_ADMIN_PASSWORD: {e}"))
+            })?;
+            (password.expose().to_owned(), false)
+        }
         _ => (secrets::generate(), true),
     };
     let mut admin = users_repo::new_user(ADMIN_LOGIN.into(), Some("Administrator".into()), now);

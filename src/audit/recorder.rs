@@ -25,6 +25,9 @@ use crate::error::cause_chain;
 const QUEUE: usize = 100_000;
 /// Events per transaction at most.
 const BATCH: usize = 1_000;
+/// How long the first event of a batch waits for company: a transaction per
+/// event would cost more than the event itself when requests trickle in.
+const LINGER: Duration = Duration::from_millis(25);
 /// Tries to write a batch before dropping it.
 const ATTEMPTS: u32 = 3;
 const RETRY: Duration = Duration::from_secs(1);
@@ -87,9 +90,11 @@ impl Writer {
         loop {
             match receiver.recv_timeout(Duration::from_secs(1)) {
                 Ok(first) => {
+                    let deadline = Instant::now() + LINGER;
                     let mut batch = vec![first];
                     while batch.len() < BATCH {
-                        match receiver.try_recv() {
+                        let left = deadline.saturating_duration_since(Instant::now());
+                        match receiver.recv_timeout(left) {
                             Ok(next) => batch.push(next),
                             Err(_) => break,
                         }

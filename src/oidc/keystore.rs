@@ -174,6 +174,25 @@ pub fn rotate(
     Ok(kid)
 }
 
+/// A signing key as admins see it: never the private key.
+#[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
+#[diesel(table_name = signing_keys)]
+pub struct KeyInfo {
+    pub kid: String,
+    pub algorithm: String,
+    pub created: NaiveDateTime,
+    /// When a newer key replaced it; it stays in the JWKS a while after.
+    pub retired_at: Option<NaiveDateTime>,
+}
+
+/// Every stored key, newest first.
+pub fn list(conn: &mut DbConn) -> Result<Vec<KeyInfo>, StoreError> {
+    Ok(signing_keys::table
+        .order((signing_keys::created.desc(), signing_keys::kid.desc()))
+        .select(KeyInfo::as_select())
+        .load(conn)?)
+}
+
 fn newest_current(conn: &mut DbConn) -> Result<Option<StoredKey>, StoreError> {
     Ok(signing_keys::table
         .filter(signing_keys::retired_at.is_null())

@@ -118,3 +118,151 @@ fn commands_print_machine_readable_results() {
     );
     assert!(!refused.status.success());
 }
+
+fn with_stdin(database: &TestDatabase, args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = idhub_command(database)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run idhub");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(input.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("idhub ends")
+}
+
+#[test]
+fn commands_refuse_to_create_a_database_and_say_which_they_open() {
+    let database = TestDatabase::new();
+    let refused = idhub(&database, &["users", "list"]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("idhub: database "), "{stderr}");
+    assert!(stderr.contains("idhub migrate"), "says how: {stderr}");
+    if let Some(path) = database.url.strip_prefix("sqlite://") {
+        assert!(stderr.contains(path), "names the file: {stderr}");
+        assert!(
+            !std::path::Path::new(path).exists(),
+            "no empty database was left behind"
+        );
+    }
+    let migrated = idhub(&database, &["migrate"]);
+    assert!(migrated.status.success());
+    let stderr = String::from_utf8_lossy(&migrated.stderr);
+    assert!(stderr.starts_with("idhub: database "), "{stderr}");
+    assert!(
+        !stderr.contains("password"),
+        "no URL password shown: {stderr}"
+    );
+    assert!(idhub(&database, &["users", "list"]).status.success());
+}
+
+#[test]
+fn admins_list_ban_and_recover_from_the_command_line() {
+    let database = TestDatabase::new();
+    stdout_of(&database, &["migrate"]);
+    let users = stdout_of(&database, &["users", "list"]);
+    assert!(
+        users
+            .lines()
+            .any(|l| l.contains("  admin  ") && l.ends_with("admin")),
+        "{users}"
+    );
+    assert!(
+        users
+            .lines()
+            .any(|l| l.contains("guest") && l.contains("banned")),
+        "{users}"
+    );
+
+    let short = with_stdin(&database, &["users", "set-password", "admin"], "short\n");
+    assert!(!short.status.success(), "the API's password rules apply");
+    let set = with_stdin(
+        &database,
+        &["users", "set-password", "admin"],
+        "a-new-admin-password\n",
+    );
+    assert!(
+        set.status.success(),
+        "{}",
+        String::from_utf8_lossy(&set.stderr)
+    );
+    let pool =
+        idhub::db::build_pool(database.location(), 1, std::time::Duration::from_secs(5)).unwrap();
+    let hasher =
+        idhub::users::password_hash::PasswordHasher::new(&crate::helpers::test_settings(&database))
+            .unwrap();
+    let admin = {
+        let mut conn = pool.get().unwrap();
+        idhub::users::repo::find_by_login(&mut conn, "admin")
+            .unwrap()
+            .unwrap()
+    };
+    assert!(hasher.verify(
+        "a-new-admin-password",
+        admin.password_hash.as_deref().unwrap()
+    ));
+
+    assert!(stdout_of(&database, &["users", "ban", "admin"]).contains("is banned"));
+    let listed = stdout_of(&database, &["users", "list", "--query", "admin", "--json"]);
+    let admin_json: Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(admin_json["banned"], true);
+    assert!(stdout_of(&database, &["users", "unban", admin.id.as_str()]).contains("no longer"));
+    assert!(!idhub(&database, &["users", "ban", "nobody"])
+        .status
+        .success());
+
+    let service: Value = serde_json::from_str(&stdout_of(
+        &database,
+        &["services", "add", "--name", "Doomed", "--json"],
+    ))
+    .unwrap();
+    let id = service["id"].as_str().unwrap();
+    let listed = stdout_of(&database, &["services", "list"]);
+    assert!(listed.contains(&format!("{id}  Doomed")), "{listed}");
+    assert!(listed.contains("Hub  trusted"), "{listed}");
+    assert!(stdout_of(&database, &["services", "delete", id]).contains("deleted"));
+    assert!(!stdout_of(&database, &["services", "list"]).contains(id));
+
+    let kid = stdout_of(&database, &["keys", "rotate"]);
+    let keys = stdout_of(&database, &["keys", "list"]);
+    let first = keys.lines().next().unwrap_or_default();
+    assert!(
+        first.starts_with(&kid) && first.ends_with("current"),
+        "{keys}"
+    );
+    assert!(
+        keys.lines().nth(1).is_some_and(|l| l.contains("retired")),
+        "{keys}"
+    );
+
+    let trail = stdout_of(&database, &["audit", "tail", "-n", "6"]);
+    for kind in [
+        "user.password_set actor=cli",
+        "user.banned actor=cli",
+        "user.unbanned actor=cli",
+        "service.deleted actor=cli",
+        "key.rotated actor=cli",
+    ] {
+        assert!(trail.contains(kind), "{kind} in {trail}");
+    }
+}
+
+#[test]
+fn a_weak_admin_password_in_the_environment_is_refused() {
+    let database = TestDatabase::new();
+    let refused = idhub_command(&database)
+        .env("IDHUB_ADMIN_PASSWORD", "short")
+        .arg("migrate")
+        .output()
+        .expect("run idhub");
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("IDHUB_ADMIN_PASSWORD"), "{stderr}");
+}

@@ -1,0 +1,48 @@
+//! Which database a command works on, said on stderr; and the refusal to
+//! create one by accident (a command run from another directory would
+//! otherwise make a new empty SQLite file and act on it).
+use std::path::Path;
+
+use diesel::connection::SimpleConnection;
+use diesel::Connection;
+
+use crate::config::{redact_url, Settings};
+use crate::db::{DatabaseLocation, DbConn};
+
+const POINT_ELSEWHERE: &str = "set DATABASE_URL (or database_url in the file IDHUB_CONFIG names) \
+     to the server's database, or run `idhub migrate` to create one here";
+
+pub fn announce_and_check(settings: &Settings, may_create: bool) -> anyhow::Result<()> {
+    let location = DatabaseLocation::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
+    match &location {
+        DatabaseLocation::Sqlite(path) => {
+            let shown = std::path::absolute(path).unwrap_or_else(|_| Path::new(path).to_path_buf());
+            eprintln!("idhub: database {}", shown.display());
+            if !may_create && !Path::new(path).exists() {
+                anyhow::bail!(
+                    "there is no database at {}: {POINT_ELSEWHERE}",
+                    shown.display()
+                );
+            }
+        }
+        DatabaseLocation::Postgres(url) => {
+            let shown = redact_url(url);
+            eprintln!("idhub: database {shown}");
+            if !may_create && !has_idhub_tables(&settings.database_url) {
+                anyhow::bail!("{shown} holds no idhub database: {POINT_ELSEWHERE}");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether migrations ever ran there. A database that cannot be reached
+/// says so later, when the pool opens, with its own error.
+fn has_idhub_tables(url: &str) -> bool {
+    match DbConn::establish(url) {
+        Ok(mut conn) => conn
+            .batch_execute("SELECT 1 FROM __diesel_schema_migrations LIMIT 1")
+            .is_ok(),
+        Err(_) => true,
+    }
+}

@@ -1,0 +1,138 @@
+//! `idhub services`: list, add, trust, reset-secret, delete.
+use clap::Subcommand;
+use serde_json::json;
+
+use super::common::{fail, with_conn, Output};
+use crate::audit::Caller;
+use crate::paging::{Direction, Page, MAX_TOP};
+use crate::registry::input::ServiceInput;
+use crate::registry::model::{Service, ServiceView};
+use crate::registry::query::ServiceQuery;
+use crate::registry::repo as services_repo;
+use crate::state::AppState;
+use crate::{clock, secrets};
+
+#[derive(Debug, Subcommand)]
+pub enum ServicesCommand {
+    /// List services: id, name and whether trusted, one per line, by name.
+    List {
+        /// Hub's query, as the REST API takes it (e.g. "is: trusted").
+        #[arg(long, default_value = "")]
+        query: String,
+        /// How many at most.
+        #[arg(long, default_value_t = MAX_TOP)]
+        top: i64,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Register a service; prints its id and secret (the secret only this once).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long)]
+        trusted: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Mark a service trusted (or not, with --off).
+    Trust {
+        id: String,
+        #[arg(long)]
+        off: bool,
+    },
+    /// Replace a service's secret; prints the new one.
+    ResetSecret {
+        id: String,
+        #[command(flatten)]
+        output: Output,
+    },
+    /// Delete a service; its grants, codes and refresh tokens go with it.
+    Delete { id: String },
+}
+
+pub fn run(command: ServicesCommand, state: &AppState) -> anyhow::Result<String> {
+    match command {
+        ServicesCommand::List { query, top, output } => list(state, &query, top, output.json),
+        ServicesCommand::Add {
+            name,
+            redirect_uris,
+            trusted,
+            output,
+        } => add(state, name, redirect_uris, trusted, output.json),
+        ServicesCommand::Trust { id, off } => {
+            with_conn(state, |conn| {
+                services_repo::set_trusted(conn, &id, !off, &Caller::cli())
+            })?;
+            let state = if off { "not trusted" } else { "trusted" };
+            Ok(format!("service {id} is {state}"))
+        }
+        ServicesCommand::ResetSecret { id, output } => {
+            let secret = with_conn(state, |conn| {
+                services_repo::reset_secret(conn, &id, clock::now(), &Caller::cli())
+            })?;
+            Ok(match output.json {
+                true => json!({ "id": id, "secret": secret }).to_string(),
+                false => secret,
+            })
+        }
+        ServicesCommand::Delete { id } => {
+            with_conn(state, |conn| {
+                services_repo::delete(conn, &id, &Caller::cli())
+            })?;
+            Ok(format!("service {id} deleted; its grants are revoked"))
+        }
+    }
+}
+
+fn list(state: &AppState, query: &str, top: i64, as_json: bool) -> anyhow::Result<String> {
+    let query = ServiceQuery::parse(query).map_err(fail)?;
+    let page = Page {
+        skip: 0,
+        top: top.clamp(1, MAX_TOP),
+        count_total: false,
+    };
+    let (found, _) = with_conn(state, |conn| {
+        services_repo::list(conn, &query, ("name", Direction::Asc), page, None)
+    })?;
+    let lines: Vec<String> = found
+        .into_iter()
+        .map(|(service, uris)| match as_json {
+            true => serde_json::to_string(&ServiceView::new(service, uris)).unwrap_or_default(),
+            false => {
+                let trusted = if service.trusted { "  trusted" } else { "" };
+                format!("{}  {}{trusted}", service.id, service.name)
+            }
+        })
+        .collect();
+    Ok(lines.join("\n"))
+}
+
+fn add(
+    state: &AppState,
+    name: String,
+    redirect_uris: Vec<String>,
+    trusted: bool,
+    as_json: bool,
+) -> anyhow::Result<String> {
+    let input = ServiceInput {
+        name: Some(name),
+        redirect_uris: Some(redirect_uris),
+        trusted: Some(trusted),
+        ..ServiceInput::default()
+    };
+    let checked = input.check(true).map_err(fail)?;
+    let secret = secrets::generate();
+    let name = checked.changes.name.clone().unwrap_or_default();
+    let service = Service::new(name, secrets::hash(&secret), clock::now());
+    let uris = checked.redirect_uris.unwrap_or_default();
+    let service = with_conn(state, |conn| {
+        services_repo::create(conn, service, &checked.changes, &uris, &Caller::cli())
+    })?;
+    Ok(if as_json {
+        json!({ "id": service.id, "secret": secret }).to_string()
+    } else {
+        format!("id: {}\nsecret: {secret}", service.id)
+    })
+}
