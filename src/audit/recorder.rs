@@ -21,8 +21,9 @@ use crate::clock;
 use crate::db::DbPool;
 use crate::error::cause_chain;
 
-/// Events waiting at most; past it new ones are dropped and counted.
-const QUEUE: usize = 100_000;
+/// Events waiting at most (the queue's memory is taken up front, ~250 bytes
+/// an event); past it new ones are dropped and counted.
+const QUEUE: usize = 10_000;
 /// Events per transaction at most.
 const BATCH: usize = 1_000;
 /// How long the first event of a batch waits for company: a transaction per

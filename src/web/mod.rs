@@ -1,7 +1,8 @@
-//! Server-rendered pages: sign-in, consent, out-of-band codes, sign-out and
-//! "my account". Plain HTML forms that work without JavaScript.
+//! Server-rendered pages: home, sign-in, consent, out-of-band codes, sign-out
+//! and "my account". Plain HTML forms that work without JavaScript.
 pub mod account;
 pub mod cookies;
+pub mod home;
 pub mod login;
 pub mod page;
 pub mod templates;
@@ -9,7 +10,9 @@ pub mod templates;
 use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(login::routes).configure(account::routes);
+    cfg.configure(home::routes)
+        .configure(login::routes)
+        .configure(account::routes);
 }
 
 /// Form bodies of the pages: bad ones get an error page, not a bare 400.

@@ -44,6 +44,19 @@ pub struct FormPost {
     pub nonce: String,
 }
 
+/// Who is signed in, as the home page shows it.
+pub struct SignedIn {
+    pub name: String,
+    pub login: String,
+    pub admin: bool,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub struct Home {
+    pub signed_in: Option<SignedIn>,
+}
+
 #[derive(Template)]
 #[template(path = "logout.html")]
 pub struct Logout {

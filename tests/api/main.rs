@@ -11,6 +11,7 @@ mod flows_browser;
 mod flows_code;
 mod health;
 mod helpers;
+mod home;
 mod hostile_input;
 mod hygiene;
 mod independent;

@@ -1,0 +1,59 @@
+//! `/`: a sign-in link for strangers; who is signed in, and where to go, for
+//! users; the administration hints for admins only.
+use crate::helpers::{spawn_app, ADMIN_PASSWORD};
+
+#[tokio::test]
+async fn the_home_page_greets_strangers_users_and_admins() {
+    let app = spawn_app().await;
+    let browser = app.browser();
+    let page = browser.get(app.url("/")).send().await.expect("request");
+    assert_eq!(page.status(), 200);
+    assert_eq!(
+        page.headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("text/html; charset=utf-8")
+    );
+    let html = page.text().await.expect("html");
+    assert!(html.contains(r#"href="/login?return_to=%2F""#), "{html}");
+    assert!(!html.contains("Signed in as"));
+
+    app.create_user("erin", "erin-password").await;
+    let signed_in = app
+        .sign_in(&browser, "/login?return_to=%2F", "erin", "erin-password")
+        .await;
+    assert_eq!(signed_in.status(), 303);
+    let html = browser
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("Signed in as <strong>erin</strong> (erin)"),
+        "{html}"
+    );
+    assert!(html.contains(r#"href="/account""#));
+    assert!(!html.contains("Administration"), "not for users: {html}");
+
+    let admin_browser = app.browser();
+    app.sign_in(
+        &admin_browser,
+        "/login?return_to=%2F",
+        "admin",
+        ADMIN_PASSWORD,
+    )
+    .await;
+    let html = admin_browser
+        .get(app.url("/"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(html.contains("an administrator"), "{html}");
+    assert!(html.contains("Administration"), "{html}");
+}
