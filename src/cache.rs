@@ -107,6 +107,11 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
                 used: Arc::new(AtomicBool::new(false)),
             },
         );
+        // An invalidation between the check and the insert would otherwise
+        // be undone by it, and the stale entry kept while the feed vouches.
+        if self.generation.load(Ordering::Acquire) != read.generation {
+            self.entries.invalidate(id);
+        }
     }
 
     /// Call after the write has committed.
@@ -208,6 +213,7 @@ mod tests {
         cache.store("early", Some(Arc::new(Thing)), read_now(0));
         std::thread::sleep(Duration::from_millis(5));
         proof.listening(Instant::now());
+        std::thread::sleep(Duration::from_millis(2));
         cache.store("late", Some(Arc::new(Thing)), read_now(0));
         cache.store("unproven", Some(Arc::new(Thing)), read_now(0));
         std::thread::sleep(TTL + Duration::from_millis(50));

@@ -33,15 +33,26 @@ impl std::fmt::Debug for Secret {
     }
 }
 
-/// A URL with any password removed, fit for logs and error messages.
+/// A URL with any password removed (libpq takes one in the user info or as
+/// a `password` parameter), fit for logs and error messages.
 pub fn redact_url(url: &str) -> String {
-    match url::Url::parse(url) {
-        Ok(mut parsed) if parsed.password().is_some() => {
-            let _ = parsed.set_password(Some("***"));
-            parsed.to_string()
-        }
-        _ => url.to_owned(),
+    let Ok(mut parsed) = url::Url::parse(url) else {
+        return url.to_owned();
+    };
+    if parsed.password().is_some() {
+        let _ = parsed.set_password(Some("***"));
     }
+    if parsed.query_pairs().any(|(key, _)| key == "password") {
+        let pairs: Vec<(String, String)> = parsed
+            .query_pairs()
+            .map(|(key, value)| match key == "password" {
+                true => (key.into_owned(), "***".to_owned()),
+                false => (key.into_owned(), value.into_owned()),
+            })
+            .collect();
+        parsed.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    parsed.to_string()
 }
 
 #[derive(Clone, Serialize, Deserialize)]
@@ -229,6 +240,9 @@ mod tests {
             redact_url("postgres://u:secret@h/db"),
             "postgres://u:***@h/db"
         );
+        let as_parameter = redact_url("postgres://u@h/db?sslmode=require&password=s3cret");
+        assert!(!as_parameter.contains("s3cret"), "{as_parameter}");
+        assert!(as_parameter.contains("sslmode=require"), "{as_parameter}");
     }
 
     #[test]

@@ -73,7 +73,9 @@ impl FeedProof {
     /// current: it was read while the feed listened, and the feed vouches.
     pub fn vouches_for(&self, read_at: Instant) -> bool {
         let since = self.listening_since.load(Ordering::Acquire);
-        since != 0 && self.stamp(read_at) >= since && self.vouches()
+        // Strictly after: stamps are whole milliseconds, and a read in the
+        // millisecond the feed opened may have begun before it.
+        since != 0 && self.stamp(read_at) > since && self.vouches()
     }
 }
 
@@ -88,6 +90,7 @@ mod tests {
         let proof = FeedProof::new(TRUST);
         assert!(!proof.vouches());
         proof.listening(Instant::now());
+        std::thread::sleep(Duration::from_millis(2));
         assert!(!proof.vouches_for(Instant::now()));
         proof.complete_as_of(Instant::now());
         assert!(proof.vouches_for(Instant::now()));
@@ -107,12 +110,13 @@ mod tests {
     #[test]
     fn a_lost_feed_or_a_stale_proof_vouches_for_nothing() {
         let proof = FeedProof::new(Duration::from_millis(10));
+        proof.listening(Instant::now());
+        std::thread::sleep(Duration::from_millis(2));
         let read_at = Instant::now();
-        proof.listening(read_at);
         proof.complete_as_of(Instant::now());
         proof.lost();
         assert!(!proof.vouches_for(read_at));
-        proof.listening(read_at);
+        proof.listening(Instant::now());
         proof.complete_as_of(Instant::now());
         std::thread::sleep(Duration::from_millis(30));
         assert!(!proof.vouches(), "a proof older than the trust span");

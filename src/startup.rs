@@ -50,8 +50,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
     drop(conn);
     let feed_proof = Arc::new(FeedProof::new(timeout));
-    let audit = Recorder::start(pool.clone(), settings.audit_retention_days)
-        .context("cannot start the audit writer")?;
+    let audit = Recorder::start(pool.clone()).context("cannot start the audit writer")?;
     Ok(AppState {
         pool,
         settings: settings.clone(),
@@ -78,6 +77,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
 pub struct Application {
     port: u16,
     server: Server,
+    audit: Recorder,
 }
 
 impl Application {
@@ -92,6 +92,11 @@ impl Application {
         }
         let state = prepare(&settings)?;
         let state = actix_web::web::Data::new(state);
+        // Only a server purges: a CLI command may run with other settings.
+        state
+            .audit
+            .purge_older_than(state.settings.audit_retention_days);
+        let audit = state.audit.clone();
         spawn_refresher(state.clone());
         let location = db::DatabaseLocation::parse(&state.settings.database_url)
             .map_err(anyhow::Error::msg)?;
@@ -104,15 +109,30 @@ impl Application {
         invalidation::spawn(location, state.pool.timeout(), &watched)
             .context("cannot start the change watcher")?;
         let server = serve(listener, state)?;
-        Ok(Self { port, server })
+        Ok(Self {
+            port,
+            server,
+            audit,
+        })
     }
 
     pub fn port(&self) -> u16 {
         self.port
     }
 
+    /// Serves until stopped (SIGINT, SIGTERM), then writes the audit events
+    /// still queued.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        let audit = self.audit;
+        let flushed =
+            tokio::task::spawn_blocking(move || audit.flush(std::time::Duration::from_secs(5)))
+                .await
+                .unwrap_or(false);
+        if !flushed {
+            tracing::warn!("audit events still queued at shutdown were not all written");
+        }
+        served
     }
 }
 

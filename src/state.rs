@@ -66,9 +66,6 @@ impl AppState {
         self.issuer.starts_with("https://")
     }
 
-    /// The caller's address: the peer, or behind a trusted proxy the last
-    /// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries
-    /// further left were written by the client and prove nothing.
     /// Where a request came from, for the audit trail.
     pub fn origin(&self, req: &HttpRequest) -> Origin {
         let agent = req
@@ -78,6 +75,9 @@ impl AppState {
         Origin::new(self.client_address(req), agent)
     }
 
+    /// The caller's address: the peer, or behind a trusted proxy the last
+    /// `X-Forwarded-For` entry that is not itself a trusted proxy. Entries
+    /// further left were written by the client and prove nothing.
     pub fn client_address(&self, req: &HttpRequest) -> Option<IpAddr> {
         let peer = req.peer_addr()?.ip();
         if !self.trusted_proxies.contains(&peer) {

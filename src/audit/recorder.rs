@@ -8,7 +8,7 @@
 //! with the database gone for longer than the retries, the events of that
 //! time, counted and logged. Admin changes do not come this way: they are
 //! written in the transaction of the change (`store::record`).
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -36,39 +36,77 @@ const PURGE_EVERY: Duration = Duration::from_secs(600);
 /// Events deleted per statement, so a purge never holds a long lock.
 const PURGE_BATCH: i64 = 5_000;
 
-type Queued = (Event, NaiveDateTime);
+enum Queued {
+    Event(Event, NaiveDateTime),
+    /// Write what came before, then say so.
+    Flush(SyncSender<()>),
+}
 
 #[derive(Clone)]
 pub struct Recorder {
     sender: SyncSender<Queued>,
     dropped: Arc<AtomicU64>,
+    /// Days of events kept; negative: this process does not purge (the
+    /// CLI leaves that to the server, whose retention setting counts).
+    retention_days: Arc<AtomicI64>,
 }
 
 impl Recorder {
     /// Starts the writer thread; it ends when every `Recorder` is dropped,
     /// after writing what is queued.
-    pub fn start(pool: DbPool, retention_days: u32) -> std::io::Result<Self> {
+    pub fn start(pool: DbPool) -> std::io::Result<Self> {
         let (sender, receiver) = sync_channel(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
+        let retention_days = Arc::new(AtomicI64::new(-1));
         let writer = Writer {
             pool,
-            retention: (retention_days > 0).then(|| chrono::Duration::days(retention_days.into())),
+            retention_days: Arc::clone(&retention_days),
             dropped: Arc::clone(&dropped),
         };
         std::thread::Builder::new()
             .name("idhub-audit".into())
             .spawn(move || writer.run(&receiver))?;
-        Ok(Self { sender, dropped })
+        Ok(Self {
+            sender,
+            dropped,
+            retention_days,
+        })
+    }
+
+    /// Deletes events older than `days` from now on (0: keeps them all).
+    pub fn purge_older_than(&self, days: u32) {
+        let days = if days == 0 { -1 } else { i64::from(days) };
+        self.retention_days.store(days, Ordering::Relaxed);
     }
 
     /// Queues an event, stamped now; never waits.
     pub fn submit(&self, event: Event) {
-        match self.sender.try_send((event, clock::now())) {
+        match self.sender.try_send(Queued::Event(event, clock::now())) {
             Ok(()) => {}
             Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
                 self.dropped.fetch_add(1, Ordering::Relaxed);
             }
         }
+    }
+
+    /// Waits, at most `timeout`, until every event queued so far is written:
+    /// for a graceful stop.
+    pub fn flush(&self, timeout: Duration) -> bool {
+        let (done, written) = sync_channel(1);
+        let deadline = Instant::now() + timeout;
+        let mut request = Queued::Flush(done);
+        loop {
+            match self.sender.try_send(request) {
+                Ok(()) => break,
+                Err(TrySendError::Full(again)) if Instant::now() < deadline => {
+                    request = again;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+                Err(_) => return false,
+            }
+        }
+        let left = deadline.saturating_duration_since(Instant::now());
+        written.recv_timeout(left).is_ok()
     }
 
     /// Events dropped since the start (queue full, or the database gone
@@ -80,7 +118,7 @@ impl Recorder {
 
 struct Writer {
     pool: DbPool,
-    retention: Option<chrono::Duration>,
+    retention_days: Arc<AtomicI64>,
     dropped: Arc<AtomicU64>,
 }
 
@@ -90,18 +128,7 @@ impl Writer {
         let mut dropped_reported = 0;
         loop {
             match receiver.recv_timeout(Duration::from_secs(1)) {
-                Ok(first) => {
-                    let deadline = Instant::now() + LINGER;
-                    let mut batch = vec![first];
-                    while batch.len() < BATCH {
-                        let left = deadline.saturating_duration_since(Instant::now());
-                        match receiver.recv_timeout(left) {
-                            Ok(next) => batch.push(next),
-                            Err(_) => break,
-                        }
-                    }
-                    self.write(&batch);
-                }
+                Ok(first) => self.take_batch(first, receiver),
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => return,
             }
@@ -117,7 +144,36 @@ impl Writer {
         }
     }
 
-    fn write(&self, batch: &[Queued]) {
+    /// Collects what arrives with `first` (for up to `LINGER`), writes it,
+    /// and answers a flush once what preceded it is written.
+    fn take_batch(&self, first: Queued, receiver: &Receiver<Queued>) {
+        let deadline = Instant::now() + LINGER;
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        let mut next = Some(first);
+        while let Some(queued) = next.take() {
+            match queued {
+                Queued::Event(event, at) => batch.push((event, at)),
+                Queued::Flush(done) => {
+                    flushes.push(done);
+                    break;
+                }
+            }
+            if batch.len() >= BATCH {
+                break;
+            }
+            let left = deadline.saturating_duration_since(Instant::now());
+            next = receiver.recv_timeout(left).ok();
+        }
+        if !batch.is_empty() {
+            self.write(&batch);
+        }
+        for done in flushes {
+            let _ = done.try_send(());
+        }
+    }
+
+    fn write(&self, batch: &[(Event, NaiveDateTime)]) {
         for attempt in 1..=ATTEMPTS {
             let written = self
                 .pool
@@ -142,10 +198,13 @@ impl Writer {
     }
 
     fn purge(&self) {
-        let Some(retention) = self.retention else {
+        let days = self.retention_days.load(Ordering::Relaxed);
+        if days <= 0 {
             return;
-        };
-        let Some(before) = clock::now().checked_sub_signed(retention) else {
+        }
+        let Some(before) = chrono::Duration::try_days(days)
+            .and_then(|retention| clock::now().checked_sub_signed(retention))
+        else {
             return;
         };
         let Ok(mut conn) = self.pool.get() else {

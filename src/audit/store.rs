@@ -159,26 +159,6 @@ pub fn list(
     Ok((rows.into_iter().map(EventView::from).collect(), total))
 }
 
-/// Events after `seq`, oldest first, at most `limit`: for following the
-/// trail as it grows.
-pub fn after(conn: &mut DbConn, seq: i64, limit: i64) -> Result<Vec<EventView>, StoreError> {
-    let rows: Vec<Row> = audit_events::table
-        .filter(audit_events::seq.gt(seq))
-        .order(audit_events::seq.asc())
-        .limit(limit)
-        .select(Row::as_select())
-        .load(conn)?;
-    Ok(rows.into_iter().map(EventView::from).collect())
-}
-
-/// The id of the newest event, 0 when there is none.
-pub fn last_seq(conn: &mut DbConn) -> Result<i64, StoreError> {
-    let last: Option<i64> = audit_events::table
-        .select(diesel::dsl::max(audit_events::seq))
-        .first(conn)?;
-    Ok(last.unwrap_or(0))
-}
-
 /// Deletes up to `batch` events older than `before`; returns how many.
 pub fn purge(conn: &mut DbConn, before: NaiveDateTime, batch: i64) -> Result<usize, StoreError> {
     let last_of_batch: Option<i64> = audit_events::table

@@ -2,12 +2,13 @@
 //! create one by accident (a command run from another directory would
 //! otherwise make a new empty SQLite file and act on it).
 use std::path::Path;
+use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
 use crate::config::{redact_url, Settings};
-use crate::db::{DatabaseLocation, DbConn};
+use crate::db::{with_connect_timeout, DatabaseLocation};
 
 const POINT_ELSEWHERE: &str = "set DATABASE_URL (or database_url in the file IDHUB_CONFIG names) \
      to the server's database, or run `idhub migrate` to create one here";
@@ -24,11 +25,17 @@ pub fn announce_and_check(settings: &Settings, may_create: bool) -> anyhow::Resu
                     shown.display()
                 );
             }
+            if !may_create && !sqlite_has_idhub_tables(path) {
+                anyhow::bail!(
+                    "{} holds no idhub database: {POINT_ELSEWHERE}",
+                    shown.display()
+                );
+            }
         }
         DatabaseLocation::Postgres(url) => {
             let shown = redact_url(url);
             eprintln!("idhub: database {shown}");
-            if !may_create && !has_idhub_tables(&settings.database_url) {
+            if !may_create && !postgres_has_idhub_tables(url) {
                 anyhow::bail!("{shown} holds no idhub database: {POINT_ELSEWHERE}");
             }
         }
@@ -36,13 +43,22 @@ pub fn announce_and_check(settings: &Settings, may_create: bool) -> anyhow::Resu
     Ok(())
 }
 
+const MIGRATIONS_RAN: &str = "SELECT 1 FROM __diesel_schema_migrations LIMIT 1";
+
+/// Whether migrations ever ran in this existing file (an empty file, or
+/// another program's database, is not idhub's). Opened read-only.
+fn sqlite_has_idhub_tables(path: &str) -> bool {
+    let read_only = format!("file:{path}?mode=ro");
+    diesel::SqliteConnection::establish(&read_only)
+        .is_ok_and(|mut conn| conn.batch_execute(MIGRATIONS_RAN).is_ok())
+}
+
 /// Whether migrations ever ran there. A database that cannot be reached
 /// says so later, when the pool opens, with its own error.
-fn has_idhub_tables(url: &str) -> bool {
-    match DbConn::establish(url) {
-        Ok(mut conn) => conn
-            .batch_execute("SELECT 1 FROM __diesel_schema_migrations LIMIT 1")
-            .is_ok(),
+fn postgres_has_idhub_tables(url: &str) -> bool {
+    let url = with_connect_timeout(url, Duration::from_secs(5));
+    match diesel::PgConnection::establish(&url) {
+        Ok(mut conn) => conn.batch_execute(MIGRATIONS_RAN).is_ok(),
         Err(_) => true,
     }
 }

@@ -129,7 +129,9 @@ struct NewUser {
 fn add(state: &AppState, user: NewUser, plain: &str, as_json: bool) -> anyhow::Result<String> {
     let login = validate::login(&user.login).map_err(fail)?;
     password::validate(plain).map_err(fail)?;
-    let mut new_user = users_repo::new_user(login, user.name, clock::now());
+    let name = validate::optional_text("name", user.name.as_deref(), validate::MAX_SHORT_TEXT)
+        .map_err(fail)?;
+    let mut new_user = users_repo::new_user(login, name, clock::now());
     new_user.email = user
         .email
         .as_deref()

@@ -202,7 +202,7 @@ pub fn connect(location: &DatabaseLocation, timeout: Duration) -> Result<DbConn,
 
 /// libpq's `connect_timeout` (whole seconds, at least 2) unless the URL sets
 /// one: an unreachable server fails the connect instead of hanging it.
-fn with_connect_timeout(url: &str, timeout: Duration) -> String {
+pub fn with_connect_timeout(url: &str, timeout: Duration) -> String {
     if url.contains("connect_timeout=") {
         return url.to_owned();
     }

@@ -29,6 +29,7 @@ pub async fn token(
         lockout: state.lockout,
         policy: state.token_policy,
         origin: origin.clone(),
+        audit: &state.audit,
     };
     let address = state.client_address(&req);
     let client_id = presented

@@ -234,23 +234,28 @@ pub fn revoke(
     revoked: &RevokedSet,
     claims: &AccessClaims,
     now: NaiveDateTime,
-) -> Result<(), StoreError> {
+) -> Result<bool, StoreError> {
     let expires_at = chrono::DateTime::from_timestamp(claims.exp, 0)
         .map(|t| t.naive_utc())
         .unwrap_or(now + Duration::days(1));
-    let inserted = diesel::insert_into(revoked_access_tokens::table)
-        .values((
-            revoked_access_tokens::jti.eq(&claims.jti),
-            revoked_access_tokens::expires_at.eq(expires_at),
-        ))
-        .execute(conn);
-    match inserted.map_err(StoreError::from) {
-        Ok(_) | Err(StoreError::Duplicate(_)) => {}
+    // A savepoint: a duplicate must not abort a surrounding PostgreSQL
+    // transaction.
+    let inserted = crate::db::transaction(conn, |conn| {
+        diesel::insert_into(revoked_access_tokens::table)
+            .values((
+                revoked_access_tokens::jti.eq(&claims.jti),
+                revoked_access_tokens::expires_at.eq(expires_at),
+            ))
+            .execute(conn)
+    });
+    let newly = match inserted.map_err(StoreError::from) {
+        Ok(_) => true,
+        Err(StoreError::Duplicate(_)) => false,
         Err(other) => return Err(other),
-    }
+    };
     revoked.note_token(&claims.jti, claims.exp);
     // Entries past their token's expiry are dead weight.
     diesel::delete(revoked_access_tokens::table.filter(revoked_access_tokens::expires_at.lt(now)))
         .execute(conn)?;
-    Ok(())
+    Ok(newly)
 }

@@ -63,12 +63,12 @@ pub fn revoke(
     revoked: &RevokedSet,
     id: &str,
     now: NaiveDateTime,
-) -> Result<(), StoreError> {
-    diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
+) -> Result<bool, StoreError> {
+    let updated = diesel::update(grants::table.find(id).filter(grants::revoked_at.is_null()))
         .set(grants::revoked_at.eq(now))
         .execute(conn)?;
     revoked.note_grant(id);
-    Ok(())
+    Ok(updated > 0)
 }
 
 /// Ends every grant a user gave a service (revoking an authorized application).

@@ -44,34 +44,42 @@ pub async fn revoke(
         let caller = client.service.id.clone();
         let by_client =
             Event::new(Kind::TokenRevoked, Actor::Service(caller.clone()), origin).service(&caller);
-        let event = match claims {
-            Some(claims) if claims.client_id == caller => {
-                access_token::revoke(conn, &revoked, &claims, now)?;
-                let event = by_client
-                    .detail("tokenType", "access_token")
-                    .detail("jti", claims.jti.as_str());
-                match claims.user_id() {
-                    Some(user) => event.user(user),
-                    None => event,
-                }
-            }
-            Some(_) => return Ok(()),
-            None => match refresh_tokens::find(conn, &token)? {
-                Some((_, grant)) if grant.service_id == caller => {
-                    grants::revoke(conn, &revoked, &grant.id, now)?;
+        // The revocation and its record commit together; one that changes
+        // nothing (already revoked) is not recorded again.
+        crate::db::transaction(conn, |conn| {
+            let event = match claims {
+                Some(claims) if claims.client_id == caller => {
+                    if !access_token::revoke(conn, &revoked, &claims, now)? {
+                        return Ok(());
+                    }
                     let event = by_client
-                        .detail("tokenType", "refresh_token")
-                        .detail("grantId", grant.id.as_str());
-                    match grant.user_id {
+                        .detail("tokenType", "access_token")
+                        .detail("jti", claims.jti.as_str());
+                    match claims.user_id() {
                         Some(user) => event.user(user),
                         None => event,
                     }
                 }
-                _ => return Ok(()),
-            },
-        };
-        audit::store::record(conn, &event, now)?;
-        Ok(())
+                Some(_) => return Ok(()),
+                None => match refresh_tokens::find(conn, &token)? {
+                    Some((_, grant)) if grant.service_id == caller => {
+                        if !grants::revoke(conn, &revoked, &grant.id, now)? {
+                            return Ok(());
+                        }
+                        let event = by_client
+                            .detail("tokenType", "refresh_token")
+                            .detail("grantId", grant.id.as_str());
+                        match grant.user_id {
+                            Some(user) => event.user(user),
+                            None => event,
+                        }
+                    }
+                    _ => return Ok(()),
+                },
+            };
+            audit::store::record(conn, &event, now)?;
+            Ok(())
+        })
     })
     .await
 }

@@ -86,7 +86,16 @@ async fn check_current_password(
         via: Via::PasswordChange,
     };
     let now = crate::clock::now();
-    match sign_in::check(&state.pool, &state.hasher, state.lockout, attempt, now).await? {
+    match sign_in::check(
+        &state.pool,
+        &state.hasher,
+        state.lockout,
+        &state.audit,
+        attempt,
+        now,
+    )
+    .await?
+    {
         Outcome::Verified(user) if user.id == user_id => Ok(()),
         Outcome::Locked => Err(AppError::Forbidden(
             "too many failed attempts; try again later".into(),

@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 
 use super::lockout::{self, Counters, Lockout, Source};
-use crate::audit::{self, Actor, Event, Kind, Origin};
+use crate::audit::{self, Actor, Event, Kind, Origin, Recorder};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::users::model::User;
@@ -81,6 +81,7 @@ pub async fn check(
     pool: &DbPool,
     hasher: &PasswordHasher,
     lockout: Lockout,
+    recorder: &Recorder,
     attempt: Attempt,
     now: NaiveDateTime,
 ) -> Result<Outcome, AppError> {
@@ -103,14 +104,14 @@ pub async fn check(
         let account = lockout::account_key(user.as_ref().map(|u| u.id.as_str()), identifier);
         let counters = Counters::new(&lockout, &source, &account);
         let locked = counters.locked(conn, now)?;
-        if locked {
-            let event = audit_event(user.as_ref(), &origin_then, &via_then, Some("locked"));
-            audit::store::record(conn, &event, now)?;
-        }
         Ok((user, counters, locked))
     })
     .await?;
     if locked {
+        // Queued, not written here: a locked source may keep trying, and
+        // each try must stay cheap (the queue drops what it cannot hold).
+        let event = audit_event(user.as_ref(), &origin_then, &via_then, Some("locked"));
+        recorder.submit(event);
         return Ok(Outcome::Locked);
     }
     let stored_hash = user.as_ref().and_then(|u| u.password_hash.clone());

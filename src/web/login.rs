@@ -117,7 +117,15 @@ async fn login(
         origin: state.origin(&req),
         via: Via::SignInPage,
     };
-    let user = match sign_in::check(&state.pool, &state.hasher, state.lockout, attempt, now).await?
+    let user = match sign_in::check(
+        &state.pool,
+        &state.hasher,
+        state.lockout,
+        &state.audit,
+        attempt,
+        now,
+    )
+    .await?
     {
         Outcome::Verified(user) => user,
         Outcome::WrongCredentials => return refuse(WRONG_CREDENTIALS),

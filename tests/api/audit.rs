@@ -226,6 +226,23 @@ async fn client_credentials_tokens_and_refresh_reuse_are_recorded() {
         .oauth_post("token", &form, Some((&public_id, &public_secret)))
         .await;
     assert_eq!(reused.status(), 400);
+    let access = first["access_token"].as_str().expect("access token");
+    for _ in 0..2 {
+        let revoked = app
+            .oauth_post(
+                "revoke",
+                &[("token", access)],
+                Some((&public_id, &public_secret)),
+            )
+            .await;
+        assert_eq!(revoked.status(), 200);
+    }
+    let found = events(&app, "type: token.revoked").await;
+    assert_eq!(
+        found["total"], 1,
+        "a second revocation changes nothing: {found}"
+    );
+    assert_eq!(found["events"][0]["details"]["tokenType"], "access_token");
     let found = events(&app, "type: refresh_token.reused").await;
     assert_eq!(found["total"], 1, "{found}");
     assert_eq!(found["events"][0]["serviceId"], public_id.as_str());

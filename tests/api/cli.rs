@@ -151,6 +151,13 @@ fn commands_refuse_to_create_a_database_and_say_which_they_open() {
             !std::path::Path::new(path).exists(),
             "no empty database was left behind"
         );
+        // An empty file (what older versions left behind) is no database either.
+        std::fs::write(path, b"").expect("empty file");
+        let refused = idhub(&database, &["users", "list"]);
+        assert!(!refused.status.success());
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("holds no idhub database"), "{stderr}");
+        assert_eq!(std::fs::metadata(path).map(|m| m.len()).ok(), Some(0));
     }
     let migrated = idhub(&database, &["migrate"]);
     assert!(migrated.status.success());

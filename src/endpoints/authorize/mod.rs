@@ -187,10 +187,7 @@ async fn authorize(
                 "the user denied access",
             ));
         }
-        Some(Decision::Allow) => {
-            state.audit.submit(consent_event(Kind::ConsentGiven));
-            !user.guest
-        }
+        Some(Decision::Allow) => !user.guest,
         None if !consent_needed => false,
         None if request.credentials == Credentials::Silent || user.guest => {
             return fail(OAuthError::new(
@@ -210,6 +207,9 @@ async fn authorize(
             ))
         }
     };
+    // Recorded once what they record is stored.
+    let consent_given =
+        matches!(decision, Some(Decision::Allow)).then(|| consent_event(Kind::ConsentGiven));
     // The implicit flow issues its access token here, not at /token.
     let token_here = request.response_type.token && request.target.redirect_uri != OUT_OF_BAND;
     let implicit = token_here.then(|| {
@@ -225,7 +225,7 @@ async fn authorize(
         .detail("refreshToken", false)
     });
     let answer = issue(state, client, user, auth_time, request, record_consent, now).await?;
-    if let Some(event) = implicit {
+    for event in [consent_given, implicit].into_iter().flatten() {
         state.audit.submit(event);
     }
     Ok(answer)

@@ -3,7 +3,7 @@ use std::sync::Arc;
 
 use chrono::Duration;
 
-use crate::audit::Origin;
+use crate::audit::{Origin, Recorder};
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::oauth2::revoked_set::RevokedSet;
@@ -49,6 +49,8 @@ pub struct GrantDeps<'a> {
     pub hasher: &'a PasswordHasher,
     pub lockout: Lockout,
     pub policy: TokenPolicy,
-    /// Where the request came from, for the audit trail.
+    /// Where the request came from, and where events go that are not
+    /// written in a transaction of their own.
     pub origin: Origin,
+    pub audit: &'a Recorder,
 }

@@ -69,7 +69,16 @@ pub async fn grant(
         origin: deps.origin.clone(),
         via: Via::PasswordGrant(service.id.clone()),
     };
-    let user = match sign_in::check(deps.pool, deps.hasher, deps.lockout, attempt, now).await? {
+    let user = match sign_in::check(
+        deps.pool,
+        deps.hasher,
+        deps.lockout,
+        deps.audit,
+        attempt,
+        now,
+    )
+    .await?
+    {
         Outcome::Verified(user) => user,
         Outcome::WrongCredentials => return Err(OAuthError::invalid_grant(WRONG_CREDENTIALS)),
         Outcome::Locked => return Err(OAuthError::invalid_grant(LOCKED)),
