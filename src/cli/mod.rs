@@ -92,6 +92,9 @@ Settings (environment; docs/configuration.md explains each):
   IDHUB_TRUSTED_PROXIES           reverse proxies whose X-Forwarded-For is believed
   IDHUB_AUDIT_RETENTION_DAYS      audit events kept (90; 0 keeps all)";
 
+/// The least a command waits for the database, in milliseconds.
+const CLI_DATABASE_TIMEOUT_MS: u64 = 10_000;
+
 /// Runs one non-serve command and returns what it prints on stdout.
 pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
     if let Command::Passwords(command) = command {
@@ -99,6 +102,13 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
     }
     let creates = matches!(command, Command::Migrate);
     database::announce_and_check(settings, creates)?;
+    // One command needs few connections, and may wait longer than a request
+    // would for a database that a busy server keeps occupied.
+    let settings = &Settings {
+        pool_size: settings.pool_size.min(2),
+        database_timeout_ms: settings.database_timeout_ms.max(CLI_DATABASE_TIMEOUT_MS),
+        ..settings.clone()
+    };
     let state = startup::prepare(settings)?;
     match command {
         Command::Serve | Command::Passwords(_) => {

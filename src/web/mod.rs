@@ -1,6 +1,7 @@
 //! Server-rendered pages: home, sign-in, consent, out-of-band codes, sign-out
 //! and "my account". Plain HTML forms that work without JavaScript.
 pub mod account;
+pub mod admin;
 pub mod cookies;
 pub mod home;
 pub mod login;
@@ -11,6 +12,7 @@ use actix_web::web;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(home::routes)
+        .configure(admin::routes)
         .configure(login::routes)
         .configure(account::routes);
 }

@@ -87,3 +87,46 @@ pub struct Account {
     pub tokens: Vec<TokenRow>,
     pub new_token: Option<String>,
 }
+
+#[derive(Template)]
+#[template(path = "admin/index.html")]
+pub struct AdminIndex {
+    pub login: String,
+}
+
+pub struct ServiceRow {
+    pub id: String,
+    pub name: String,
+    pub trusted: bool,
+    pub redirect_uris: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/services.html")]
+pub struct AdminServices {
+    pub query: String,
+    pub rows: Vec<ServiceRow>,
+    pub total: i64,
+    /// The position of the first row shown, from 1.
+    pub first: i64,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+pub struct EventRow {
+    pub time: String,
+    pub kind: String,
+    pub actor: String,
+    pub user_id: String,
+    pub service_id: String,
+    pub ip: String,
+    pub details: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/audit.html")]
+pub struct AdminAudit {
+    pub query: String,
+    pub rows: Vec<EventRow>,
+    pub older: Option<String>,
+}

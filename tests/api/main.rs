@@ -2,6 +2,7 @@
 //! a fresh database (a SQLite temp file, or a new PostgreSQL database when
 //! TEST_DATABASE_URL is set) and speaks HTTP to it.
 mod abuse;
+mod admin_console;
 mod audit;
 mod battery;
 mod browser;
