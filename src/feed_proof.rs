@@ -48,6 +48,11 @@ impl FeedProof {
             .store(self.stamp(since), Ordering::Release);
     }
 
+    /// Whether a feed is open and listening.
+    pub fn is_listening(&self) -> bool {
+        self.listening_since.load(Ordering::Acquire) != 0
+    }
+
     /// The feed has applied every change committed before `at`.
     pub fn complete_as_of(&self, at: Instant) {
         self.complete_as_of.store(self.stamp(at), Ordering::Release);

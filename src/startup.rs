@@ -108,6 +108,13 @@ impl Application {
         };
         invalidation::spawn(location, state.pool.timeout(), &watched)
             .context("cannot start the change watcher")?;
+        // Serve only once changes by others are heard, so none made just
+        // after the start is missed; a feed that cannot open within the
+        // database timeout leaves the caches to their one-second TTL.
+        let deadline = std::time::Instant::now() + state.pool.timeout();
+        while !state.feed_proof.is_listening() && std::time::Instant::now() < deadline {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+        }
         let server = serve(listener, state)?;
         Ok(Self {
             port,
