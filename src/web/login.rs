@@ -8,6 +8,7 @@ use super::cookies;
 use super::page::{render, see_other, PageError};
 use super::templates;
 use crate::clock;
+use crate::oidc::discovery::OAUTH_BASE;
 use crate::sessions::lockout::Source;
 use crate::sessions::repo::{self as sessions_repo, Session};
 use crate::sessions::sign_in::{self, Attempt, Outcome, Via};
@@ -54,9 +55,11 @@ pub fn login_form(
     return_to: &str,
     hint: &str,
     error: Option<String>,
+    application: Option<String>,
 ) -> HttpResponse {
     let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let page = templates::Login {
+        application,
         csrf_token,
         return_to: cookies::safe_return_to(Some(return_to)),
         login_hint: hint.chars().take(256).collect(),
@@ -71,6 +74,7 @@ async fn login_page(
     query: web::Query<LoginQuery>,
 ) -> HttpResponse {
     let return_to = cookies::safe_return_to(query.return_to.as_deref());
+    let application = asking_application(&state, &return_to).await;
     login_form(
         &req,
         &state,
@@ -78,7 +82,25 @@ async fn login_page(
         &return_to,
         query.login_hint.as_deref().unwrap_or(""),
         None,
+        application,
     )
+}
+
+/// The name of the registered service whose authorization request the
+/// sign-in interrupts, to say whom the user signs in for.
+async fn asking_application(state: &AppState, return_to: &str) -> Option<String> {
+    let query = return_to.strip_prefix(&format!("{OAUTH_BASE}/auth?"))?;
+    let client_id = url::form_urlencoded::parse(query.as_bytes())
+        .find(|(key, _)| key == "client_id")
+        .map(|(_, value)| value.into_owned())
+        .filter(|id| !id.is_empty() && !id.chars().any(char::is_control))?;
+    let services = std::sync::Arc::clone(&state.services);
+    let found = crate::db::run(&state.pool, move |conn| {
+        Ok(services.lookup(conn, &client_id)?)
+    })
+    .await
+    .ok()??;
+    Some(found.name.clone())
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +121,7 @@ async fn login(
     cookies::check_csrf(&req, form.csrf_token.as_deref())?;
     let form = form.into_inner();
     let return_to = cookies::safe_return_to(form.return_to.as_deref());
+    let application = asking_application(&state, &return_to).await;
     let refuse = |message: &str| {
         Ok(login_form(
             &req,
@@ -107,6 +130,7 @@ async fn login(
             &return_to,
             &form.login,
             Some(message.to_owned()),
+            application.clone(),
         ))
     };
     let now = clock::now();

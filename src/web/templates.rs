@@ -4,6 +4,9 @@ use askama::Template;
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct Login {
+    /// The application the user signs in for, when an authorization
+    /// request brought them here.
+    pub application: Option<String>,
     pub csrf_token: String,
     pub return_to: String,
     pub login_hint: String,

@@ -57,3 +57,42 @@ async fn the_home_page_greets_strangers_users_and_admins() {
     assert!(html.contains("an administrator"), "{html}");
     assert!(html.contains("Administration"), "{html}");
 }
+
+#[tokio::test]
+async fn the_sign_in_page_names_the_application_that_asks() {
+    let app = spawn_app().await;
+    let callback = "https://named.example/cb";
+    let (id, _) = app
+        .web_client(callback, serde_json::json!({"name": "Planner <3"}))
+        .await;
+    let browser = app.browser();
+    let request = [
+        ("response_type", "code"),
+        ("client_id", id.as_str()),
+        ("redirect_uri", callback),
+    ];
+    let first = app.authorize(&browser, &request).await;
+    assert_eq!(first.status(), 303);
+    let login = crate::browser::location(&first);
+    let html = browser
+        .get(app.url(&login))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(
+        html.contains("to continue to <strong>Planner &#60;3</strong>"),
+        "{html}"
+    );
+    let plain = browser
+        .get(app.url("/login"))
+        .send()
+        .await
+        .expect("request")
+        .text()
+        .await
+        .expect("html");
+    assert!(!plain.contains("to continue to"), "{plain}");
+}
