@@ -137,6 +137,14 @@ pub struct Caller {
 }
 
 impl Caller {
+    /// A person, by user id, acting through a request from `origin`.
+    pub fn user(id: &str, origin: Origin) -> Self {
+        Self {
+            actor: Actor::User(id.to_owned()),
+            origin,
+        }
+    }
+
     pub fn cli() -> Self {
         Self {
             actor: Actor::Cli,

@@ -5,7 +5,7 @@ use std::pin::Pin;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 
-use crate::audit::{Actor, Caller, Origin};
+use crate::audit::{Caller, Origin};
 use crate::db;
 use crate::error::AppError;
 use crate::oauth2::access_token;
@@ -27,10 +27,7 @@ pub struct Principal {
 impl Principal {
     /// The caller as the audit trail records it.
     pub fn caller(&self) -> Caller {
-        Caller {
-            actor: Actor::User(self.user.id.clone()),
-            origin: self.origin.clone(),
-        }
+        Caller::user(&self.user.id, self.origin.clone())
     }
 
     pub fn is_admin(&self) -> bool {

@@ -8,7 +8,7 @@ use super::cookies;
 use super::login::{current_session, CsrfOnly};
 use super::page::{render, see_other, PageError};
 use super::templates::{Account, AppRow, TokenRow};
-use crate::audit::{Actor, Caller};
+use crate::audit::Caller;
 use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
@@ -124,10 +124,7 @@ async fn act_and_return(
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
-    let caller = Caller {
-        actor: Actor::User(session.user.id.clone()),
-        origin: state.origin(req),
-    };
+    let caller = Caller::user(&session.user.id, state.origin(req));
     db::run(&state.pool, move |conn| {
         action(conn, &session.user.id, &caller)
     })
@@ -180,10 +177,7 @@ async fn create_token(
     }
     let user = session.user.clone();
     let now = clock::now();
-    let caller = Caller {
-        actor: Actor::User(user.id.clone()),
-        origin: state.origin(&req),
-    };
+    let caller = Caller::user(&user.id, state.origin(&req));
     let plain = db::run(&state.pool, move |conn| {
         services_repo::require_registered(conn, "scope", &ids)?;
         tokens::create(conn, &user, name, &ids, now, &caller).map(|(_, plain)| plain)

@@ -4,15 +4,9 @@
 use serde_json::json;
 
 use crate::browser::location;
-use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD};
+use crate::helpers::{spawn_app, ADMIN_PASSWORD};
 
 const PAGES: [&str; 3] = ["/admin", "/admin/services", "/admin/audit"];
-
-async fn page(app: &TestApp, browser: &reqwest::Client, path: &str) -> (u16, String) {
-    let response = browser.get(app.url(path)).send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("html"))
-}
 
 #[tokio::test]
 async fn only_administrators_see_the_console() {
@@ -29,7 +23,7 @@ async fn only_administrators_see_the_console() {
     app.sign_in(&user, "/login", "mallory", "mallory-password")
         .await;
     for path in PAGES {
-        let (status, html) = page(&app, &user, path).await;
+        let (status, html) = app.page(&user, path).await;
         assert_eq!(status, 403, "{path}: {html}");
         assert!(!html.contains("Audit events</h1>"));
     }
@@ -46,39 +40,42 @@ async fn administrators_search_services_and_filter_the_audit_trail() {
     let admin = app.browser();
     app.sign_in(&admin, "/login", "admin", ADMIN_PASSWORD).await;
 
-    let (status, html) = page(&app, &admin, "/admin").await;
+    let (status, html) = app.page(&admin, "/admin").await;
     assert_eq!(status, 200, "{html}");
-    let (_, html) = page(&app, &admin, "/admin/services").await;
+    let (_, html) = app.page(&admin, "/admin/services").await;
     assert!(html.contains("Findable &#60;b&#62;app"), "escaped: {html}");
     assert!(!html.contains("<b>app"), "never raw: {html}");
     assert!(html.contains(">Other<") && html.contains(">Hub<"), "{html}");
     assert!(html.contains("1–3 of 3"), "{html}");
-    let (_, html) = page(&app, &admin, "/admin/services?query=findable").await;
+    let (_, html) = app.page(&admin, "/admin/services?query=findable").await;
     assert!(
         html.contains("1–1 of 1") && !html.contains(">Other<"),
         "{html}"
     );
-    let (_, html) = page(&app, &admin, "/admin/services?query=is%3A%20trusted").await;
+    let (_, html) = app
+        .page(&admin, "/admin/services?query=is%3A%20trusted")
+        .await;
     assert!(
         html.contains(">Hub<") && !html.contains(">Other<"),
         "{html}"
     );
-    let (status, _) = page(&app, &admin, "/admin/services?query=owner%3A%20me").await;
+    let (status, _) = app
+        .page(&admin, "/admin/services?query=owner%3A%20me")
+        .await;
     assert_eq!(status, 400);
 
-    let (_, html) = page(&app, &admin, "/admin/audit").await;
+    let (_, html) = app.page(&admin, "/admin/audit").await;
     assert!(html.contains("service.created"), "{html}");
     assert!(html.contains("signin.succeeded"), "{html}");
-    let (_, html) = page(
-        &app,
-        &admin,
-        "/admin/audit?query=type%3A%20signin.succeeded",
-    )
-    .await;
+    let (_, html) = app
+        .page(&admin, "/admin/audit?query=type%3A%20signin.succeeded")
+        .await;
     assert!(
         html.contains("signin.succeeded") && !html.contains("service.created"),
         "{html}"
     );
-    let (status, _) = page(&app, &admin, "/admin/audit?query=type%3A%20nothing").await;
+    let (status, _) = app
+        .page(&admin, "/admin/audit?query=type%3A%20nothing")
+        .await;
     assert_eq!(status, 400);
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, idhub_command, spawn_app, TestApp};
+use crate::helpers::{assert_error, spawn_app, TestApp};
 
 async fn events(app: &TestApp, query: &str) -> Value {
     let url = format!("/api/rest/auditevents?query={}", urlencode(query));
@@ -304,18 +304,7 @@ async fn the_list_pages_filters_and_is_for_admins_only() {
 #[tokio::test]
 async fn the_cli_records_its_changes_and_tails_the_trail() {
     let app = spawn_app().await;
-    let run = |args: &[&str]| {
-        let output = idhub_command(&app.database)
-            .args(args)
-            .output()
-            .expect("run idhub");
-        assert!(
-            output.status.success(),
-            "idhub {args:?}: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        String::from_utf8(output.stdout).expect("utf-8")
-    };
+    let run = |args: &[&str]| app.cli(args);
     let added = run(&["services", "add", "--name", "From the CLI", "--json"]);
     let id = serde_json::from_str::<Value>(&added).expect("json")["id"]
         .as_str()

@@ -96,6 +96,13 @@ impl TestApp {
             .unwrap()
     }
 
+    /// A page as this browser gets it: status and HTML.
+    pub async fn page(&self, browser: &reqwest::Client, path: &str) -> (u16, String) {
+        let response = browser.get(self.url(path)).send().await.unwrap();
+        let status = response.status().as_u16();
+        (status, response.text().await.unwrap())
+    }
+
     /// From a redirect to the sign-in page: fill it in and submit; returns the answer to the POST.
     pub async fn sign_in(
         &self,

@@ -160,6 +160,20 @@ impl TestApp {
             .1
     }
 
+    /// Runs the `idhub` binary on this app's database; its stdout, trimmed.
+    pub fn cli(&self, args: &[&str]) -> String {
+        let output = idhub_command(&self.database)
+            .args(args)
+            .output()
+            .expect("run idhub");
+        assert!(
+            output.status.success(),
+            "idhub {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
     /// GET without credentials, answer as JSON (discovery, JWKS).
     pub async fn public_json<T: serde::de::DeserializeOwned>(&self, path: &str) -> T {
         let response = self

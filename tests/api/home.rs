@@ -23,14 +23,7 @@ async fn the_home_page_greets_strangers_users_and_admins() {
         .sign_in(&browser, "/login?return_to=%2F", "erin", "erin-password")
         .await;
     assert_eq!(signed_in.status(), 303);
-    let html = browser
-        .get(app.url("/"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("html");
+    let html = app.page(&browser, "/").await.1;
     assert!(
         html.contains("Signed in as <strong>erin</strong> (erin)"),
         "{html}"
@@ -46,14 +39,7 @@ async fn the_home_page_greets_strangers_users_and_admins() {
         ADMIN_PASSWORD,
     )
     .await;
-    let html = admin_browser
-        .get(app.url("/"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("html");
+    let html = app.page(&admin_browser, "/").await.1;
     assert!(html.contains("an administrator"), "{html}");
     assert!(html.contains("Administration"), "{html}");
 }
@@ -74,25 +60,11 @@ async fn the_sign_in_page_names_the_application_that_asks() {
     let first = app.authorize(&browser, &request).await;
     assert_eq!(first.status(), 303);
     let login = crate::browser::location(&first);
-    let html = browser
-        .get(app.url(&login))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("html");
+    let html = app.page(&browser, &login).await.1;
     assert!(
         html.contains("to continue to <strong>Planner &#60;3</strong>"),
         "{html}"
     );
-    let plain = browser
-        .get(app.url("/login"))
-        .send()
-        .await
-        .expect("request")
-        .text()
-        .await
-        .expect("html");
+    let plain = app.page(&browser, "/login").await.1;
     assert!(!plain.contains("to continue to"), "{plain}");
 }

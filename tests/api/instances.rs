@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 
 use crate::browser::{callback_params, location, param};
-use crate::helpers::{idhub_command, spawn_app, start_instance, TestApp};
+use crate::helpers::{spawn_app, start_instance, TestApp};
 
 const CALLBACK: &str = "https://app.example.com/cb";
 /// What "at once" is held to. The feed is polled every 5 ms and the times
@@ -130,19 +130,6 @@ async fn a_session_and_a_code_from_one_instance_work_at_the_other() {
     assert!(tokens["access_token"].is_string());
 }
 
-fn idhub_cli(app: &TestApp, args: &[&str]) -> String {
-    let output = idhub_command(&app.database)
-        .args(args)
-        .output()
-        .expect("run idhub");
-    assert!(
-        output.status.success(),
-        "idhub {args:?}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout).trim().to_owned()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_cli_changes_a_running_server_at_once() {
     let app = spawn_app().await;
@@ -152,14 +139,14 @@ async fn the_cli_changes_a_running_server_at_once() {
         200
     );
 
-    idhub_cli(&app, &["services", "trust", &id, "--off"]);
+    app.cli(&["services", "trust", &id, "--off"]);
     time_until(AT_ONCE, "CLI distrust seen by the server", || async {
         client_credentials(&app, &app.address, &id, &secret).await == 400
     })
     .await;
 
-    idhub_cli(&app, &["services", "trust", &id]);
-    let new_secret = idhub_cli(&app, &["services", "reset-secret", &id]);
+    app.cli(&["services", "trust", &id]);
+    let new_secret = app.cli(&["services", "reset-secret", &id]);
     time_until(AT_ONCE, "CLI secret reset seen by the server", || async {
         client_credentials(&app, &app.address, &id, &secret).await == 401
     })
@@ -190,7 +177,7 @@ async fn a_key_rotated_on_one_instance_signs_on_the_other_within_ten_seconds() {
             .to_owned()
     };
     let before = kid_from_other().await;
-    idhub_cli(&app, &["keys", "rotate"]);
+    app.cli(&["keys", "rotate"]);
     time_until(
         Duration::from_secs(10),
         "rotated key used by the other instance",
