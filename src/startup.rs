@@ -50,7 +50,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
     drop(conn);
     let feed_proof = Arc::new(FeedProof::new(timeout));
-    let audit = Recorder::start(pool.clone()).context("cannot start the audit writer")?;
+    // The writer thread is the server's (Application::build).
+    let audit = Recorder::detached();
     Ok(AppState {
         pool,
         settings: settings.clone(),
@@ -90,7 +91,9 @@ impl Application {
         if settings.issuer.is_none() {
             settings.issuer = Some(format!("http://{address}"));
         }
-        let state = prepare(&settings)?;
+        let mut state = prepare(&settings)?;
+        state.audit =
+            Recorder::start(state.pool.clone()).context("cannot start the audit writer")?;
         let state = actix_web::web::Data::new(state);
         // Only a server purges: a CLI command may run with other settings.
         state

@@ -73,6 +73,18 @@ impl Recorder {
         })
     }
 
+    /// A recorder with no writer, for the CLI: its changes are recorded in
+    /// their own transactions, and an idle thread holding the pool must not
+    /// outlive the command. Anything submitted is counted as dropped.
+    pub fn detached() -> Self {
+        let (sender, _) = sync_channel(1);
+        Self {
+            sender,
+            dropped: Arc::new(AtomicU64::new(0)),
+            retention_days: Arc::new(AtomicI64::new(-1)),
+        }
+    }
+
     /// Deletes events older than `days` from now on (0: keeps them all).
     pub fn purge_older_than(&self, days: u32) {
         let days = if days == 0 { -1 } else { i64::from(days) };
