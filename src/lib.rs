@@ -22,6 +22,8 @@ pub mod invalidation;
 pub mod registry;
 pub mod sessions;
 pub mod users;
+// Account changes on someone's request: rules, checks and hashing together.
+pub mod accounts;
 // Protocol: keys and JWTs, then OAuth 2.0 / OpenID Connect.
 pub mod oauth2;
 pub mod oidc;

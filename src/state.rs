@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use actix_web::HttpRequest;
 
+use crate::accounts::{AccountDeps, Requester};
 use crate::audit::{Origin, Recorder};
 use crate::config::Settings;
 use crate::db::DbPool;
@@ -17,8 +18,9 @@ use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::keystore::KeyStore;
 use crate::registry::cache::ServiceCache;
-use crate::sessions::lockout::Lockout;
+use crate::sessions::lockout::{Lockout, Source};
 use crate::users::cache::UserCache;
+use crate::users::model::User;
 use crate::users::password_hash::PasswordHasher;
 
 pub struct AppState {
@@ -51,6 +53,26 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What changing user accounts needs.
+    pub fn account_deps(&self) -> AccountDeps<'_> {
+        AccountDeps {
+            pool: &self.pool,
+            hasher: &self.hasher,
+            lockout: self.lockout,
+            audit: &self.audit,
+            users: &self.users,
+        }
+    }
+
+    /// The signed-in `user` asking for an account change by this request.
+    pub fn requester(&self, user: User, req: &HttpRequest) -> Requester {
+        Requester {
+            user,
+            origin: self.origin(req),
+            source: Source::Address(self.client_address(req)),
+        }
+    }
+
     /// What judging an access token's state reads.
     pub fn token_checks(&self) -> TokenChecks<'_> {
         TokenChecks {

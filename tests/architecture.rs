@@ -24,6 +24,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["audit", "cache", "db"],
     &["bootstrap", "registry", "sessions", "users"],
+    &["accounts"],
     &["oidc"],
     &["oauth2"],
     &["invalidation"],

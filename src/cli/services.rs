@@ -4,13 +4,13 @@ use serde_json::json;
 
 use super::common::{fail, with_conn, Output};
 use crate::audit::Caller;
+use crate::clock;
 use crate::paging::{Direction, Page, MAX_TOP};
 use crate::registry::input::ServiceInput;
-use crate::registry::model::{Service, ServiceView};
+use crate::registry::model::ServiceView;
 use crate::registry::query::ServiceQuery;
 use crate::registry::repo as services_repo;
 use crate::state::AppState;
-use crate::{clock, secrets};
 
 #[derive(Debug, Subcommand)]
 pub enum ServicesCommand {
@@ -123,12 +123,8 @@ fn add(
         ..ServiceInput::default()
     };
     let checked = input.check(true).map_err(fail)?;
-    let secret = secrets::generate();
-    let name = checked.changes.name.clone().unwrap_or_default();
-    let service = Service::new(name, secrets::hash(&secret), clock::now());
-    let uris = checked.redirect_uris.unwrap_or_default();
-    let service = with_conn(state, |conn| {
-        services_repo::create(conn, service, &checked.changes, &uris, &Caller::cli())
+    let (service, _, secret) = with_conn(state, |conn| {
+        services_repo::register(conn, checked, clock::now(), &Caller::cli())
     })?;
     Ok(if as_json {
         json!({ "id": service.id, "secret": secret }).to_string()

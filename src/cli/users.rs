@@ -8,7 +8,6 @@ use super::passwords::read_new;
 use crate::audit::Caller;
 use crate::error::AppError;
 use crate::paging::{Page, MAX_TOP};
-use crate::sessions::repo as sessions_repo;
 use crate::state::AppState;
 use crate::users::model::{User, UserChanges, UserView};
 use crate::users::{password_hash as password, repo as users_repo};
@@ -178,10 +177,7 @@ fn set_password(state: &AppState, identifier: &str) -> anyhow::Result<String> {
             updated: Some(clock::now()),
             ..UserChanges::default()
         };
-        users_repo::update(conn, &user.id, changes, &Caller::cli())?;
-        // Whoever signed in with the old password is signed out.
-        sessions_repo::delete_for_user(conn, &user.id)?;
-        Ok(())
+        users_repo::update(conn, &user.id, changes, &Caller::cli()).map(drop)
     })?;
     Ok(format!("password set for {} ({})", user.login, user.id))
 }

@@ -123,3 +123,40 @@ pub fn revoke(
         Ok(())
     })
 }
+
+/// A live grant of a service, as its console page lists it.
+#[derive(Debug, Clone)]
+pub struct GrantHolder {
+    /// None for the service's own (client credentials) grants.
+    pub login: Option<String>,
+    pub user_id: Option<String>,
+    pub scope: String,
+    pub created: NaiveDateTime,
+}
+
+/// The newest `limit` live grants of a service, with their users' logins.
+pub fn holders(
+    conn: &mut DbConn,
+    service_id: &str,
+    limit: i64,
+) -> Result<Vec<GrantHolder>, StoreError> {
+    use crate::db::schema::{grants as g, users as u};
+    use diesel::prelude::*;
+    let rows: Vec<(Option<String>, Option<String>, String, NaiveDateTime)> = g::table
+        .left_join(u::table)
+        .filter(g::service_id.eq(service_id))
+        .filter(g::revoked_at.is_null())
+        .order((g::created.desc(), g::id.desc()))
+        .limit(limit)
+        .select((u::login.nullable(), g::user_id, g::scope, g::created))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(login, user_id, scope, created)| GrantHolder {
+            login,
+            user_id,
+            scope,
+            created,
+        })
+        .collect())
+}

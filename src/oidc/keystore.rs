@@ -89,6 +89,24 @@ impl KeyStore {
         })
     }
 
+    /// Rotates by this server's policy and signs with the new key at once
+    /// (other instances take it up at their next reload). Returns its id.
+    pub async fn rotate_now(&self, pool: &DbPool, caller: Caller) -> Result<String, AppError> {
+        let policy = self.policy;
+        let kid = db::run(pool, move |conn| {
+            rotate(
+                conn,
+                policy.algorithm,
+                policy.retention,
+                crate::clock::now(),
+                &caller,
+            )
+        })
+        .await?;
+        self.reload(pool).await?;
+        Ok(kid)
+    }
+
     /// The cached set, without waiting on the database.
     pub fn cached(&self) -> Arc<KeySet> {
         self.set.load_full()

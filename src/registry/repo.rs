@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::input::CheckedInput;
 use super::model::{Service, ServiceChanges, ServiceView, HUB_SERVICE_ID};
 use super::query::ServiceQuery;
 use crate::audit::{self, Caller, Kind};
@@ -107,6 +108,24 @@ fn key_conflict(error: diesel::result::Error) -> AppError {
         StoreError::Duplicate(_) => AppError::conflict("key", "another service has this key"),
         other => other.into(),
     }
+}
+
+/// Registers a service from a checked request with a new secret: the REST
+/// API, the console and the CLI all register through here. Returns the
+/// stored service, its redirect URIs and the secret, which exists in plain
+/// only in this answer.
+pub fn register(
+    conn: &mut DbConn,
+    checked: CheckedInput,
+    now: NaiveDateTime,
+    caller: &Caller,
+) -> Result<(Service, Vec<String>, String), AppError> {
+    let secret = secrets::generate();
+    let name = checked.changes.name.clone().unwrap_or_default();
+    let service = Service::new(name, secrets::hash(&secret), now);
+    let uris = checked.redirect_uris.unwrap_or_default();
+    let service = create(conn, service, &checked.changes, &uris, caller)?;
+    Ok((service, uris, secret))
 }
 
 /// Registers a service: Hub's defaults (`Service::new`), then the request's

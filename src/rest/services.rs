@@ -11,10 +11,9 @@ use crate::db;
 use crate::error::AppError;
 use crate::paging::{parse_order_by, Direction, ListParams};
 use crate::registry::input::ServiceInput;
-use crate::registry::model::{Service, ServiceView};
+use crate::registry::model::ServiceView;
 use crate::registry::query::ServiceQuery;
 use crate::registry::repo;
-use crate::secrets;
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -40,14 +39,9 @@ async fn create(
     principal.require_admin()?;
     let fields = params.parse()?;
     let checked = body.0.check(true)?;
-    let secret = secrets::generate();
-    let name = checked.changes.name.clone().unwrap_or_default();
-    let service = Service::new(name, secrets::hash(&secret), crate::clock::now());
-    let uris = checked.redirect_uris.unwrap_or_default();
     let caller = principal.caller();
-    let (service, uris) = db::run(&state.pool, move |conn| {
-        let service = repo::create(conn, service, &checked.changes, &uris, &caller)?;
-        Ok((service, uris))
+    let (service, uris, secret) = db::run(&state.pool, move |conn| {
+        repo::register(conn, checked, crate::clock::now(), &caller)
     })
     .await?;
     let mut body = to_json(ServiceView::new(service, uris))?;

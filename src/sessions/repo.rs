@@ -54,11 +54,6 @@ pub fn find(
         .map(|(auth_time, user)| Session { user, auth_time }))
 }
 
-/// Ends every session of the user (after a password change or a ban).
-pub fn delete_for_user(conn: &mut DbConn, user_id: &str) -> Result<usize, StoreError> {
-    Ok(diesel::delete(sessions::table.filter(sessions::user_id.eq(user_id))).execute(conn)?)
-}
-
 pub fn delete(conn: &mut DbConn, plain: &str) -> Result<(), StoreError> {
     diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
         .execute(conn)?;

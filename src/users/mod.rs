@@ -1,5 +1,6 @@
 //! Users, their passwords and their permanent tokens.
 pub mod cache;
+pub mod input;
 pub mod model;
 pub mod password_hash;
 pub mod permanent_tokens;

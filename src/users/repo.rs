@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::model::{User, UserChanges};
 use crate::audit::{self, Caller, Kind};
-use crate::db::schema::users;
+use crate::db::schema::{sessions, users};
 use crate::db::{lower, DbConn};
 use crate::error::{AppError, StoreError};
 use crate::paging::Page;
@@ -126,6 +126,10 @@ pub fn update(
             return Err(AppError::not_found("user"));
         }
         record_update(conn, &before, &changes, caller)?;
+        if changes.password_hash.is_some() {
+            // Whoever signed in with the old password is signed out.
+            diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
+        }
         find(conn, id)
     })
 }

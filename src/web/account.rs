@@ -5,9 +5,10 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::cookies;
-use super::login::{current_session, CsrfOnly};
+use super::login::{current_session, start_session, CsrfOnly};
 use super::page::{render, see_other, PageError};
 use super::templates::{Account, AppRow, TokenRow};
+use crate::accounts;
 use crate::audit::Caller;
 use crate::error::AppError;
 use crate::oauth2::authorized_apps;
@@ -15,6 +16,7 @@ use crate::paging::Page;
 use crate::registry::repo as services_repo;
 use crate::sessions::repo::Session;
 use crate::state::AppState;
+use crate::users::input::UserInput;
 use crate::users::model::User;
 use crate::users::permanent_tokens as tokens;
 use crate::validate::{self, MAX_SHORT_TEXT};
@@ -26,6 +28,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/account/apps/{service_id}/revoke",
             web::post().to(revoke_app),
         )
+        .route("/account/password", web::post().to(change_password))
         .route("/account/tokens", web::post().to(create_token))
         .route(
             "/account/tokens/{token_id}/delete",
@@ -54,11 +57,20 @@ async fn form_sender(
     signed_in(state, req).await
 }
 
+/// What the page says above its sections after a form.
+#[derive(Default)]
+struct Notice {
+    new_token: Option<String>,
+    error: Option<String>,
+    message: Option<String>,
+}
+
 async fn page(
     state: &web::Data<AppState>,
     req: &HttpRequest,
     user: User,
-    new_token: Option<String>,
+    notice: Notice,
+    status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let user_id = user.id.clone();
     let (apps, token_rows) = db::run(&state.pool, move |conn| {
@@ -80,35 +92,39 @@ async fn page(
         csrf_token,
         user_name: user.name,
         user_login: user.login,
-        apps: apps
-            .into_iter()
-            .map(|app| AppRow {
-                id: app.service.id,
-                name: app.service.name,
-                scope: app.scope.join(" "),
-            })
-            .collect(),
-        tokens: token_rows
-            .into_iter()
-            .map(|t| TokenRow {
-                id: t.id,
-                name: t.name,
-                scope: t.scope,
-                created: t.created.format("%Y-%m-%d %H:%M UTC").to_string(),
-            })
-            .collect(),
-        new_token,
+        apps: apps.into_iter().map(AppRow::from).collect(),
+        tokens: token_rows.iter().map(TokenRow::from).collect(),
+        new_token: notice.new_token,
+        error: notice.error,
+        message: notice.message,
     };
-    Ok(render(
-        StatusCode::OK,
-        &account,
-        cookie.into_iter().collect(),
-    ))
+    Ok(render(status, &account, cookie.into_iter().collect()))
 }
 
-async fn show(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+#[derive(Debug, Deserialize)]
+struct ShowParams {
+    /// Set by the redirect after a change, to say it happened.
+    changed: Option<String>,
+}
+
+async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<ShowParams>,
+) -> Result<HttpResponse, PageError> {
     match signed_in(&state, &req).await? {
-        Ok(session) => page(&state, &req, session.user, None).await,
+        Ok(session) => {
+            let notice = Notice {
+                message: params.changed.as_deref().map(|what| match what {
+                    "password" => {
+                        "Your password is changed; your other sessions are signed out.".to_owned()
+                    }
+                    _ => "Saved.".to_owned(),
+                }),
+                ..Notice::default()
+            };
+            page(&state, &req, session.user, notice, StatusCode::OK).await
+        }
         Err(redirect) => Ok(redirect),
     }
 }
@@ -183,7 +199,55 @@ async fn create_token(
         tokens::create(conn, &user, name, &ids, now, &caller).map(|(_, plain)| plain)
     })
     .await?;
-    page(&state, &req, session.user, Some(plain)).await
+    let notice = Notice {
+        new_token: Some(plain),
+        ..Notice::default()
+    };
+    page(&state, &req, session.user, notice, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize)]
+struct PasswordChange {
+    csrf_token: Option<String>,
+    current_password: Option<String>,
+    password: Option<String>,
+}
+
+/// One's own password, with the current one: the rule of the REST API
+/// (`accounts::update`), which also ends the user's other sessions.
+async fn change_password(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<PasswordChange>,
+) -> Result<HttpResponse, PageError> {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let form = form.into_inner();
+    let input = UserInput {
+        password: Some(form.password.unwrap_or_default()),
+        current_password: form.current_password,
+        ..UserInput::default()
+    };
+    let requester = state.requester(session.user.clone(), &req);
+    let deps = state.account_deps();
+    let user_id = session.user.id.clone();
+    match accounts::update(&deps, &requester, &user_id, input, clock::now()).await {
+        Ok(user) => {
+            // The change ended every session, this one too: start a new one.
+            let cookie = start_session(&state, &req, user.id, clock::now()).await?;
+            Ok(see_other("/account?changed=password", vec![cookie]))
+        }
+        Err(AppError::BadRequest { message, .. }) => {
+            let notice = Notice {
+                error: Some(message),
+                ..Notice::default()
+            };
+            page(&state, &req, session.user, notice, StatusCode::BAD_REQUEST).await
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 async fn delete_token(

@@ -158,22 +158,31 @@ async fn login(
     if user.banned {
         return refuse("This account is banned.");
     }
+    let cookie = start_session(&state, &req, user.id, now).await?;
+    Ok(see_other(&return_to, vec![cookie]))
+}
+
+/// Starts a new session for the user, ending the one the browser had (a
+/// session id never survives a sign-in); returns its cookie.
+pub async fn start_session(
+    state: &AppState,
+    req: &HttpRequest,
+    user_id: String,
+    now: chrono::NaiveDateTime,
+) -> Result<actix_web::cookie::Cookie<'static>, PageError> {
     let ttl = Duration::seconds(state.settings.session_ttl_secs);
-    let previous = cookies::session_id(&req);
+    let previous = cookies::session_id(req);
     let session_id = crate::db::run(&state.pool, move |conn| {
         if let Some(previous) = previous {
             sessions_repo::delete(conn, &previous)?;
         }
-        Ok(sessions_repo::create(conn, &user.id, ttl, now)?)
+        Ok(sessions_repo::create(conn, &user_id, ttl, now)?)
     })
     .await?;
-    Ok(see_other(
-        &return_to,
-        vec![cookies::session_cookie(
-            session_id,
-            state.secure_cookies(),
-            ttl,
-        )],
+    Ok(cookies::session_cookie(
+        session_id,
+        state.secure_cookies(),
+        ttl,
     ))
 }
 

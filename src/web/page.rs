@@ -46,6 +46,22 @@ pub fn render_with_csp(
     response.body(body)
 }
 
+/// A page with one inline script, allowed by a fresh nonce the template
+/// puts on its `<script>` (the page's `script_nonce`).
+pub fn render_with_script(
+    status: StatusCode,
+    page: &impl Template,
+    cookies: Vec<Cookie<'static>>,
+    nonce: &str,
+) -> HttpResponse {
+    render_with_csp(
+        status,
+        page,
+        cookies,
+        format!("{CSP}; script-src 'nonce-{nonce}'"),
+    )
+}
+
 /// A redirect that also sets cookies (303 so a POST becomes a GET).
 pub fn see_other(location: &str, cookies: Vec<Cookie<'static>>) -> HttpResponse {
     let mut response = HttpResponse::SeeOther();

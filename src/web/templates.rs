@@ -1,6 +1,9 @@
 //! The pages, checked against their templates at compile time by askama.
 use askama::Template;
 
+use crate::oauth2::authorized_apps::AuthorizedApp;
+use crate::users::permanent_tokens::PermanentToken;
+
 #[derive(Template)]
 #[template(path = "login.html")]
 pub struct Login {
@@ -73,11 +76,42 @@ pub struct AppRow {
     pub scope: String,
 }
 
+impl From<AuthorizedApp> for AppRow {
+    fn from(app: AuthorizedApp) -> Self {
+        Self {
+            id: app.service.id,
+            name: app.service.name,
+            scope: app.scope.join(" "),
+        }
+    }
+}
+
 pub struct TokenRow {
     pub id: String,
     pub name: String,
     pub scope: String,
     pub created: String,
+    pub last_used: String,
+}
+
+fn page_time(at: chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+impl From<&PermanentToken> for TokenRow {
+    fn from(token: &PermanentToken) -> Self {
+        Self {
+            id: token.id.clone(),
+            name: token.name.clone(),
+            scope: token.scope.clone(),
+            created: page_time(token.created),
+            // Recorded to the minute, so a read costs no write.
+            last_used: token
+                .last_access
+                .map(page_time)
+                .unwrap_or_else(|| "never".into()),
+        }
+    }
 }
 
 #[derive(Template)]
@@ -89,6 +123,8 @@ pub struct Account {
     pub apps: Vec<AppRow>,
     pub tokens: Vec<TokenRow>,
     pub new_token: Option<String>,
+    pub error: Option<String>,
+    pub message: Option<String>,
 }
 
 #[derive(Template)]
@@ -116,12 +152,28 @@ pub struct AdminServices {
     pub next: Option<String>,
 }
 
+/// A user or service an event names: its login or name and its console
+/// page, or the bare id of one that is gone.
+pub struct Named {
+    pub label: String,
+    pub link: Option<String>,
+}
+
+impl Named {
+    pub fn plain(label: &str) -> Self {
+        Self {
+            label: label.to_owned(),
+            link: None,
+        }
+    }
+}
+
 pub struct EventRow {
     pub time: String,
     pub kind: String,
-    pub actor: String,
-    pub user_id: String,
-    pub service_id: String,
+    pub actor: Named,
+    pub user: Named,
+    pub service: Named,
     pub ip: String,
     pub details: String,
 }
@@ -132,4 +184,127 @@ pub struct AdminAudit {
     pub query: String,
     pub rows: Vec<EventRow>,
     pub older: Option<String>,
+}
+
+pub use super::admin::service_form::{ServiceFields, Switch};
+
+pub struct GrantRow {
+    pub user_id: String,
+    pub login: String,
+    pub scope: String,
+    pub created: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/service.html")]
+pub struct AdminService {
+    pub csrf_token: String,
+    pub id: String,
+    pub fields: ServiceFields,
+    pub trusted: bool,
+    /// Every service but the built-in Hub service.
+    pub deletable: bool,
+    pub created: String,
+    pub secret_rotated: String,
+    pub grants: Vec<GrantRow>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/service_form.html")]
+pub struct AdminServiceForm {
+    pub heading: String,
+    pub action: String,
+    pub cancel: String,
+    pub csrf_token: String,
+    pub fields: ServiceFields,
+    pub error: Option<String>,
+}
+
+/// A secret, shown once, with a button that copies it.
+#[derive(Template)]
+#[template(path = "admin/secret.html")]
+pub struct AdminSecret {
+    pub heading: String,
+    pub id: String,
+    pub name: String,
+    pub secret: String,
+    pub script_nonce: String,
+}
+
+/// "Are you sure?" before a change that cannot be undone.
+#[derive(Template)]
+#[template(path = "admin/confirm.html")]
+pub struct AdminConfirm {
+    pub heading: String,
+    pub message: String,
+    pub action: String,
+    pub button: String,
+    pub cancel: String,
+    pub csrf_token: String,
+}
+
+pub struct UserRow {
+    pub id: String,
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    pub admin: bool,
+    pub banned: bool,
+    pub guest: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin/users.html")]
+pub struct AdminUsers {
+    pub query: String,
+    pub rows: Vec<UserRow>,
+    pub total: i64,
+    pub first: i64,
+    pub previous: Option<String>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/user.html")]
+pub struct AdminUser {
+    pub csrf_token: String,
+    /// The administrator's own account: no ban, no demotion, and a password
+    /// change needs the current one.
+    pub is_self: bool,
+    pub id: String,
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    pub admin: bool,
+    pub banned: bool,
+    pub guest: bool,
+    pub created: String,
+    pub apps: Vec<AppRow>,
+    pub tokens: Vec<TokenRow>,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/user_new.html")]
+pub struct AdminUserNew {
+    pub csrf_token: String,
+    pub login: String,
+    pub name: String,
+    pub email: String,
+    pub admin: bool,
+    pub error: Option<String>,
+}
+
+pub struct KeyRow {
+    pub kid: String,
+    pub algorithm: String,
+    pub created: String,
+    pub state: String,
+}
+
+#[derive(Template)]
+#[template(path = "admin/keys.html")]
+pub struct AdminKeys {
+    pub csrf_token: String,
+    pub rows: Vec<KeyRow>,
 }

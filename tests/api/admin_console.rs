@@ -1,12 +1,23 @@
 //! The console at `/admin`: administrators read the registry and the audit
 //! trail; anyone else signed in gets 403 on every page; strangers are sent
 //! to the sign-in page and back.
-use serde_json::json;
+use idhub::web::admin::FORMS;
+use regex::Regex;
+use serde_json::{json, Value};
 
-use crate::browser::location;
-use crate::helpers::{spawn_app, ADMIN_PASSWORD};
+use crate::browser::{hidden_inputs, location, unescape};
+use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD};
 
-const PAGES: [&str; 3] = ["/admin", "/admin/services", "/admin/audit"];
+const PAGES: [&str; 8] = [
+    "/admin",
+    "/admin/services",
+    "/admin/services/new",
+    "/admin/services/0-0-0-0-0",
+    "/admin/users",
+    "/admin/users/new",
+    "/admin/keys",
+    "/admin/audit",
+];
 
 #[tokio::test]
 async fn only_administrators_see_the_console() {
@@ -78,4 +89,668 @@ async fn administrators_search_services_and_filter_the_audit_trail() {
         .page(&admin, "/admin/audit?query=type%3A%20nothing")
         .await;
     assert_eq!(status, 400);
+}
+
+/// The CSRF token of a page's forms (the page also sets its cookie).
+async fn csrf_of(app: &TestApp, browser: &reqwest::Client, path: &str) -> String {
+    let (status, html) = app.page(browser, path).await;
+    assert_eq!(status, 200, "{path}: {html}");
+    hidden_inputs(&html)
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
+        .map(|(_, value)| value)
+        .unwrap_or_else(|| panic!("no form on {path}: {html}"))
+}
+
+/// Posts a console form from `page` (for its CSRF token) to `action`.
+async fn submit(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let csrf = csrf_of(app, browser, page).await;
+    let mut form: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
+    form.extend_from_slice(fields);
+    browser
+        .post(app.url(action))
+        .form(&form)
+        .send()
+        .await
+        .expect("request")
+}
+
+/// The text of `<p class="secret" id="ID">` on a page.
+fn shown(html: &str, id: &str) -> String {
+    let pattern = Regex::new(&format!(r#"<p class="secret" id="{id}">([^<]*)</p>"#)).unwrap();
+    let found = pattern
+        .captures(html)
+        .unwrap_or_else(|| panic!("no {id}: {html}"));
+    unescape(&found[1])
+}
+
+async fn signed_in_admin(app: &TestApp) -> reqwest::Client {
+    let admin = app.browser();
+    let response = app.sign_in(&admin, "/login", "admin", ADMIN_PASSWORD).await;
+    assert_eq!(response.status(), 303);
+    admin
+}
+
+async fn rest(app: &TestApp, path: &str) -> (u16, Value) {
+    let response = app.get(path, &app.admin_token).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn client_credentials(
+    app: &TestApp,
+    id: &str,
+    secret: &str,
+) -> impl std::future::Future<Output = u16> {
+    let request = app
+        .client
+        .post(app.url("/api/rest/oauth2/token"))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send();
+    async move { request.await.expect("request").status().as_u16() }
+}
+
+#[tokio::test]
+async fn every_console_form_refuses_strangers_others_and_forged_posts() {
+    // The list the test walks is the list of POST routes the console has.
+    let source =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/admin/mod.rs"))
+            .unwrap();
+    let route = Regex::new(r#""(/admin[^"]*)",\s*web::post\(\)"#).unwrap();
+    let param = Regex::new(r"\{[^}]+\}").unwrap();
+    let normal = |path: &str| param.replace_all(path, "{}").into_owned();
+    let mut routed: Vec<String> = route
+        .captures_iter(&source)
+        .map(|c| normal(&c[1]))
+        .collect();
+    let mut listed: Vec<String> = FORMS.iter().map(|path| normal(path)).collect();
+    routed.sort();
+    listed.sort();
+    assert_eq!(routed, listed, "FORMS lists every console POST route");
+    assert!(listed.len() >= 12);
+
+    let app = spawn_app().await;
+    let (service_id, _) = app.service_with(json!({"name": "Target"})).await;
+    app.create_user("mallory", "mallory-password").await;
+    let victim = app.create_user("victim", "victim-password").await;
+    let admin = signed_in_admin(&app).await;
+    let admin_csrf = csrf_of(&app, &admin, "/admin/keys").await;
+    let mallory = app.browser();
+    app.sign_in(&mallory, "/login", "mallory", "mallory-password")
+        .await;
+    let mallory_csrf = csrf_of(&app, &mallory, "/account").await;
+    let stranger = app.browser();
+    let stranger_csrf = hidden_inputs(&app.page(&stranger, "/login").await.1)
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
+        .unwrap()
+        .1;
+    let wrong = "w".repeat(43);
+    for form in FORMS {
+        let id = if form.starts_with("/admin/users") {
+            &victim
+        } else {
+            &service_id
+        };
+        let path = form.replace("{id}", id).replace("{key}", &service_id);
+        let tries: [(&str, &reqwest::Client, Option<&str>); 4] = [
+            ("a stranger", &stranger, Some(&stranger_csrf)),
+            (
+                "a user who is no administrator",
+                &mallory,
+                Some(&mallory_csrf),
+            ),
+            ("an administrator's browser without a token", &admin, None),
+            (
+                "an administrator's browser with a wrong token",
+                &admin,
+                Some(&wrong),
+            ),
+        ];
+        for (who, browser, token) in tries {
+            let mut fields = vec![
+                ("trusted", "on"),
+                ("banned", "on"),
+                ("name", "Hijacked"),
+                ("login", "hijacker"),
+                ("password", "hijacked-password"),
+            ];
+            if let Some(token) = token {
+                fields.push(("csrf_token", token));
+            }
+            let response = browser
+                .post(app.url(&path))
+                .form(&fields)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 403, "{who} posting to {path}");
+        }
+    }
+    let (_, service) = rest(&app, &format!("/api/rest/services/{service_id}")).await;
+    assert_eq!(
+        (service["name"].as_str(), service["trusted"].as_bool()),
+        (Some("Target"), Some(false))
+    );
+    let (_, user) = rest(&app, &format!("/api/rest/users/{victim}")).await;
+    assert_eq!(user["banned"], false);
+    let (_, users) = rest(&app, "/api/rest/users?query=hijacker").await;
+    assert_eq!(users["total"], 0, "{users}");
+    let keys: Value = app.public_json("/api/rest/oauth2/keys").await;
+    assert_eq!(keys["keys"].as_array().map(Vec::len), Some(1));
+
+    // The same post with the administrator's token goes through, so the
+    // refusals above are the checks at work and not a broken form.
+    let response = admin
+        .post(app.url(&format!("/admin/services/{service_id}/trust")))
+        .form(&[("csrf_token", admin_csrf.as_str()), ("trusted", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let (_, service) = rest(&app, &format!("/api/rest/services/{service_id}")).await;
+    assert_eq!(service["trusted"], true);
+}
+
+#[tokio::test]
+async fn administrators_register_edit_trust_reset_and_delete_services() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let new = "/admin/services/new";
+    let refused = submit(
+        &app,
+        &admin,
+        new,
+        "/admin/services",
+        &[
+            ("name", "Kept <name>"),
+            ("redirect_uris", "javascript:alert(1)"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    let html = refused.text().await.unwrap();
+    assert!(
+        html.contains("role=\"alert\"") && html.contains("javascript:alert(1)"),
+        "{html}"
+    );
+    assert!(
+        html.contains("value=\"Kept &#60;name&#62;\""),
+        "the form keeps what was sent: {html}"
+    );
+
+    let created = submit(
+        &app,
+        &admin,
+        new,
+        "/admin/services",
+        &[
+            ("name", "Console app"),
+            (
+                "redirect_uris",
+                "https://app.example/cb\r\nhttps://app.example/other\r\n",
+            ),
+            ("description", "made in the console"),
+            ("consent_required", "on"),
+            ("client_credentials_flow_enabled", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), 200);
+    let csp = created.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("script-src 'nonce-"),
+        "only the copy script runs: {csp}"
+    );
+    assert_eq!(created.headers()["cache-control"], "no-store");
+    let html = created.text().await.unwrap();
+    let (id, secret) = (shown(&html, "client-id"), shown(&html, "client-secret"));
+    assert!(html.contains("shown only this once"), "{html}");
+    let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
+    assert_eq!(service["name"], "Console app");
+    assert_eq!(
+        service["redirectUris"],
+        json!(["https://app.example/cb", "https://app.example/other"])
+    );
+    assert_eq!(service["description"], "made in the console");
+    assert_eq!(service["implicitFlowEnabled"], false, "an empty box is off");
+    assert_eq!(service["trusted"], false);
+    let (_, page) = app.page(&admin, &format!("/admin/services/{id}")).await;
+    assert!(!page.contains(&secret), "the secret is never shown again");
+    assert_eq!(
+        client_credentials(&app, &id, &secret).await,
+        400,
+        "not trusted yet"
+    );
+
+    let page = format!("/admin/services/{id}");
+    let response = submit(
+        &app,
+        &admin,
+        &page,
+        &format!("{page}/trust"),
+        &[("trusted", "on")],
+    )
+    .await;
+    assert_eq!(location(&response), page);
+    assert_eq!(client_credentials(&app, &id, &secret).await, 200);
+
+    let edit = format!("{page}/edit");
+    let (_, form) = app.page(&admin, &edit).await;
+    assert!(
+        form.contains("https://app.example/cb\nhttps://app.example/other"),
+        "{form}"
+    );
+    let response = submit(
+        &app,
+        &admin,
+        &edit,
+        &page,
+        &[
+            ("name", "Renamed"),
+            ("redirect_uris", "https://app.example/cb"),
+            ("trusted", "on"),
+            ("client_credentials_flow_enabled", "on"),
+            ("pkce_required", "on"),
+        ],
+    )
+    .await;
+    assert_eq!(response.status(), 303);
+    let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
+    assert_eq!(
+        (
+            service["name"].as_str(),
+            service["pkceRequired"].as_bool(),
+            service["consentRequired"].as_bool()
+        ),
+        (Some("Renamed"), Some(true), Some(false))
+    );
+    assert_eq!(service["redirectUris"], json!(["https://app.example/cb"]));
+
+    let confirm = format!("{page}/reset-secret");
+    let (_, question) = app.page(&admin, &confirm).await;
+    assert!(question.contains("stops working"), "{question}");
+    let reset = submit(&app, &admin, &confirm, &confirm, &[]).await;
+    assert_eq!(reset.status(), 200);
+    let new_secret = shown(&reset.text().await.unwrap(), "client-secret");
+    assert_ne!(new_secret, secret);
+    assert_eq!(
+        client_credentials(&app, &id, &secret).await,
+        401,
+        "the old secret"
+    );
+    assert_eq!(client_credentials(&app, &id, &new_secret).await, 200);
+
+    let confirm = format!("{page}/delete");
+    let (_, question) = app.page(&admin, &confirm).await;
+    assert!(
+        question.contains("revoked"),
+        "says its grants go: {question}"
+    );
+    let response = submit(&app, &admin, &confirm, &confirm, &[]).await;
+    assert_eq!(location(&response), "/admin/services");
+    assert_eq!(rest(&app, &format!("/api/rest/services/{id}")).await.0, 404);
+    assert_eq!(app.page(&admin, &page).await.0, 404);
+
+    let (_, hub) = app.page(&admin, "/admin/services/0-0-0-0-0").await;
+    assert!(
+        !hub.contains("id=\"delete\""),
+        "the Hub service offers no delete"
+    );
+    let hub_delete = "/admin/services/0-0-0-0-0/delete";
+    let response = submit(&app, &admin, "/admin/services/0-0-0-0-0", hub_delete, &[]).await;
+    assert_eq!(response.status(), 403);
+
+    let (_, trail) = app
+        .page(&admin, &format!("/admin/audit?query=service%3A%20{id}"))
+        .await;
+    for kind in [
+        "service.created",
+        "service.trusted",
+        "service.updated",
+        "service.secret_reset",
+        "service.deleted",
+    ] {
+        assert!(trail.contains(kind), "{kind} in {trail}");
+    }
+}
+
+#[tokio::test]
+async fn administrators_create_edit_ban_and_reset_users() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let new = "/admin/users/new";
+    let created = submit(
+        &app,
+        &admin,
+        new,
+        "/admin/users",
+        &[
+            ("login", "carol"),
+            ("name", "Carol"),
+            ("email", "carol@example.com"),
+            ("password", "carol-password"),
+        ],
+    )
+    .await;
+    assert_eq!(created.status(), 303);
+    let page = location(&created);
+    let id = page.trim_start_matches("/admin/users/").to_owned();
+    let (_, user) = rest(&app, &format!("/api/rest/users/{id}")).await;
+    assert_eq!(
+        (user["login"].as_str(), user["admin"].as_bool()),
+        (Some("carol"), Some(false))
+    );
+    let duplicate = submit(
+        &app,
+        &admin,
+        new,
+        "/admin/users",
+        &[("login", "carol"), ("password", "another-password")],
+    )
+    .await;
+    assert_eq!(duplicate.status(), 400);
+    assert!(duplicate.text().await.unwrap().contains("taken"));
+    let (_, list) = app.page(&admin, "/admin/users?query=caro").await;
+    assert!(
+        list.contains(">carol<") && !list.contains(">admin<"),
+        "{list}"
+    );
+
+    let saved = submit(
+        &app,
+        &admin,
+        &page,
+        &page,
+        &[("name", "Carol C."), ("email", ""), ("admin", "on")],
+    )
+    .await;
+    assert_eq!(saved.status(), 303);
+    let (_, user) = rest(&app, &format!("/api/rest/users/{id}")).await;
+    assert_eq!(
+        (
+            user["name"].as_str(),
+            user["email"].is_null(),
+            user["admin"].as_bool()
+        ),
+        (Some("Carol C."), true, Some(true))
+    );
+
+    let carol = app.browser();
+    assert_eq!(
+        app.sign_in(&carol, "/login", "carol", "carol-password")
+            .await
+            .status(),
+        303
+    );
+    let token = app.token_for("carol", "script", &["0-0-0-0-0"]);
+    let (_, html) = app.page(&admin, &page).await;
+    assert!(
+        html.contains(">script<") && html.contains(">never<"),
+        "{html}"
+    );
+    assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 200);
+
+    let banned = submit(
+        &app,
+        &admin,
+        &page,
+        &format!("{page}/ban"),
+        &[("banned", "on")],
+    )
+    .await;
+    assert_eq!(banned.status(), 303);
+    assert_eq!(
+        rest(&app, &format!("/api/rest/users/{id}")).await.1["banned"],
+        true
+    );
+    assert_eq!(
+        app.page(&carol, "/account").await.0,
+        303,
+        "a banned user's session ends"
+    );
+    assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 401);
+    submit(
+        &app,
+        &admin,
+        &page,
+        &format!("{page}/ban"),
+        &[("banned", "off")],
+    )
+    .await;
+    assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 200);
+
+    let set = submit(
+        &app,
+        &admin,
+        &page,
+        &format!("{page}/password"),
+        &[("password", "short")],
+    )
+    .await;
+    assert_eq!(set.status(), 400, "the password rules hold here too");
+    let set = submit(
+        &app,
+        &admin,
+        &page,
+        &format!("{page}/password"),
+        &[("password", "carol-new-password")],
+    )
+    .await;
+    assert_eq!(set.status(), 303);
+    let again = app.browser();
+    let refused = app
+        .sign_in(&again, "/login", "carol", "carol-password")
+        .await;
+    assert_eq!(refused.status(), 401, "the old password fails");
+    assert_eq!(
+        app.sign_in(&again, "/login", "carol", "carol-new-password")
+            .await
+            .status(),
+        303
+    );
+
+    let (_, html) = app.page(&admin, &page).await;
+    let token_id = Regex::new(r#"/tokens/([^/"]+)/delete"#)
+        .unwrap()
+        .captures(&html)
+        .unwrap()[1]
+        .to_owned();
+    assert!(
+        !html.contains(">never<"),
+        "the token's use is shown: {html}"
+    );
+    let deleted = submit(
+        &app,
+        &admin,
+        &page,
+        &format!("{page}/tokens/{token_id}/delete"),
+        &[],
+    )
+    .await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 401);
+
+    let admin_id = rest(&app, "/api/rest/users/me").await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own = format!("/admin/users/{admin_id}");
+    let (_, html) = app.page(&admin, &own).await;
+    assert!(
+        !html.contains("id=\"ban\""),
+        "no ban button on one's own page"
+    );
+    let refused = submit(
+        &app,
+        &admin,
+        &own,
+        &format!("{own}/ban"),
+        &[("banned", "on")],
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("cannot demote or ban themselves"));
+
+    let (_, trail) = app
+        .page(&admin, &format!("/admin/audit?query=user%3A%20{id}"))
+        .await;
+    for kind in [
+        "user.created",
+        "user.updated",
+        "user.admin_granted",
+        "user.banned",
+        "user.unbanned",
+        "user.password_set",
+        "permanent_token.deleted",
+    ] {
+        assert!(trail.contains(kind), "{kind} in {trail}");
+    }
+}
+
+#[tokio::test]
+async fn administrators_revoke_a_users_application() {
+    let app = spawn_app().await;
+    let user_id = app.create_user("dave", "dave-password").await;
+    let (service, secret) = app.service_with(json!({"name": "Dave's tool"})).await;
+    let issued = app
+        .token(
+            &[
+                ("grant_type", "password"),
+                ("username", "dave"),
+                ("password", "dave-password"),
+                ("scope", &service),
+            ],
+            (&service, &secret),
+        )
+        .await;
+    let access = issued["access_token"].as_str().unwrap();
+    assert_eq!(
+        app.introspect(access, (&service, &secret)).await["active"],
+        true
+    );
+    let admin = signed_in_admin(&app).await;
+    let (_, html) = app
+        .page(&admin, &format!("/admin/services/{service}"))
+        .await;
+    assert!(
+        html.contains(">dave<"),
+        "the service's active grants: {html}"
+    );
+    let page = format!("/admin/users/{user_id}");
+    let (_, html) = app.page(&admin, &page).await;
+    assert!(
+        html.contains("Dave&#39;s tool") || html.contains("Dave&#x27;s tool"),
+        "{html}"
+    );
+    let revoked = submit(
+        &app,
+        &admin,
+        &page,
+        &format!("{page}/apps/{service}/revoke"),
+        &[],
+    )
+    .await;
+    assert_eq!(revoked.status(), 303);
+    assert_eq!(
+        app.introspect(access, (&service, &secret)).await["active"],
+        false
+    );
+}
+
+#[tokio::test]
+async fn administrators_rotate_the_signing_key() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let (_, html) = app.page(&admin, "/admin/keys").await;
+    assert_eq!(
+        html.matches("current: signs new tokens").count(),
+        1,
+        "{html}"
+    );
+    let rotated = submit(&app, &admin, "/admin/keys", "/admin/keys/rotate", &[]).await;
+    assert_eq!(location(&rotated), "/admin/keys");
+    let (_, html) = app.page(&admin, "/admin/keys").await;
+    assert!(html.contains("still verifies"), "{html}");
+    let keys: Value = app.public_json("/api/rest/oauth2/keys").await;
+    assert_eq!(
+        keys["keys"].as_array().map(Vec::len),
+        Some(2),
+        "both published at once"
+    );
+    let (_, trail) = app
+        .page(&admin, "/admin/audit?query=type%3A%20key.rotated")
+        .await;
+    assert!(trail.contains("key.rotated"), "{trail}");
+}
+
+#[tokio::test]
+async fn users_change_their_own_password_with_the_current_one() {
+    let app = spawn_app().await;
+    app.create_user("erin", "erin-password").await;
+    let erin = app.browser();
+    app.sign_in(&erin, "/login", "erin", "erin-password").await;
+    let elsewhere = app.browser();
+    app.sign_in(&elsewhere, "/login", "erin", "erin-password")
+        .await;
+    let (_, html) = app.page(&erin, "/account").await;
+    assert!(html.contains("Change password"), "{html}");
+    let wrong = submit(
+        &app,
+        &erin,
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "not-the-password"),
+            ("password", "erin-new-password"),
+        ],
+    )
+    .await;
+    assert_eq!(wrong.status(), 400);
+    assert!(wrong
+        .text()
+        .await
+        .unwrap()
+        .contains("current password is wrong"));
+    let changed = submit(
+        &app,
+        &erin,
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "erin-password"),
+            ("password", "erin-new-password"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&changed), "/account?changed=password");
+    let (status, html) = app.page(&erin, "/account?changed=password").await;
+    assert_eq!(status, 200, "this browser stays signed in");
+    assert!(html.contains("Your password is changed"), "{html}");
+    assert_eq!(
+        app.page(&elsewhere, "/account").await.0,
+        303,
+        "other sessions end"
+    );
+    let fresh = app.browser();
+    assert_eq!(
+        app.sign_in(&fresh, "/login", "erin", "erin-new-password")
+            .await
+            .status(),
+        303
+    );
 }

@@ -7,20 +7,17 @@
 //! (.ci/run does both and sets IDHUB_BROWSER_TESTS=required). Elsewhere the
 //! test says it is skipped, unless that variable requires it.
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::str::FromStr;
 use std::time::Duration;
 
 use actix_web::{web, App, HttpResponse, HttpServer};
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use openidconnect::core::{CoreIdToken, CoreIdTokenVerifier, CoreJsonWebKeySet};
 use openidconnect::{ClientId, IssuerUrl, Nonce};
 use serde_json::{json, Value};
 
+use crate::chromium::{browser, prerequisites_present, start_chromedriver};
 use crate::helpers::{spawn_app, TestApp};
-
-const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
-const CHROMIUM: &str = "/usr/bin/chromium";
 
 fn spa_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/spa")
@@ -28,93 +25,6 @@ fn spa_dir() -> PathBuf {
 
 fn library() -> PathBuf {
     spa_dir().join("node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js")
-}
-
-/// Whether to run; panics when CI requires the test and a piece is missing.
-fn prerequisites_present() -> bool {
-    let missing: Vec<String> = [
-        Path::new(CHROMEDRIVER).to_path_buf(),
-        Path::new(CHROMIUM).to_path_buf(),
-        library(),
-    ]
-    .into_iter()
-    .filter(|p| !p.exists())
-    .map(|p| p.display().to_string())
-    .collect();
-    if missing.is_empty() {
-        return true;
-    }
-    if std::env::var("IDHUB_BROWSER_TESTS").as_deref() == Ok("required") {
-        panic!("browser test required but missing: {missing:?}");
-    }
-    eprintln!("SKIPPED: browser test needs {missing:?} (see .ci/run)");
-    false
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Driver {
-    process: Child,
-    url: String,
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.process.kill();
-        let _ = self.process.wait();
-    }
-}
-
-async fn start_chromedriver() -> Driver {
-    let port = free_port();
-    let process = Command::new(CHROMEDRIVER)
-        .arg(format!("--port={port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("chromedriver starts");
-    // Dropping the Driver kills and reaps the process, on every path.
-    let driver = Driver {
-        process,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return driver;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("chromedriver did not listen");
-}
-
-async fn browser(driver: &Driver) -> Client {
-    let profile = tempfile::tempdir().unwrap().keep();
-    let capabilities = json!({
-        "browserName": "chrome",
-        "goog:chromeOptions": {
-            "binary": CHROMIUM,
-            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                     format!("--user-data-dir={}", profile.display())],
-        }
-    });
-    let capabilities = capabilities
-        .as_object()
-        .unwrap()
-        .clone()
-        .into_iter()
-        .collect();
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(capabilities)
-        .connect(&driver.url)
-        .await
-        .expect("a Chromium session")
 }
 
 /// Serves the SPA: its page, its script, oidc-client-ts and its settings.
@@ -252,7 +162,7 @@ async fn validate_id_token(app: &TestApp, client_id: &str, id_token: &str, nonce
 
 #[tokio::test]
 async fn an_spa_in_chromium_signs_in_with_implicit_and_with_code_pkce() {
-    if !prerequisites_present() {
+    if !prerequisites_present(&[library()]) {
         return;
     }
     let app = spawn_app().await;

@@ -1,8 +1,10 @@
 //! What the console's pages share: the administrator check and list paging.
+use actix_web::cookie::Cookie;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::sessions::repo::Session;
 use crate::state::AppState;
+use crate::web::cookies;
 use crate::web::login::current_session;
 use crate::web::page::{see_other, PageError};
 
@@ -23,6 +25,32 @@ pub async fn administrator(
     }
 }
 
+/// The administrator who sent a console form, once its CSRF token checks
+/// out. Forms are never redirected to the sign-in page: a stranger's post
+/// gets 403 like a non-administrator's.
+pub async fn form_administrator(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    csrf_token: Option<&str>,
+) -> Result<Session, PageError> {
+    cookies::check_csrf(req, csrf_token)?;
+    match current_session(state, req).await? {
+        Some(session) if session.user.admin && !session.user.guest => Ok(session),
+        _ => Err(PageError::forbidden("The console is for administrators.")),
+    }
+}
+
+/// The CSRF token for the forms of a console page, and the cookie to set.
+pub fn csrf(state: &AppState, req: &HttpRequest) -> (String, Vec<Cookie<'static>>) {
+    let (token, cookie) = cookies::csrf_token(req, state.secure_cookies());
+    (token, cookie.into_iter().collect())
+}
+
+/// The form time format of the console.
+pub fn time(at: chrono::NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
 /// `?query=…&skip=…` of a console list.
 #[derive(Debug, serde::Deserialize, Default)]
 pub struct ListQuery {
@@ -31,6 +59,17 @@ pub struct ListQuery {
     pub skip: Option<String>,
     /// The audit list pages by event id, as the REST API's `$after`.
     pub before: Option<String>,
+}
+
+impl ListQuery {
+    /// Where the page starts: `skip`, or the first row.
+    pub fn skip(&self) -> i64 {
+        self.skip
+            .as_deref()
+            .and_then(|s| s.parse::<i64>().ok())
+            .unwrap_or(0)
+            .max(0)
+    }
 }
 
 /// Rows per console page.

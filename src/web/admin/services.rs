@@ -1,15 +1,23 @@
-//! `/admin/services`: the registry, searchable (Hub's query) and paged.
+//! `/admin/services`: the registry, searchable (Hub's query) and paged; one
+//! service with its settings and active grants; the form for a new one.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::common::{administrator, page_link, ListQuery, PAGE_ROWS};
+use super::common::{administrator, csrf, page_link, time, ListQuery, PAGE_ROWS};
+use super::service_changes::form_page;
+use super::service_form::ServiceFields;
 use crate::db;
+use crate::oauth2::authorized_apps;
 use crate::paging::{Direction, Page};
+use crate::registry::model::HUB_SERVICE_ID;
 use crate::registry::query::ServiceQuery;
 use crate::registry::repo as services_repo;
 use crate::state::AppState;
 use crate::web::page::{render, PageError};
-use crate::web::templates::{AdminServices, ServiceRow};
+use crate::web::templates::{AdminService, AdminServices, GrantRow, ServiceRow};
+
+/// Grants shown on a service's page.
+const GRANT_ROWS: i64 = 100;
 
 pub async fn list(
     req: HttpRequest,
@@ -21,12 +29,7 @@ pub async fn list(
     }
     let text = params.query.trim().to_owned();
     let query = ServiceQuery::parse(&text)?;
-    let skip = params
-        .skip
-        .as_deref()
-        .and_then(|s| s.parse::<i64>().ok())
-        .unwrap_or(0)
-        .max(0);
+    let skip = params.skip();
     let page = Page {
         skip,
         top: PAGE_ROWS,
@@ -59,4 +62,50 @@ pub async fn list(
             .then(|| page_link("/admin/services", &text, "skip", &next.to_string())),
     };
     Ok(render(StatusCode::OK, &page, vec![]))
+}
+
+pub async fn show(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    if let Err(redirect) = administrator(&state, &req).await? {
+        return Ok(redirect);
+    }
+    let id = path.into_inner();
+    let (found, grants) = db::run(&state.pool, move |conn| {
+        let found = services_repo::find_view(conn, &id)?;
+        let grants = authorized_apps::holders(conn, &id, GRANT_ROWS)?;
+        Ok((found, grants))
+    })
+    .await?;
+    let (csrf_token, cookies) = csrf(&state, &req);
+    let service = found.service;
+    let page = AdminService {
+        csrf_token,
+        fields: ServiceFields::of(&service, &found.redirect_uris),
+        deletable: service.id != HUB_SERVICE_ID,
+        id: service.id,
+        trusted: service.trusted,
+        created: time(service.created),
+        secret_rotated: time(service.secret_rotated),
+        grants: grants
+            .into_iter()
+            .map(|grant| GrantRow {
+                user_id: grant.user_id.unwrap_or_default(),
+                login: grant.login.unwrap_or_default(),
+                scope: grant.scope,
+                created: time(grant.created),
+            })
+            .collect(),
+    };
+    Ok(render(StatusCode::OK, &page, cookies))
+}
+
+pub async fn new(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
+    if let Err(redirect) = administrator(&state, &req).await? {
+        return Ok(redirect);
+    }
+    let fields = ServiceFields::defaults();
+    Ok(form_page(&state, &req, StatusCode::OK, None, fields, None))
 }

@@ -1,0 +1,273 @@
+//! The console's service changes: create, save, trust, reset the secret and
+//! delete, each through the registry functions the REST API and the CLI
+//! call. A secret is shown once, on the page that answers the change.
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use super::common::{administrator, csrf, form_administrator};
+use super::service_form::{ServiceFields, ServiceForm};
+use crate::audit::Caller;
+use crate::error::AppError;
+use crate::registry::repo as services_repo;
+use crate::state::AppState;
+use crate::web::login::CsrfOnly;
+use crate::web::page::{render, render_with_script, see_other, PageError};
+use crate::web::templates::{AdminConfirm, AdminSecret, AdminServiceForm};
+use crate::{clock, db, secrets};
+
+/// A refused form is shown again with the reason; other errors are pages.
+fn refused(error: AppError) -> Result<String, PageError> {
+    match error {
+        AppError::BadRequest { message, .. } | AppError::Conflict { message, .. } => Ok(message),
+        other => Err(other.into()),
+    }
+}
+
+fn secret_page(heading: &str, id: String, name: String, secret: String) -> HttpResponse {
+    let nonce = secrets::generate();
+    let page = AdminSecret {
+        heading: heading.to_owned(),
+        id,
+        name,
+        secret,
+        script_nonce: nonce.clone(),
+    };
+    render_with_script(StatusCode::OK, &page, vec![], &nonce)
+}
+
+/// The service form: `id` None for a new service.
+pub fn form_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    id: Option<&str>,
+    fields: ServiceFields,
+    error: Option<String>,
+) -> HttpResponse {
+    let (csrf_token, cookies) = csrf(state, req);
+    let page = AdminServiceForm {
+        heading: match id {
+            Some(_) => format!("Edit {}", fields.name),
+            None => "New service".to_owned(),
+        },
+        action: match id {
+            Some(id) => format!("/admin/services/{id}"),
+            None => "/admin/services".to_owned(),
+        },
+        cancel: match id {
+            Some(id) => format!("/admin/services/{id}"),
+            None => "/admin/services".to_owned(),
+        },
+        csrf_token,
+        fields,
+        error,
+    };
+    render(status, &page, cookies)
+}
+
+pub async fn create(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<ServiceForm>,
+) -> Result<HttpResponse, PageError> {
+    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
+    let form = form.into_inner();
+    let caller = Caller::user(&admin.user.id, state.origin(&req));
+    let registered = match form.clone().into_input().check(true) {
+        Ok(checked) => {
+            db::run(&state.pool, move |conn| {
+                services_repo::register(conn, checked, clock::now(), &caller)
+            })
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    match registered {
+        Ok((service, _, secret)) => Ok(secret_page(
+            "Service registered",
+            service.id,
+            service.name,
+            secret,
+        )),
+        Err(error) => Ok(form_page(
+            &state,
+            &req,
+            StatusCode::BAD_REQUEST,
+            None,
+            ServiceFields::sent(form),
+            Some(refused(error)?),
+        )),
+    }
+}
+
+pub async fn edit(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    if let Err(redirect) = administrator(&state, &req).await? {
+        return Ok(redirect);
+    }
+    let id = path.into_inner();
+    let target = id.clone();
+    let found = db::run(&state.pool, move |conn| {
+        services_repo::find_view(conn, &target)
+    })
+    .await?;
+    let fields = ServiceFields::of(&found.service, &found.redirect_uris);
+    Ok(form_page(
+        &state,
+        &req,
+        StatusCode::OK,
+        Some(&id),
+        fields,
+        None,
+    ))
+}
+
+pub async fn update(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<ServiceForm>,
+) -> Result<HttpResponse, PageError> {
+    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
+    let id = path.into_inner();
+    let form = form.into_inner();
+    let caller = Caller::user(&admin.user.id, state.origin(&req));
+    let (target, cache) = (id.clone(), Arc::clone(&state.services));
+    let saved = match form.clone().into_input().check(false) {
+        Ok(checked) => {
+            db::run(&state.pool, move |conn| {
+                let uris = checked.redirect_uris;
+                services_repo::update(conn, &target, checked.changes, uris, &caller)?;
+                cache.invalidate(&target);
+                Ok(())
+            })
+            .await
+        }
+        Err(error) => Err(error),
+    };
+    match saved {
+        Ok(()) => Ok(see_other(&format!("/admin/services/{id}"), vec![])),
+        Err(error) => Ok(form_page(
+            &state,
+            &req,
+            StatusCode::BAD_REQUEST,
+            Some(&id),
+            ServiceFields::sent(form),
+            Some(refused(error)?),
+        )),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct TrustForm {
+    csrf_token: Option<String>,
+    /// "on" or "off".
+    trusted: Option<String>,
+}
+
+pub async fn trust(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<TrustForm>,
+) -> Result<HttpResponse, PageError> {
+    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
+    let trusted = match form.trusted.as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => return Err(PageError::bad_request("Say trusted=on or trusted=off.")),
+    };
+    let id = path.into_inner();
+    let caller = Caller::user(&admin.user.id, state.origin(&req));
+    let (target, cache) = (id.clone(), Arc::clone(&state.services));
+    db::run(&state.pool, move |conn| {
+        services_repo::set_trusted(conn, &target, trusted, &caller)?;
+        cache.invalidate(&target);
+        Ok(())
+    })
+    .await?;
+    Ok(see_other(&format!("/admin/services/{id}"), vec![]))
+}
+
+/// The confirmation asked before a secret reset or a deletion.
+pub async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, PageError> {
+    if let Err(redirect) = administrator(&state, &req).await? {
+        return Ok(redirect);
+    }
+    let (id, action) = path.into_inner();
+    let target = id.clone();
+    let service = db::run(&state.pool, move |conn| services_repo::find(conn, &target)).await?;
+    let (heading, message, button) = match action.as_str() {
+        "reset-secret" => (
+            format!("Reset the secret of {}?", service.name),
+            "A new secret is made and shown once. The current one stops working at once: \
+             the service cannot get tokens until it is given the new one.",
+            "Reset the secret",
+        ),
+        "delete" => (
+            format!("Delete {}?", service.name),
+            "The service is removed from the registry. Every grant to it is revoked: \
+             its users' tokens, codes and refresh tokens stop working.",
+            "Delete the service",
+        ),
+        _ => return Err(PageError::from(AppError::not_found("page"))),
+    };
+    let (csrf_token, cookies) = csrf(&state, &req);
+    let page = AdminConfirm {
+        heading,
+        message: message.to_owned(),
+        action: format!("/admin/services/{id}/{action}"),
+        button: button.to_owned(),
+        cancel: format!("/admin/services/{id}"),
+        csrf_token,
+    };
+    Ok(render(StatusCode::OK, &page, cookies))
+}
+
+pub async fn reset_secret(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
+    let id = path.into_inner();
+    let caller = Caller::user(&admin.user.id, state.origin(&req));
+    let target = id.clone();
+    let (secret, service) = db::run(&state.pool, move |conn| {
+        let secret = services_repo::reset_secret(conn, &target, clock::now(), &caller)?;
+        Ok((secret, services_repo::find(conn, &target)?))
+    })
+    .await?;
+    state.services.invalidate(&id);
+    Ok(secret_page("New secret", id, service.name, secret))
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
+    let id = path.into_inner();
+    let caller = Caller::user(&admin.user.id, state.origin(&req));
+    let (target, cache) = (id.clone(), Arc::clone(&state.services));
+    db::run(&state.pool, move |conn| {
+        services_repo::delete(conn, &target, &caller)?;
+        cache.invalidate(&target);
+        Ok(())
+    })
+    .await?;
+    Ok(see_other("/admin/services", vec![]))
+}

@@ -1,0 +1,102 @@
+//! A headless Chromium for the browser tests, driven by chromedriver
+//! (fantoccini). Needs Debian's chromium + chromium-driver; .ci/run installs
+//! them and sets IDHUB_BROWSER_TESTS=required. Elsewhere a browser test says
+//! it is skipped, unless that variable requires it.
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+
+const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
+const CHROMIUM: &str = "/usr/bin/chromium";
+
+/// Whether to run: Chromium, chromedriver and `extra` files are present.
+/// Panics when CI requires the browser tests and a piece is missing.
+pub fn prerequisites_present(extra: &[PathBuf]) -> bool {
+    let missing: Vec<String> = [
+        Path::new(CHROMEDRIVER).to_path_buf(),
+        Path::new(CHROMIUM).to_path_buf(),
+    ]
+    .iter()
+    .chain(extra)
+    .filter(|p| !p.exists())
+    .map(|p| p.display().to_string())
+    .collect();
+    if missing.is_empty() {
+        return true;
+    }
+    if std::env::var("IDHUB_BROWSER_TESTS").as_deref() == Ok("required") {
+        panic!("browser test required but missing: {missing:?}");
+    }
+    eprintln!("SKIPPED: browser test needs {missing:?} (see .ci/run)");
+    false
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Driver {
+    process: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+pub async fn start_chromedriver() -> Driver {
+    let port = free_port();
+    let process = Command::new(CHROMEDRIVER)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver starts");
+    // Dropping the Driver kills and reaps the process, on every path.
+    let driver = Driver {
+        process,
+        url: format!("http://127.0.0.1:{port}"),
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return driver;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("chromedriver did not listen");
+}
+
+pub async fn browser(driver: &Driver) -> Client {
+    let profile = tempfile::tempdir().unwrap().keep();
+    let capabilities = json!({
+        "browserName": "chrome",
+        "goog:chromeOptions": {
+            "binary": CHROMIUM,
+            "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                     "--hide-scrollbars", "--force-device-scale-factor=1",
+                     format!("--user-data-dir={}", profile.display())],
+        }
+    });
+    let capabilities = capabilities
+        .as_object()
+        .unwrap()
+        .clone()
+        .into_iter()
+        .collect();
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(capabilities)
+        .connect(&driver.url)
+        .await
+        .expect("a Chromium session")
+}

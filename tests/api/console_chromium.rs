@@ -1,0 +1,257 @@
+//! The console in a real headless Chromium, as an administrator uses it:
+//! sign in, register a service and read its secret once, mark it trusted,
+//! reset its secret, ban a user, rotate a key and delete the service, each
+//! result checked through the REST API and each seen in the audit list.
+//! On the way it takes the screenshots the README shows (docs/images/,
+//! refreshed with IDHUB_UPDATE_SCREENSHOTS=1; always under target/).
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use fantoccini::{Client, Locator};
+use serde_json::{json, Value};
+
+use crate::chromium::{browser, prerequisites_present, start_chromedriver};
+use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD};
+
+const WAIT: Duration = Duration::from_secs(15);
+
+async fn click(chrome: &Client, css: &str) {
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+async fn fill(chrome: &Client, css: &str, text: &str) {
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+async fn text(chrome: &Client, css: &str) -> String {
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .text()
+        .await
+        .unwrap()
+}
+
+/// Saves the page as `name`.png under target/screenshots, and under
+/// docs/images when IDHUB_UPDATE_SCREENSHOTS=1.
+async fn screenshot(chrome: &Client, name: &str) {
+    let png = chrome.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut targets: Vec<PathBuf> = vec![root.join("target/screenshots")];
+    if std::env::var("IDHUB_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        targets.push(root.join("docs/images"));
+    }
+    for dir in targets {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    }
+}
+
+async fn rest(app: &TestApp, path: &str) -> (u16, Value) {
+    let response = app.get(path, &app.admin_token).await;
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn client_credentials(app: &TestApp, id: &str, secret: &str) -> u16 {
+    app.oauth_post(
+        "token",
+        &[("grant_type", "client_credentials")],
+        Some((id, secret)),
+    )
+    .await
+    .status()
+    .as_u16()
+}
+
+#[tokio::test]
+async fn an_administrator_runs_the_console_in_chromium() {
+    if !prerequisites_present(&[]) {
+        return;
+    }
+    let app = spawn_app().await;
+    let frank = app.create_user("frank", "frank-password").await;
+    app.create_service(json!({"name": "Build server", "trusted": true}))
+        .await;
+    app.create_service(
+        json!({"name": "Issue tracker", "redirectUris": ["https://issues.example/cb"]}),
+    )
+    .await;
+    let driver = start_chromedriver().await;
+    let chrome = browser(&driver).await;
+    chrome.set_window_size(1100, 800).await.unwrap();
+
+    // A stranger opening the console signs in first and comes back to it.
+    chrome.goto(&app.url("/admin")).await.unwrap();
+    fill(&chrome, "#login", "admin").await;
+    fill(&chrome, "#password", ADMIN_PASSWORD).await;
+    click(&chrome, "button[type=submit]").await;
+    assert_eq!(text(&chrome, "h1").await, "Console");
+    chrome.goto(&app.url("/")).await.unwrap();
+    assert!(text(&chrome, "body").await.contains("Console"));
+    screenshot(&chrome, "home").await;
+
+    // Register a service; its secret is shown once.
+    chrome.goto(&app.url("/admin/services")).await.unwrap();
+    click(&chrome, "#new-service").await;
+    fill(&chrome, "#name", "Team wiki").await;
+    fill(
+        &chrome,
+        "#redirect_uris",
+        "https://wiki.example/callback\nhttps://wiki.example/silent",
+    )
+    .await;
+    fill(&chrome, "#description", "The team's wiki").await;
+    click(&chrome, "button[type=submit]").await;
+    let id = text(&chrome, "#client-id").await;
+    let secret = text(&chrome, "#client-secret").await;
+    screenshot(&chrome, "service-created").await;
+    let (status, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        service["redirectUris"],
+        json!([
+            "https://wiki.example/callback",
+            "https://wiki.example/silent"
+        ])
+    );
+    assert_eq!(
+        client_credentials(&app, &id, &secret).await,
+        400,
+        "not trusted yet"
+    );
+
+    // Mark it trusted.
+    click(&chrome, &format!("a[href='/admin/services/{id}']")).await;
+    assert!(
+        !chrome.source().await.unwrap().contains(&secret),
+        "shown once"
+    );
+    click(&chrome, "#trust").await;
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#untrust"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rest(&app, &format!("/api/rest/services/{id}")).await.1["trusted"],
+        true
+    );
+    assert_eq!(client_credentials(&app, &id, &secret).await, 200);
+
+    // Reset its secret, after the confirmation.
+    click(&chrome, "#reset-secret").await;
+    click(&chrome, "#confirm").await;
+    let new_secret = text(&chrome, "#client-secret").await;
+    assert_ne!(new_secret, secret);
+    assert_eq!(client_credentials(&app, &id, &secret).await, 401);
+    assert_eq!(client_credentials(&app, &id, &new_secret).await, 200);
+
+    chrome.goto(&app.url("/admin/services")).await.unwrap();
+    assert!(text(&chrome, "body").await.contains("1–4 of 4"));
+    screenshot(&chrome, "services").await;
+
+    // Ban a user.
+    chrome.goto(&app.url("/admin/users")).await.unwrap();
+    click(&chrome, &format!("a[href='/admin/users/{frank}']")).await;
+    click(&chrome, "#ban").await;
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#unban"))
+        .await
+        .unwrap();
+    assert_eq!(
+        rest(&app, &format!("/api/rest/users/{frank}")).await.1["banned"],
+        true
+    );
+
+    // Rotate the signing key.
+    chrome.goto(&app.url("/admin/keys")).await.unwrap();
+    click(&chrome, "#rotate").await;
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#rotate"))
+        .await
+        .unwrap();
+    let keys: Value = app.public_json("/api/rest/oauth2/keys").await;
+    assert_eq!(keys["keys"].as_array().map(Vec::len), Some(2));
+
+    // Delete the service, after the confirmation.
+    chrome
+        .goto(&app.url(&format!("/admin/services/{id}")))
+        .await
+        .unwrap();
+    click(&chrome, "#delete").await;
+    assert!(text(&chrome, "body").await.contains("revoked"));
+    click(&chrome, "#confirm").await;
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("#new-service"))
+        .await
+        .unwrap();
+    assert_eq!(rest(&app, &format!("/api/rest/services/{id}")).await.0, 404);
+
+    // Every change is in the audit list.
+    chrome.goto(&app.url("/admin/audit")).await.unwrap();
+    let trail = text(&chrome, "table").await;
+    for kind in [
+        "service.created",
+        "service.trusted",
+        "service.secret_reset",
+        "user.banned",
+        "key.rotated",
+        "service.deleted",
+        "signin.succeeded",
+    ] {
+        assert!(trail.contains(kind), "{kind} in {trail}");
+    }
+    screenshot(&chrome, "audit").await;
+
+    // The pages every user sees: consent for an application, and the account.
+    let (client, _) = app
+        .service_with(
+            json!({"name": "Issue tracker app", "redirectUris": ["http://127.0.0.1:9/callback"]}),
+        )
+        .await;
+    let authorize = format!(
+        "/api/rest/oauth2/auth?response_type=code&client_id={client}&redirect_uri=http%3A%2F%2F127.0.0.1%3A9%2Fcallback&scope=0-0-0-0-0&state=s"
+    );
+    chrome.goto(&app.url(&authorize)).await.unwrap();
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css("button[value=allow]"))
+        .await
+        .unwrap();
+    screenshot(&chrome, "consent").await;
+    click(&chrome, "button[value=allow]").await;
+    app.token_for("admin", "deploy script", &["0-0-0-0-0"]);
+    chrome.goto(&app.url("/account")).await.unwrap();
+    assert!(text(&chrome, "body").await.contains("deploy script"));
+    screenshot(&chrome, "account").await;
+    chrome.close().await.unwrap();
+}
