@@ -41,7 +41,7 @@ impl Requester {
     }
 
     fn require_admin(&self) -> Result<(), AppError> {
-        match self.user.admin && !self.user.guest {
+        match self.user.is_admin() {
             true => Ok(()),
             false => Err(AppError::Forbidden("this needs an administrator".into())),
         }

@@ -31,7 +31,7 @@ impl Principal {
     }
 
     pub fn is_admin(&self) -> bool {
-        self.user.admin && !self.user.guest
+        self.user.is_admin()
     }
 
     pub fn require_admin(&self) -> Result<(), AppError> {

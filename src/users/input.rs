@@ -10,7 +10,8 @@ use super::rules::ChangeRequest;
 use crate::error::AppError;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
-#[derive(Debug, Default, Deserialize)]
+/// No `Debug`: it holds passwords.
+#[derive(Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInput {
     pub login: Option<String>,
@@ -26,7 +27,6 @@ pub struct UserInput {
 
 /// A checked update: the column changes, and the new password (checked
 /// against the password rules, not yet hashed) with the current one.
-#[derive(Debug)]
 pub struct CheckedUpdate {
     pub request: ChangeRequest,
     pub changes: UserChanges,
@@ -35,7 +35,6 @@ pub struct CheckedUpdate {
 }
 
 /// A checked new user, its password not yet hashed.
-#[derive(Debug)]
 pub struct CheckedNew {
     pub user: User,
     pub password: Option<String>,

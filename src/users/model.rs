@@ -23,6 +23,13 @@ pub struct User {
     pub updated: NaiveDateTime,
 }
 
+impl User {
+    /// An administrator: the admin flag, and never the guest account.
+    pub fn is_admin(&self) -> bool {
+        self.admin && !self.guest
+    }
+}
+
 #[derive(Debug, Default, AsChangeset)]
 #[diesel(table_name = users)]
 pub struct UserChanges {

@@ -12,15 +12,20 @@ pub struct ChangeRequest {
 }
 
 /// Checks that `actor` may make `change` to the user `target_id`: the guest
-/// changes nobody, only administrators change login, admin and banned, and
-/// nobody demotes or bans themselves.
+/// changes nobody, only administrators change other users and anyone's
+/// login, admin and banned, and nobody demotes or bans themselves.
 pub fn may_change(actor: &User, target_id: &str, change: ChangeRequest) -> Result<(), AppError> {
     if actor.guest {
         return Err(AppError::Forbidden(
             "the guest account cannot change users".into(),
         ));
     }
-    let is_admin = actor.admin && !actor.guest;
+    let is_admin = actor.is_admin();
+    if !is_admin && target_id != actor.id {
+        return Err(AppError::Forbidden(
+            "only an administrator may change other users".into(),
+        ));
+    }
     if !is_admin && (change.login || change.admin.is_some() || change.banned.is_some()) {
         return Err(AppError::Forbidden(
             "only an administrator may change login, admin or banned".into(),
@@ -72,5 +77,10 @@ mod tests {
         assert!(may_change(&plain, &plain.id, ban).is_err());
         assert!(may_change(&admin, &plain.id, ban).is_ok());
         assert!(may_change(&admin, &admin.id, ban).is_err());
+        let rename = ChangeRequest::default();
+        assert!(
+            may_change(&plain, &admin.id, rename).is_err(),
+            "others' accounts"
+        );
     }
 }

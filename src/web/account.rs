@@ -206,7 +206,7 @@ async fn create_token(
     page(&state, &req, session.user, notice, StatusCode::OK).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 struct PasswordChange {
     csrf_token: Option<String>,
     current_password: Option<String>,

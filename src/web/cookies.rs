@@ -1,7 +1,7 @@
 //! The cookies of the pages: the session cookie (its id names a row of
 //! `sessions::repo`) and CSRF protection. Every form carries a token that
 //! must equal an HttpOnly, SameSite cookie (double submit), compared in
-//! constant time. The session id is unguessable and checked against the table
+//! constant time, from a page of this origin. The session id is unguessable and checked against the table
 //! on every use, so signing the cookie as well would add nothing.
 use actix_web::cookie::{time, Cookie, SameSite};
 use actix_web::HttpRequest;
@@ -74,7 +74,20 @@ pub fn csrf_token(req: &HttpRequest, secure: bool) -> (String, Option<Cookie<'st
     }
 }
 
+/// Checks a form's CSRF token against the cookie. A browser that says where
+/// the form came from (`Sec-Fetch-Site`) must say this very origin: a
+/// sibling subdomain or a plain-http page of the same host could have planted
+/// the cookie, and their posts are `same-site`, not `same-origin`.
 pub fn check_csrf(req: &HttpRequest, submitted: Option<&str>) -> Result<(), PageError> {
+    let fetched_from = req
+        .headers()
+        .get("sec-fetch-site")
+        .map(|value| value.as_bytes());
+    if fetched_from.is_some_and(|site| site != b"same-origin") {
+        return Err(PageError::forbidden(
+            "The form did not come from this site.",
+        ));
+    }
     let expected = req.cookie(CSRF_COOKIE).map(|c| c.value().to_owned());
     match (expected, submitted) {
         (Some(expected), Some(submitted)) if expected.len() >= 32 && bool::from(expected.as_bytes().ct_eq(submitted.as_bytes())) => Ok(()),

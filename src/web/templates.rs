@@ -94,7 +94,8 @@ pub struct TokenRow {
     pub last_used: String,
 }
 
-fn page_time(at: chrono::NaiveDateTime) -> String {
+/// Times as the pages show them.
+pub fn page_time(at: chrono::NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 

@@ -754,3 +754,94 @@ async fn users_change_their_own_password_with_the_current_one() {
         303
     );
 }
+
+#[tokio::test]
+async fn page_titles_are_plain_text() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let title = Regex::new(r"<title>([^<]*)</title>").unwrap();
+    let mut paths = vec!["/", "/account", "/logout"];
+    paths.extend(PAGES);
+    for path in paths {
+        let (status, html) = app.page(&admin, path).await;
+        assert_eq!(status, 200, "{path}");
+        let found = title
+            .captures(&html)
+            .unwrap_or_else(|| panic!("{path}: a plain <title>: {html}"));
+        assert!(found[1].ends_with("idhub"), "{path}: {}", &found[1]);
+    }
+}
+
+#[tokio::test]
+async fn forms_posted_from_another_origin_are_refused() {
+    let app = spawn_app().await;
+    let (service_id, _) = app.service_with(json!({"name": "Target"})).await;
+    let admin = signed_in_admin(&app).await;
+    let page = format!("/admin/services/{service_id}");
+    let csrf = csrf_of(&app, &admin, &page).await;
+    // The cookie and token pair is right; the browser says the form came
+    // from a sibling subdomain or another site.
+    for site in ["same-site", "cross-site"] {
+        let response = admin
+            .post(app.url(&format!("{page}/trust")))
+            .header("Sec-Fetch-Site", site)
+            .form(&[("csrf_token", csrf.as_str()), ("trusted", "on")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{site}");
+    }
+    assert_eq!(
+        rest(&app, &format!("/api/rest/services/{service_id}"))
+            .await
+            .1["trusted"],
+        false
+    );
+    let response = admin
+        .post(app.url(&format!("{page}/trust")))
+        .header("Sec-Fetch-Site", "same-origin")
+        .form(&[("csrf_token", csrf.as_str()), ("trusted", "on")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+}
+
+#[tokio::test]
+async fn administrators_setting_their_own_password_stay_signed_in() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let elsewhere = signed_in_admin(&app).await;
+    let admin_id = rest(&app, "/api/rest/users/me").await.1["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let own = format!("/admin/users/{admin_id}");
+    let refused = submit(
+        &app,
+        &admin,
+        &own,
+        &format!("{own}/password"),
+        &[("password", "admin-new-password")],
+    )
+    .await;
+    assert_eq!(refused.status(), 400, "one's own needs the current one");
+    let set = submit(
+        &app,
+        &admin,
+        &own,
+        &format!("{own}/password"),
+        &[
+            ("current_password", ADMIN_PASSWORD),
+            ("password", "admin-new-password"),
+        ],
+    )
+    .await;
+    assert_eq!(location(&set), own);
+    assert_eq!(app.page(&admin, &own).await.0, 200, "still signed in");
+    assert_eq!(
+        app.page(&elsewhere, &own).await.0,
+        303,
+        "the other session ended"
+    );
+}

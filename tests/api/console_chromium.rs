@@ -51,6 +51,17 @@ async fn text(chrome: &Client, css: &str) -> String {
         .unwrap()
 }
 
+/// Waits until the page (the one a click led to, not the one before) has
+/// an element matching `xpath`.
+async fn wait_for(chrome: &Client, xpath: &str) {
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("{xpath}: {e}"));
+}
+
 /// Saves the page as `name`.png under target/screenshots, and under
 /// docs/images when IDHUB_UPDATE_SCREENSHOTS=1.
 async fn screenshot(chrome: &Client, name: &str) {
@@ -106,7 +117,7 @@ async fn an_administrator_runs_the_console_in_chromium() {
     fill(&chrome, "#login", "admin").await;
     fill(&chrome, "#password", ADMIN_PASSWORD).await;
     click(&chrome, "button[type=submit]").await;
-    assert_eq!(text(&chrome, "h1").await, "Console");
+    wait_for(&chrome, "//h1[.='Console']").await;
     chrome.goto(&app.url("/")).await.unwrap();
     assert!(text(&chrome, "body").await.contains("Console"));
     screenshot(&chrome, "home").await;
@@ -190,12 +201,8 @@ async fn an_administrator_runs_the_console_in_chromium() {
     // Rotate the signing key.
     chrome.goto(&app.url("/admin/keys")).await.unwrap();
     click(&chrome, "#rotate").await;
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("#rotate"))
-        .await
-        .unwrap();
+    // The page comes back with the former key retired.
+    wait_for(&chrome, "//td[contains(., 'still verifies')]").await;
     let keys: Value = app.public_json("/api/rest/oauth2/keys").await;
     assert_eq!(keys["keys"].as_array().map(Vec::len), Some(2));
 
@@ -205,7 +212,7 @@ async fn an_administrator_runs_the_console_in_chromium() {
         .await
         .unwrap();
     click(&chrome, "#delete").await;
-    assert!(text(&chrome, "body").await.contains("revoked"));
+    wait_for(&chrome, "//p[contains(., 'revoked')]").await;
     click(&chrome, "#confirm").await;
     chrome
         .wait()

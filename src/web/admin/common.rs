@@ -2,6 +2,7 @@
 use actix_web::cookie::Cookie;
 use actix_web::{web, HttpRequest, HttpResponse};
 
+use crate::error::AppError;
 use crate::sessions::repo::Session;
 use crate::state::AppState;
 use crate::web::cookies;
@@ -15,7 +16,7 @@ pub async fn administrator(
     req: &HttpRequest,
 ) -> Result<Result<Session, HttpResponse>, PageError> {
     match current_session(state, req).await? {
-        Some(session) if session.user.admin && !session.user.guest => Ok(Ok(session)),
+        Some(session) if session.user.is_admin() => Ok(Ok(session)),
         Some(_) => Err(PageError::forbidden("The console is for administrators.")),
         None => {
             let back: String =
@@ -35,7 +36,7 @@ pub async fn form_administrator(
 ) -> Result<Session, PageError> {
     cookies::check_csrf(req, csrf_token)?;
     match current_session(state, req).await? {
-        Some(session) if session.user.admin && !session.user.guest => Ok(session),
+        Some(session) if session.user.is_admin() => Ok(session),
         _ => Err(PageError::forbidden("The console is for administrators.")),
     }
 }
@@ -46,9 +47,14 @@ pub fn csrf(state: &AppState, req: &HttpRequest) -> (String, Vec<Cookie<'static>
     (token, cookie.into_iter().collect())
 }
 
-/// The form time format of the console.
-pub fn time(at: chrono::NaiveDateTime) -> String {
-    at.format("%Y-%m-%d %H:%M UTC").to_string()
+/// A refused change is shown on its page with the reason (a field the
+/// checks refused, a name already taken); other errors (not found, 403, 503)
+/// are error pages.
+pub fn refusal(error: AppError) -> Result<String, PageError> {
+    match error {
+        AppError::BadRequest { message, .. } | AppError::Conflict { message, .. } => Ok(message),
+        other => Err(other.into()),
+    }
 }
 
 /// `?query=…&skip=…` of a console list.

@@ -2,14 +2,14 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::common::{administrator, csrf, form_administrator, time};
+use super::common::{administrator, csrf, form_administrator};
 use crate::audit::Caller;
 use crate::db;
 use crate::oidc::keystore;
 use crate::state::AppState;
 use crate::web::login::CsrfOnly;
 use crate::web::page::{render, see_other, PageError};
-use crate::web::templates::{AdminKeys, KeyRow};
+use crate::web::templates::{page_time, AdminKeys, KeyRow};
 
 pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
     if let Err(redirect) = administrator(&state, &req).await? {
@@ -24,10 +24,10 @@ pub async fn list(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRe
             .map(|key| KeyRow {
                 kid: key.kid,
                 algorithm: key.algorithm,
-                created: time(key.created),
+                created: page_time(key.created),
                 state: match key.retired_at {
                     None => "current: signs new tokens".to_owned(),
-                    Some(at) => format!("retired {}: still verifies", time(at)),
+                    Some(at) => format!("retired {}: still verifies", page_time(at)),
                 },
             })
             .collect(),

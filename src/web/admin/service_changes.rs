@@ -7,7 +7,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::common::{administrator, csrf, form_administrator};
+use super::common::{administrator, csrf, form_administrator, refusal};
 use super::service_form::{ServiceFields, ServiceForm};
 use crate::audit::Caller;
 use crate::error::AppError;
@@ -17,14 +17,6 @@ use crate::web::login::CsrfOnly;
 use crate::web::page::{render, render_with_script, see_other, PageError};
 use crate::web::templates::{AdminConfirm, AdminSecret, AdminServiceForm};
 use crate::{clock, db, secrets};
-
-/// A refused form is shown again with the reason; other errors are pages.
-fn refused(error: AppError) -> Result<String, PageError> {
-    match error {
-        AppError::BadRequest { message, .. } | AppError::Conflict { message, .. } => Ok(message),
-        other => Err(other.into()),
-    }
-}
 
 fn secret_page(heading: &str, id: String, name: String, secret: String) -> HttpResponse {
     let nonce = secrets::generate();
@@ -48,6 +40,10 @@ pub fn form_page(
     error: Option<String>,
 ) -> HttpResponse {
     let (csrf_token, cookies) = csrf(state, req);
+    let fields = match id {
+        Some(_) => fields.without_trust(),
+        None => fields,
+    };
     let page = AdminServiceForm {
         heading: match id {
             Some(_) => format!("Edit {}", fields.name),
@@ -76,7 +72,7 @@ pub async fn create(
     let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
     let form = form.into_inner();
     let caller = Caller::user(&admin.user.id, state.origin(&req));
-    let registered = match form.clone().into_input().check(true) {
+    let registered = match form.clone().into_input(true).check(true) {
         Ok(checked) => {
             db::run(&state.pool, move |conn| {
                 services_repo::register(conn, checked, clock::now(), &caller)
@@ -98,7 +94,7 @@ pub async fn create(
             StatusCode::BAD_REQUEST,
             None,
             ServiceFields::sent(form),
-            Some(refused(error)?),
+            Some(refusal(error)?),
         )),
     }
 }
@@ -139,7 +135,7 @@ pub async fn update(
     let form = form.into_inner();
     let caller = Caller::user(&admin.user.id, state.origin(&req));
     let (target, cache) = (id.clone(), Arc::clone(&state.services));
-    let saved = match form.clone().into_input().check(false) {
+    let saved = match form.clone().into_input(false).check(false) {
         Ok(checked) => {
             db::run(&state.pool, move |conn| {
                 let uris = checked.redirect_uris;
@@ -159,7 +155,7 @@ pub async fn update(
             StatusCode::BAD_REQUEST,
             Some(&id),
             ServiceFields::sent(form),
-            Some(refused(error)?),
+            Some(refusal(error)?),
         )),
     }
 }

@@ -44,8 +44,10 @@ fn lines(text: Option<String>) -> Vec<String> {
 
 impl ServiceForm {
     /// The form as the REST API's input: every field set, blanks clearing
-    /// the optional ones.
-    pub fn into_input(self) -> ServiceInput {
+    /// the optional ones. Trust is set by the new-service form only; a
+    /// service's page has its own button, so an edit form opened before a
+    /// trust change cannot undo it.
+    pub fn into_input(self, creating: bool) -> ServiceInput {
         ServiceInput {
             name: Some(self.name.unwrap_or_default()),
             key: Some(self.key),
@@ -57,7 +59,7 @@ impl ServiceForm {
             vendor: Some(self.vendor),
             version: Some(self.version),
             icon_url: Some(self.icon_url),
-            trusted: Some(self.trusted.is_some()),
+            trusted: creating.then_some(self.trusted.is_some()),
             consent_required: Some(self.consent_required.is_some()),
             pkce_required: Some(self.pkce_required.is_some()),
             public_client: Some(self.public_client.is_some()),
@@ -185,6 +187,12 @@ impl ServiceFields {
         Self::of(&shown, &lines(form.redirect_uris))
     }
 
+    /// The form without the trust switch, for editing.
+    pub fn without_trust(mut self) -> Self {
+        self.switches.retain(|switch| switch.field != "trusted");
+        self
+    }
+
     /// A new service's form: Hub's defaults, from the one place that has them.
     pub fn defaults() -> Self {
         Self::of(
@@ -206,7 +214,8 @@ mod tests {
             trusted: Some("on".into()),
             ..ServiceForm::default()
         };
-        let input = form.into_input();
+        let input = form.clone().into_input(true);
+        assert_eq!(form.into_input(false).trusted, None);
         assert_eq!(input.trusted, Some(true));
         assert_eq!(input.consent_required, Some(false));
         assert_eq!(

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::common::{administrator, csrf, page_link, time, ListQuery, PAGE_ROWS};
+use super::common::{administrator, csrf, page_link, ListQuery, PAGE_ROWS};
 use super::service_changes::form_page;
 use super::service_form::ServiceFields;
 use crate::db;
@@ -14,7 +14,7 @@ use crate::registry::query::ServiceQuery;
 use crate::registry::repo as services_repo;
 use crate::state::AppState;
 use crate::web::page::{render, PageError};
-use crate::web::templates::{AdminService, AdminServices, GrantRow, ServiceRow};
+use crate::web::templates::{page_time, AdminService, AdminServices, GrantRow, ServiceRow};
 
 /// Grants shown on a service's page.
 const GRANT_ROWS: i64 = 100;
@@ -87,15 +87,15 @@ pub async fn show(
         deletable: service.id != HUB_SERVICE_ID,
         id: service.id,
         trusted: service.trusted,
-        created: time(service.created),
-        secret_rotated: time(service.secret_rotated),
+        created: page_time(service.created),
+        secret_rotated: page_time(service.secret_rotated),
         grants: grants
             .into_iter()
             .map(|grant| GrantRow {
                 user_id: grant.user_id.unwrap_or_default(),
                 login: grant.login.unwrap_or_default(),
                 scope: grant.scope,
-                created: time(grant.created),
+                created: page_time(grant.created),
             })
             .collect(),
     };

@@ -8,28 +8,18 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::common::form_administrator;
+use super::common::{form_administrator, refusal};
 use super::users::{new_user_page, user_page, NewUserFields};
 use crate::accounts;
 use crate::audit::Caller;
-use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::sessions::repo::Session;
 use crate::state::AppState;
 use crate::users::input::UserInput;
 use crate::users::permanent_tokens as tokens;
-use crate::web::login::CsrfOnly;
+use crate::web::login::{start_session, CsrfOnly};
 use crate::web::page::{see_other, PageError};
 use crate::{clock, db};
-
-/// A refused change is shown on the page with its reason; other errors
-/// (not found, 403, 503) are error pages.
-fn refusal(error: AppError) -> Result<String, PageError> {
-    match error {
-        AppError::BadRequest { message, .. } | AppError::Conflict { message, .. } => Ok(message),
-        other => Err(other.into()),
-    }
-}
 
 fn back_to(id: &str) -> HttpResponse {
     see_other(&format!("/admin/users/{id}"), vec![])
@@ -44,9 +34,16 @@ async fn change(
     id: String,
     input: UserInput,
 ) -> Result<HttpResponse, PageError> {
+    // Setting a password ends the user's sessions: administrators who set
+    // their own stay signed in with a new one, as on the account page.
+    let own_password = input.password.is_some() && id == admin.user.id;
     let requester = state.requester(admin.user.clone(), req);
     let deps = state.account_deps();
     match accounts::update(&deps, &requester, &id, input, clock::now()).await {
+        Ok(user) if own_password => {
+            let cookie = start_session(state, req, user.id, clock::now()).await?;
+            Ok(see_other(&format!("/admin/users/{id}"), vec![cookie]))
+        }
         Ok(_) => Ok(back_to(&id)),
         Err(error) => {
             let message = refusal(error)?;
@@ -63,7 +60,7 @@ async fn change(
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct NewUserForm {
     csrf_token: Option<String>,
     login: Option<String>,
@@ -156,7 +153,7 @@ pub async fn ban(
     change(&req, &state, admin, path.into_inner(), input).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Deserialize)]
 pub struct PasswordForm {
     csrf_token: Option<String>,
     password: Option<String>,

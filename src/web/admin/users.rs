@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::common::{administrator, csrf, page_link, time, ListQuery, PAGE_ROWS};
+use super::common::{administrator, csrf, page_link, ListQuery, PAGE_ROWS};
 use crate::db;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
@@ -12,7 +12,9 @@ use crate::state::AppState;
 use crate::users::permanent_tokens as tokens;
 use crate::users::repo as users_repo;
 use crate::web::page::{render, PageError};
-use crate::web::templates::{AdminUser, AdminUserNew, AdminUsers, AppRow, TokenRow, UserRow};
+use crate::web::templates::{
+    page_time, AdminUser, AdminUserNew, AdminUsers, AppRow, TokenRow, UserRow,
+};
 
 /// Permanent tokens shown on a user's page.
 const TOKEN_ROWS: i64 = 200;
@@ -117,7 +119,7 @@ pub async fn user_page(
         admin: user.admin,
         banned: user.banned,
         guest: user.guest,
-        created: time(user.created),
+        created: page_time(user.created),
         apps: apps.into_iter().map(AppRow::from).collect(),
         tokens: token_rows.iter().map(TokenRow::from).collect(),
         error,
