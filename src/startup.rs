@@ -16,8 +16,8 @@ use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
-use crate::oidc::discovery;
 use crate::oidc::keystore::{KeyPolicy, KeyStore};
+use crate::oidc::{backchannel, discovery};
 use crate::registry::cache::ServiceCache;
 use crate::sessions::lockout::Lockout;
 use crate::state::AppState;
@@ -56,7 +56,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         pool,
         settings: settings.clone(),
         hasher,
-        keys,
+        keys: Arc::new(keys),
+        logout_wake: Arc::new(tokio::sync::Notify::new()),
         services: Arc::new(ServiceCache::new(Arc::clone(&feed_proof))),
         users: Arc::new(UserCache::new(Arc::clone(&feed_proof))),
         verified: VerifiedTokens::default(),
@@ -101,6 +102,14 @@ impl Application {
             .purge_older_than(state.settings.audit_retention_days);
         let audit = state.audit.clone();
         spawn_refresher(state.clone());
+        backchannel::spawn(backchannel::Deliverer {
+            pool: state.pool.clone(),
+            keys: Arc::clone(&state.keys),
+            issuer: state.issuer.clone(),
+            audit: state.audit.clone(),
+            wake: Arc::downgrade(&state.logout_wake),
+        })
+        .context("cannot start back-channel logout")?;
         let location = db::DatabaseLocation::parse(&state.settings.database_url)
             .map_err(anyhow::Error::msg)?;
         let watched = invalidation::Watched {

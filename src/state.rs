@@ -27,7 +27,10 @@ pub struct AppState {
     pub pool: DbPool,
     pub settings: Settings,
     pub hasher: PasswordHasher,
-    pub keys: KeyStore,
+    pub keys: Arc<KeyStore>,
+    /// Wakes the back-channel logout worker when this instance ends a
+    /// session (it also polls for other processes' sign-outs).
+    pub logout_wake: Arc<tokio::sync::Notify>,
     pub services: Arc<ServiceCache>,
     pub users: Arc<UserCache>,
     /// What the change feed vouches for: shared by the caches, the revoked

@@ -32,10 +32,12 @@ pub enum Kind {
     UserPasswordSet,
     UserDeleted,
     KeyRotated,
+    LogoutDelivered,
+    LogoutDeliveryFailed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 27] = [
+    pub const ALL: [Kind; 29] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -63,6 +65,8 @@ impl Kind {
         Kind::UserPasswordSet,
         Kind::UserDeleted,
         Kind::KeyRotated,
+        Kind::LogoutDelivered,
+        Kind::LogoutDeliveryFailed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -94,6 +98,8 @@ impl Kind {
             Kind::UserPasswordSet => "user.password_set",
             Kind::UserDeleted => "user.deleted",
             Kind::KeyRotated => "key.rotated",
+            Kind::LogoutDelivered => "logout.delivered",
+            Kind::LogoutDeliveryFailed => "logout.delivery_failed",
         }
     }
 

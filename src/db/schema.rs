@@ -37,6 +37,8 @@ diesel::table! {
         client_credentials_flow_enabled -> Bool,
         created -> Timestamp,
         secret_rotated -> Timestamp,
+        post_logout_redirect_uris -> Text,
+        backchannel_logout_uri -> Nullable<Text>,
     }
 }
 
@@ -68,6 +70,7 @@ diesel::table! {
         scope -> Text,
         created -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        sid -> Nullable<Text>,
     }
 }
 
@@ -131,6 +134,7 @@ diesel::table! {
         auth_time -> Timestamp,
         created -> Timestamp,
         expires_at -> Timestamp,
+        sid -> Nullable<Text>,
     }
 }
 
@@ -161,6 +165,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ended_sessions (sid) {
+        sid -> Text,
+        user_id -> Text,
+        ended_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(grants -> services (service_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(authorization_codes -> grants (grant_id));
@@ -179,4 +191,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     password_attempts,
     sessions,
     consents,
+    ended_sessions,
 );

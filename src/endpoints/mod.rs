@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod error_response;
 pub mod form;
 pub mod introspect;
+pub mod logout;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -47,6 +48,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/token", web::post().to(token::token))
             .route("/introspect", web::post().to(introspect::introspect))
             .route("/revoke", web::post().to(revoke::revoke))
+            .service(
+                web::resource("/logout")
+                    .route(web::get().to(logout::logout_get))
+                    .route(web::post().to(logout::logout_post)),
+            )
+            .route("/logout/confirm", web::post().to(logout::confirm))
             .service(
                 web::resource("/userinfo")
                     .route(web::get().to(userinfo::userinfo))

@@ -323,6 +323,8 @@ pub struct Allowed<'a> {
     pub client_id: &'a str,
     pub user_id: &'a str,
     pub auth_time: NaiveDateTime,
+    /// The browser session's public id (`sid`), kept on the grant.
+    pub sid: Option<&'a str>,
     /// The user just gave consent on the consent page.
     pub record_consent: bool,
 }
@@ -341,6 +343,7 @@ pub fn record_authorization(
         client_id,
         user_id,
         auth_time,
+        sid,
         record_consent,
     } = allowed;
     db::transaction(conn, |conn| {
@@ -348,7 +351,7 @@ pub fn record_authorization(
             consents::record(conn, user_id, client_id, &request.consent_scope(), now)?;
         }
         let scope_text = scope::join(&request.scope);
-        let grant = grants::create(conn, client_id, Some(user_id), &scope_text, now)?;
+        let grant = grants::create(conn, client_id, Some(user_id), &scope_text, sid, now)?;
         let code = match request.response_type.code {
             true => Some(codes::issue(
                 conn,

@@ -19,6 +19,9 @@ pub struct Grant {
     pub scope: String,
     pub created: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    /// The browser session that signed in, when one did: sign-out tells
+    /// the services of its grants (back-channel logout).
+    pub sid: Option<String>,
 }
 
 /// The event of a code or refresh token presented twice: the grant it
@@ -42,6 +45,7 @@ pub fn create(
     service_id: &str,
     user_id: Option<&str>,
     scope: &str,
+    sid: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Grant, StoreError> {
     let grant = Grant {
@@ -51,6 +55,7 @@ pub fn create(
         scope: scope.to_owned(),
         created: now,
         revoked_at: None,
+        sid: sid.map(str::to_owned),
     };
     diesel::insert_into(grants::table)
         .values(&grant)

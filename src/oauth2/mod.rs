@@ -12,6 +12,7 @@ pub mod consents;
 pub mod error;
 pub mod grants;
 pub mod introspection;
+pub mod logout;
 pub mod pkce;
 pub mod refresh_tokens;
 pub mod revocation;

@@ -34,6 +34,10 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
         "userinfo_endpoint": endpoint("userinfo"),
         "introspection_endpoint": endpoint("introspect"),
         "revocation_endpoint": endpoint("revoke"),
+        "end_session_endpoint": endpoint("logout"),
+        "backchannel_logout_supported": true,
+        "backchannel_logout_session_supported": true,
+        "frontchannel_logout_supported": false,
         "grant_types_supported": grant_types,
         "response_types_supported": response_types,
         "response_modes_supported": ["query", "fragment", "form_post"],
@@ -46,7 +50,7 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
         "code_challenge_methods_supported": ["S256"],
         "id_token_signing_alg_values_supported": [signing_algorithm],
         "userinfo_signing_alg_values_supported": ["none"],
-        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash",
+        "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "at_hash", "c_hash", "sid",
             "name", "preferred_username", "email", "email_verified"],
     })
 }

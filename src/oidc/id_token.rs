@@ -34,6 +34,9 @@ pub struct IdClaims {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    /// The browser session that signed in (OIDC Back-Channel Logout).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
 }
 
 /// OIDC Core §3.1.3.6: the left half of the hash that matches the JWS algorithm
@@ -57,6 +60,7 @@ pub struct IdTokenFor<'a> {
     pub nonce: Option<&'a str>,
     pub access_token: Option<&'a str>,
     pub code: Option<&'a str>,
+    pub sid: Option<&'a str>,
 }
 
 pub fn sign(
@@ -83,6 +87,7 @@ pub fn sign(
         preferred_username: has(PROFILE).then(|| subject.user.login.clone()),
         email: has(EMAIL).then(|| subject.user.email.clone()).flatten(),
         email_verified: (has(EMAIL) && subject.user.email.is_some()).then_some(false),
+        sid: subject.sid.map(str::to_owned),
     };
     jwt::encode(&keys.current, ID_TOKEN_TYPE, &claims)
 }

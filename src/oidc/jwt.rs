@@ -34,6 +34,24 @@ pub fn verify<T: DeserializeOwned>(
     typ: &str,
     issuer: &str,
 ) -> Result<T, Rejected> {
+    verify_with(keys, token, typ, issuer, Expiry::Enforced)
+}
+
+/// Whether `exp` is checked: an `id_token_hint` may have expired (OIDC
+/// RP-Initiated Logout §2) and still say who signed in where.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expiry {
+    Enforced,
+    Ignored,
+}
+
+pub fn verify_with<T: DeserializeOwned>(
+    keys: &KeySet,
+    token: &str,
+    typ: &str,
+    issuer: &str,
+    expiry: Expiry,
+) -> Result<T, Rejected> {
     let header = decode_header(token).map_err(|e| Rejected(format!("malformed token: {e}")))?;
     let type_matches = header
         .typ
@@ -62,6 +80,10 @@ pub fn verify<T: DeserializeOwned>(
     // the second of `exp` itself.
     validation.reject_tokens_expiring_in_less_than = 1;
     validation.set_required_spec_claims(&["exp", "iss", "sub"]);
+    if expiry == Expiry::Ignored {
+        validation.validate_exp = false;
+        validation.reject_tokens_expiring_in_less_than = 0;
+    }
     decode::<T>(token, &key.decoding, &validation)
         .map(|data| data.claims)
         .map_err(|e| Rejected(format!("the token is invalid: {e}")))

@@ -1,5 +1,7 @@
-//! OpenID Connect below OAuth: signing keys, JWTs, ID tokens and the discovery
-//! document. Nothing here knows HTTP or the OAuth grants.
+//! OpenID Connect below OAuth: signing keys, JWTs, ID tokens, the discovery
+//! document and back-channel logout. Nothing here serves HTTP or knows the
+//! OAuth grants; `backchannel` is an HTTP client of the services.
+pub mod backchannel;
 pub mod discovery;
 pub mod id_token;
 pub mod jwt;

@@ -36,6 +36,9 @@ pub struct ServiceInput {
     pub implicit_flow_enabled: Option<bool>,
     pub password_flow_enabled: Option<bool>,
     pub client_credentials_flow_enabled: Option<bool>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
+    pub backchannel_logout_uri: Option<Option<String>>,
 }
 
 /// A checked request: column changes plus the new redirect URI list, if given.
@@ -73,6 +76,14 @@ impl ServiceInput {
             implicit_flow_enabled: self.implicit_flow_enabled,
             password_flow_enabled: self.password_flow_enabled,
             client_credentials_flow_enabled: self.client_credentials_flow_enabled,
+            post_logout_redirect_uris: self
+                .post_logout_redirect_uris
+                .map(|uris| check_uri_list("postLogoutRedirectUris", &uris))
+                .transpose()?
+                .map(|uris| serde_json::to_string(&uris))
+                .transpose()
+                .map_err(|e| AppError::internal_from("serializing URIs", e))?,
+            backchannel_logout_uri: url_patch("backchannelLogoutUri", self.backchannel_logout_uri)?,
         };
         let redirect_uris = self
             .redirect_uris
@@ -122,19 +133,22 @@ fn check_base_urls(urls: &[String]) -> Result<String, AppError> {
 }
 
 pub fn check_redirect_uris(uris: &[String]) -> Result<Vec<String>, AppError> {
+    check_uri_list("redirectUris", uris)
+}
+
+/// Redirect URIs and post-logout redirect URIs follow the same rules: exact
+/// match later, so absolute, https or loopback http, no fragment.
+fn check_uri_list(field: &str, uris: &[String]) -> Result<Vec<String>, AppError> {
     if uris.len() > MAX_URIS {
         return Err(AppError::bad_field(
-            "redirectUris",
-            format!("at most {MAX_URIS} redirect URIs"),
+            field,
+            format!("at most {MAX_URIS} URIs"),
         ));
     }
     let mut checked: Vec<String> = Vec::with_capacity(uris.len());
     for uri in uris.iter().map(|u| u.trim()) {
         redirect_uri::validate(uri).map_err(|why| {
-            AppError::bad_field(
-                "redirectUris",
-                format!("redirect URI '{}' {why}", shorten(uri)),
-            )
+            AppError::bad_field(field, format!("redirect URI '{}' {why}", shorten(uri)))
         })?;
         if !checked.iter().any(|c| c == uri) {
             checked.push(uri.to_owned());

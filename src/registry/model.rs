@@ -39,6 +39,11 @@ pub struct Service {
     pub created: NaiveDateTime,
     #[serde(serialize_with = "millis")]
     pub secret_rotated: NaiveDateTime,
+    /// JSON array of strings: where RP-initiated logout may send users back.
+    #[serde(serialize_with = "json_list")]
+    pub post_logout_redirect_uris: String,
+    /// Where back-channel logout tokens are posted.
+    pub backchannel_logout_uri: Option<String>,
 }
 
 fn json_list<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
@@ -79,6 +84,8 @@ impl Service {
             client_credentials_flow_enabled: true,
             created: now,
             secret_rotated: now,
+            post_logout_redirect_uris: "[]".into(),
+            backchannel_logout_uri: None,
         }
     }
 }
@@ -103,6 +110,8 @@ pub struct ServiceChanges {
     pub implicit_flow_enabled: Option<bool>,
     pub password_flow_enabled: Option<bool>,
     pub client_credentials_flow_enabled: Option<bool>,
+    pub post_logout_redirect_uris: Option<String>,
+    pub backchannel_logout_uri: Option<Option<String>>,
 }
 
 impl ServiceChanges {
@@ -130,6 +139,11 @@ impl ServiceChanges {
                 "clientCredentialsFlowEnabled",
                 c.client_credentials_flow_enabled.is_some(),
             ),
+            (
+                "postLogoutRedirectUris",
+                c.post_logout_redirect_uris.is_some(),
+            ),
+            ("backchannelLogoutUri", c.backchannel_logout_uri.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, changed)| changed.then_some(name))

@@ -10,11 +10,15 @@ use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::secrets;
 use crate::users::model::User;
+use crate::users::repo as users_repo;
 
 #[derive(Debug, Clone)]
 pub struct Session {
     pub user: User,
     pub auth_time: NaiveDateTime,
+    /// The public session id that ID tokens and logout tokens carry (none
+    /// for sessions begun before idhub had it).
+    pub sid: Option<String>,
 }
 
 pub fn create(
@@ -31,6 +35,7 @@ pub fn create(
             sessions::auth_time.eq(now),
             sessions::created.eq(now),
             sessions::expires_at.eq(now + ttl),
+            sessions::sid.eq(uuid::Uuid::new_v4().simple().to_string()),
         ))
         .execute(conn)?;
     Ok(plain)
@@ -42,16 +47,20 @@ pub fn find(
     plain: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Session>, StoreError> {
-    let found: Option<(NaiveDateTime, User)> = sessions::table
+    let found: Option<(NaiveDateTime, Option<String>, User)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id_hash.eq(secrets::hash(plain)))
         .filter(sessions::expires_at.gt(now))
-        .select((sessions::auth_time, User::as_select()))
+        .select((sessions::auth_time, sessions::sid, User::as_select()))
         .first(conn)
         .optional()?;
     Ok(found
-        .filter(|(_, user)| !user.banned)
-        .map(|(auth_time, user)| Session { user, auth_time }))
+        .filter(|(_, _, user)| !user.banned)
+        .map(|(auth_time, sid, user)| Session {
+            user,
+            auth_time,
+            sid,
+        }))
 }
 
 pub fn delete(conn: &mut DbConn, plain: &str) -> Result<(), StoreError> {
@@ -68,12 +77,13 @@ pub fn end(
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
     crate::db::transaction(conn, |conn| {
-        let ended: Option<String> =
+        let ended: Option<(String, Option<String>)> =
             diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
-                .returning(sessions::user_id)
+                .returning((sessions::user_id, sessions::sid))
                 .get_result(conn)
                 .optional()?;
-        if let Some(user_id) = ended {
+        if let Some((user_id, sid)) = ended {
+            users_repo::note_ended(conn, &user_id, sid.into_iter().collect(), now)?;
             let event =
                 Event::new(Kind::SignOut, Actor::User(user_id.clone()), origin).user(user_id);
             audit::store::record(conn, &event, now)?;

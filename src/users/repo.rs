@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::model::{User, UserChanges};
 use crate::audit::{self, Caller, Kind};
-use crate::db::schema::{sessions, users};
+use crate::db::schema::{ended_sessions, sessions, users};
 use crate::db::{lower, DbConn};
 use crate::error::{AppError, StoreError};
 use crate::paging::Page;
@@ -126,9 +126,16 @@ pub fn update(
             return Err(AppError::not_found("user"));
         }
         record_update(conn, &before, &changes, caller)?;
-        if changes.password_hash.is_some() {
-            // Whoever signed in with the old password is signed out.
-            diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
+        let banned_now = changes.banned == Some(true) && !before.banned;
+        if changes.password_hash.is_some() || banned_now {
+            // Whoever signed in with the old password is signed out; so is
+            // a banned user, and the services they signed into are told.
+            let now = changes.updated.unwrap_or_else(crate::clock::now);
+            let ended: Vec<Option<String>> =
+                diesel::delete(sessions::table.filter(sessions::user_id.eq(id)))
+                    .returning(sessions::sid)
+                    .get_results(conn)?;
+            note_ended(conn, id, ended.into_iter().flatten().collect(), now)?;
         }
         find(conn, id)
     })
@@ -257,6 +264,31 @@ pub fn new_user(login: String, name: Option<String>, now: NaiveDateTime) -> User
         created: now,
         updated: now,
     }
+}
+
+/// Records ended sessions (by `sid`) of a user, in the transaction that
+/// ended them, for back-channel logout to deliver.
+pub fn note_ended(
+    conn: &mut DbConn,
+    user_id: &str,
+    sids: Vec<String>,
+    now: NaiveDateTime,
+) -> Result<(), StoreError> {
+    if sids.is_empty() {
+        return Ok(());
+    }
+    // One row at a time: a user has few sessions, and the two backends
+    // share no multi-row INSERT.
+    for sid in sids {
+        diesel::insert_into(ended_sessions::table)
+            .values((
+                ended_sessions::sid.eq(sid),
+                ended_sessions::user_id.eq(user_id),
+                ended_sessions::ended_at.eq(now),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Two racing inserts both pass the friendly pre-check; the index decides.

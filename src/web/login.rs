@@ -197,6 +197,9 @@ async fn logout_page(
         &templates::Logout {
             signed_in,
             csrf_token,
+            action: "/logout".into(),
+            params: vec![],
+            client_name: None,
         },
         cookie.into_iter().collect(),
     ))
@@ -213,15 +216,24 @@ async fn logout(
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
     cookies::check_csrf(&req, form.csrf_token.as_deref())?;
-    if let Some(id) = cookies::session_id(&req) {
-        let origin = state.origin(&req);
+    let expired = sign_out(&state, &req).await?;
+    Ok(see_other("/logout", vec![expired]))
+}
+
+/// Ends the browser's session, if it has one (recorded, and told to the
+/// services it signed into by back-channel logout); returns the cookie that
+/// clears it.
+pub async fn sign_out(
+    state: &AppState,
+    req: &HttpRequest,
+) -> Result<actix_web::cookie::Cookie<'static>, PageError> {
+    if let Some(id) = cookies::session_id(req) {
+        let origin = state.origin(req);
         crate::db::run(&state.pool, move |conn| {
             Ok(sessions_repo::end(conn, &id, origin, clock::now())?)
         })
         .await?;
+        state.logout_wake.notify_one();
     }
-    Ok(see_other(
-        "/logout",
-        vec![cookies::expired_session_cookie(state.secure_cookies())],
-    ))
+    Ok(cookies::expired_session_cookie(state.secure_cookies()))
 }

@@ -68,6 +68,12 @@ pub struct Home {
 pub struct Logout {
     pub signed_in: bool,
     pub csrf_token: String,
+    /// Where the confirmation posts: `/logout`, or the logout endpoint's
+    /// confirmation with the request's parameters.
+    pub action: String,
+    pub params: Vec<(String, String)>,
+    /// The application that asks to sign the user out.
+    pub client_name: Option<String>,
 }
 
 pub struct AppRow {

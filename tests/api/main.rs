@@ -20,6 +20,7 @@ mod hygiene;
 mod independent;
 mod instances;
 mod kill;
+mod logout;
 mod migrations;
 mod oauth_client_credentials;
 mod oauth_hygiene;

@@ -170,7 +170,8 @@ async fn an_spa_in_chromium_signs_in_with_implicit_and_with_code_pkce() {
     app.create_user("spa-two", "spa-two-password").await;
     let (client_id, _) = app
         .service_with(json!({"name": "Test SPA", "publicClient": true,
-            "redirectUris": ["http://127.0.0.1/callback-implicit", "http://127.0.0.1/callback-pkce"]}))
+            "redirectUris": ["http://127.0.0.1/callback-implicit", "http://127.0.0.1/callback-pkce"],
+            "postLogoutRedirectUris": ["http://127.0.0.1/signed-out"]}))
         .await;
     let spa = serve_spa(app.address.clone(), client_id.clone());
     let driver = start_chromedriver().await;
@@ -213,5 +214,32 @@ async fn an_spa_in_chromium_signs_in_with_implicit_and_with_code_pkce() {
     assert!(pkce.starts_with("pkce "), "{pkce}");
     let info: Value = serde_json::from_str(pkce.trim_start_matches("pkce ")).unwrap();
     assert_eq!(info["preferred_username"], "spa-two");
+
+    // oidc-client-ts signs out through the end_session_endpoint (its stored
+    // ID token as the hint) and comes back signed out, of idhub too.
+    chrome
+        .find(Locator::Css("#signout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    // The page before the click still shows the sign-in's result.
+    let mut signed_out = result(&chrome).await;
+    for _ in 0..300 {
+        if !signed_out.starts_with("pkce ") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        signed_out = result(&chrome).await;
+    }
+    assert_eq!(signed_out, "signedout {\"user\":null}");
+    chrome.goto(&app.url("/account")).await.unwrap();
+    chrome
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#login"))
+        .await
+        .expect("idhub asks to sign in again");
     chrome.close().await.unwrap();
 }

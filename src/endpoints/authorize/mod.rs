@@ -147,8 +147,8 @@ async fn authorize(
         }
         _ => None,
     };
-    let (user, auth_time) = match signed_in {
-        Some(s) => (s.user, s.auth_time),
+    let (user, auth_time, sid) = match signed_in {
+        Some(s) => (s.user, s.auth_time, s.sid),
         None => match request.credentials {
             Credentials::Silent => {
                 return fail(OAuthError::new(
@@ -157,7 +157,7 @@ async fn authorize(
                 ))
             }
             Credentials::Skip => match guest(state).await? {
-                Some(guest) => (guest, now),
+                Some(guest) => (guest, now, None),
                 None => return Ok(to_login(&params, request.login_hint.as_deref())),
             },
             _ => return Ok(to_login(&params, request.login_hint.as_deref())),
@@ -224,7 +224,12 @@ async fn authorize(
         .detail("scope", crate::scope::join(&request.scope))
         .detail("refreshToken", false)
     });
-    let answer = issue(state, client, user, auth_time, request, record_consent, now).await?;
+    let who = SignedInUser {
+        user,
+        auth_time,
+        sid,
+    };
+    let answer = issue(state, client, who, request, record_consent, now).await?;
     for event in [consent_given, implicit].into_iter().flatten() {
         state.audit.submit(event);
     }
@@ -303,24 +308,38 @@ fn consent_page(
     render(StatusCode::OK, &page, cookie.into_iter().collect())
 }
 
+/// Who the authorization is for: the signed-in user (or the guest), when
+/// they signed in, and their session's public id.
+struct SignedInUser {
+    user: User,
+    auth_time: chrono::NaiveDateTime,
+    sid: Option<String>,
+}
+
 async fn issue(
     state: &web::Data<AppState>,
     client: Service,
-    user: User,
-    auth_time: chrono::NaiveDateTime,
+    who: SignedInUser,
     request: AuthRequest,
     record_consent: bool,
     now: chrono::NaiveDateTime,
 ) -> Result<HttpResponse, PageError> {
+    let SignedInUser {
+        user,
+        auth_time,
+        sid,
+    } = who;
     let code_ttl = Duration::seconds(state.settings.authorization_code_ttl_secs);
     let (client_id, user_id) = (client.id.clone(), user.id.clone());
     let stored = request.clone();
+    let grant_sid = sid.clone();
     let (grant_id, code) = db::run(&state.pool, move |conn| {
         let allowed = Allowed {
             request: &stored,
             client_id: &client_id,
             user_id: &user_id,
             auth_time,
+            sid: grant_sid.as_deref(),
             record_consent,
         };
         request::record_authorization(conn, allowed, code_ttl, now)
@@ -367,6 +386,7 @@ async fn issue(
             nonce: request.nonce.as_deref(),
             access_token: access_token.as_deref(),
             code: code.as_deref(),
+            sid: sid.as_deref(),
         };
         answer.push((
             "id_token",

@@ -137,6 +137,7 @@ fn redeem(
         user: user.clone(),
         auth_time: code.auth_time,
         nonce: code.nonce.clone(),
+        sid: grant.sid.clone(),
     });
     Ok(Issued {
         client_id: client.service.id.clone(),

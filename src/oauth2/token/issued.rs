@@ -25,6 +25,8 @@ pub struct IdTokenRequest {
     pub user: User,
     pub auth_time: NaiveDateTime,
     pub nonce: Option<String>,
+    /// The session that signed in, from the grant.
+    pub sid: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,6 +87,7 @@ pub fn sign(
                 nonce: request.nonce.as_deref(),
                 access_token: Some(&access_token),
                 code: None,
+                sid: request.sid.as_deref(),
             };
             Some(id_token::sign(keys, issuer, subject, ttl_secs, now)?)
         }

@@ -91,7 +91,7 @@ pub async fn grant(
     let refresh_ttl = deps.policy.refresh_token_ttl;
     crate::oauth2::run(deps.pool, move |conn| {
         let scope_text = crate::scope::join(&entries);
-        let grant = grants::create(conn, &service.id, Some(&user.id), &scope_text, now)?;
+        let grant = grants::create(conn, &service.id, Some(&user.id), &scope_text, None, now)?;
         let refresh_token = match offline {
             true => Some(refresh_tokens::issue(
                 conn,
@@ -103,6 +103,7 @@ pub async fn grant(
             false => None,
         };
         let id_token = requested.has(OPENID).then(|| IdTokenRequest {
+            sid: None,
             user: user.clone(),
             auth_time: now,
             nonce: None,

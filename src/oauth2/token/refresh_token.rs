@@ -120,6 +120,7 @@ fn rotate(
             // The grant was made when the user signed in.
             auth_time: grant.created,
             nonce: None,
+            sid: grant.sid.clone(),
         }),
         _ => None,
     };

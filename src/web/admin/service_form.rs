@@ -18,6 +18,9 @@ pub struct ServiceForm {
     base_urls: Option<String>,
     /// One per line.
     redirect_uris: Option<String>,
+    /// One per line.
+    post_logout_redirect_uris: Option<String>,
+    backchannel_logout_uri: Option<String>,
     application_name: Option<String>,
     description: Option<String>,
     vendor: Option<String>,
@@ -54,6 +57,8 @@ impl ServiceForm {
             home_url: Some(self.home_url),
             base_urls: Some(lines(self.base_urls)),
             redirect_uris: Some(lines(self.redirect_uris)),
+            post_logout_redirect_uris: Some(lines(self.post_logout_redirect_uris)),
+            backchannel_logout_uri: Some(self.backchannel_logout_uri),
             application_name: Some(self.application_name),
             description: Some(self.description),
             vendor: Some(self.vendor),
@@ -86,6 +91,8 @@ pub struct ServiceFields {
     pub home_url: String,
     pub base_urls: String,
     pub redirect_uris: String,
+    pub post_logout_redirect_uris: String,
+    pub backchannel_logout_uri: String,
     pub application_name: String,
     pub description: String,
     pub vendor: String,
@@ -96,15 +103,20 @@ pub struct ServiceFields {
 
 impl ServiceFields {
     pub fn of(service: &Service, redirect_uris: &[String]) -> Self {
-        let base_urls: Vec<String> = serde_json::from_str(&service.base_urls).unwrap_or_default();
+        let list = |json: &str| -> String {
+            let items: Vec<String> = serde_json::from_str(json).unwrap_or_default();
+            items.join("\n")
+        };
         let text = |value: &Option<String>| value.clone().unwrap_or_default();
         let s = service;
         Self {
             name: s.name.clone(),
             key: text(&s.key),
             home_url: text(&s.home_url),
-            base_urls: base_urls.join("\n"),
+            base_urls: list(&s.base_urls),
             redirect_uris: redirect_uris.join("\n"),
+            post_logout_redirect_uris: list(&s.post_logout_redirect_uris),
+            backchannel_logout_uri: text(&s.backchannel_logout_uri),
             application_name: text(&s.application_name),
             description: text(&s.description),
             vendor: text(&s.vendor),
@@ -168,6 +180,9 @@ impl ServiceFields {
         let mut shown = Service::new(String::new(), String::new(), crate::clock::now());
         let base_urls = lines(form.base_urls);
         shown.base_urls = serde_json::to_string(&base_urls).unwrap_or_default();
+        let post_logout = lines(form.post_logout_redirect_uris);
+        shown.post_logout_redirect_uris = serde_json::to_string(&post_logout).unwrap_or_default();
+        shown.backchannel_logout_uri = form.backchannel_logout_uri;
         shown.name = form.name.unwrap_or_default();
         shown.key = form.key;
         shown.home_url = form.home_url;

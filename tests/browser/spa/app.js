@@ -1,6 +1,7 @@
 // A browser app of the kind idhub serves: the implicit flow written by hand
 // (oidc-client-ts no longer supports it), code + PKCE through oidc-client-ts.
-// Each path ends by calling idhub's userinfo with the token it got.
+// Each path ends by calling idhub's userinfo with the token it got; sign-out
+// goes through oidc-client-ts's signoutRedirect and back.
 const config = await (await fetch("/config.json")).json();
 const result = document.getElementById("result");
 const show = (flow, value) => { result.textContent = flow + " " + JSON.stringify(value); };
@@ -9,6 +10,7 @@ const manager = new oidc.UserManager({
   authority: config.authority,
   client_id: config.client_id,
   redirect_uri: location.origin + "/callback-pkce",
+  post_logout_redirect_uri: location.origin + "/signed-out",
   response_type: "code",
   scope: "openid profile",
   loadUserInfo: false,
@@ -27,6 +29,9 @@ try {
     const user = await manager.signinRedirectCallback();
     document.getElementById("id-token").textContent = user.id_token;
     show("pkce", await userinfo(user.access_token));
+  } else if (location.pathname === "/signed-out") {
+    await manager.signoutRedirectCallback();
+    show("signedout", { user: await manager.getUser() });
   } else if (location.pathname === "/callback-implicit") {
     const params = new URLSearchParams(location.hash.slice(1));
     if (params.get("error")) throw new Error(params.get("error") + ": " + params.get("error_description"));
@@ -55,3 +60,4 @@ document.getElementById("implicit").onclick = () => {
   location.assign(config.authority + "/api/rest/oauth2/auth?" + query);
 };
 document.getElementById("pkce").onclick = () => manager.signinRedirect();
+document.getElementById("signout").onclick = () => manager.signoutRedirect();

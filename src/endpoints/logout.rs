@@ -1,0 +1,151 @@
+//! `end_session_endpoint` (OIDC RP-Initiated Logout 1.0), GET and POST: ends
+//! the idhub session and sends the user back to the application's registered
+//! `post_logout_redirect_uri` (with `state`), or shows "signed out". The
+//! rules are in `oauth2::logout`; a request that breaks them gets an error
+//! page and no redirect. Without a hint naming the signed-in user, the user
+//! confirms first (a CSRF-checked form).
+use std::sync::Arc;
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
+
+use crate::db;
+use crate::oauth2::logout::{self, Hint, LogoutParams};
+use crate::oidc::discovery::OAUTH_BASE;
+use crate::registry::model::Service;
+use crate::state::AppState;
+use crate::web::cookies;
+use crate::web::login::{current_session, sign_out};
+use crate::web::page::{render, see_other, PageError};
+use crate::web::templates::Logout;
+
+pub async fn logout_get(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Query<LogoutParams>,
+) -> Result<HttpResponse, PageError> {
+    request(&req, &state, params.into_inner()).await
+}
+
+pub async fn logout_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    params: web::Form<LogoutParams>,
+) -> Result<HttpResponse, PageError> {
+    request(&req, &state, params.into_inner()).await
+}
+
+/// The client a request names, and where it may return the user.
+async fn destination(
+    state: &AppState,
+    hint: Option<&Hint>,
+    params: &LogoutParams,
+) -> Result<(Option<Arc<Service>>, Option<String>), PageError> {
+    let refused =
+        |why: logout::Refused| PageError::bad_request(format!("Sign-out refused: {why}."));
+    let client_id = logout::client_of(hint, params.client_id.as_deref()).map_err(refused)?;
+    let client = match client_id {
+        Some(id) => {
+            let services = Arc::clone(&state.services);
+            let found = db::run(&state.pool, move |conn| Ok(services.lookup(conn, &id)?)).await?;
+            match found {
+                Some(service) => Some(service),
+                None => return Err(PageError::bad_request("Sign-out refused: unknown client.")),
+            }
+        }
+        None => None,
+    };
+    let target = logout::return_uri(
+        client.as_deref(),
+        params.post_logout_redirect_uri.as_deref(),
+        params.state.as_deref(),
+    )
+    .map_err(refused)?;
+    Ok((client, target))
+}
+
+async fn request(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    params: LogoutParams,
+) -> Result<HttpResponse, PageError> {
+    let hint = match params.id_token_hint.as_deref().filter(|h| !h.is_empty()) {
+        Some(token) => {
+            let keys = state.keys.current(&state.pool).await;
+            logout::read_hint(&keys, &state.issuer, token)
+        }
+        None => None,
+    };
+    let (client, target) = destination(state, hint.as_ref(), &params).await?;
+    let session = current_session(state, req).await?;
+    let signed_in = session.as_ref().map(|s| s.user.id.as_str());
+    if !logout::needs_confirmation(hint.as_ref(), signed_in) {
+        return finish(state, req, target).await;
+    }
+    let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
+    let carried = [
+        ("client_id", client.as_ref().map(|c| c.id.clone())),
+        ("post_logout_redirect_uri", params.post_logout_redirect_uri),
+        ("state", params.state),
+    ];
+    let page = Logout {
+        signed_in: true,
+        csrf_token,
+        action: format!("{OAUTH_BASE}/logout/confirm"),
+        params: carried
+            .into_iter()
+            .filter_map(|(name, value)| Some((name.to_owned(), value?)))
+            .collect(),
+        client_name: client.map(|c| c.name.clone()),
+    };
+    Ok(render(StatusCode::OK, &page, cookie.into_iter().collect()))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Confirmation {
+    csrf_token: Option<String>,
+    client_id: Option<String>,
+    post_logout_redirect_uri: Option<String>,
+    state: Option<String>,
+}
+
+/// The user confirmed: the destination is checked again (the form came
+/// back from the browser), then the session ends.
+pub async fn confirm(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<Confirmation>,
+) -> Result<HttpResponse, PageError> {
+    cookies::check_csrf(&req, form.csrf_token.as_deref())?;
+    let form = form.into_inner();
+    let params = LogoutParams {
+        id_token_hint: None,
+        client_id: form.client_id,
+        post_logout_redirect_uri: form.post_logout_redirect_uri,
+        state: form.state,
+    };
+    let (_, target) = destination(&state, None, &params).await?;
+    finish(&state, &req, target).await
+}
+
+async fn finish(
+    state: &AppState,
+    req: &HttpRequest,
+    target: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let expired = sign_out(state, req).await?;
+    match target {
+        Some(uri) => Ok(see_other(&uri, vec![expired])),
+        None => {
+            let page = Logout {
+                signed_in: false,
+                csrf_token: String::new(),
+                action: String::new(),
+                params: vec![],
+                client_name: None,
+            };
+            Ok(render(StatusCode::OK, &page, vec![expired]))
+        }
+    }
+}
