@@ -38,6 +38,9 @@ const POLL: Duration = Duration::from_millis(500);
 const TOKEN_TTL_SECS: i64 = 120;
 /// Ended sessions claimed per round.
 const BATCH: i64 = 100;
+/// Deliveries in flight at once; more wait their turn (a mass ban must not
+/// open thousands of connections).
+const IN_FLIGHT: usize = 64;
 
 #[derive(Debug, Serialize)]
 pub struct LogoutClaims {
@@ -158,6 +161,7 @@ impl Deliverer {
             }
         };
         let this = Arc::new(self);
+        let permits = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
         loop {
             let Some(wake) = this.wake.upgrade() else {
                 return;
@@ -174,8 +178,14 @@ impl Deliverer {
                 }
             };
             for notice in notices {
+                let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
+                    return;
+                };
                 let (this, client) = (Arc::clone(&this), client.clone());
-                tokio::spawn(async move { this.deliver(&client, notice).await });
+                tokio::spawn(async move {
+                    this.deliver(&client, notice).await;
+                    drop(permit);
+                });
             }
         }
     }
