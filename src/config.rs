@@ -104,6 +104,9 @@ pub struct Settings {
     pub password_grant_enabled: bool,
     /// Server-wide switch for the implicit grant (RFC 9700 discourages it).
     pub implicit_grant_enabled: bool,
+    /// Anyone may register a client at the registration endpoint (RFC 7591);
+    /// when off, registering needs an administrator's bearer token.
+    pub open_registration: bool,
     /// Wrong passwords for one account from one address (or one client of the
     /// password grant), within the window, that lock that pair.
     pub password_max_failures: i32,
@@ -152,6 +155,7 @@ impl Default for Settings {
             key_rotation_days: 90,
             key_cache_secs: 5,
             password_grant_enabled: true,
+            open_registration: false,
             implicit_grant_enabled: true,
             password_max_failures: 5,
             password_address_max_failures: 20,

@@ -151,6 +151,22 @@ impl Caller {
         }
     }
 
+    /// A service acting for itself (managing its own registration).
+    pub fn service(id: &str, origin: Origin) -> Self {
+        Self {
+            actor: Actor::Service(id.to_owned()),
+            origin,
+        }
+    }
+
+    /// Somebody unknown (open client registration).
+    pub fn anonymous(origin: Origin) -> Self {
+        Self {
+            actor: Actor::Anonymous,
+            origin,
+        }
+    }
+
     pub fn cli() -> Self {
         Self {
             actor: Actor::Cli,

@@ -27,12 +27,8 @@ pub enum ServicesCommand {
     },
     /// Register a service; prints its id and secret (the secret only this once).
     Add {
-        #[arg(long)]
-        name: String,
-        #[arg(long = "redirect-uri")]
-        redirect_uris: Vec<String>,
-        #[arg(long)]
-        trusted: bool,
+        #[command(flatten)]
+        service: NewService,
         #[command(flatten)]
         output: Output,
     },
@@ -55,12 +51,7 @@ pub enum ServicesCommand {
 pub fn run(command: ServicesCommand, state: &AppState) -> anyhow::Result<String> {
     match command {
         ServicesCommand::List { query, top, output } => list(state, &query, top, output.json),
-        ServicesCommand::Add {
-            name,
-            redirect_uris,
-            trusted,
-            output,
-        } => add(state, name, redirect_uris, trusted, output.json),
+        ServicesCommand::Add { service, output } => add(state, service, output.json),
         ServicesCommand::Trust { id, off } => {
             with_conn(state, |conn| {
                 services_repo::set_trusted(conn, &id, !off, &Caller::cli())
@@ -109,17 +100,33 @@ fn list(state: &AppState, query: &str, top: i64, as_json: bool) -> anyhow::Resul
     Ok(lines.join("\n"))
 }
 
-fn add(
-    state: &AppState,
+/// What `services add` registers.
+#[derive(Debug, clap::Args)]
+pub struct NewService {
+    /// The service's name, as users see it.
+    #[arg(long)]
     name: String,
+    /// A redirect URI (repeat for several).
+    #[arg(long = "redirect-uri")]
     redirect_uris: Vec<String>,
+    /// Where sign-out may send users back (repeat for several).
+    #[arg(long = "post-logout-redirect-uri")]
+    post_logout_redirect_uris: Vec<String>,
+    /// Where back-channel logout tokens are posted.
+    #[arg(long)]
+    backchannel_logout_uri: Option<String>,
+    /// Mark it trusted (no consent; client credentials allowed).
+    #[arg(long)]
     trusted: bool,
-    as_json: bool,
-) -> anyhow::Result<String> {
+}
+
+fn add(state: &AppState, service: NewService, as_json: bool) -> anyhow::Result<String> {
     let input = ServiceInput {
-        name: Some(name),
-        redirect_uris: Some(redirect_uris),
-        trusted: Some(trusted),
+        name: Some(service.name),
+        redirect_uris: Some(service.redirect_uris),
+        post_logout_redirect_uris: Some(service.post_logout_redirect_uris),
+        backchannel_logout_uri: Some(service.backchannel_logout_uri),
+        trusted: Some(service.trusted),
         ..ServiceInput::default()
     };
     let checked = input.check(true).map_err(fail)?;

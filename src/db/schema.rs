@@ -166,6 +166,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    client_registrations (service_id) {
+        service_id -> Text,
+        token_hash -> Text,
+        metadata -> Text,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
     ended_sessions (sid) {
         sid -> Text,
         user_id -> Text,
@@ -174,6 +184,7 @@ diesel::table! {
 }
 
 diesel::joinable!(grants -> services (service_id));
+diesel::joinable!(client_registrations -> services (service_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(authorization_codes -> grants (grant_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));
@@ -192,4 +203,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     consents,
     ended_sessions,
+    client_registrations,
 );

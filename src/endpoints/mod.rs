@@ -8,6 +8,7 @@ pub mod error_response;
 pub mod form;
 pub mod introspect;
 pub mod logout;
+pub mod register;
 pub mod revoke;
 pub mod token;
 pub mod userinfo;
@@ -20,7 +21,7 @@ use crate::oidc::discovery::OAUTH_BASE;
 fn cors() -> Cors {
     Cors::default()
         .allow_any_origin()
-        .allowed_methods(["GET", "POST"])
+        .allowed_methods(["GET", "POST", "PUT", "DELETE"])
         .allowed_headers(["Authorization", "Content-Type"])
         .max_age(3600)
 }
@@ -54,6 +55,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(logout::logout_post)),
             )
             .route("/logout/confirm", web::post().to(logout::confirm))
+            .route("/register", web::post().to(register::register))
+            .service(
+                web::resource("/register/{client_id}")
+                    .route(web::get().to(register::read))
+                    .route(web::put().to(register::replace))
+                    .route(web::delete().to(register::remove)),
+            )
             .service(
                 web::resource("/userinfo")
                     .route(web::get().to(userinfo::userinfo))

@@ -26,6 +26,10 @@ pub enum ErrorCode {
     InsufficientScope,
     ServerError,
     TemporarilyUnavailable,
+    /// RFC 7591 §3.2.2: a redirect URI the registration refuses.
+    InvalidRedirectUri,
+    /// RFC 7591 §3.2.2: any other metadata the registration refuses.
+    InvalidClientMetadata,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -35,6 +35,7 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
         "introspection_endpoint": endpoint("introspect"),
         "revocation_endpoint": endpoint("revoke"),
         "end_session_endpoint": endpoint("logout"),
+        "registration_endpoint": endpoint("register"),
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "frontchannel_logout_supported": false,

@@ -1,7 +1,9 @@
 //! The service registry: applications and resource servers, with their secrets.
 pub mod cache;
+pub mod client_metadata;
 pub mod input;
 pub mod model;
 pub mod query;
 pub mod redirect_uri;
+pub mod registrations;
 pub mod repo;

@@ -273,3 +273,37 @@ fn a_weak_admin_password_in_the_environment_is_refused() {
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(stderr.contains("IDHUB_ADMIN_PASSWORD"), "{stderr}");
 }
+
+#[tokio::test]
+async fn services_add_takes_the_sign_out_fields() {
+    let app = crate::helpers::spawn_app().await;
+    let out = app.cli(&[
+        "services",
+        "add",
+        "--name",
+        "Signs out",
+        "--redirect-uri",
+        "https://so.example/cb",
+        "--post-logout-redirect-uri",
+        "https://so.example/bye",
+        "--backchannel-logout-uri",
+        "https://so.example/backchannel",
+        "--json",
+    ]);
+    let added: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let id = added["id"].as_str().unwrap();
+    let service: serde_json::Value = app
+        .get(&format!("/api/rest/services/{id}"), &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        service["postLogoutRedirectUris"],
+        serde_json::json!(["https://so.example/bye"])
+    );
+    assert_eq!(
+        service["backchannelLogoutUri"],
+        "https://so.example/backchannel"
+    );
+}

@@ -30,6 +30,7 @@ mod oauth_refresh;
 mod oidc_keys_discovery;
 mod permanent_tokens;
 mod races;
+mod registration;
 mod registry;
 mod spa_chromium;
 mod users;

@@ -1,0 +1,214 @@
+//! `registration_endpoint` (RFC 7591) and client configuration (RFC 7592):
+//! thin handlers over `registry::client_metadata` (the checks) and
+//! `registry::registrations` (the storage). Registering needs an
+//! administrator's bearer token unless `OPEN_REGISTRATION` is on; managing a
+//! client needs its registration access token.
+use std::sync::Arc;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
+use serde_json::{Map, Value};
+
+use crate::audit::Caller;
+use crate::db;
+use crate::error::AppError;
+use crate::oauth2::error::{ErrorCode, OAuthError};
+use crate::oidc::discovery::OAUTH_BASE;
+use crate::registry::client_metadata::{describe, ClientMetadata, Refusal};
+use crate::registry::registrations::{self, Registered};
+use crate::registry::repo as services_repo;
+use crate::rest::authn::{bearer_token, Principal};
+use crate::state::AppState;
+
+fn refusal(refused: Refusal) -> OAuthError {
+    match refused {
+        Refusal::InvalidRedirectUri(why) => OAuthError::new(ErrorCode::InvalidRedirectUri, why),
+        Refusal::InvalidClientMetadata(why) => {
+            OAuthError::new(ErrorCode::InvalidClientMetadata, why)
+        }
+    }
+}
+
+/// The registry's refusals in RFC 7591's words; the rest as every endpoint
+/// answers them.
+fn oauth_error(error: AppError) -> OAuthError {
+    match error {
+        AppError::BadRequest { message, field } | AppError::Conflict { message, field } => {
+            match field.as_deref() {
+                Some("redirectUris") => OAuthError::new(ErrorCode::InvalidRedirectUri, message),
+                _ => OAuthError::new(ErrorCode::InvalidClientMetadata, message),
+            }
+        }
+        AppError::InvalidToken(why) => OAuthError::new(ErrorCode::InvalidToken, why),
+        AppError::MissingCredentials => {
+            OAuthError::new(ErrorCode::InvalidToken, "a bearer token is required")
+        }
+        AppError::Forbidden(why) => OAuthError::new(ErrorCode::AccessDenied, why),
+        other => other.into(),
+    }
+}
+
+fn metadata(body: &[u8]) -> Result<ClientMetadata, OAuthError> {
+    serde_json::from_slice(body).map_err(|e| {
+        OAuthError::new(
+            ErrorCode::InvalidClientMetadata,
+            format!("the body is not client metadata JSON: {e}"),
+        )
+    })
+}
+
+fn client_uri(state: &AppState, id: &str) -> String {
+    format!("{}{OAUTH_BASE}/register/{id}", state.issuer)
+}
+
+fn answer(state: &AppState, status: StatusCode, registered: Registered) -> HttpResponse {
+    let Registered {
+        service,
+        redirect_uris,
+        extras,
+        token,
+        secret,
+    } = registered;
+    let mut body: Map<String, Value> = describe(&service, &redirect_uris, &extras);
+    if let Some(secret) = secret {
+        body.insert("client_secret".into(), secret.into());
+        body.insert("client_secret_expires_at".into(), 0.into());
+    }
+    body.insert("registration_access_token".into(), token.into());
+    body.insert(
+        "registration_client_uri".into(),
+        client_uri(state, &service.id).into(),
+    );
+    HttpResponse::build(status)
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body)
+}
+
+/// Who registers: an administrator, or anybody when registration is open.
+async fn registrar(req: &HttpRequest, state: &AppState) -> Result<Caller, OAuthError> {
+    let origin = state.origin(req);
+    let presented = bearer_token(req).map_err(oauth_error)?.is_some();
+    if state.settings.open_registration && !presented {
+        return Ok(Caller::anonymous(origin));
+    }
+    if !presented {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidToken,
+            "registering a client needs an administrator's bearer token",
+        ));
+    }
+    let principal = Principal::extract(req).await.map_err(oauth_error)?;
+    if !principal.is_admin() && !state.settings.open_registration {
+        return Err(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "registering a client needs an administrator",
+        ));
+    }
+    Ok(Caller::user(&principal.user.id, origin))
+}
+
+pub async fn register(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
+    let caller = registrar(&req, &state).await?;
+    let checked = metadata(&body)?.check().map_err(refusal)?;
+    let now = crate::clock::now();
+    let registered = db::run(&state.pool, move |conn| {
+        registrations::register(conn, checked, now, &caller)
+    })
+    .await
+    .map_err(oauth_error)?;
+    Ok(answer(&state, StatusCode::CREATED, registered))
+}
+
+/// The registration access token of the request, checked for `client_id`.
+async fn managed(req: &HttpRequest, state: &AppState, client_id: &str) -> Result<(), OAuthError> {
+    let Some(token) = bearer_token(req).map_err(oauth_error)? else {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidToken,
+            "the registration access token is required",
+        ));
+    };
+    let id = client_id.to_owned();
+    db::run(&state.pool, move |conn| {
+        registrations::authorize(conn, &id, &token)
+    })
+    .await
+    .map(drop)
+    .map_err(oauth_error)
+}
+
+pub async fn read(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, OAuthError> {
+    let id = path.into_inner();
+    managed(&req, &state, &id).await?;
+    let target = id.clone();
+    let (extras, (service, uris)) = db::run(&state.pool, move |conn| {
+        let extras = registrations::stored(conn, &target)?;
+        Ok((extras, services_repo::find_with_uris(conn, &target)?))
+    })
+    .await
+    .map_err(oauth_error)?;
+    let mut body = describe(&service, &uris, &extras);
+    body.insert(
+        "registration_client_uri".into(),
+        client_uri(&state, &id).into(),
+    );
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(body))
+}
+
+pub async fn replace(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, OAuthError> {
+    let id = path.into_inner();
+    managed(&req, &state, &id).await?;
+    let metadata = metadata(&body)?;
+    if metadata.client_id.as_deref() != Some(id.as_str()) {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidClientMetadata,
+            "client_id must be present and name this client",
+        ));
+    }
+    let checked = metadata.check().map_err(refusal)?;
+    let caller = Caller::service(&id, state.origin(&req));
+    let (target, cache, now) = (id.clone(), Arc::clone(&state.services), crate::clock::now());
+    let updated = db::run(&state.pool, move |conn| {
+        let updated = registrations::update(conn, &target, checked, now, &caller)?;
+        cache.invalidate(&target);
+        Ok(updated)
+    })
+    .await
+    .map_err(oauth_error)?;
+    Ok(answer(&state, StatusCode::OK, updated))
+}
+
+pub async fn remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, OAuthError> {
+    let id = path.into_inner();
+    managed(&req, &state, &id).await?;
+    let caller = Caller::service(&id, state.origin(&req));
+    let (target, cache) = (id.clone(), Arc::clone(&state.services));
+    db::run(&state.pool, move |conn| {
+        services_repo::delete(conn, &target, &caller)?;
+        cache.invalidate(&target);
+        Ok(())
+    })
+    .await
+    .map_err(oauth_error)?;
+    Ok(HttpResponse::NoContent()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish())
+}

@@ -1,0 +1,314 @@
+//! RFC 7591 client metadata: checked, turned into the registry's own
+//! `ServiceInput` (so a registered client obeys every rule a service does),
+//! and answered back (RFC 7591 §3.2.1, RFC 7592 §3). What the registry has
+//! no column for is kept as JSON beside the service.
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use super::input::ServiceInput;
+use super::model::Service;
+use crate::validate::{self, MAX_SHORT_TEXT};
+
+/// The token endpoint authentication methods a client may register.
+pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+const GRANT_TYPES: [&str; 5] = [
+    "authorization_code",
+    "implicit",
+    "refresh_token",
+    "client_credentials",
+    "password",
+];
+const MAX_LIST: usize = 100;
+
+/// The request: RFC 7591 §2, plus OpenID Connect's logout metadata.
+/// Unknown members are ignored, as §2 says.
+#[derive(Debug, Default, Deserialize)]
+pub struct ClientMetadata {
+    pub redirect_uris: Option<Vec<String>>,
+    pub token_endpoint_auth_method: Option<String>,
+    pub grant_types: Option<Vec<String>>,
+    pub response_types: Option<Vec<String>>,
+    pub client_name: Option<String>,
+    pub client_uri: Option<String>,
+    pub logo_uri: Option<String>,
+    pub scope: Option<String>,
+    pub contacts: Option<Vec<String>>,
+    pub tos_uri: Option<String>,
+    pub policy_uri: Option<String>,
+    pub software_id: Option<String>,
+    pub software_version: Option<String>,
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    pub backchannel_logout_uri: Option<String>,
+    /// Present in an RFC 7592 update, where it must name the client.
+    pub client_id: Option<String>,
+}
+
+/// Why metadata is refused (RFC 7591 §3.2.2).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    InvalidRedirectUri(String),
+    InvalidClientMetadata(String),
+}
+
+fn refuse(message: impl Into<String>) -> Refusal {
+    Refusal::InvalidClientMetadata(message.into())
+}
+
+/// What the registry has no column for, stored as JSON and answered back.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Extras {
+    pub token_endpoint_auth_method: String,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub contacts: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_id: Option<String>,
+}
+
+/// Checked metadata: the service it describes and the rest.
+pub struct Checked {
+    pub input: ServiceInput,
+    pub extras: Extras,
+}
+
+fn optional_url(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(url) => validate::web_url(field, url)
+            .map(Some)
+            .map_err(|e| refuse(e.to_string())),
+    }
+}
+
+fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
+    validate::optional_text(field, value.as_deref(), MAX_SHORT_TEXT)
+        .map_err(|e| refuse(e.to_string()))
+}
+
+/// `response_types` a client may use with its `grant_types` (RFC 7591 §2.1).
+fn response_types_fit(response_types: &[String], grant_types: &[String]) -> Result<(), Refusal> {
+    let has = |grant: &str| grant_types.iter().any(|g| g == grant);
+    for response_type in response_types {
+        let words: Vec<&str> = response_type.split_whitespace().collect();
+        if words.is_empty()
+            || words
+                .iter()
+                .any(|w| !matches!(*w, "code" | "token" | "id_token"))
+        {
+            return Err(refuse(format!(
+                "unsupported response type '{response_type}'"
+            )));
+        }
+        if words.contains(&"code") && !has("authorization_code") {
+            return Err(refuse(format!(
+                "response type '{response_type}' needs the authorization_code grant type"
+            )));
+        }
+        if (words.contains(&"token") || words.contains(&"id_token")) && !has("implicit") {
+            return Err(refuse(format!(
+                "response type '{response_type}' needs the implicit grant type"
+            )));
+        }
+    }
+    Ok(())
+}
+
+impl ClientMetadata {
+    pub fn check(self) -> Result<Checked, Refusal> {
+        let method = self
+            .token_endpoint_auth_method
+            .unwrap_or_else(|| "client_secret_basic".into());
+        if !AUTH_METHODS.contains(&method.as_str()) {
+            return Err(refuse(format!(
+                "token_endpoint_auth_method '{method}' is not supported (use one of {})",
+                AUTH_METHODS.join(", ")
+            )));
+        }
+        let public = method == "none";
+        let grant_types = self
+            .grant_types
+            .unwrap_or_else(|| vec!["authorization_code".into()]);
+        let response_types = self.response_types.unwrap_or_else(|| {
+            match grant_types.iter().any(|g| g == "authorization_code") {
+                true => vec!["code".into()],
+                false => vec![],
+            }
+        });
+        if grant_types.len() > MAX_LIST || response_types.len() > MAX_LIST {
+            return Err(refuse("too many grant or response types"));
+        }
+        if let Some(unknown) = grant_types
+            .iter()
+            .find(|g| !GRANT_TYPES.contains(&g.as_str()))
+        {
+            return Err(refuse(format!("unsupported grant type '{unknown}'")));
+        }
+        response_types_fit(&response_types, &grant_types)?;
+        let has = |grant: &str| grant_types.iter().any(|g| g == grant);
+        if public && (has("client_credentials") || has("password")) {
+            return Err(refuse(
+                "a public client (token_endpoint_auth_method none) cannot use the client_credentials or password grant",
+            ));
+        }
+        let redirect_uris = self.redirect_uris.unwrap_or_default();
+        if redirect_uris.is_empty() && (has("authorization_code") || has("implicit")) {
+            return Err(Refusal::InvalidRedirectUri(
+                "redirect_uris is required for the authorization_code and implicit grants".into(),
+            ));
+        }
+        let contacts = self.contacts.unwrap_or_default();
+        if contacts.len() > MAX_LIST {
+            return Err(refuse("too many contacts"));
+        }
+        let contacts = contacts
+            .into_iter()
+            .map(|c| validate::required_text("contacts", Some(&c), MAX_SHORT_TEXT))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| refuse(e.to_string()))?;
+        let scope = match self.scope.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(scope) => Some(
+                crate::scope::parse("scope", scope)
+                    .map(|ids| crate::scope::join(&ids))
+                    .map_err(|e| refuse(e.to_string()))?,
+            ),
+        };
+        let input = ServiceInput {
+            name: Some(
+                optional_text("client_name", self.client_name)?
+                    .unwrap_or_else(|| "Unnamed client".into()),
+            ),
+            home_url: Some(optional_url("client_uri", self.client_uri)?),
+            icon_url: Some(optional_url("logo_uri", self.logo_uri)?),
+            version: Some(optional_text("software_version", self.software_version)?),
+            redirect_uris: Some(redirect_uris),
+            post_logout_redirect_uris: Some(self.post_logout_redirect_uris.unwrap_or_default()),
+            backchannel_logout_uri: Some(self.backchannel_logout_uri),
+            public_client: Some(public),
+            pkce_required: Some(public),
+            consent_required: Some(true),
+            implicit_flow_enabled: Some(has("implicit")),
+            password_flow_enabled: Some(has("password")),
+            client_credentials_flow_enabled: Some(has("client_credentials")),
+            ..ServiceInput::default()
+        };
+        let extras = Extras {
+            token_endpoint_auth_method: method,
+            grant_types,
+            response_types,
+            scope,
+            contacts,
+            tos_uri: optional_url("tos_uri", self.tos_uri)?,
+            policy_uri: optional_url("policy_uri", self.policy_uri)?,
+            software_id: optional_text("software_id", self.software_id)?,
+        };
+        Ok(Checked { input, extras })
+    }
+}
+
+/// The metadata of a registered client, as RFC 7591 answers it.
+pub fn describe(
+    service: &Service,
+    redirect_uris: &[String],
+    extras: &Extras,
+) -> Map<String, Value> {
+    let mut out = match serde_json::to_value(extras) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    let list = |json: &str| -> Value {
+        serde_json::from_str::<Vec<String>>(json)
+            .map(Value::from)
+            .unwrap_or_else(|_| Value::Array(vec![]))
+    };
+    out.insert("client_id".into(), service.id.clone().into());
+    out.insert(
+        "client_id_issued_at".into(),
+        service.created.and_utc().timestamp().into(),
+    );
+    out.insert("client_name".into(), service.name.clone().into());
+    out.insert("redirect_uris".into(), redirect_uris.to_vec().into());
+    out.insert(
+        "post_logout_redirect_uris".into(),
+        list(&service.post_logout_redirect_uris),
+    );
+    let optional = [
+        ("client_uri", &service.home_url),
+        ("logo_uri", &service.icon_url),
+        ("software_version", &service.version),
+        ("backchannel_logout_uri", &service.backchannel_logout_uri),
+    ];
+    for (name, value) in optional {
+        if let Some(value) = value {
+            out.insert(name.into(), value.clone().into());
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn metadata(json: Value) -> ClientMetadata {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn defaults_are_a_confidential_code_client() {
+        let checked = metadata(serde_json::json!({"redirect_uris": ["https://a.example/cb"]}))
+            .check()
+            .unwrap_or_else(|_| panic!("valid"));
+        assert_eq!(
+            checked.extras.token_endpoint_auth_method,
+            "client_secret_basic"
+        );
+        assert_eq!(checked.extras.grant_types, vec!["authorization_code"]);
+        assert_eq!(checked.extras.response_types, vec!["code"]);
+        assert_eq!(checked.input.public_client, Some(false));
+        assert_eq!(checked.input.implicit_flow_enabled, Some(false));
+        assert_eq!(checked.input.trusted, None, "registration never trusts");
+    }
+
+    #[test]
+    fn inconsistent_or_unknown_metadata_is_refused() {
+        let refused = |json: Value| metadata(json).check().err();
+        let cb = serde_json::json!(["https://a.example/cb"]);
+        assert!(matches!(
+            refused(
+                serde_json::json!({"redirect_uris": cb, "token_endpoint_auth_method": "tls_client_auth"})
+            ),
+            Some(Refusal::InvalidClientMetadata(_))
+        ));
+        assert!(matches!(
+            refused(serde_json::json!({"redirect_uris": cb, "grant_types": ["urn:x"]})),
+            Some(Refusal::InvalidClientMetadata(_))
+        ));
+        assert!(matches!(
+            refused(serde_json::json!({"redirect_uris": cb, "response_types": ["token"]})),
+            Some(Refusal::InvalidClientMetadata(_))
+        ));
+        assert!(matches!(
+            refused(
+                serde_json::json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "none"})
+            ),
+            Some(Refusal::InvalidClientMetadata(_))
+        ));
+        assert!(matches!(
+            refused(serde_json::json!({})),
+            Some(Refusal::InvalidRedirectUri(_))
+        ));
+        assert!(
+            metadata(serde_json::json!({"grant_types": ["client_credentials"]}))
+                .check()
+                .is_ok()
+        );
+    }
+}

@@ -1,0 +1,353 @@
+//! Dynamic client registration (RFC 7591) and client configuration (RFC
+//! 7592): who may register, every error code, the registered client as an
+//! ordinary (never trusted) service, and management with the registration
+//! access token, which each update replaces.
+use reqwest::Response;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_oauth_error, spawn_app, spawn_app_with, TestApp};
+
+const CALLBACK: &str = "https://rp.example/callback";
+
+async fn register(app: &TestApp, token: Option<&str>, body: &Value) -> Response {
+    let mut request = app
+        .client
+        .post(app.url("/api/rest/oauth2/register"))
+        .json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+async fn registered(app: &TestApp, body: &Value) -> Value {
+    let response = register(app, Some(&app.admin_token), body).await;
+    assert_eq!(response.status(), 201);
+    assert_eq!(response.headers()["cache-control"], "no-store");
+    response.json().await.unwrap()
+}
+
+async fn manage(
+    app: &TestApp,
+    method: reqwest::Method,
+    uri: &str,
+    token: &str,
+    body: Option<&Value>,
+) -> Response {
+    let mut request = app.client.request(method, uri).bearer_auth(token);
+    if let Some(body) = body {
+        request = request.json(body);
+    }
+    request.send().await.unwrap()
+}
+
+#[tokio::test]
+async fn an_administrator_registers_a_client_that_is_an_ordinary_service() {
+    let app = spawn_app().await;
+    let document: Value = app.public_json("/.well-known/openid-configuration").await;
+    assert_eq!(
+        document["registration_endpoint"],
+        app.url("/api/rest/oauth2/register")
+    );
+    let client = registered(
+        &app,
+        &json!({
+            "client_name": "Registered RP",
+            "redirect_uris": [CALLBACK],
+            "grant_types": ["authorization_code", "refresh_token"],
+            "post_logout_redirect_uris": ["https://rp.example/bye"],
+            "contacts": ["ops@rp.example"],
+            "trusted": true,
+        }),
+    )
+    .await;
+    let id = client["client_id"].as_str().unwrap();
+    let secret = client["client_secret"].as_str().unwrap();
+    assert_eq!(client["client_secret_expires_at"], 0);
+    assert_eq!(client["token_endpoint_auth_method"], "client_secret_basic");
+    assert_eq!(client["response_types"], json!(["code"]));
+    assert_eq!(client["contacts"], json!(["ops@rp.example"]));
+    assert!(client["registration_access_token"].is_string());
+    assert_eq!(
+        client["registration_client_uri"],
+        app.url(&format!("/api/rest/oauth2/register/{id}"))
+    );
+
+    let service: Value = app
+        .get(&format!("/api/rest/services/{id}"), &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(service["name"], "Registered RP");
+    assert_eq!(service["trusted"], false, "registration never trusts");
+    assert_eq!(service["implicitFlowEnabled"], false);
+    assert_eq!(
+        service["postLogoutRedirectUris"],
+        json!(["https://rp.example/bye"])
+    );
+    // Its secret authenticates it like any service's.
+    let introspected = app
+        .oauth_post("introspect", &[("token", "x")], Some((id, secret)))
+        .await;
+    assert_eq!(introspected.status(), 200);
+    let events: Value = app
+        .get(
+            &format!("/api/rest/auditevents?query=service%3A%20{id}"),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(events["events"][0]["type"], "service.created");
+}
+
+#[tokio::test]
+async fn registration_is_closed_unless_an_administrator_asks_or_the_setting_opens_it() {
+    let app = spawn_app().await;
+    let body = json!({"redirect_uris": [CALLBACK]});
+    assert_oauth_error(register(&app, None, &body).await, 401, "invalid_token").await;
+    assert_oauth_error(
+        register(&app, Some("not-a-token"), &body).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    app.create_user("plain", "plain-password").await;
+    let plain = app.token_for("plain", "t", &["0-0-0-0-0"]);
+    assert_oauth_error(
+        register(&app, Some(&plain), &body).await,
+        403,
+        "access_denied",
+    )
+    .await;
+
+    let open = spawn_app_with(|s| s.open_registration = true).await;
+    let response = register(
+        &open,
+        None,
+        &json!({"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"}),
+    )
+    .await;
+    assert_eq!(response.status(), 201);
+    let client: Value = response.json().await.unwrap();
+    assert!(
+        client.get("client_secret").is_none(),
+        "a public client gets no secret"
+    );
+    let id = client["client_id"].as_str().unwrap();
+    let service: Value = open
+        .get(&format!("/api/rest/services/{id}"), &open.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            service["publicClient"].as_bool(),
+            service["pkceRequired"].as_bool()
+        ),
+        (Some(true), Some(true))
+    );
+    let events: Value = open
+        .get(
+            &format!("/api/rest/auditevents?query=service%3A%20{id}"),
+            &open.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        events["events"][0]["actor"].is_null(),
+        "registered by nobody known: {events}"
+    );
+}
+
+#[tokio::test]
+async fn every_refusal_has_its_rfc_7591_error_code() {
+    let app = spawn_app().await;
+    let cases = [
+        (json!({}), "invalid_redirect_uri"),
+        (
+            json!({"redirect_uris": ["http://rp.example/cb"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"redirect_uris": ["https://rp.example/cb#frag"]}),
+            "invalid_redirect_uri",
+        ),
+        (
+            json!({"redirect_uris": "https://rp.example/cb"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "tls_client_auth"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [CALLBACK], "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [CALLBACK], "response_types": ["token"]}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"grant_types": ["password"], "token_endpoint_auth_method": "none"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [CALLBACK], "client_uri": "javascript:alert(1)"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [CALLBACK], "scope": "no-such-service"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [CALLBACK], "post_logout_redirect_uris": ["javascript:alert(1)"]}),
+            "invalid_client_metadata",
+        ),
+    ];
+    for (body, code) in cases {
+        let response = register(&app, Some(&app.admin_token), &body).await;
+        let error = assert_oauth_error(response, 400, code).await;
+        assert!(
+            error["error_description"]
+                .as_str()
+                .is_some_and(|d| !d.is_empty()),
+            "{body}"
+        );
+    }
+    let garbled = app
+        .client
+        .post(app.url("/api/rest/oauth2/register"))
+        .bearer_auth(&app.admin_token)
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(garbled, 400, "invalid_client_metadata").await;
+    let services: Value = app
+        .get("/api/rest/services", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(services["total"], 1, "nothing was registered: {services}");
+}
+
+#[tokio::test]
+async fn the_registration_access_token_reads_replaces_and_deletes_the_client() {
+    let app = spawn_app().await;
+    let client = registered(
+        &app,
+        &json!({"client_name": "Managed", "redirect_uris": [CALLBACK]}),
+    )
+    .await;
+    let id = client["client_id"].as_str().unwrap().to_owned();
+    let secret = client["client_secret"].as_str().unwrap().to_owned();
+    let uri = client["registration_client_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let token = client["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    use reqwest::Method;
+
+    let read: Value = manage(&app, Method::GET, &uri, &token, None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (read["client_id"].as_str(), read["client_name"].as_str()),
+        (Some(id.as_str()), Some("Managed"))
+    );
+    assert!(read.get("client_secret").is_none() && read.get("registration_access_token").is_none());
+    for wrong in ["wrong-token", app.admin_token.as_str()] {
+        assert_oauth_error(
+            manage(&app, Method::GET, &uri, wrong, None).await,
+            401,
+            "invalid_token",
+        )
+        .await;
+    }
+    let other = registered(&app, &json!({"redirect_uris": [CALLBACK]})).await;
+    let other_token = other["registration_access_token"].as_str().unwrap();
+    assert_oauth_error(
+        manage(&app, Method::GET, &uri, other_token, None).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    let no_such = app.url("/api/rest/oauth2/register/no-such-client");
+    assert_oauth_error(
+        manage(&app, Method::GET, &no_such, &token, None).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    let update = json!({"client_id": id, "client_name": "Renamed", "redirect_uris": [CALLBACK, "https://rp.example/other"]});
+    let missing_id = json!({"client_name": "Renamed", "redirect_uris": [CALLBACK]});
+    assert_oauth_error(
+        manage(&app, Method::PUT, &uri, &token, Some(&missing_id)).await,
+        400,
+        "invalid_client_metadata",
+    )
+    .await;
+    let bad_uri = json!({"client_id": id, "redirect_uris": ["http://rp.example/cb"]});
+    assert_oauth_error(
+        manage(&app, Method::PUT, &uri, &token, Some(&bad_uri)).await,
+        400,
+        "invalid_redirect_uri",
+    )
+    .await;
+    let replaced = manage(&app, Method::PUT, &uri, &token, Some(&update)).await;
+    assert_eq!(replaced.status(), 200);
+    let replaced: Value = replaced.json().await.unwrap();
+    assert_eq!(replaced["client_name"], "Renamed");
+    assert_eq!(replaced["redirect_uris"].as_array().map(Vec::len), Some(2));
+    let new_token = replaced["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(new_token, token);
+    assert_oauth_error(
+        manage(&app, Method::GET, &uri, &token, None).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(
+        manage(&app, Method::GET, &uri, &new_token, None)
+            .await
+            .status(),
+        200
+    );
+    // The secret is unchanged by an update.
+    let introspected = app
+        .oauth_post("introspect", &[("token", "x")], Some((&id, &secret)))
+        .await;
+    assert_eq!(introspected.status(), 200);
+
+    let deleted = manage(&app, Method::DELETE, &uri, &new_token, None).await;
+    assert_eq!(deleted.status(), 204);
+    assert_eq!(
+        app.get(&format!("/api/rest/services/{id}"), &app.admin_token)
+            .await
+            .status(),
+        404
+    );
+    assert_oauth_error(
+        manage(&app, Method::GET, &uri, &new_token, None).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+}
