@@ -18,6 +18,7 @@ mod home;
 mod hostile_input;
 mod hygiene;
 mod independent;
+mod independent_rp;
 mod instances;
 mod kill;
 mod logout;

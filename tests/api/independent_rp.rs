@@ -1,0 +1,132 @@
+//! openid-client (Node, pinned in tests/rp/package-lock.json) as the relying
+//! party, unmodified: it registers itself dynamically (RFC 7591), signs a
+//! user in with code + PKCE, validates the ID token, reads userinfo and signs
+//! out through the end_session_endpoint with its post_logout_redirect_uri.
+//! This test plays the browser between its steps.
+//!
+//! Needs `node` and `npm ci` in tests/rp (.ci/run does both and sets
+//! IDHUB_BROWSER_TESTS=required); elsewhere it says it is skipped.
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+use serde_json::Value;
+
+use crate::browser::location;
+use crate::helpers::spawn_app;
+
+fn rp_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rp")
+}
+
+fn prerequisites_present() -> bool {
+    let library = rp_dir().join("node_modules/openid-client/package.json");
+    let node = Command::new("node").arg("--version").output().is_ok();
+    if node && library.exists() {
+        return true;
+    }
+    if std::env::var("IDHUB_BROWSER_TESTS").as_deref() == Ok("required") {
+        panic!(
+            "the openid-client test is required but node or {} is missing",
+            library.display()
+        );
+    }
+    eprintln!("SKIPPED: the openid-client test needs node and `npm ci` in tests/rp (see .ci/run)");
+    false
+}
+
+/// The next step the RP reports: `(step, value)`.
+fn step(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> (String, Value) {
+    let line = lines
+        .next()
+        .expect("the RP reports another step (see its stderr above)")
+        .expect("a line");
+    let parsed: Value = serde_json::from_str(&line).unwrap_or_else(|_| panic!("RP said: {line}"));
+    (
+        parsed["step"].as_str().unwrap_or_default().to_owned(),
+        parsed["value"].clone(),
+    )
+}
+
+#[tokio::test]
+async fn openid_client_registers_signs_in_with_pkce_and_signs_out() {
+    if !prerequisites_present() {
+        return;
+    }
+    let app = spawn_app().await;
+    let user_id = app.create_user("olivia", "olivia-password").await;
+    let mut rp = Command::new("node")
+        .arg(rp_dir().join("rp.mjs"))
+        .arg(&app.address)
+        .arg(&app.admin_token)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("node runs");
+    let mut lines = BufReader::new(rp.stdout.take().unwrap()).lines();
+    let mut to_rp = rp.stdin.take().unwrap();
+
+    let (name, client_id) = step(&mut lines);
+    assert_eq!(name, "registered");
+    let client_id = client_id.as_str().unwrap().to_owned();
+    let service: Value = app
+        .get(&format!("/api/rest/services/{client_id}"), &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(service["name"], "openid-client RP");
+
+    let (name, authorize) = step(&mut lines);
+    assert_eq!(name, "authorize");
+    let browser = app.browser();
+    let first = browser
+        .get(authorize.as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let signed_in = app
+        .sign_in(&browser, &location(&first), "olivia", "olivia-password")
+        .await;
+    let consent = app.follow(&browser, signed_in).await;
+    assert_eq!(
+        consent.status(),
+        200,
+        "a registered client is not trusted: consent is asked"
+    );
+    let back = app.decide(&browser, consent, "allow").await;
+    let callback = location(&back);
+    assert!(
+        callback.starts_with("https://rp.example/callback?"),
+        "{callback}"
+    );
+    writeln!(to_rp, "{callback}").unwrap();
+
+    let (name, claims) = step(&mut lines);
+    assert_eq!(name, "claims", "{claims}");
+    assert_eq!(claims["sub"], user_id.as_str());
+    assert_eq!(claims["aud"], client_id.as_str());
+    assert!(claims["sid"].is_string(), "{claims}");
+    let (name, userinfo) = step(&mut lines);
+    assert_eq!(name, "userinfo");
+    assert_eq!(userinfo["preferred_username"], "olivia");
+
+    let (name, end_session) = step(&mut lines);
+    assert_eq!(name, "end_session");
+    let response = browser
+        .get(end_session.as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        location(&response),
+        "https://rp.example/signed-out?state=signed-out-state"
+    );
+    assert_eq!(
+        app.page(&browser, "/account").await.0,
+        303,
+        "signed out of idhub"
+    );
+    assert!(rp.wait().unwrap().success());
+}
