@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db;
 use crate::error::cause_chain;
 use crate::feed_proof::FeedProof;
+use crate::oauth2::client_assertion::ClientKeys;
 use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
@@ -61,6 +62,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         services: Arc::new(ServiceCache::new(Arc::clone(&feed_proof))),
         users: Arc::new(UserCache::new(Arc::clone(&feed_proof))),
         verified: VerifiedTokens::default(),
+        client_keys: Arc::new(ClientKeys::new().map_err(anyhow::Error::msg)?),
         revoked: Arc::new(RevokedSet::new(
             settings.access_token_ttl_secs,
             Arc::clone(&feed_proof),

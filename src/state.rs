@@ -12,6 +12,7 @@ use crate::config::Settings;
 use crate::db::DbPool;
 use crate::feed_proof::FeedProof;
 use crate::oauth2::access_token::TokenChecks;
+use crate::oauth2::client_assertion::ClientKeys;
 use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
@@ -39,6 +40,8 @@ pub struct AppState {
     /// Writes the audit events of the hot paths in the background.
     pub audit: Recorder,
     pub verified: VerifiedTokens,
+    /// Keys of `private_key_jwt` clients fetched from their `jwksUri`.
+    pub client_keys: Arc<ClientKeys>,
     /// Revoked access tokens and grants, so token checks skip the database.
     pub revoked: Arc<RevokedSet>,
     /// Failed sign-ins that lock a user or a client, from the settings.

@@ -7,10 +7,10 @@ pub const MAX_URL: usize = 2048;
 
 /// For optional JSON fields: `Some(None)` is an explicit `null` (clear the field),
 /// `None` (with `#[serde(default)]`) means the field was absent (leave it alone).
-pub fn nullable<'de, D: serde::Deserializer<'de>>(
+pub fn nullable<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
     deserializer: D,
-) -> Result<Option<Option<String>>, D::Error> {
-    <Option<String> as serde::Deserialize>::deserialize(deserializer).map(Some)
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(deserializer).map(Some)
 }
 
 /// A required, trimmed, non-empty string of at most `max` characters.

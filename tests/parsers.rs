@@ -143,8 +143,18 @@ proptest! {
         for value in [header.clone(), format!("Basic {encoded}"), format!("Basic {header}")] {
             let _ = client_auth::presented(Credentials {
                 authorization: Some(&value),
-                form_id: None,
-                form_secret: None,
+                ..Credentials::default()
+            });
+        }
+    }
+
+    #[test]
+    fn client_assertions_of_hostile_text_parse_or_refuse(text in hostile_text(), parts in prop::collection::vec("[A-Za-z0-9_-]{0,60}", 3)) {
+        for assertion in [text.clone(), parts.join(".")] {
+            let _ = client_auth::presented(Credentials {
+                form_assertion_type: Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer"),
+                form_assertion: Some(&assertion),
+                ..Credentials::default()
             });
         }
     }

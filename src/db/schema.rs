@@ -39,6 +39,8 @@ diesel::table! {
         secret_rotated -> Timestamp,
         post_logout_redirect_uris -> Text,
         backchannel_logout_uri -> Nullable<Text>,
+        jwks -> Nullable<Text>,
+        jwks_uri -> Nullable<Text>,
     }
 }
 
@@ -176,6 +178,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    used_client_assertions (jti_hash) {
+        jti_hash -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     ended_sessions (sid) {
         sid -> Text,
         user_id -> Text,
@@ -204,4 +213,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     ended_sessions,
     client_registrations,
+    used_client_assertions,
 );

@@ -7,8 +7,32 @@ use std::net::IpAddr;
 use crate::clock;
 use crate::db;
 use crate::error::cause_chain;
+use crate::oauth2::client_assertion::{self, AssertionDeps};
+use crate::oauth2::client_auth::PresentedClient;
 use crate::oauth2::error::{ErrorCode, OAuthError};
+use crate::oidc::discovery::OAUTH_BASE;
 use crate::state::AppState;
+
+/// Proves a `private_key_jwt` assertion sent to the endpoint at `path`
+/// (under the OAuth base); other credentials pass through untouched.
+pub async fn proven(
+    state: &AppState,
+    path: &str,
+    presented: Option<PresentedClient>,
+) -> Result<Option<PresentedClient>, OAuthError> {
+    if presented.as_ref().is_none_or(|p| p.assertion.is_none()) {
+        return Ok(presented);
+    }
+    let endpoint = format!("{}{OAUTH_BASE}/{path}", state.issuer);
+    let deps = AssertionDeps {
+        pool: &state.pool,
+        services: &state.services,
+        keys: &state.client_keys,
+        issuer: &state.issuer,
+        endpoint: &endpoint,
+    };
+    client_assertion::prove(&deps, presented, clock::now()).await
+}
 
 pub async fn guarded<T>(
     state: &AppState,

@@ -101,6 +101,8 @@ impl OAuthForm {
             authorization,
             form_id: self.get("client_id"),
             form_secret: self.get("client_secret"),
+            form_assertion_type: self.get("client_assertion_type"),
+            form_assertion: self.get("client_assertion"),
         })
     }
 

@@ -28,13 +28,13 @@ pub async fn introspect(
         issuer: &state.issuer,
     };
     let (address, client_id) = (state.client_address(&req), presented.client_id.clone());
-    let answer = client_guard::guarded(
-        &state,
-        address,
-        &client_id,
-        introspection::introspect(deps, presented, token, clock::now()),
-    )
-    .await?;
+    let work = async {
+        let presented = client_guard::proven(&state, "introspect", Some(presented))
+            .await?
+            .ok_or_else(OAuthError::invalid_client)?;
+        introspection::introspect(deps, presented, token, clock::now()).await
+    };
+    let answer = client_guard::guarded(&state, address, &client_id, work).await?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(answer))

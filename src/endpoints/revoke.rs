@@ -15,9 +15,15 @@ pub async fn revoke(
     form: OAuthForm,
 ) -> Result<HttpResponse, OAuthError> {
     let (presented, token) = form.client_and_token(&req)?;
+    let (address, client_id) = (state.client_address(&req), presented.client_id.clone());
+    let presented = client_guard::guarded(&state, address, &client_id, async {
+        client_guard::proven(&state, "revoke", Some(presented))
+            .await?
+            .ok_or_else(OAuthError::invalid_client)
+    })
+    .await?;
     let keys = state.keys.current(&state.pool).await;
     let claims = state.verified.verify(&keys, &token, &state.issuer).ok();
-    let (address, client_id) = (state.client_address(&req), presented.client_id.clone());
     let request = RevocationRequest {
         presented,
         token,

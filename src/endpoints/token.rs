@@ -36,13 +36,11 @@ pub async fn token(
         .as_ref()
         .map(|p| p.client_id.clone())
         .unwrap_or_default();
-    let issued = client_guard::guarded(
-        &state,
-        address,
-        &client_id,
-        token::grant(&deps, presented, request, now),
-    )
-    .await?;
+    let work = async {
+        let presented = client_guard::proven(&state, "token", presented).await?;
+        token::grant(&deps, presented, request, now).await
+    };
+    let issued = client_guard::guarded(&state, address, &client_id, work).await?;
     let keys = state.keys.current(&state.pool).await;
     let ttl = state.token_policy.access_token_ttl_secs;
     let event = issued.audit_event(grant_type, origin);

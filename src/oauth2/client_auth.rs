@@ -1,12 +1,14 @@
 //! Client authentication at the token, introspection and revocation endpoints:
-//! HTTP Basic (`client_secret_basic`), form fields (`client_secret_post`), or
-//! `client_id` alone for public clients (`none`). Unknown clients and wrong
-//! secrets answer alike.
+//! HTTP Basic (`client_secret_basic`), form fields (`client_secret_post`), a
+//! signed client assertion (`private_key_jwt`, proven beforehand by
+//! `client_assertion::prove`), or `client_id` alone for public clients
+//! (`none`). Unknown clients and wrong secrets answer alike.
 use std::sync::Arc;
 
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 
+use super::client_assertion::{Proof, JWT_BEARER};
 use super::error::OAuthError;
 use crate::db::{DbConn, DbPool};
 use crate::registry::cache::ServiceCache;
@@ -17,6 +19,10 @@ use crate::secrets;
 pub struct PresentedClient {
     pub client_id: String,
     pub secret: Option<String>,
+    /// A `private_key_jwt` assertion, until it is proven.
+    pub assertion: Option<String>,
+    /// Set only by `client_assertion::prove` once the assertion checked out.
+    pub proof: Option<Proof>,
 }
 
 /// An authenticated client; `confidential` is false for a public client that
@@ -35,6 +41,8 @@ pub struct Credentials<'a> {
     pub authorization: Option<&'a str>,
     pub form_id: Option<&'a str>,
     pub form_secret: Option<&'a str>,
+    pub form_assertion_type: Option<&'a str>,
+    pub form_assertion: Option<&'a str>,
 }
 
 /// Reads the client's credentials; using both methods at once is refused (RFC 6749 §2.3).
@@ -44,6 +52,14 @@ pub fn presented(credentials: Credentials<'_>) -> Result<Option<PresentedClient>
         None => None,
     };
     let (form_id, form_secret) = (credentials.form_id, credentials.form_secret);
+    if let Some(assertion) = assertion_of(credentials)? {
+        if basic.is_some() || form_secret.is_some() {
+            return Err(OAuthError::invalid_request(
+                "use one client authentication method, not two",
+            ));
+        }
+        return Ok(Some(assertion));
+    }
     match basic {
         Some(_) if form_secret.is_some() => Err(OAuthError::invalid_request(
             "use one client authentication method, not two",
@@ -59,8 +75,38 @@ pub fn presented(credentials: Credentials<'_>) -> Result<Option<PresentedClient>
         None => Ok(form_id.map(|id| PresentedClient {
             client_id: id.to_owned(),
             secret: form_secret.map(str::to_owned),
+            assertion: None,
+            proof: None,
         })),
     }
+}
+
+/// A `private_key_jwt` assertion (RFC 7523 §2.2): the client is its `sub`,
+/// which a `client_id` beside it must equal.
+fn assertion_of(credentials: Credentials<'_>) -> Result<Option<PresentedClient>, OAuthError> {
+    let (kind, assertion) = match (credentials.form_assertion_type, credentials.form_assertion) {
+        (None, None) => return Ok(None),
+        (Some(kind), Some(assertion)) => (kind, assertion),
+        _ => {
+            return Err(OAuthError::invalid_request(
+                "client_assertion and client_assertion_type go together",
+            ))
+        }
+    };
+    if kind != JWT_BEARER {
+        return Err(OAuthError::invalid_client());
+    }
+    let subject =
+        super::client_assertion::subject(assertion).ok_or_else(OAuthError::invalid_client)?;
+    if credentials.form_id.is_some_and(|id| id != subject) {
+        return Err(OAuthError::invalid_client());
+    }
+    Ok(Some(PresentedClient {
+        client_id: subject,
+        secret: None,
+        assertion: Some(assertion.to_owned()),
+        proof: None,
+    }))
 }
 
 fn parse_basic(value: &str) -> Result<Option<PresentedClient>, OAuthError> {
@@ -93,6 +139,8 @@ fn parse_basic(value: &str) -> Result<Option<PresentedClient>, OAuthError> {
     Ok(Some(PresentedClient {
         client_id,
         secret: Some(decode(secret)).filter(|s| !s.is_empty()),
+        assertion: None,
+        proof: None,
     }))
 }
 
@@ -128,9 +176,12 @@ fn check(service: Option<Arc<Service>>, presented: &PresentedClient) -> Result<C
         let _ = secrets::matches(presented.secret.as_deref().unwrap_or(""), "");
         return Err(OAuthError::invalid_client());
     };
-    let confidential = match presented.secret.as_deref() {
-        Some(secret) if secrets::matches(secret, &service.secret_hash) => true,
-        None if service.public_client => false,
+    let confidential = match (&presented.proof, presented.secret.as_deref()) {
+        (Some(proof), None) if proof.client_id() == service.id => true,
+        (Some(_), _) => return Err(OAuthError::invalid_client()),
+        (None, Some(secret)) if secrets::matches(secret, &service.secret_hash) => true,
+        // An assertion nobody proved is no authentication.
+        (None, None) if service.public_client && presented.assertion.is_none() => false,
         _ => return Err(OAuthError::invalid_client()),
     };
     Ok(Client {

@@ -5,6 +5,7 @@
 pub mod access_token;
 pub mod authorize;
 pub mod authorized_apps;
+pub mod client_assertion;
 pub mod client_auth;
 pub mod client_throttle;
 pub mod codes;

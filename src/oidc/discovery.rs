@@ -1,6 +1,7 @@
 //! OpenID Provider metadata, listing exactly what is supported.
 use serde_json::{json, Value};
 
+use super::jwt::CLIENT_ASSERTION_ALGORITHMS as ASSERTION_ALGORITHMS;
 use crate::config::Settings;
 use crate::registry::model::HUB_SERVICE_ID;
 
@@ -45,9 +46,12 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
         "authorization_response_iss_parameter_supported": true,
         "scopes_supported": ["openid", "profile", "email", "offline_access", HUB_SERVICE_ID],
         "subject_types_supported": ["public"],
-        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
-        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"],
+        "token_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "introspection_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "introspection_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "private_key_jwt"],
+        "revocation_endpoint_auth_signing_alg_values_supported": ASSERTION_ALGORITHMS,
         "code_challenge_methods_supported": ["S256"],
         "id_token_signing_alg_values_supported": [signing_algorithm],
         "userinfo_signing_alg_values_supported": ["none"],

@@ -11,6 +11,11 @@ use crate::secrets::base64url;
 
 pub const ACCESS_TOKEN_TYPE: &str = "at+jwt";
 pub const ID_TOKEN_TYPE: &str = "JWT";
+/// What clients may sign their `private_key_jwt` assertions with:
+/// asymmetric algorithms only (a shared secret is no key).
+pub const CLIENT_ASSERTION_ALGORITHMS: [&str; 9] = [
+    "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+];
 
 pub fn encode(key: &SigningKey, typ: &str, claims: &impl Serialize) -> Result<String, AppError> {
     let header = json!({"alg": key.algorithm.name(), "typ": typ, "kid": key.kid});

@@ -10,7 +10,12 @@ use super::model::Service;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
 /// The token endpoint authentication methods a client may register.
-pub const AUTH_METHODS: [&str; 3] = ["client_secret_basic", "client_secret_post", "none"];
+pub const AUTH_METHODS: [&str; 4] = [
+    "client_secret_basic",
+    "client_secret_post",
+    "private_key_jwt",
+    "none",
+];
 const GRANT_TYPES: [&str; 5] = [
     "authorization_code",
     "implicit",
@@ -39,6 +44,8 @@ pub struct ClientMetadata {
     pub software_version: Option<String>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub backchannel_logout_uri: Option<String>,
+    pub jwks: Option<Value>,
+    pub jwks_uri: Option<String>,
     /// Present in an RFC 7592 update, where it must name the client.
     pub client_id: Option<String>,
 }
@@ -132,6 +139,12 @@ impl ClientMetadata {
             )));
         }
         let public = method == "none";
+        if method == "private_key_jwt" && self.jwks.is_none() && self.jwks_uri.is_none() {
+            return Err(refuse("private_key_jwt needs jwks or jwks_uri"));
+        }
+        if self.jwks.is_some() && self.jwks_uri.is_some() {
+            return Err(refuse("give jwks or jwks_uri, not both"));
+        }
         let grant_types = self
             .grant_types
             .unwrap_or_else(|| vec!["authorization_code".into()]);
@@ -191,6 +204,8 @@ impl ClientMetadata {
             redirect_uris: Some(redirect_uris),
             post_logout_redirect_uris: Some(self.post_logout_redirect_uris.unwrap_or_default()),
             backchannel_logout_uri: Some(self.backchannel_logout_uri),
+            jwks: Some(self.jwks),
+            jwks_uri: Some(self.jwks_uri),
             public_client: Some(public),
             pkce_required: Some(public),
             consent_required: Some(true),
@@ -244,11 +259,19 @@ pub fn describe(
         ("logo_uri", &service.icon_url),
         ("software_version", &service.version),
         ("backchannel_logout_uri", &service.backchannel_logout_uri),
+        ("jwks_uri", &service.jwks_uri),
     ];
     for (name, value) in optional {
         if let Some(value) = value {
             out.insert(name.into(), value.clone().into());
         }
+    }
+    if let Some(jwks) = service
+        .jwks
+        .as_deref()
+        .and_then(|j| serde_json::from_str::<Value>(j).ok())
+    {
+        out.insert("jwks".into(), jwks);
     }
     out
 }

@@ -39,6 +39,11 @@ pub struct ServiceInput {
     pub post_logout_redirect_uris: Option<Vec<String>>,
     #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub backchannel_logout_uri: Option<Option<String>>,
+    /// A JWK set of public keys (`private_key_jwt`).
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
+    pub jwks: Option<Option<serde_json::Value>>,
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
+    pub jwks_uri: Option<Option<String>>,
 }
 
 /// A checked request: column changes plus the new redirect URI list, if given.
@@ -84,6 +89,11 @@ impl ServiceInput {
                 .transpose()
                 .map_err(|e| AppError::internal_from("serializing URIs", e))?,
             backchannel_logout_uri: url_patch("backchannelLogoutUri", self.backchannel_logout_uri)?,
+            jwks: self
+                .jwks
+                .map(|jwks| jwks.map(|set| check_jwks(&set)).transpose())
+                .transpose()?,
+            jwks_uri: url_patch("jwksUri", self.jwks_uri)?,
         };
         let redirect_uris = self
             .redirect_uris
@@ -155,6 +165,28 @@ fn check_uri_list(field: &str, uris: &[String]) -> Result<Vec<String>, AppError>
         }
     }
     Ok(checked)
+}
+
+/// A JWK set of public keys only: a private key here would be a secret
+/// published to every administrator.
+fn check_jwks(set: &serde_json::Value) -> Result<String, AppError> {
+    let parsed: jsonwebtoken::jwk::JwkSet = serde_json::from_value(set.clone())
+        .map_err(|e| AppError::bad_field("jwks", format!("jwks is not a JWK set: {e}")))?;
+    if parsed.keys.is_empty() || parsed.keys.len() > MAX_URIS {
+        return Err(AppError::bad_field("jwks", "jwks holds 1 to 100 keys"));
+    }
+    let private = ["d", "p", "q", "dp", "dq", "qi", "k"];
+    let keys = set["keys"].as_array().cloned().unwrap_or_default();
+    if keys
+        .iter()
+        .any(|key| private.iter().any(|member| key.get(member).is_some()))
+    {
+        return Err(AppError::bad_field(
+            "jwks",
+            "jwks must hold public keys only",
+        ));
+    }
+    serde_json::to_string(set).map_err(|e| AppError::internal_from("serializing jwks", e))
 }
 
 fn shorten(text: &str) -> String {

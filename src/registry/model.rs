@@ -44,6 +44,20 @@ pub struct Service {
     pub post_logout_redirect_uris: String,
     /// Where back-channel logout tokens are posted.
     pub backchannel_logout_uri: Option<String>,
+    /// The public keys of `private_key_jwt` client authentication: a JWK
+    /// set (JSON), or where to fetch one.
+    #[serde(serialize_with = "json_object")]
+    pub jwks: Option<String>,
+    pub jwks_uri: Option<String>,
+}
+
+fn json_object<S: serde::Serializer>(
+    text: &Option<String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    let value: Option<serde_json::Value> =
+        text.as_deref().and_then(|t| serde_json::from_str(t).ok());
+    value.serialize(serializer)
 }
 
 fn json_list<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
@@ -86,6 +100,8 @@ impl Service {
             secret_rotated: now,
             post_logout_redirect_uris: "[]".into(),
             backchannel_logout_uri: None,
+            jwks: None,
+            jwks_uri: None,
         }
     }
 }
@@ -112,6 +128,8 @@ pub struct ServiceChanges {
     pub client_credentials_flow_enabled: Option<bool>,
     pub post_logout_redirect_uris: Option<String>,
     pub backchannel_logout_uri: Option<Option<String>>,
+    pub jwks: Option<Option<String>>,
+    pub jwks_uri: Option<Option<String>>,
 }
 
 impl ServiceChanges {
@@ -144,6 +162,8 @@ impl ServiceChanges {
                 c.post_logout_redirect_uris.is_some(),
             ),
             ("backchannelLogoutUri", c.backchannel_logout_uri.is_some()),
+            ("jwks", c.jwks.is_some()),
+            ("jwksUri", c.jwks_uri.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, changed)| changed.then_some(name))

@@ -39,7 +39,10 @@ pub fn register(
     caller: &Caller,
 ) -> Result<Registered, AppError> {
     let Checked { input, extras } = checked;
-    let public = input.public_client == Some(true);
+    // Only clients that authenticate with it get a secret.
+    let uses_secret = extras
+        .token_endpoint_auth_method
+        .starts_with("client_secret");
     let input = input.check(true)?;
     let token = secrets::generate();
     let metadata = extras_json(&extras)?;
@@ -60,8 +63,9 @@ pub fn register(
             redirect_uris,
             extras,
             token,
-            // A public client has a secret it never uses: not handed out.
-            secret: (!public).then_some(secret),
+            // A public or private_key_jwt client has a secret it never
+            // uses: not handed out.
+            secret: uses_secret.then_some(secret),
         })
     })
 }

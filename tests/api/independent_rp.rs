@@ -1,7 +1,8 @@
 //! openid-client (Node, pinned in tests/rp/package-lock.json) as the relying
-//! party, unmodified: it registers itself dynamically (RFC 7591), signs a
-//! user in with code + PKCE, validates the ID token, reads userinfo and signs
-//! out through the end_session_endpoint with its post_logout_redirect_uri.
+//! party, unmodified: it registers itself dynamically (RFC 7591) with its
+//! public key, signs a user in with code + PKCE authenticating with
+//! `private_key_jwt`, validates the ID token, reads userinfo and signs out
+//! through the end_session_endpoint with its post_logout_redirect_uri.
 //! This test plays the browser between its steps.
 //!
 //! Needs `node` and `npm ci` in tests/rp (.ci/run does both and sets
@@ -49,7 +50,7 @@ fn step(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> (String, V
 }
 
 #[tokio::test]
-async fn openid_client_registers_signs_in_with_pkce_and_signs_out() {
+async fn openid_client_registers_signs_in_with_pkce_and_private_key_jwt_and_signs_out() {
     if !prerequisites_present() {
         return;
     }
@@ -77,6 +78,7 @@ async fn openid_client_registers_signs_in_with_pkce_and_signs_out() {
         .await
         .unwrap();
     assert_eq!(service["name"], "openid-client RP");
+    assert_eq!(service["jwks"]["keys"][0]["kid"], "openid-client-rp-key");
 
     let (name, authorize) = step(&mut lines);
     assert_eq!(name, "authorize");

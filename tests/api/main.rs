@@ -8,6 +8,7 @@ mod battery;
 mod browser;
 mod chromium;
 mod cli;
+mod client_assertion;
 mod console_chromium;
 mod faults;
 mod flows_browser;

@@ -23,7 +23,12 @@ async fn discovery_lists_what_is_supported_at_both_paths() {
     assert_eq!(root["code_challenge_methods_supported"], json!(["S256"]));
     assert_eq!(
         root["token_endpoint_auth_methods_supported"],
-        json!(["client_secret_basic", "client_secret_post", "none"])
+        json!([
+            "client_secret_basic",
+            "client_secret_post",
+            "private_key_jwt",
+            "none"
+        ])
     );
     assert_eq!(
         root["id_token_signing_alg_values_supported"],

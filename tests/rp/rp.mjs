@@ -1,6 +1,7 @@
 // An independent relying party: openid-client (Node) registers itself at
-// idhub (RFC 7591), signs a user in with code + PKCE and validates the ID
-// token, then builds the RP-initiated logout URL. The test that runs it
+// idhub (RFC 7591) with a public key, signs a user in with code + PKCE,
+// authenticating with private_key_jwt, validates the ID token, then builds
+// the RP-initiated logout URL. The test that runs it
 // (tests/api/independent_rp.rs) plays the browser: it reads one JSON line
 // per step on stdout and answers the callback URL on stdin.
 import * as client from "openid-client";
@@ -12,6 +13,18 @@ const say = (step, value) => console.log(JSON.stringify({ step, value }));
 const redirect_uri = "https://rp.example/callback";
 const post_logout_redirect_uri = "https://rp.example/signed-out";
 
+// The RP's own key: the public half is registered, the private half signs
+// its client assertions.
+const kid = "openid-client-rp-key";
+const { publicKey, privateKey } = await crypto.subtle.generateKey(
+  { name: "ECDSA", namedCurve: "P-256" },
+  true,
+  ["sign", "verify"],
+);
+const jwk = { ...(await crypto.subtle.exportKey("jwk", publicKey)), kid, alg: "ES256", use: "sig" };
+delete jwk.key_ops;
+delete jwk.ext;
+
 const config = await client.dynamicClientRegistration(
   new URL(issuer),
   {
@@ -20,12 +33,15 @@ const config = await client.dynamicClientRegistration(
     post_logout_redirect_uris: [post_logout_redirect_uri],
     grant_types: ["authorization_code"],
     response_types: ["code"],
-    token_endpoint_auth_method: "client_secret_basic",
+    token_endpoint_auth_method: "private_key_jwt",
+    jwks: { keys: [jwk] },
   },
-  undefined,
+  client.PrivateKeyJwt({ key: privateKey, kid }),
   { initialAccessToken, execute: [client.allowInsecureRequests] },
 );
-say("registered", config.clientMetadata().client_id);
+const registered = config.clientMetadata();
+if (registered.client_secret) throw new Error("a private_key_jwt client got a secret");
+say("registered", registered.client_id);
 
 const verifier = client.randomPKCECodeVerifier();
 const state = client.randomState();

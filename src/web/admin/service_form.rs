@@ -59,6 +59,9 @@ impl ServiceForm {
             redirect_uris: Some(lines(self.redirect_uris)),
             post_logout_redirect_uris: Some(lines(self.post_logout_redirect_uris)),
             backchannel_logout_uri: Some(self.backchannel_logout_uri),
+            // Keys are set through the REST API and client registration.
+            jwks: None,
+            jwks_uri: None,
             application_name: Some(self.application_name),
             description: Some(self.description),
             vendor: Some(self.vendor),

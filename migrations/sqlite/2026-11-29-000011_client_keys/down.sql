@@ -1,0 +1,3 @@
+DROP TABLE used_client_assertions;
+ALTER TABLE services DROP COLUMN jwks_uri;
+ALTER TABLE services DROP COLUMN jwks;

@@ -1,0 +1,282 @@
+//! `private_key_jwt` client authentication (RFC 7523 §2.2, OpenID Connect
+//! Core §9): a JWT the client signs with a key whose public half the service
+//! holds (`jwks`) or publishes (`jwksUri`). `iss` and `sub` are the client id,
+//! `aud` is the issuer or the endpoint's URL, `exp` at most five minutes
+//! ahead, and each `jti` is accepted once, whichever instance sees it (the
+//! database decides).
+//!
+//! Keys at a `jwksUri` are fetched with a timeout, kept five minutes, and
+//! fetched again when an assertion names an unknown `kid`, never more than
+//! once a minute per service.
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{decode, decode_header, DecodingKey, Header, Validation};
+use serde::Deserialize;
+
+use super::client_auth::PresentedClient;
+use super::error::OAuthError;
+use crate::db::schema::used_client_assertions;
+use crate::db::DbPool;
+use crate::error::{AppError, StoreError};
+use crate::oidc::jwt::CLIENT_ASSERTION_ALGORITHMS;
+use crate::registry::cache::ServiceCache;
+use crate::registry::model::Service;
+use crate::secrets;
+
+pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+const MAX_LIFETIME_SECS: i64 = 300;
+const LEEWAY_SECS: u64 = 30;
+const KEEP_KEYS: Duration = Duration::from_secs(300);
+const REFETCH_AFTER: Duration = Duration::from_secs(60);
+const FETCH_TIMEOUT: Duration = Duration::from_secs(5);
+const MAX_JWKS_BYTES: usize = 64 * 1024;
+
+/// That an assertion checked out, for the client it names. Only `prove`
+/// makes one.
+#[derive(Debug, Clone)]
+pub struct Proof {
+    client_id: String,
+}
+
+impl Proof {
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+}
+
+/// The `sub` of an assertion, read without verifying it: whose keys are to
+/// verify it.
+pub fn subject(assertion: &str) -> Option<String> {
+    let payload = assertion.split('.').nth(1)?;
+    let bytes = URL_SAFE_NO_PAD.decode(payload).ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    let sub = claims.get("sub")?.as_str()?;
+    let acceptable = !sub.is_empty() && sub.len() <= 255 && !sub.chars().any(char::is_control);
+    acceptable.then(|| sub.to_owned())
+}
+
+struct Fetched {
+    set: Arc<JwkSet>,
+    at: Instant,
+}
+
+/// Keys fetched from services' `jwksUri`, per service.
+pub struct ClientKeys {
+    http: reqwest::Client,
+    fetched: Mutex<HashMap<String, Fetched>>,
+}
+
+impl ClientKeys {
+    pub fn new() -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .timeout(FETCH_TIMEOUT)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|e| format!("HTTP client: {e}"))?;
+        Ok(Self {
+            http,
+            fetched: Mutex::new(HashMap::new()),
+        })
+    }
+
+    fn remembered(&self, service_id: &str, fresh_for: Duration) -> Option<Arc<JwkSet>> {
+        let fetched = self.fetched.lock().ok()?;
+        let entry = fetched.get(service_id)?;
+        (entry.at.elapsed() < fresh_for).then(|| Arc::clone(&entry.set))
+    }
+
+    /// The service's keys; `again` asks for a new fetch (an unknown `kid`),
+    /// which is skipped when the last one is under a minute old.
+    async fn of(&self, service: &Service, again: bool) -> Result<Arc<JwkSet>, OAuthError> {
+        if let Some(inline) = &service.jwks {
+            return serde_json::from_str(inline)
+                .map(Arc::new)
+                .map_err(|_| OAuthError::invalid_client());
+        }
+        let Some(uri) = &service.jwks_uri else {
+            return Err(OAuthError::invalid_client());
+        };
+        let keep = if again { REFETCH_AFTER } else { KEEP_KEYS };
+        if let Some(set) = self.remembered(&service.id, keep) {
+            return Ok(set);
+        }
+        let set = Arc::new(self.fetch(uri).await.map_err(|why| {
+            tracing::warn!(service = %service.id, %why, "client keys could not be fetched");
+            OAuthError::invalid_client()
+        })?);
+        if let Ok(mut fetched) = self.fetched.lock() {
+            fetched.insert(
+                service.id.clone(),
+                Fetched {
+                    set: Arc::clone(&set),
+                    at: Instant::now(),
+                },
+            );
+        }
+        Ok(set)
+    }
+
+    async fn fetch(&self, uri: &str) -> Result<JwkSet, String> {
+        let response = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
+        if !response.status().is_success() {
+            return Err(format!("answered {}", response.status().as_u16()));
+        }
+        if response
+            .content_length()
+            .is_some_and(|length| length > MAX_JWKS_BYTES as u64)
+        {
+            return Err("the key set is too large".into());
+        }
+        let body = response.bytes().await.map_err(|e| e.to_string())?;
+        if body.len() > MAX_JWKS_BYTES {
+            return Err("the key set is too large".into());
+        }
+        serde_json::from_slice(&body).map_err(|e| format!("not a JWK set: {e}"))
+    }
+}
+
+/// What proving an assertion reads.
+pub struct AssertionDeps<'a> {
+    pub pool: &'a DbPool,
+    pub services: &'a Arc<ServiceCache>,
+    pub keys: &'a ClientKeys,
+    pub issuer: &'a str,
+    /// The full URL of the endpoint the assertion was sent to.
+    pub endpoint: &'a str,
+}
+
+#[derive(Debug, Deserialize)]
+struct AssertionClaims {
+    exp: i64,
+    jti: String,
+}
+
+enum Rejected {
+    UnknownKey,
+    Invalid,
+}
+
+fn verify(
+    assertion: &str,
+    header: &Header,
+    set: &JwkSet,
+    validation: &Validation,
+) -> Result<AssertionClaims, Rejected> {
+    let candidates: Vec<_> = match &header.kid {
+        Some(kid) => set.find(kid).into_iter().collect(),
+        None => set.keys.iter().collect(),
+    };
+    if candidates.is_empty() {
+        return Err(Rejected::UnknownKey);
+    }
+    candidates
+        .into_iter()
+        .filter_map(|jwk| DecodingKey::from_jwk(jwk).ok())
+        .find_map(|key| decode::<AssertionClaims>(assertion, &key, validation).ok())
+        .map(|data| data.claims)
+        .ok_or(Rejected::Invalid)
+}
+
+/// Proves the presented assertion, if there is one; the client then
+/// authenticates as confidential (`client_auth::check`). Anything wrong is
+/// `invalid_client`, like a wrong secret.
+pub async fn prove(
+    deps: &AssertionDeps<'_>,
+    presented: Option<PresentedClient>,
+    now: NaiveDateTime,
+) -> Result<Option<PresentedClient>, OAuthError> {
+    let Some(mut presented) = presented else {
+        return Ok(None);
+    };
+    let Some(assertion) = presented.assertion.clone() else {
+        return Ok(Some(presented));
+    };
+    let header = decode_header(&assertion).map_err(|_| OAuthError::invalid_client())?;
+    let algorithm = format!("{:?}", header.alg);
+    if !CLIENT_ASSERTION_ALGORITHMS.contains(&algorithm.as_str()) {
+        return Err(OAuthError::invalid_client());
+    }
+    let service = match deps.services.fresh(&presented.client_id) {
+        Some(cached) => cached,
+        None => {
+            let (services, id) = (Arc::clone(deps.services), presented.client_id.clone());
+            crate::db::run(deps.pool, move |conn| Ok(services.lookup(conn, &id)?)).await?
+        }
+    };
+    let service = service.ok_or_else(OAuthError::invalid_client)?;
+    let mut validation = Validation::new(header.alg);
+    validation.set_audience(&[deps.issuer, deps.endpoint]);
+    validation.set_issuer(&[service.id.as_str()]);
+    validation.sub = Some(service.id.clone());
+    validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
+    validation.leeway = LEEWAY_SECS;
+    let set = deps.keys.of(&service, false).await?;
+    let claims = match verify(&assertion, &header, &set, &validation) {
+        Err(Rejected::UnknownKey) if service.jwks_uri.is_some() => {
+            let set = deps.keys.of(&service, true).await?;
+            verify(&assertion, &header, &set, &validation)
+        }
+        other => other,
+    }
+    .map_err(|_| OAuthError::invalid_client())?;
+    let now_secs = now.and_utc().timestamp();
+    if claims.exp.saturating_sub(now_secs) > MAX_LIFETIME_SECS.saturating_add(LEEWAY_SECS as i64) {
+        return Err(OAuthError::invalid_client());
+    }
+    let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
+        .map(|t| t.naive_utc())
+        .ok_or_else(OAuthError::invalid_client)?;
+    let jti_hash = secrets::hash(&format!("{}:{}", service.id, claims.jti));
+    let first_use = crate::db::run(deps.pool, move |conn| {
+        diesel::delete(
+            used_client_assertions::table.filter(used_client_assertions::expires_at.lt(now)),
+        )
+        .execute(conn)?;
+        let inserted = diesel::insert_into(used_client_assertions::table)
+            .values((
+                used_client_assertions::jti_hash.eq(jti_hash),
+                used_client_assertions::expires_at.eq(expires),
+            ))
+            .execute(conn);
+        match inserted.map_err(StoreError::from) {
+            Ok(_) => Ok(true),
+            Err(StoreError::Duplicate(_)) => Ok(false),
+            Err(other) => Err(AppError::from(other)),
+        }
+    })
+    .await?;
+    if !first_use {
+        return Err(OAuthError::new(
+            super::error::ErrorCode::InvalidClient,
+            "the client assertion was already used",
+        ));
+    }
+    presented.proof = Some(Proof {
+        client_id: service.id.clone(),
+    });
+    Ok(Some(presented))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_subject_is_read_from_the_payload() {
+        let payload = URL_SAFE_NO_PAD.encode(br#"{"sub":"client-1","iss":"client-1"}"#);
+        assert_eq!(
+            subject(&format!("e30.{payload}.sig")),
+            Some("client-1".into())
+        );
+        assert_eq!(subject("e30.!!!.sig"), None);
+        let control = URL_SAFE_NO_PAD.encode(br#"{"sub":"a\u0000b"}"#);
+        assert_eq!(subject(&format!("e30.{control}.sig")), None);
+    }
+}
