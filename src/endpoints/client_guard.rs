@@ -20,9 +20,12 @@ pub async fn proven(
     path: &str,
     presented: Option<PresentedClient>,
 ) -> Result<Option<PresentedClient>, OAuthError> {
-    if presented.as_ref().is_none_or(|p| p.assertion.is_none()) {
-        return Ok(presented);
-    }
+    let Some(mut presented) = presented else {
+        return Ok(None);
+    };
+    let Some(assertion) = presented.assertion.clone() else {
+        return Ok(Some(presented));
+    };
     let endpoint = format!("{}{OAUTH_BASE}/{path}", state.issuer);
     let deps = AssertionDeps {
         pool: &state.pool,
@@ -31,7 +34,10 @@ pub async fn proven(
         issuer: &state.issuer,
         endpoint: &endpoint,
     };
-    client_assertion::prove(&deps, presented, clock::now()).await
+    let proof =
+        client_assertion::prove(&deps, &presented.client_id, &assertion, clock::now()).await?;
+    presented.proof = Some(proof);
+    Ok(Some(presented))
 }
 
 pub async fn guarded<T>(

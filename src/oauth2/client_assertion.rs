@@ -20,7 +20,6 @@ use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, DecodingKey, Header, Validation};
 use serde::Deserialize;
 
-use super::client_auth::PresentedClient;
 use super::error::OAuthError;
 use crate::db::schema::used_client_assertions;
 use crate::db::DbPool;
@@ -62,8 +61,11 @@ pub fn subject(assertion: &str) -> Option<String> {
     acceptable.then(|| sub.to_owned())
 }
 
+/// A fetch's outcome: the set, or None for a failure (not retried for a
+/// minute, so a service whose keys are down costs one fetch, not one per
+/// request).
 struct Fetched {
-    set: Arc<JwkSet>,
+    set: Option<Arc<JwkSet>>,
     at: Instant,
 }
 
@@ -86,10 +88,26 @@ impl ClientKeys {
         })
     }
 
-    fn remembered(&self, service_id: &str, fresh_for: Duration) -> Option<Arc<JwkSet>> {
+    fn remembered(&self, source: &str, fresh_for: Duration) -> Option<Option<Arc<JwkSet>>> {
         let fetched = self.fetched.lock().ok()?;
-        let entry = fetched.get(service_id)?;
-        (entry.at.elapsed() < fresh_for).then(|| Arc::clone(&entry.set))
+        let entry = fetched.get(source)?;
+        let fresh_for = match entry.set {
+            Some(_) => fresh_for,
+            None => REFETCH_AFTER,
+        };
+        (entry.at.elapsed() < fresh_for).then(|| entry.set.clone())
+    }
+
+    fn remember(&self, source: String, set: Option<Arc<JwkSet>>) {
+        if let Ok(mut fetched) = self.fetched.lock() {
+            fetched.insert(
+                source,
+                Fetched {
+                    set,
+                    at: Instant::now(),
+                },
+            );
+        }
     }
 
     /// The service's keys; `again` asks for a new fetch (an unknown `kid`),
@@ -103,28 +121,28 @@ impl ClientKeys {
         let Some(uri) = &service.jwks_uri else {
             return Err(OAuthError::invalid_client());
         };
+        // Keyed by service and URI: a changed jwksUri is fetched at once.
+        let source = format!("{} {uri}", service.id);
         let keep = if again { REFETCH_AFTER } else { KEEP_KEYS };
-        if let Some(set) = self.remembered(&service.id, keep) {
-            return Ok(set);
+        if let Some(remembered) = self.remembered(&source, keep) {
+            return remembered.ok_or_else(OAuthError::invalid_client);
         }
-        let set = Arc::new(self.fetch(uri).await.map_err(|why| {
-            tracing::warn!(service = %service.id, %why, "client keys could not be fetched");
-            OAuthError::invalid_client()
-        })?);
-        if let Ok(mut fetched) = self.fetched.lock() {
-            fetched.insert(
-                service.id.clone(),
-                Fetched {
-                    set: Arc::clone(&set),
-                    at: Instant::now(),
-                },
-            );
+        match self.fetch(uri).await {
+            Ok(set) => {
+                let set = Arc::new(set);
+                self.remember(source, Some(Arc::clone(&set)));
+                Ok(set)
+            }
+            Err(why) => {
+                tracing::warn!(service = %service.id, %why, "client keys could not be fetched");
+                self.remember(source, None);
+                Err(OAuthError::invalid_client())
+            }
         }
-        Ok(set)
     }
 
     async fn fetch(&self, uri: &str) -> Result<JwkSet, String> {
-        let response = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
+        let mut response = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status().as_u16()));
         }
@@ -134,9 +152,13 @@ impl ClientKeys {
         {
             return Err("the key set is too large".into());
         }
-        let body = response.bytes().await.map_err(|e| e.to_string())?;
-        if body.len() > MAX_JWKS_BYTES {
-            return Err("the key set is too large".into());
+        // Read up to the cap, whatever the headers said.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(|e| e.to_string())? {
+            if body.len().saturating_add(chunk.len()) > MAX_JWKS_BYTES {
+                return Err("the key set is too large".into());
+            }
+            body.extend_from_slice(&chunk);
         }
         serde_json::from_slice(&body).map_err(|e| format!("not a JWK set: {e}"))
     }
@@ -184,29 +206,24 @@ fn verify(
         .ok_or(Rejected::Invalid)
 }
 
-/// Proves the presented assertion, if there is one; the client then
+/// Proves an assertion by `client_id`; with the proof the client
 /// authenticates as confidential (`client_auth::check`). Anything wrong is
 /// `invalid_client`, like a wrong secret.
 pub async fn prove(
     deps: &AssertionDeps<'_>,
-    presented: Option<PresentedClient>,
+    client_id: &str,
+    assertion: &str,
     now: NaiveDateTime,
-) -> Result<Option<PresentedClient>, OAuthError> {
-    let Some(mut presented) = presented else {
-        return Ok(None);
-    };
-    let Some(assertion) = presented.assertion.clone() else {
-        return Ok(Some(presented));
-    };
-    let header = decode_header(&assertion).map_err(|_| OAuthError::invalid_client())?;
+) -> Result<Proof, OAuthError> {
+    let header = decode_header(assertion).map_err(|_| OAuthError::invalid_client())?;
     let algorithm = format!("{:?}", header.alg);
     if !CLIENT_ASSERTION_ALGORITHMS.contains(&algorithm.as_str()) {
         return Err(OAuthError::invalid_client());
     }
-    let service = match deps.services.fresh(&presented.client_id) {
+    let service = match deps.services.fresh(client_id) {
         Some(cached) => cached,
         None => {
-            let (services, id) = (Arc::clone(deps.services), presented.client_id.clone());
+            let (services, id) = (Arc::clone(deps.services), client_id.to_owned());
             crate::db::run(deps.pool, move |conn| Ok(services.lookup(conn, &id)?)).await?
         }
     };
@@ -218,10 +235,10 @@ pub async fn prove(
     validation.set_required_spec_claims(&["exp", "iss", "sub", "aud"]);
     validation.leeway = LEEWAY_SECS;
     let set = deps.keys.of(&service, false).await?;
-    let claims = match verify(&assertion, &header, &set, &validation) {
+    let claims = match verify(assertion, &header, &set, &validation) {
         Err(Rejected::UnknownKey) if service.jwks_uri.is_some() => {
             let set = deps.keys.of(&service, true).await?;
-            verify(&assertion, &header, &set, &validation)
+            verify(assertion, &header, &set, &validation)
         }
         other => other,
     }
@@ -230,7 +247,9 @@ pub async fn prove(
     if claims.exp.saturating_sub(now_secs) > MAX_LIFETIME_SECS.saturating_add(LEEWAY_SECS as i64) {
         return Err(OAuthError::invalid_client());
     }
-    let expires = chrono::DateTime::from_timestamp(claims.exp, 0)
+    // Kept as long as the assertion could be accepted, leeway included.
+    let accepted_until = claims.exp.saturating_add(LEEWAY_SECS as i64);
+    let expires = chrono::DateTime::from_timestamp(accepted_until, 0)
         .map(|t| t.naive_utc())
         .ok_or_else(OAuthError::invalid_client)?;
     let jti_hash = secrets::hash(&format!("{}:{}", service.id, claims.jti));
@@ -258,10 +277,9 @@ pub async fn prove(
             "the client assertion was already used",
         ));
     }
-    presented.proof = Some(Proof {
+    Ok(Proof {
         client_id: service.id.clone(),
-    });
-    Ok(Some(presented))
+    })
 }
 
 #[cfg(test)]

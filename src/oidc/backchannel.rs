@@ -93,17 +93,22 @@ pub fn claim(conn: &mut DbConn, limit: i64) -> Result<Vec<Notice>, StoreError> {
         .load(conn)?;
     let mut notices = Vec::new();
     for (sid, user_id) in pending {
-        let claimed = diesel::delete(ended_sessions::table.find(&sid)).execute(conn)?;
-        if claimed == 0 {
-            continue;
-        }
-        let targets: Vec<(String, Option<String>)> = grants::table
-            .inner_join(services::table)
-            .filter(grants::sid.eq(&sid))
-            .filter(services::backchannel_logout_uri.is_not_null())
-            .select((services::id, services::backchannel_logout_uri))
-            .distinct()
-            .load(conn)?;
+        // The claim and the read of its targets stand or fall together: a
+        // failed read leaves the note for the next round.
+        let targets = crate::db::transaction(conn, |conn| {
+            let claimed = diesel::delete(ended_sessions::table.find(&sid)).execute(conn)?;
+            if claimed == 0 {
+                return Ok::<_, StoreError>(Vec::new());
+            }
+            let targets: Vec<(String, Option<String>)> = grants::table
+                .inner_join(services::table)
+                .filter(grants::sid.eq(&sid))
+                .filter(services::backchannel_logout_uri.is_not_null())
+                .select((services::id, services::backchannel_logout_uri))
+                .distinct()
+                .load(conn)?;
+            Ok(targets)
+        })?;
         notices.extend(targets.into_iter().filter_map(|(service_id, uri)| {
             Some(Notice {
                 sid: sid.clone(),

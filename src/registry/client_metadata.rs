@@ -16,12 +16,14 @@ pub const AUTH_METHODS: [&str; 4] = [
     "private_key_jwt",
     "none",
 ];
-const GRANT_TYPES: [&str; 5] = [
+/// What a client may register. Not `password`: a client that collects
+/// users' passwords is what RFC 9700 §2.4 forbids; an administrator may
+/// still switch it on for a service.
+const GRANT_TYPES: [&str; 4] = [
     "authorization_code",
     "implicit",
     "refresh_token",
     "client_credentials",
-    "password",
 ];
 const MAX_LIST: usize = 100;
 
@@ -92,6 +94,39 @@ fn optional_url(field: &str, value: Option<String>) -> Result<Option<String>, Re
             .map(Some)
             .map_err(|e| refuse(e.to_string())),
     }
+}
+
+/// A URL idhub itself will call (keys, back-channel logout): https, and
+/// not an address of this host or a private network, so a registrant cannot
+/// point idhub at what only it can reach. A name that resolves to one is
+/// not caught here (see docs/security.md).
+fn outbound_url(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
+    let Some(checked) = optional_url(field, value)? else {
+        return Ok(None);
+    };
+    let url = url::Url::parse(&checked).map_err(|_| refuse(format!("{field} is not a URL")))?;
+    let internal = match url.host() {
+        Some(url::Host::Ipv4(ip)) => {
+            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
+        }
+        Some(url::Host::Ipv6(ip)) => {
+            ip.is_loopback()
+                || ip.is_unspecified()
+                || (ip.segments()[0] & 0xfe00) == 0xfc00
+                || (ip.segments()[0] & 0xffc0) == 0xfe80
+        }
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        None => true,
+    };
+    if url.scheme() != "https" || internal {
+        return Err(refuse(format!(
+            "{field} must be an https URL of a public host"
+        )));
+    }
+    Ok(Some(checked))
 }
 
 fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
@@ -203,9 +238,12 @@ impl ClientMetadata {
             version: Some(optional_text("software_version", self.software_version)?),
             redirect_uris: Some(redirect_uris),
             post_logout_redirect_uris: Some(self.post_logout_redirect_uris.unwrap_or_default()),
-            backchannel_logout_uri: Some(self.backchannel_logout_uri),
+            backchannel_logout_uri: Some(outbound_url(
+                "backchannel_logout_uri",
+                self.backchannel_logout_uri,
+            )?),
             jwks: Some(self.jwks),
-            jwks_uri: Some(self.jwks_uri),
+            jwks_uri: Some(outbound_url("jwks_uri", self.jwks_uri)?),
             public_client: Some(public),
             pkce_required: Some(public),
             consent_required: Some(true),
@@ -333,5 +371,20 @@ mod tests {
                 .check()
                 .is_ok()
         );
+        assert!(refused(serde_json::json!({"grant_types": ["password"]})).is_some());
+        for internal in [
+            "http://rp.example/jwks",
+            "https://127.0.0.1/jwks",
+            "https://10.1.2.3/jwks",
+            "https://169.254.169.254/latest",
+            "https://[::1]/jwks",
+            "https://localhost/jwks",
+        ] {
+            let json =
+                serde_json::json!({"grant_types": ["client_credentials"], "jwks_uri": internal});
+            assert!(refused(json).is_some(), "{internal}");
+        }
+        let public = serde_json::json!({"grant_types": ["client_credentials"], "jwks_uri": "https://rp.example/jwks"});
+        assert!(metadata(public).check().is_ok());
     }
 }

@@ -118,7 +118,10 @@ pub fn stored(conn: &mut DbConn, client_id: &str) -> Result<Extras, AppError> {
 }
 
 /// Replaces the client's metadata (RFC 7592 §2.2) and its registration
-/// access token. Whether an administrator trusts it stays as it is.
+/// access token. A client can only narrow what an administrator allowed:
+/// PKCE stays required once required, a flow switched off stays off, and a
+/// client an administrator trusts (no consent asked) is managed by
+/// administrators only.
 pub fn update(
     conn: &mut DbConn,
     client_id: &str,
@@ -127,11 +130,28 @@ pub fn update(
     caller: &Caller,
 ) -> Result<Registered, AppError> {
     let Checked { input, extras } = checked;
-    let input = input.check(false)?;
+    let mut input = input.check(false)?;
     let token = secrets::generate();
     let metadata = extras_json(&extras)?;
     crate::db::transaction(conn, |conn| {
         require_known_scope(conn, &extras)?;
+        let current = repo::find(conn, client_id)?;
+        if current.trusted {
+            return Err(AppError::Forbidden(
+                "a trusted client's registration is managed by administrators".into(),
+            ));
+        }
+        let changes = &mut input.changes;
+        let narrowed = |now: bool, asked: Option<bool>| Some(now && asked.unwrap_or(now));
+        changes.pkce_required = Some(current.pkce_required || changes.pkce_required == Some(true));
+        changes.implicit_flow_enabled =
+            narrowed(current.implicit_flow_enabled, changes.implicit_flow_enabled);
+        changes.password_flow_enabled =
+            narrowed(current.password_flow_enabled, changes.password_flow_enabled);
+        changes.client_credentials_flow_enabled = narrowed(
+            current.client_credentials_flow_enabled,
+            changes.client_credentials_flow_enabled,
+        );
         repo::update(conn, client_id, input.changes, input.redirect_uris, caller)?;
         diesel::update(client_registrations::table.find(client_id))
             .set((

@@ -63,10 +63,22 @@ pub fn find(
         }))
 }
 
-pub fn delete(conn: &mut DbConn, plain: &str) -> Result<(), StoreError> {
-    diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
-        .execute(conn)?;
-    Ok(())
+/// Ends a session a new sign-in replaces; the services it signed into are
+/// told (back-channel logout) as for a sign-out.
+pub fn delete(conn: &mut DbConn, plain: &str, now: NaiveDateTime) -> Result<(), StoreError> {
+    crate::db::transaction(conn, |conn| {
+        let ended: Option<(String, Option<String>)> =
+            diesel::delete(sessions::table.filter(sessions::id_hash.eq(secrets::hash(plain))))
+                .returning((sessions::user_id, sessions::sid))
+                .get_result(conn)
+                .optional()?;
+        match ended {
+            Some((user_id, sid)) => {
+                users_repo::note_ended(conn, &user_id, sid.into_iter().collect(), now)
+            }
+            None => Ok(()),
+        }
+    })
 }
 
 /// Signs out: ends the session and records it.

@@ -174,7 +174,7 @@ pub async fn start_session(
     let previous = cookies::session_id(req);
     let session_id = crate::db::run(&state.pool, move |conn| {
         if let Some(previous) = previous {
-            sessions_repo::delete(conn, &previous)?;
+            sessions_repo::delete(conn, &previous, now)?;
         }
         Ok(sessions_repo::create(conn, &user_id, ttl, now)?)
     })

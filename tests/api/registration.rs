@@ -199,6 +199,18 @@ async fn every_refusal_has_its_rfc_7591_error_code() {
             "invalid_client_metadata",
         ),
         (
+            json!({"grant_types": ["password"]}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"grant_types": ["client_credentials"], "jwks_uri": "https://127.0.0.1/jwks"}),
+            "invalid_client_metadata",
+        ),
+        (
+            json!({"redirect_uris": [CALLBACK], "backchannel_logout_uri": "http://rp.example/bc"}),
+            "invalid_client_metadata",
+        ),
+        (
             json!({"redirect_uris": [CALLBACK], "client_uri": "javascript:alert(1)"}),
             "invalid_client_metadata",
         ),
@@ -350,4 +362,59 @@ async fn the_registration_access_token_reads_replaces_and_deletes_the_client() {
         "invalid_token",
     )
     .await;
+}
+
+#[tokio::test]
+async fn a_client_can_only_narrow_what_an_administrator_allowed() {
+    let app = spawn_app().await;
+    let client = registered(
+        &app,
+        &json!({"redirect_uris": [CALLBACK], "grant_types": ["authorization_code", "implicit"],
+                "response_types": ["code", "id_token"]}),
+    )
+    .await;
+    let id = client["client_id"].as_str().unwrap().to_owned();
+    let uri = client["registration_client_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let mut token = client["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let service = format!("/api/rest/services/{id}");
+    let tightened = app
+        .post_json(
+            &service,
+            &app.admin_token,
+            &json!({"pkceRequired": true, "implicitFlowEnabled": false}),
+        )
+        .await;
+    assert_eq!(tightened.status(), 200);
+    let again = json!({"client_id": id, "redirect_uris": [CALLBACK],
+                       "grant_types": ["authorization_code", "implicit"], "response_types": ["code", "id_token"]});
+    let replaced = manage(&app, reqwest::Method::PUT, &uri, &token, Some(&again)).await;
+    assert_eq!(replaced.status(), 200);
+    token = replaced.json::<Value>().await.unwrap()["registration_access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let now: Value = app
+        .get(&service, &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            now["pkceRequired"].as_bool(),
+            now["implicitFlowEnabled"].as_bool()
+        ),
+        (Some(true), Some(false))
+    );
+
+    app.post_json(&service, &app.admin_token, &json!({"trusted": true}))
+        .await;
+    let refused = manage(&app, reqwest::Method::PUT, &uri, &token, Some(&again)).await;
+    assert_oauth_error(refused, 403, "access_denied").await;
 }
