@@ -845,3 +845,47 @@ async fn administrators_setting_their_own_password_stay_signed_in() {
         "the other session ended"
     );
 }
+
+#[tokio::test]
+async fn the_service_form_sets_sign_out_urls_and_client_keys() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let key = json!({"kty": "EC", "crv": "P-256", "kid": "k1",
+                     "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
+                     "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"});
+    let jwks = json!({"keys": [key]}).to_string();
+    let refused = submit(
+        &app,
+        &admin,
+        "/admin/services/new",
+        "/admin/services",
+        &[("name", "Keys"), ("jwks", "{not json")],
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("not JSON"));
+    let created = submit(
+        &app,
+        &admin,
+        "/admin/services/new",
+        "/admin/services",
+        &[
+            ("name", "Keys"),
+            ("post_logout_redirect_uris", "https://k.example/bye"),
+            ("backchannel_logout_uri", "https://k.example/backchannel"),
+            ("jwks", &jwks),
+        ],
+    )
+    .await;
+    let id = shown(&created.text().await.unwrap(), "client-id");
+    let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
+    assert_eq!(
+        service["postLogoutRedirectUris"],
+        json!(["https://k.example/bye"])
+    );
+    assert_eq!(
+        service["backchannelLogoutUri"],
+        "https://k.example/backchannel"
+    );
+    assert_eq!(service["jwks"]["keys"][0]["kid"], "k1");
+}

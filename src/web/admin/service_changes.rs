@@ -72,7 +72,11 @@ pub async fn create(
     let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
     let form = form.into_inner();
     let caller = Caller::user(&admin.user.id, state.origin(&req));
-    let registered = match form.clone().into_input(true).check(true) {
+    let registered = match form
+        .clone()
+        .into_input(true)
+        .and_then(|input| input.check(true))
+    {
         Ok(checked) => {
             db::run(&state.pool, move |conn| {
                 services_repo::register(conn, checked, clock::now(), &caller)
@@ -135,7 +139,11 @@ pub async fn update(
     let form = form.into_inner();
     let caller = Caller::user(&admin.user.id, state.origin(&req));
     let (target, cache) = (id.clone(), Arc::clone(&state.services));
-    let saved = match form.clone().into_input(false).check(false) {
+    let saved = match form
+        .clone()
+        .into_input(false)
+        .and_then(|input| input.check(false))
+    {
         Ok(checked) => {
             db::run(&state.pool, move |conn| {
                 let uris = checked.redirect_uris;

@@ -3,6 +3,7 @@
 //! values it shows (a stored service's, or Hub's defaults for a new one).
 use serde::Deserialize;
 
+use crate::error::AppError;
 use crate::registry::input::ServiceInput;
 use crate::registry::model::Service;
 
@@ -21,6 +22,9 @@ pub struct ServiceForm {
     /// One per line.
     post_logout_redirect_uris: Option<String>,
     backchannel_logout_uri: Option<String>,
+    /// A JWK set, as JSON text.
+    jwks: Option<String>,
+    jwks_uri: Option<String>,
     application_name: Option<String>,
     description: Option<String>,
     vendor: Option<String>,
@@ -50,8 +54,14 @@ impl ServiceForm {
     /// the optional ones. Trust is set by the new-service form only; a
     /// service's page has its own button, so an edit form opened before a
     /// trust change cannot undo it.
-    pub fn into_input(self, creating: bool) -> ServiceInput {
-        ServiceInput {
+    pub fn into_input(self, creating: bool) -> Result<ServiceInput, AppError> {
+        let jwks = match self.jwks.as_deref().map(str::trim) {
+            None | Some("") => None,
+            Some(text) => Some(serde_json::from_str(text).map_err(|e| {
+                AppError::bad_field("jwks", format!("the JWK set is not JSON: {e}"))
+            })?),
+        };
+        Ok(ServiceInput {
             name: Some(self.name.unwrap_or_default()),
             key: Some(self.key),
             home_url: Some(self.home_url),
@@ -59,9 +69,8 @@ impl ServiceForm {
             redirect_uris: Some(lines(self.redirect_uris)),
             post_logout_redirect_uris: Some(lines(self.post_logout_redirect_uris)),
             backchannel_logout_uri: Some(self.backchannel_logout_uri),
-            // Keys are set through the REST API and client registration.
-            jwks: None,
-            jwks_uri: None,
+            jwks: Some(jwks),
+            jwks_uri: Some(self.jwks_uri),
             application_name: Some(self.application_name),
             description: Some(self.description),
             vendor: Some(self.vendor),
@@ -75,7 +84,7 @@ impl ServiceForm {
             implicit_flow_enabled: Some(self.implicit_flow_enabled.is_some()),
             password_flow_enabled: Some(self.password_flow_enabled.is_some()),
             client_credentials_flow_enabled: Some(self.client_credentials_flow_enabled.is_some()),
-        }
+        })
     }
 }
 
@@ -96,6 +105,8 @@ pub struct ServiceFields {
     pub redirect_uris: String,
     pub post_logout_redirect_uris: String,
     pub backchannel_logout_uri: String,
+    pub jwks: String,
+    pub jwks_uri: String,
     pub application_name: String,
     pub description: String,
     pub vendor: String,
@@ -120,6 +131,8 @@ impl ServiceFields {
             redirect_uris: redirect_uris.join("\n"),
             post_logout_redirect_uris: list(&s.post_logout_redirect_uris),
             backchannel_logout_uri: text(&s.backchannel_logout_uri),
+            jwks: text(&s.jwks),
+            jwks_uri: text(&s.jwks_uri),
             application_name: text(&s.application_name),
             description: text(&s.description),
             vendor: text(&s.vendor),
@@ -186,6 +199,8 @@ impl ServiceFields {
         let post_logout = lines(form.post_logout_redirect_uris);
         shown.post_logout_redirect_uris = serde_json::to_string(&post_logout).unwrap_or_default();
         shown.backchannel_logout_uri = form.backchannel_logout_uri;
+        shown.jwks = form.jwks;
+        shown.jwks_uri = form.jwks_uri;
         shown.name = form.name.unwrap_or_default();
         shown.key = form.key;
         shown.home_url = form.home_url;
@@ -232,8 +247,13 @@ mod tests {
             trusted: Some("on".into()),
             ..ServiceForm::default()
         };
-        let input = form.clone().into_input(true);
-        assert_eq!(form.into_input(false).trusted, None);
+        let input = form.clone().into_input(true).unwrap();
+        assert_eq!(form.into_input(false).unwrap().trusted, None);
+        let garbled = ServiceForm {
+            jwks: Some("{not json".into()),
+            ..ServiceForm::default()
+        };
+        assert!(garbled.into_input(true).is_err());
         assert_eq!(input.trusted, Some(true));
         assert_eq!(input.consent_required, Some(false));
         assert_eq!(
