@@ -33,7 +33,7 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
 /// The pause before the one retry.
 const RETRY_AFTER: Duration = Duration::from_secs(2);
 /// How often other processes' sign-outs are looked for.
-const POLL: Duration = Duration::from_millis(500);
+const POLL: Duration = Duration::from_secs(1);
 /// A logout token's lifetime.
 const TOKEN_TTL_SECS: i64 = 120;
 /// Ended sessions claimed per round.
