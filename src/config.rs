@@ -107,6 +107,9 @@ pub struct Settings {
     /// Anyone may register a client at the registration endpoint (RFC 7591);
     /// when off, registering needs an administrator's bearer token.
     pub open_registration: bool,
+    /// Every authorization request must be pushed first (RFC 9126), whatever
+    /// the service's `parRequired`.
+    pub par_required: bool,
     /// Wrong passwords for one account from one address (or one client of the
     /// password grant), within the window, that lock that pair.
     pub password_max_failures: i32,
@@ -156,6 +159,7 @@ impl Default for Settings {
             key_cache_secs: 5,
             password_grant_enabled: true,
             open_registration: false,
+            par_required: false,
             implicit_grant_enabled: true,
             password_max_failures: 5,
             password_address_max_failures: 20,

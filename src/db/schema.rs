@@ -41,6 +41,7 @@ diesel::table! {
         backchannel_logout_uri -> Nullable<Text>,
         jwks -> Nullable<Text>,
         jwks_uri -> Nullable<Text>,
+        par_required -> Bool,
     }
 }
 
@@ -178,6 +179,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    pushed_requests (uri_hash) {
+        uri_hash -> Text,
+        client_id -> Text,
+        params -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     used_client_assertions (jti_hash) {
         jti_hash -> Text,
         expires_at -> Timestamp,
@@ -214,4 +225,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     ended_sessions,
     client_registrations,
     used_client_assertions,
+    pushed_requests,
 );

@@ -8,6 +8,7 @@ pub mod error_response;
 pub mod form;
 pub mod introspect;
 pub mod logout;
+pub mod par;
 pub mod register;
 pub mod revoke;
 pub mod token;
@@ -56,6 +57,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/logout/confirm", web::post().to(logout::confirm))
             .route("/register", web::post().to(register::register))
+            .route("/par", web::post().to(par::push))
             .service(
                 web::resource("/register/{client_id}")
                     .route(web::get().to(register::read))

@@ -14,6 +14,7 @@ pub mod error;
 pub mod grants;
 pub mod introspection;
 pub mod logout;
+pub mod par;
 pub mod pkce;
 pub mod refresh_tokens;
 pub mod revocation;

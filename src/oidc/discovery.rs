@@ -37,6 +37,8 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
         "revocation_endpoint": endpoint("revoke"),
         "end_session_endpoint": endpoint("logout"),
         "registration_endpoint": endpoint("register"),
+        "pushed_authorization_request_endpoint": endpoint("par"),
+        "require_pushed_authorization_requests": settings.par_required,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "frontchannel_logout_supported": false,

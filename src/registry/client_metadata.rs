@@ -48,6 +48,8 @@ pub struct ClientMetadata {
     pub backchannel_logout_uri: Option<String>,
     pub jwks: Option<Value>,
     pub jwks_uri: Option<String>,
+    /// RFC 9126 §6: the client will only push its authorization requests.
+    pub require_pushed_authorization_requests: Option<bool>,
     /// Present in an RFC 7592 update, where it must name the client.
     pub client_id: Option<String>,
 }
@@ -250,6 +252,7 @@ impl ClientMetadata {
             implicit_flow_enabled: Some(has("implicit")),
             password_flow_enabled: Some(has("password")),
             client_credentials_flow_enabled: Some(has("client_credentials")),
+            par_required: Some(self.require_pushed_authorization_requests == Some(true)),
             ..ServiceInput::default()
         };
         let extras = Extras {
@@ -304,6 +307,10 @@ pub fn describe(
             out.insert(name.into(), value.clone().into());
         }
     }
+    out.insert(
+        "require_pushed_authorization_requests".into(),
+        service.par_required.into(),
+    );
     if let Some(jwks) = service
         .jwks
         .as_deref()

@@ -44,6 +44,7 @@ pub struct ServiceInput {
     pub jwks: Option<Option<serde_json::Value>>,
     #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub jwks_uri: Option<Option<String>>,
+    pub par_required: Option<bool>,
 }
 
 /// A checked request: column changes plus the new redirect URI list, if given.
@@ -94,6 +95,7 @@ impl ServiceInput {
                 .map(|jwks| jwks.map(|set| check_jwks(&set)).transpose())
                 .transpose()?,
             jwks_uri: url_patch("jwksUri", self.jwks_uri)?,
+            par_required: self.par_required,
         };
         let redirect_uris = self
             .redirect_uris

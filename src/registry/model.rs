@@ -49,6 +49,8 @@ pub struct Service {
     #[serde(serialize_with = "json_object")]
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
+    /// Authorization requests must be pushed first (RFC 9126).
+    pub par_required: bool,
 }
 
 fn json_object<S: serde::Serializer>(
@@ -102,6 +104,7 @@ impl Service {
             backchannel_logout_uri: None,
             jwks: None,
             jwks_uri: None,
+            par_required: false,
         }
     }
 }
@@ -130,6 +133,7 @@ pub struct ServiceChanges {
     pub backchannel_logout_uri: Option<Option<String>>,
     pub jwks: Option<Option<String>>,
     pub jwks_uri: Option<Option<String>>,
+    pub par_required: Option<bool>,
 }
 
 impl ServiceChanges {
@@ -164,6 +168,7 @@ impl ServiceChanges {
             ("backchannelLogoutUri", c.backchannel_logout_uri.is_some()),
             ("jwks", c.jwks.is_some()),
             ("jwksUri", c.jwks_uri.is_some()),
+            ("parRequired", c.par_required.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, changed)| changed.then_some(name))

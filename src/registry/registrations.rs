@@ -152,6 +152,7 @@ pub fn update(
             current.client_credentials_flow_enabled,
             changes.client_credentials_flow_enabled,
         );
+        changes.par_required = Some(current.par_required || changes.par_required == Some(true));
         repo::update(conn, client_id, input.changes, input.redirect_uris, caller)?;
         diesel::update(client_registrations::table.find(client_id))
             .set((

@@ -1,7 +1,7 @@
 //! openid-client (Node, pinned in tests/rp/package-lock.json) as the relying
 //! party, unmodified: it registers itself dynamically (RFC 7591) with its
-//! public key, signs a user in with code + PKCE authenticating with
-//! `private_key_jwt`, validates the ID token, reads userinfo and signs out
+//! public key, pushes its authorization request (PAR) and signs a user in
+//! with code + PKCE authenticating with `private_key_jwt`, validates the ID token, reads userinfo and signs out
 //! through the end_session_endpoint with its post_logout_redirect_uri.
 //! This test plays the browser between its steps.
 //!
@@ -50,7 +50,7 @@ fn step(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> (String, V
 }
 
 #[tokio::test]
-async fn openid_client_registers_signs_in_with_pkce_and_private_key_jwt_and_signs_out() {
+async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_and_signs_out() {
     if !prerequisites_present() {
         return;
     }
@@ -82,6 +82,15 @@ async fn openid_client_registers_signs_in_with_pkce_and_private_key_jwt_and_sign
 
     let (name, authorize) = step(&mut lines);
     assert_eq!(name, "authorize");
+    let pushed = authorize.as_str().unwrap();
+    assert!(
+        pushed.contains("request_uri=urn%3Aietf%3Aparams%3Aoauth%3Arequest_uri%3A"),
+        "{pushed}"
+    );
+    assert!(
+        !pushed.contains("code_challenge"),
+        "only the request_uri travels: {pushed}"
+    );
     let browser = app.browser();
     let first = browser
         .get(authorize.as_str().unwrap())

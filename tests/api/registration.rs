@@ -57,6 +57,7 @@ async fn an_administrator_registers_a_client_that_is_an_ordinary_service() {
             "grant_types": ["authorization_code", "refresh_token"],
             "post_logout_redirect_uris": ["https://rp.example/bye"],
             "contacts": ["ops@rp.example"],
+        "require_pushed_authorization_requests": true,
             "trusted": true,
         }),
     )
@@ -82,6 +83,8 @@ async fn an_administrator_registers_a_client_that_is_an_ordinary_service() {
     assert_eq!(service["name"], "Registered RP");
     assert_eq!(service["trusted"], false, "registration never trusts");
     assert_eq!(service["implicitFlowEnabled"], false);
+    assert_eq!(service["parRequired"], true);
+    assert_eq!(client["require_pushed_authorization_requests"], true);
     assert_eq!(
         service["postLogoutRedirectUris"],
         json!(["https://rp.example/bye"])

@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::oauth2::access_token::{self, Grantable};
 use crate::oauth2::authorize::{self as request, Allowed, AuthRequest, Credentials, Params};
 use crate::oauth2::error::{ErrorCode, OAuthError};
-use crate::oauth2::{consents, scope_rules};
+use crate::oauth2::{consents, par, scope_rules};
 use crate::oidc::id_token::{self, IdTokenFor};
 use crate::registry::model::Service;
 use crate::registry::redirect_uri::OUT_OF_BAND;
@@ -87,12 +87,54 @@ fn form_pairs(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, String)>, P
         .map_err(|e| PageError::bad_request(e.description))
 }
 
+/// A request naming a `request_uri` is the one its client pushed (RFC 9126
+/// §4); other parameters beside it are ignored. Returns the request and,
+/// when pushed, its `request_uri`.
+async fn pushed_or_sent(
+    state: &AppState,
+    params: Vec<(String, String)>,
+) -> Result<(Vec<(String, String)>, Option<String>), PageError> {
+    let p = Params(&params);
+    let Some(request_uri) = p.get("request_uri").map(str::to_owned) else {
+        return Ok((params, None));
+    };
+    let client_id = p
+        .get("client_id")
+        .ok_or_else(|| PageError::bad_request("A request_uri needs its client_id."))?
+        .to_owned();
+    let (now, uri) = (clock::now(), request_uri.clone());
+    let pushed = db::run(&state.pool, move |conn| {
+        par::load(conn, &client_id, &uri, now)
+    })
+    .await?
+    .ok_or_else(|| {
+        PageError::bad_request("The request_uri is unknown, expired or already used.")
+    })?;
+    Ok((pushed, Some(request_uri)))
+}
+
 async fn authorize(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     params: Vec<(String, String)>,
     decision: Option<Decision>,
 ) -> Result<HttpResponse, PageError> {
+    let (params, pushed) = pushed_or_sent(state, params).await?;
+    // What the sign-in and consent pages carry back: a pushed request by its
+    // request_uri only, so the browser cannot change it.
+    let carried: Vec<(String, String)> = match &pushed {
+        Some(uri) => vec![
+            (
+                "client_id".into(),
+                Params(&params)
+                    .get("client_id")
+                    .unwrap_or_default()
+                    .to_owned(),
+            ),
+            ("request_uri".into(), uri.clone()),
+        ],
+        None => params.clone(),
+    };
     let p = Params(&params);
     let client_id = p
         .get("client_id")
@@ -111,6 +153,11 @@ async fn authorize(
         }
         Err(other) => return Err(other.into()),
     };
+    if pushed.is_none() && (client.par_required || state.settings.par_required) {
+        return Err(PageError::bad_request(
+            "This client must push its authorization requests first (RFC 9126).",
+        ));
+    }
     let redirect_uri =
         request::redirect_uri_for(&client, &registered, &p).map_err(PageError::bad_request)?;
     // From here on the client and its redirect URI are verified: errors go back to it.
@@ -158,9 +205,9 @@ async fn authorize(
             }
             Credentials::Skip => match guest(state).await? {
                 Some(guest) => (guest, now, None),
-                None => return Ok(to_login(&params, request.login_hint.as_deref())),
+                None => return Ok(to_login(&carried, request.login_hint.as_deref())),
             },
-            _ => return Ok(to_login(&params, request.login_hint.as_deref())),
+            _ => return Ok(to_login(&carried, request.login_hint.as_deref())),
         },
     };
 
@@ -203,7 +250,7 @@ async fn authorize(
                 &user,
                 &request,
                 &service_names,
-                &params,
+                &carried,
             ))
         }
     };
@@ -229,7 +276,7 @@ async fn authorize(
         auth_time,
         sid,
     };
-    let answer = issue(state, client, who, request, record_consent, now).await?;
+    let answer = issue(state, client, who, request, pushed, record_consent, now).await?;
     for event in [consent_given, implicit].into_iter().flatten() {
         state.audit.submit(event);
     }
@@ -321,6 +368,7 @@ async fn issue(
     client: Service,
     who: SignedInUser,
     request: AuthRequest,
+    pushed: Option<String>,
     record_consent: bool,
     now: chrono::NaiveDateTime,
 ) -> Result<HttpResponse, PageError> {
@@ -334,6 +382,14 @@ async fn issue(
     let stored = request.clone();
     let grant_sid = sid.clone();
     let (grant_id, code) = db::run(&state.pool, move |conn| {
+        // A pushed request is used up here, once, whichever instance serves it.
+        if let Some(uri) = &pushed {
+            if !par::consume(conn, uri, now)? {
+                return Err(AppError::bad_request(
+                    "The request_uri is expired or already used.",
+                ));
+            }
+        }
         let allowed = Allowed {
             request: &stored,
             client_id: &client_id,

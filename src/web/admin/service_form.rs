@@ -38,6 +38,7 @@ pub struct ServiceForm {
     implicit_flow_enabled: Option<String>,
     password_flow_enabled: Option<String>,
     client_credentials_flow_enabled: Option<String>,
+    par_required: Option<String>,
 }
 
 fn lines(text: Option<String>) -> Vec<String> {
@@ -84,6 +85,7 @@ impl ServiceForm {
             implicit_flow_enabled: Some(self.implicit_flow_enabled.is_some()),
             password_flow_enabled: Some(self.password_flow_enabled.is_some()),
             client_credentials_flow_enabled: Some(self.client_credentials_flow_enabled.is_some()),
+            par_required: Some(self.par_required.is_some()),
         })
     }
 }
@@ -187,6 +189,13 @@ impl ServiceFields {
                     hint: "tokens for the service itself",
                     on: s.client_credentials_flow_enabled,
                 },
+                Switch {
+                    field: "par_required",
+                    label: "Pushed requests required",
+                    hint:
+                        "authorization requests must be pushed to the PAR endpoint first (RFC 9126)",
+                    on: s.par_required,
+                },
             ],
         }
     }
@@ -217,6 +226,7 @@ impl ServiceFields {
         shown.implicit_flow_enabled = form.implicit_flow_enabled.is_some();
         shown.password_flow_enabled = form.password_flow_enabled.is_some();
         shown.client_credentials_flow_enabled = form.client_credentials_flow_enabled.is_some();
+        shown.par_required = form.par_required.is_some();
         Self::of(&shown, &lines(form.redirect_uris))
     }
 

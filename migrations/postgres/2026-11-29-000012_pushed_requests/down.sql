@@ -1,0 +1,2 @@
+ALTER TABLE services DROP COLUMN par_required;
+DROP TABLE pushed_requests;

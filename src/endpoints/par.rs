@@ -1,0 +1,72 @@
+//! `pushed_authorization_request_endpoint` (RFC 9126): the client
+//! authenticates as at the token endpoint (public clients send their
+//! `client_id`), its request is checked by the authorization endpoint's own
+//! code, and it gets a `request_uri` to send the browser with, good once for
+//! a minute.
+use actix_web::http::header;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::json;
+
+use super::client_guard;
+use super::form::OAuthForm;
+use crate::oauth2::authorize::{self as request, Params};
+use crate::oauth2::client_auth;
+use crate::oauth2::error::OAuthError;
+use crate::oauth2::par;
+use crate::registry::repo as services_repo;
+use crate::state::AppState;
+use crate::{clock, db};
+
+/// Client authentication, not part of the authorization request.
+const CREDENTIALS: [&str; 3] = ["client_secret", "client_assertion", "client_assertion_type"];
+
+pub async fn push(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    let presented = form.presented_client(&req)?;
+    let mut params: Vec<(String, String)> = form
+        .pairs()
+        .iter()
+        .filter(|(key, _)| !CREDENTIALS.contains(&key.as_str()))
+        .cloned()
+        .collect();
+    let address = state.client_address(&req);
+    let client_id = presented
+        .as_ref()
+        .map(|p| p.client_id.clone())
+        .unwrap_or_default();
+    let work = async {
+        let presented = client_guard::proven(&state, "par", presented)
+            .await?
+            .ok_or_else(OAuthError::invalid_client)?;
+        let client =
+            client_auth::authenticate_cached(&state.pool, &state.services, &presented).await?;
+        // The request names the client that pushed it, however it authenticated.
+        params.retain(|(key, _)| key != "client_id");
+        params.push(("client_id".into(), client.service.id.clone()));
+        let p = Params(&params);
+        if p.get("request_uri").is_some() {
+            return Err(OAuthError::invalid_request(
+                "a pushed request cannot itself name a request_uri",
+            ));
+        }
+        let id = client.service.id.clone();
+        let (service, registered) = db::run(&state.pool, move |conn| {
+            services_repo::find_with_uris(conn, &id)
+        })
+        .await?;
+        let redirect_uri = request::redirect_uri_for(&service, &registered, &p)
+            .map_err(OAuthError::invalid_request)?;
+        request::check(&service, redirect_uri, &p, &state.settings).map_err(|(_, error)| error)?;
+        let (id, now) = (service.id.clone(), clock::now());
+        db::run(&state.pool, move |conn| par::push(conn, &id, &params, now))
+            .await
+            .map_err(OAuthError::from)
+    };
+    let request_uri = client_guard::guarded(&state, address, &client_id, work).await?;
+    Ok(HttpResponse::Created()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(json!({ "request_uri": request_uri, "expires_in": par::LIFETIME_SECS })))
+}

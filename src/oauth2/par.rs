@@ -1,0 +1,84 @@
+//! Pushed authorization requests (RFC 9126): the parameters a client sent
+//! to the PAR endpoint, stored under the hash of the `request_uri` it got,
+//! used once within a minute by whichever instance serves the authorization
+//! request that names it: read while the user signs in and consents, used
+//! up when the code or tokens are issued. The checks of the request are the authorization
+//! endpoint's own (`oauth2::authorize::check`), run when it is pushed.
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+
+use crate::db::schema::pushed_requests;
+use crate::db::DbConn;
+use crate::error::{AppError, StoreError};
+use crate::secrets;
+
+pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
+/// How long a pushed request may wait for its authorization request.
+pub const LIFETIME_SECS: i64 = 60;
+
+/// Stores a checked request; returns its `request_uri`.
+pub fn push(
+    conn: &mut DbConn,
+    client_id: &str,
+    params: &[(String, String)],
+    now: NaiveDateTime,
+) -> Result<String, AppError> {
+    let request_uri = format!("{REQUEST_URI_PREFIX}{}", secrets::generate());
+    let params =
+        serde_json::to_string(params).map_err(|e| AppError::internal_from("pushed request", e))?;
+    crate::db::transaction(conn, |conn| {
+        diesel::delete(pushed_requests::table.filter(pushed_requests::expires_at.lt(now)))
+            .execute(conn)?;
+        diesel::insert_into(pushed_requests::table)
+            .values((
+                pushed_requests::uri_hash.eq(secrets::hash(&request_uri)),
+                pushed_requests::client_id.eq(client_id),
+                pushed_requests::params.eq(params),
+                pushed_requests::expires_at.eq(now + Duration::seconds(LIFETIME_SECS)),
+            ))
+            .execute(conn)?;
+        Ok::<_, StoreError>(())
+    })?;
+    Ok(request_uri)
+}
+
+/// The parameters pushed as `request_uri` by `client_id`: None when
+/// unknown, another client's, expired or already used. Reading does not use
+/// it up: the browser comes back with it after signing in and consenting.
+pub fn load(
+    conn: &mut DbConn,
+    client_id: &str,
+    request_uri: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Vec<(String, String)>>, AppError> {
+    let params: Option<String> = pushed_requests::table
+        .find(secrets::hash(request_uri))
+        .filter(pushed_requests::client_id.eq(client_id))
+        .filter(pushed_requests::used_at.is_null())
+        .filter(pushed_requests::expires_at.gt(now))
+        .select(pushed_requests::params)
+        .first(conn)
+        .optional()?;
+    params
+        .map(|text| serde_json::from_str(&text))
+        .transpose()
+        .map_err(|e| AppError::internal_from("pushed request", e))
+}
+
+/// Uses the request up as its code or tokens are issued; false when
+/// another request did first (or it expired meanwhile).
+pub fn consume(
+    conn: &mut DbConn,
+    request_uri: &str,
+    now: NaiveDateTime,
+) -> Result<bool, StoreError> {
+    let consumed = diesel::update(
+        pushed_requests::table
+            .find(secrets::hash(request_uri))
+            .filter(pushed_requests::used_at.is_null())
+            .filter(pushed_requests::expires_at.gt(now)),
+    )
+    .set(pushed_requests::used_at.eq(now))
+    .execute(conn)?;
+    Ok(consumed == 1)
+}

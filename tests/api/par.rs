@@ -1,0 +1,163 @@
+//! Pushed authorization requests (RFC 9126): the client pushes its request
+//! (authenticated, checked like an authorization request) and sends the
+//! browser with the `request_uri`, good once; services may be required to.
+use serde_json::{json, Value};
+
+use crate::browser::{callback_params, location, param};
+use crate::helpers::{assert_oauth_error, spawn_app, spawn_app_with, TestApp};
+
+const CALLBACK: &str = "https://par.example/callback";
+
+async fn push(app: &TestApp, client: (&str, &str), extra: &[(&str, &str)]) -> reqwest::Response {
+    let mut form = vec![
+        ("response_type", "code"),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid"),
+        ("state", "pushed-state"),
+    ];
+    form.extend_from_slice(extra);
+    app.oauth_post("par", &form, Some(client)).await
+}
+
+/// The browser part with a request_uri: sign in, allow; the callback URL.
+async fn browse(app: &TestApp, client_id: &str, request_uri: &str) -> reqwest::Response {
+    let browser = app.browser();
+    let first = app
+        .authorize(
+            &browser,
+            &[("client_id", client_id), ("request_uri", request_uri)],
+        )
+        .await;
+    if first.status() != 303 {
+        return first;
+    }
+    app.create_user("pat", "pat-password").await;
+    let signed_in = app
+        .sign_in(&browser, &location(&first), "pat", "pat-password")
+        .await;
+    let consent = app.follow(&browser, signed_in).await;
+    app.decide(&browser, consent, "allow").await
+}
+
+#[tokio::test]
+async fn a_pushed_request_is_used_once_and_its_code_exchanged() {
+    let app = spawn_app().await;
+    let discovery: Value = app.public_json("/.well-known/openid-configuration").await;
+    assert_eq!(
+        discovery["pushed_authorization_request_endpoint"],
+        app.url("/api/rest/oauth2/par")
+    );
+    assert_eq!(discovery["require_pushed_authorization_requests"], false);
+    let (id, secret) = app.web_client(CALLBACK, json!({})).await;
+    let pushed = push(&app, (&id, &secret), &[]).await;
+    assert_eq!(pushed.status(), 201);
+    assert_eq!(pushed.headers()["cache-control"], "no-store");
+    let pushed: Value = pushed.json().await.unwrap();
+    assert_eq!(pushed["expires_in"], 60);
+    let request_uri = pushed["request_uri"].as_str().unwrap().to_owned();
+    assert!(request_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+
+    let back = browse(&app, &id, &request_uri).await;
+    let callback = location(&back);
+    assert!(callback.starts_with(CALLBACK), "{callback}");
+    let params = callback_params(&callback);
+    assert_eq!(param(&params, "state"), Some("pushed-state"));
+    let code = param(&params, "code").unwrap();
+    let tokens = app
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", code),
+                ("redirect_uri", CALLBACK),
+            ],
+            (&id, &secret),
+        )
+        .await;
+    assert!(tokens["id_token"].is_string());
+
+    let again = app.browser().get(app.url(&format!(
+        "/api/rest/oauth2/auth?client_id={id}&request_uri={}",
+        url::form_urlencoded::byte_serialize(request_uri.as_bytes()).collect::<String>()
+    )));
+    assert_eq!(again.send().await.unwrap().status(), 400, "used once");
+}
+
+#[tokio::test]
+async fn pushing_authenticates_the_client_and_checks_the_request() {
+    let app = spawn_app().await;
+    let (id, secret) = app.web_client(CALLBACK, json!({})).await;
+    let (other, other_secret) = app.web_client("https://other.example/cb", json!({})).await;
+    assert_oauth_error(
+        push(&app, (&id, "wrong-secret"), &[]).await,
+        401,
+        "invalid_client",
+    )
+    .await;
+    let bad_redirect = app
+        .oauth_post(
+            "par",
+            &[
+                ("response_type", "code"),
+                ("redirect_uri", "https://evil.example/cb"),
+            ],
+            Some((&id, &secret)),
+        )
+        .await;
+    assert_oauth_error(bad_redirect, 400, "invalid_request").await;
+    let bad_type = push(&app, (&id, &secret), &[("response_type", "nonsense")]).await;
+    assert_eq!(bad_type.status(), 400);
+    let nested = push(&app, (&id, &secret), &[("request_uri", "urn:x")]).await;
+    assert_oauth_error(nested, 400, "invalid_request").await;
+
+    // Another client cannot use it.
+    let pushed: Value = push(&app, (&id, &secret), &[]).await.json().await.unwrap();
+    let request_uri = pushed["request_uri"].as_str().unwrap();
+    let stolen = app
+        .authorize(
+            &app.browser(),
+            &[("client_id", &other), ("request_uri", request_uri)],
+        )
+        .await;
+    assert_eq!(stolen.status(), 400);
+    let _ = other_secret;
+}
+
+#[tokio::test]
+async fn services_and_servers_can_require_pushed_requests() {
+    let app = spawn_app().await;
+    let (id, secret) = app.web_client(CALLBACK, json!({"parRequired": true})).await;
+    let direct = app
+        .authorize(
+            &app.browser(),
+            &[
+                ("client_id", &id),
+                ("response_type", "code"),
+                ("redirect_uri", CALLBACK),
+                ("scope", "openid"),
+            ],
+        )
+        .await;
+    assert_eq!(direct.status(), 400, "sent directly");
+    let pushed: Value = push(&app, (&id, &secret), &[]).await.json().await.unwrap();
+    let back = browse(&app, &id, pushed["request_uri"].as_str().unwrap()).await;
+    assert!(location(&back).starts_with(CALLBACK));
+
+    let strict = spawn_app_with(|s| s.par_required = true).await;
+    let discovery: Value = strict
+        .public_json("/.well-known/openid-configuration")
+        .await;
+    assert_eq!(discovery["require_pushed_authorization_requests"], true);
+    let (id, _) = strict.web_client(CALLBACK, json!({})).await;
+    let direct = strict
+        .authorize(
+            &strict.browser(),
+            &[
+                ("client_id", &id),
+                ("response_type", "code"),
+                ("redirect_uri", CALLBACK),
+                ("scope", "openid"),
+            ],
+        )
+        .await;
+    assert_eq!(direct.status(), 400);
+}
