@@ -147,16 +147,22 @@ pub struct ServiceRow {
     pub redirect_uris: String,
 }
 
-#[derive(Template)]
-#[template(path = "admin/services.html")]
-pub struct AdminServices {
-    pub query: String,
-    pub rows: Vec<ServiceRow>,
+/// Where a console list page stands: the rows shown and links to the
+/// pages beside it.
+pub struct Span {
     pub total: i64,
     /// The position of the first row shown, from 1.
     pub first: i64,
     pub previous: Option<String>,
     pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin/services.html")]
+pub struct AdminServices {
+    pub query: String,
+    pub rows: Vec<ServiceRow>,
+    pub span: Span,
 }
 
 /// A user or service an event names: its login or name and its console
@@ -265,10 +271,7 @@ pub struct UserRow {
 pub struct AdminUsers {
     pub query: String,
     pub rows: Vec<UserRow>,
-    pub total: i64,
-    pub first: i64,
-    pub previous: Option<String>,
-    pub next: Option<String>,
+    pub span: Span,
 }
 
 #[derive(Template)]

@@ -8,6 +8,7 @@ use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::login::current_session;
 use crate::web::page::{see_other, PageError};
+use crate::web::templates::Span;
 
 /// The signed-in administrator; a redirect to the sign-in page for nobody
 /// signed in; 403 for anyone else.
@@ -80,6 +81,21 @@ impl ListQuery {
 
 /// Rows per console page.
 pub const PAGE_ROWS: i64 = 50;
+
+/// The span of a list page at `skip` of `total` rows, with links to the
+/// pages before and after it.
+pub fn span(path: &str, query: &str, skip: i64, total: i64) -> Span {
+    let next = skip.saturating_add(PAGE_ROWS);
+    Span {
+        total,
+        first: skip.saturating_add(1),
+        previous: (skip > 0).then(|| {
+            let previous = skip.saturating_sub(PAGE_ROWS).max(0).to_string();
+            page_link(path, query, "skip", &previous)
+        }),
+        next: (next < total).then(|| page_link(path, query, "skip", &next.to_string())),
+    }
+}
 
 /// A link to another page of the same list.
 pub fn page_link(path: &str, query: &str, key: &str, value: &str) -> String {

@@ -64,6 +64,27 @@ pub fn form_page(
     render(status, &page, cookies)
 }
 
+/// Runs `work` on service `id` for the administrator who sent the form,
+/// then forgets this instance's cached copy of the service.
+async fn change_service<T: Send + 'static>(
+    req: &HttpRequest,
+    state: &web::Data<AppState>,
+    csrf_token: Option<&str>,
+    id: &str,
+    work: impl FnOnce(&mut db::DbConn, &str, &Caller) -> Result<T, AppError> + Send + 'static,
+) -> Result<T, PageError> {
+    let admin = form_administrator(state, req, csrf_token).await?;
+    let caller = Caller::user(&admin.user.id, state.origin(req));
+    let (target, cache) = (id.to_owned(), Arc::clone(&state.services));
+    let done = db::run(&state.pool, move |conn| {
+        let done = work(conn, &target, &caller)?;
+        cache.invalidate(&target);
+        Ok(done)
+    })
+    .await?;
+    Ok(done)
+}
+
 pub async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -181,20 +202,23 @@ pub async fn trust(
     path: web::Path<String>,
     form: web::Form<TrustForm>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
     let trusted = match form.trusted.as_deref() {
-        Some("on") => true,
-        Some("off") => false,
-        _ => return Err(PageError::bad_request("Say trusted=on or trusted=off.")),
+        Some("on") => Some(true),
+        Some("off") => Some(false),
+        _ => None,
     };
     let id = path.into_inner();
-    let caller = Caller::user(&admin.user.id, state.origin(&req));
-    let (target, cache) = (id.clone(), Arc::clone(&state.services));
-    db::run(&state.pool, move |conn| {
-        services_repo::set_trusted(conn, &target, trusted, &caller)?;
-        cache.invalidate(&target);
-        Ok(())
-    })
+    let csrf = form.csrf_token.as_deref();
+    change_service(
+        &req,
+        &state,
+        csrf,
+        &id,
+        move |conn, id, caller| match trusted {
+            Some(trusted) => services_repo::set_trusted(conn, id, trusted, caller),
+            None => Err(AppError::bad_request("Say trusted=on or trusted=off.")),
+        },
+    )
     .await?;
     Ok(see_other(&format!("/admin/services/{id}"), vec![]))
 }
@@ -244,16 +268,13 @@ pub async fn reset_secret(
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
     let id = path.into_inner();
-    let caller = Caller::user(&admin.user.id, state.origin(&req));
-    let target = id.clone();
-    let (secret, service) = db::run(&state.pool, move |conn| {
-        let secret = services_repo::reset_secret(conn, &target, clock::now(), &caller)?;
-        Ok((secret, services_repo::find(conn, &target)?))
+    let csrf = form.csrf_token.as_deref();
+    let (secret, service) = change_service(&req, &state, csrf, &id, |conn, id, caller| {
+        let secret = services_repo::reset_secret(conn, id, clock::now(), caller)?;
+        Ok((secret, services_repo::find(conn, id)?))
     })
     .await?;
-    state.services.invalidate(&id);
     Ok(secret_page("New secret", id, service.name, secret))
 }
 
@@ -263,15 +284,8 @@ pub async fn delete(
     path: web::Path<String>,
     form: web::Form<CsrfOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
     let id = path.into_inner();
-    let caller = Caller::user(&admin.user.id, state.origin(&req));
-    let (target, cache) = (id.clone(), Arc::clone(&state.services));
-    db::run(&state.pool, move |conn| {
-        services_repo::delete(conn, &target, &caller)?;
-        cache.invalidate(&target);
-        Ok(())
-    })
-    .await?;
+    let csrf = form.csrf_token.as_deref();
+    change_service(&req, &state, csrf, &id, services_repo::delete).await?;
     Ok(see_other("/admin/services", vec![]))
 }

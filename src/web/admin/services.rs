@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::common::{administrator, csrf, page_link, ListQuery, PAGE_ROWS};
+use super::common::{administrator, csrf, span, ListQuery, PAGE_ROWS};
 use super::service_changes::form_page;
 use super::service_form::ServiceFields;
 use crate::db;
@@ -48,18 +48,10 @@ pub async fn list(
             redirect_uris: uris.join(" "),
         })
         .collect();
-    let next = skip.saturating_add(PAGE_ROWS);
     let page = AdminServices {
-        query: text.clone(),
+        span: span("/admin/services", &text, skip, total),
+        query: text,
         rows,
-        total,
-        first: skip.saturating_add(1),
-        previous: (skip > 0).then(|| {
-            let previous = skip.saturating_sub(PAGE_ROWS).max(0).to_string();
-            page_link("/admin/services", &text, "skip", &previous)
-        }),
-        next: (next < total)
-            .then(|| page_link("/admin/services", &text, "skip", &next.to_string())),
     };
     Ok(render(StatusCode::OK, &page, vec![]))
 }

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 
-use super::common::{administrator, csrf, page_link, ListQuery, PAGE_ROWS};
+use super::common::{administrator, csrf, span, ListQuery, PAGE_ROWS};
 use crate::db;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
@@ -51,17 +51,10 @@ pub async fn list(
             guest: user.guest,
         })
         .collect();
-    let next = skip.saturating_add(PAGE_ROWS);
     let page = AdminUsers {
-        query: text.clone(),
+        span: span("/admin/users", &text, skip, total),
+        query: text,
         rows,
-        total,
-        first: skip.saturating_add(1),
-        previous: (skip > 0).then(|| {
-            let previous = skip.saturating_sub(PAGE_ROWS).max(0).to_string();
-            page_link("/admin/users", &text, "skip", &previous)
-        }),
-        next: (next < total).then(|| page_link("/admin/users", &text, "skip", &next.to_string())),
     };
     Ok(render(StatusCode::OK, &page, vec![]))
 }
