@@ -91,6 +91,11 @@ pub struct Settings {
     pub refresh_token_ttl_secs: i64,
     /// Lifetime of an authorization code, in seconds.
     pub authorization_code_ttl_secs: i64,
+    /// Lifetime of a device code and its user code (RFC 8628), in seconds.
+    pub device_code_ttl_secs: i64,
+    /// Wrong user codes typed at `/device`, within the password failure
+    /// window, that lock that address (and that user) out of the page.
+    pub device_code_max_failures: i32,
     /// Lifetime of a browser session, in seconds.
     pub session_ttl_secs: i64,
     /// JWT signing algorithm for new keys: `RS256`, `ES256` or `EdDSA`.
@@ -153,6 +158,8 @@ impl Default for Settings {
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             authorization_code_ttl_secs: 60,
+            device_code_ttl_secs: 600,
+            device_code_max_failures: 10,
             session_ttl_secs: 8 * 3600,
             signing_algorithm: "RS256".into(),
             key_rotation_days: 90,

@@ -103,6 +103,10 @@ pub enum AppError {
     MissingCredentials,
     #[error("{0}")]
     InvalidToken(String),
+    /// A token or DPoP proof refused with a `DPoP` challenge (RFC 9449 §7.1):
+    /// `code` is `invalid_token` or `invalid_dpop_proof`.
+    #[error("{message}")]
+    DpopChallenge { code: String, message: String },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]

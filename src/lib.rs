@@ -7,6 +7,7 @@ pub mod config;
 pub mod error;
 pub mod feed_proof;
 pub mod fields;
+pub mod grant_types;
 pub mod paging;
 pub mod query_terms;
 pub mod scope;

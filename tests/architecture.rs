@@ -16,6 +16,7 @@ const LAYERS: &[&[&str]] = &[
         "error",
         "feed_proof",
         "fields",
+        "grant_types",
         "paging",
         "query_terms",
         "scope",

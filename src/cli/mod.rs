@@ -79,6 +79,8 @@ Settings (environment; docs/configuration.md explains each):
   IDHUB_ACCESS_TOKEN_TTL_SECS     access and ID token lifetime (3600)
   IDHUB_REFRESH_TOKEN_TTL_SECS    refresh token lifetime (2592000)
   IDHUB_AUTHORIZATION_CODE_TTL_SECS  code lifetime (60)
+  IDHUB_DEVICE_CODE_TTL_SECS     device and user code lifetime, RFC 8628 (600)
+  IDHUB_DEVICE_CODE_MAX_FAILURES wrong user codes at /device before a lock (10)
   IDHUB_SESSION_TTL_SECS          browser session lifetime (28800)
   IDHUB_SIGNING_ALGORITHM         RS256 or ES256 (RS256)
   IDHUB_KEY_ROTATION_DAYS         automatic key rotation (90)

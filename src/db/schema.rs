@@ -42,6 +42,9 @@ diesel::table! {
         jwks -> Nullable<Text>,
         jwks_uri -> Nullable<Text>,
         par_required -> Bool,
+        device_flow_enabled -> Bool,
+        dpop_required -> Bool,
+        token_exchange_enabled -> Bool,
     }
 }
 
@@ -100,7 +103,7 @@ diesel::table! {
         scope -> Text,
         created -> Timestamp,
         expires_at -> Timestamp,
-        used_at -> Nullable<Timestamp>,
+        used_at -> Nullable<Timestamp>,        jkt -> Nullable<Text>,
     }
 }
 
@@ -189,9 +192,27 @@ diesel::table! {
 }
 
 diesel::table! {
-    used_client_assertions (jti_hash) {
+    used_jtis (jti_hash) {
         jti_hash -> Text,
         expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    device_codes (device_code_hash) {
+        device_code_hash -> Text,
+        user_code_hash -> Text,
+        client_id -> Text,
+        scope -> Text,
+        created -> Timestamp,
+        expires_at -> Timestamp,
+        interval_secs -> Integer,
+        polled_at -> Nullable<Timestamp>,
+        status -> Text,
+        user_id -> Nullable<Text>,
+        grant_id -> Nullable<Text>,
+        auth_time -> Nullable<Timestamp>,
+        sid -> Nullable<Text>,
     }
 }
 
@@ -224,6 +245,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     consents,
     ended_sessions,
     client_registrations,
-    used_client_assertions,
+    used_jtis,
     pushed_requests,
+    device_codes,
 );

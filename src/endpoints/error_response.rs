@@ -4,6 +4,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+use crate::oauth2::dpop::DPOP_ALGORITHMS;
 use crate::oauth2::error::{ErrorCode, OAuthError};
 
 #[derive(Serialize)]
@@ -16,6 +17,11 @@ impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
         match self.code {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
+            // At a resource a bad proof is a 401 with a challenge; at the
+            // token endpoint a 400 (RFC 9449 §7.1, §5.2).
+            ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce if self.dpop_challenge => {
+                StatusCode::UNAUTHORIZED
+            }
             ErrorCode::AccessDenied | ErrorCode::InsufficientScope => StatusCode::FORBIDDEN,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
             ErrorCode::TemporarilyUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -28,19 +34,30 @@ impl ResponseError for OAuthError {
         response
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"));
+        if let Some(nonce) = &self.dpop_nonce {
+            response.insert_header(("DPoP-Nonce", nonce.as_str()));
+        }
+        let description = self.description.replace(['"', '\\'], "'");
+        let code = self.code_name();
         match self.code {
             ErrorCode::InvalidClient => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Basic realm=\"idhub\""));
             }
-            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => {
-                let code = if self.code == ErrorCode::InvalidToken {
-                    "invalid_token"
-                } else {
-                    "insufficient_scope"
-                };
+            ErrorCode::InvalidToken
+            | ErrorCode::InsufficientScope
+            | ErrorCode::InvalidDpopProof
+            | ErrorCode::UseDpopNonce
+                if self.dpop_challenge =>
+            {
                 let value = format!(
-                    "Bearer realm=\"idhub\", error=\"{code}\", error_description=\"{}\"",
-                    self.description.replace(['"', '\\'], "'")
+                    "DPoP realm=\"idhub\", error=\"{code}\", error_description=\"{description}\", algs=\"{}\"",
+                    DPOP_ALGORITHMS.join(" ")
+                );
+                response.insert_header((header::WWW_AUTHENTICATE, value));
+            }
+            ErrorCode::InvalidToken | ErrorCode::InsufficientScope => {
+                let value = format!(
+                    "Bearer realm=\"idhub\", error=\"{code}\", error_description=\"{description}\""
                 );
                 response.insert_header((header::WWW_AUTHENTICATE, value));
             }

@@ -3,7 +3,9 @@
 //! origins, so they answer CORS, preflight included.
 pub mod authorize;
 pub mod client_guard;
+pub mod device_authorization;
 pub mod discovery;
+pub mod dpop_proof;
 pub mod error_response;
 pub mod form;
 pub mod introspect;
@@ -23,7 +25,8 @@ fn cors() -> Cors {
     Cors::default()
         .allow_any_origin()
         .allowed_methods(["GET", "POST", "PUT", "DELETE"])
-        .allowed_headers(["Authorization", "Content-Type"])
+        .allowed_headers(["Authorization", "Content-Type", "DPoP"])
+        .expose_headers(["DPoP-Nonce", "WWW-Authenticate"])
         .max_age(3600)
 }
 
@@ -58,6 +61,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/logout/confirm", web::post().to(logout::confirm))
             .route("/register", web::post().to(register::register))
             .route("/par", web::post().to(par::push))
+            .route("/device", web::post().to(device_authorization::start))
             .service(
                 web::resource("/register/{client_id}")
                     .route(web::get().to(register::read))

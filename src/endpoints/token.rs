@@ -1,13 +1,16 @@
-//! `POST /api/rest/oauth2/token`: the form read into a typed request, the
-//! grant run by `oauth2::token`, the answer signed and sent uncached.
+//! `POST /api/rest/oauth2/token`: the form read into a typed request, a DPoP
+//! proof checked when one is sent, the grant run by `oauth2::token`, the
+//! answer signed and sent uncached.
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::client_guard;
+use super::dpop_proof;
 use super::form::OAuthForm;
 use crate::clock;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::token::{self, GrantDeps, TokenRequest, TokenResponse};
+use crate::oidc::discovery::OAUTH_BASE;
 use crate::state::AppState;
 
 pub async fn token(
@@ -20,28 +23,36 @@ pub async fn token(
     let presented = form.presented_client(&req)?;
     let now = clock::now();
     let origin = state.origin(&req);
-    let deps = GrantDeps {
-        pool: &state.pool,
-        services: &state.services,
-        revoked: &state.revoked,
-        users: &state.users,
-        hasher: &state.hasher,
-        lockout: state.lockout,
-        policy: state.token_policy,
-        origin: origin.clone(),
-        audit: &state.audit,
-    };
     let address = state.client_address(&req);
     let client_id = presented
         .as_ref()
         .map(|p| p.client_id.clone())
         .unwrap_or_default();
+    let url = format!("{}{OAUTH_BASE}/token", state.issuer);
+    let keys = state.keys.current(&state.pool).await;
     let work = async {
+        let dpop_jkt = dpop_proof::at_token_endpoint(&state, &req, &url, &client_id, now).await?;
+        let deps = GrantDeps {
+            pool: &state.pool,
+            services: &state.services,
+            revoked: &state.revoked,
+            users: &state.users,
+            hasher: &state.hasher,
+            lockout: state.lockout,
+            policy: state.token_policy,
+            origin: origin.clone(),
+            audit: &state.audit,
+            dpop_jkt: dpop_jkt.clone(),
+            verified: &state.verified,
+            keys: &keys,
+            issuer: &state.issuer,
+        };
         let presented = client_guard::proven(&state, "token", presented).await?;
-        token::grant(&deps, presented, request, now).await
+        let mut issued = token::grant(&deps, presented, request, now).await?;
+        issued.grantable.jkt = dpop_jkt;
+        Ok(issued)
     };
     let issued = client_guard::guarded(&state, address, &client_id, work).await?;
-    let keys = state.keys.current(&state.pool).await;
     let ttl = state.token_policy.access_token_ttl_secs;
     let event = issued.audit_event(grant_type, origin);
     let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;

@@ -5,9 +5,10 @@ use serde_json::{json, Map, Value};
 
 use super::form::OAuthForm;
 use crate::oauth2::access_token;
+use crate::oauth2::dpop::Sent;
 use crate::oauth2::error::{ErrorCode, OAuthError};
 use crate::registry::model::HUB_SERVICE_ID;
-use crate::rest::authn::bearer_token;
+use crate::rest::dpop;
 use crate::scope::{EMAIL, OPENID, PROFILE};
 use crate::state::AppState;
 
@@ -15,15 +16,15 @@ fn invalid_token(description: &str) -> OAuthError {
     OAuthError::new(ErrorCode::InvalidToken, description)
 }
 
-/// RFC 6750: the token comes in the header or the form body, never both.
-fn presented_token(req: &HttpRequest, form: &OAuthForm) -> Result<String, OAuthError> {
-    let header = bearer_token(req).map_err(|_| invalid_token("malformed Authorization header"))?;
-    match (header, form.get("access_token")) {
+/// RFC 6750: the token comes in the header or the form body, never both;
+/// a DPoP-bound one in the header only (RFC 9449 §7.1).
+fn presented_token(req: &HttpRequest, form: &OAuthForm) -> Result<Sent, OAuthError> {
+    match (dpop::sent_token(req)?, form.get("access_token")) {
         (Some(_), Some(_)) => Err(OAuthError::invalid_request(
             "send the token once: header or form, not both",
         )),
-        (Some(token), None) => Ok(token),
-        (None, Some(token)) => Ok(token.to_owned()),
+        (Some(sent), None) => Ok(sent),
+        (None, Some(token)) => Ok(Sent::Bearer(token.to_owned())),
         (None, None) => Err(invalid_token("an access token is required")),
     }
 }
@@ -33,12 +34,16 @@ pub async fn userinfo(
     state: web::Data<AppState>,
     form: OAuthForm,
 ) -> Result<HttpResponse, OAuthError> {
-    let token = presented_token(&req, &form)?;
+    let sent = presented_token(&req, &form)?;
     let keys = state.keys.current(&state.pool).await;
     let claims = state
         .verified
-        .verify(&keys, &token, &state.issuer)
-        .map_err(|r| invalid_token(&r.0))?;
+        .verify(&keys, sent.token(), &state.issuer)
+        .map_err(|r| match sent {
+            Sent::Bearer(_) => invalid_token(&r.0),
+            Sent::Dpop { .. } => invalid_token(&r.0).dpop(),
+        })?;
+    dpop::honour(&state, &req, &claims, &sent).await?;
     let hub = claims.aud.contains(HUB_SERVICE_ID);
     if !claims.has_scope(OPENID) && !hub {
         return Err(OAuthError::new(

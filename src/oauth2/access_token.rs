@@ -59,6 +59,26 @@ pub struct AccessClaims {
     /// The grant this token belongs to, so revoking the grant ends the token.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gid: Option<String>,
+    /// The DPoP key the token is bound to (RFC 9449 §6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+    /// Who acts for the subject, from a token exchange (RFC 8693 §4.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActingParty>,
+}
+
+/// `cnf`: the SHA-256 thumbprint of the key a proof must be signed with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confirmation {
+    pub jkt: String,
+}
+
+/// `act`: the service acting, and who acted before it, if anyone did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActingParty {
+    pub sub: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub act: Option<Box<ActingParty>>,
 }
 
 impl AccessClaims {
@@ -74,15 +94,26 @@ impl AccessClaims {
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes().any(|s| s == scope)
     }
+
+    /// The thumbprint of the DPoP key the token is bound to, if it is.
+    pub fn jkt(&self) -> Option<&str> {
+        self.cnf.as_ref().map(|c| c.jkt.as_str())
+    }
 }
 
 /// What a grant decided to issue, before signing.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Grantable {
     pub subject: String,
     pub audience: Vec<ServiceId>,
     pub scope: Vec<String>,
     pub grant_id: Option<String>,
+    /// Bound to this DPoP key's thumbprint.
+    pub jkt: Option<String>,
+    /// Acting for the subject, from a token exchange.
+    pub act: Option<ActingParty>,
+    /// Expires no later than this (Unix seconds), whatever the lifetime.
+    pub not_after: Option<i64>,
 }
 
 pub fn sign(
@@ -107,11 +138,19 @@ pub fn sign(
         client_id: client_id.to_owned(),
         scope: crate::scope::join(&grantable.scope),
         iat,
-        exp: iat + ttl_secs,
+        exp: expiry(iat, ttl_secs, grantable.not_after),
         jti: secrets::generate(),
         gid: grantable.grant_id.clone(),
+        cnf: grantable.jkt.clone().map(|jkt| Confirmation { jkt }),
+        act: grantable.act.clone(),
     };
     jwt::encode(&keys.current, ACCESS_TOKEN_TYPE, &claims)
+}
+
+/// `iat` plus the lifetime, capped at `not_after`.
+pub fn expiry(iat: i64, ttl_secs: i64, not_after: Option<i64>) -> i64 {
+    let natural = iat.saturating_add(ttl_secs);
+    not_after.map_or(natural, |cap| natural.min(cap))
 }
 
 pub fn verify(keys: &KeySet, token: &str, issuer: &str) -> Result<AccessClaims, Rejected> {

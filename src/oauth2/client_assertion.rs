@@ -15,19 +15,16 @@ use std::time::{Duration, Instant};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{decode, decode_header, DecodingKey, Header, Validation};
 use serde::Deserialize;
 
 use super::error::OAuthError;
-use crate::db::schema::used_client_assertions;
+use super::used_jtis::{self, Use};
 use crate::db::DbPool;
-use crate::error::{AppError, StoreError};
 use crate::oidc::jwt::CLIENT_ASSERTION_ALGORITHMS;
 use crate::registry::cache::ServiceCache;
 use crate::registry::model::Service;
-use crate::secrets;
 
 pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const MAX_LIFETIME_SECS: i64 = 300;
@@ -252,23 +249,16 @@ pub async fn prove(
     let expires = chrono::DateTime::from_timestamp(accepted_until, 0)
         .map(|t| t.naive_utc())
         .ok_or_else(OAuthError::invalid_client)?;
-    let jti_hash = secrets::hash(&format!("{}:{}", service.id, claims.jti));
+    let (issuer, jti) = (service.id.clone(), claims.jti.clone());
     let first_use = crate::db::run(deps.pool, move |conn| {
-        diesel::delete(
-            used_client_assertions::table.filter(used_client_assertions::expires_at.lt(now)),
-        )
-        .execute(conn)?;
-        let inserted = diesel::insert_into(used_client_assertions::table)
-            .values((
-                used_client_assertions::jti_hash.eq(jti_hash),
-                used_client_assertions::expires_at.eq(expires),
-            ))
-            .execute(conn);
-        match inserted.map_err(StoreError::from) {
-            Ok(_) => Ok(true),
-            Err(StoreError::Duplicate(_)) => Ok(false),
-            Err(other) => Err(AppError::from(other)),
-        }
+        Ok(used_jtis::first_use(
+            conn,
+            Use::ClientAssertion,
+            &issuer,
+            &jti,
+            expires,
+            now,
+        )?)
     })
     .await?;
     if !first_use {

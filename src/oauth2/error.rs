@@ -30,6 +30,23 @@ pub enum ErrorCode {
     InvalidRedirectUri,
     /// RFC 7591 §3.2.2: any other metadata the registration refuses.
     InvalidClientMetadata,
+    /// RFC 8628 §3.5: the user has not decided on the device request yet.
+    AuthorizationPending,
+    /// RFC 8628 §3.5: the device polls faster than its interval.
+    SlowDown,
+    /// RFC 8628 §3.5: the device code expired before the user decided.
+    ExpiredToken,
+    /// RFC 8628 §3.5: the user denied the device request. The same word
+    /// as `AccessDenied`, but a 400 at the token endpoint, not a 403.
+    #[serde(rename = "access_denied")]
+    DeviceDenied,
+    /// RFC 9449 §5: the DPoP proof is missing where required, or invalid.
+    InvalidDpopProof,
+    /// RFC 9449 §8: the proof must carry the nonce the server gives.
+    UseDpopNonce,
+    /// RFC 8693 §2.2.2: a token exchange's audience the server will not
+    /// issue a token for.
+    InvalidTarget,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +54,11 @@ pub enum ErrorCode {
 pub struct OAuthError {
     pub code: ErrorCode,
     pub description: String,
+    /// The resource was asked for with a DPoP-bound token or a DPoP proof:
+    /// the challenge is `DPoP`, not `Bearer` (RFC 9449 §7.1).
+    pub dpop_challenge: bool,
+    /// A nonce for the client's next DPoP proof (RFC 9449 §8).
+    pub dpop_nonce: Option<String>,
 }
 
 impl OAuthError {
@@ -44,7 +66,19 @@ impl OAuthError {
         Self {
             code,
             description: description.into(),
+            dpop_challenge: false,
+            dpop_nonce: None,
         }
+    }
+
+    /// The same error, challenging with the `DPoP` scheme.
+    pub fn dpop(mut self) -> Self {
+        self.dpop_challenge = true;
+        self
+    }
+
+    pub fn invalid_dpop_proof(description: impl Into<String>) -> Self {
+        Self::new(ErrorCode::InvalidDpopProof, description)
     }
 
     pub fn invalid_request(description: impl Into<String>) -> Self {

@@ -63,6 +63,24 @@ pub fn create(
     Ok(grant)
 }
 
+/// Every scope entry of the user's live grants: what they allowed, to any
+/// client.
+pub fn granted_scope(
+    conn: &mut DbConn,
+    user_id: &str,
+) -> Result<std::collections::HashSet<String>, StoreError> {
+    let scopes: Vec<String> = grants::table
+        .filter(grants::user_id.eq(user_id))
+        .filter(grants::revoked_at.is_null())
+        .select(grants::scope)
+        .load(conn)?;
+    Ok(scopes
+        .iter()
+        .flat_map(|s| s.split_whitespace())
+        .map(str::to_owned)
+        .collect())
+}
+
 pub fn revoke(
     conn: &mut DbConn,
     revoked: &RevokedSet,

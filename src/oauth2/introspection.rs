@@ -74,7 +74,7 @@ async fn access_token_state(
     };
     let mut answer = json!({
         "active": true,
-        "token_type": "Bearer",
+        "token_type": if claims.cnf.is_some() { "DPoP" } else { "Bearer" },
         "scope": claims.scope,
         "client_id": claims.client_id,
         "sub": claims.sub,
@@ -86,6 +86,13 @@ async fn access_token_state(
     });
     if let Some(user) = user {
         answer["username"] = json!(user.login);
+    }
+    // The resource checks the proof itself (RFC 9449 §6.2).
+    if let Some(cnf) = &claims.cnf {
+        answer["cnf"] = json!(cnf);
+    }
+    if let Some(act) = &claims.act {
+        answer["act"] = json!(act);
     }
     Ok(answer)
 }

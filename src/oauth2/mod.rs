@@ -10,6 +10,8 @@ pub mod client_auth;
 pub mod client_throttle;
 pub mod codes;
 pub mod consents;
+pub mod device;
+pub mod dpop;
 pub mod error;
 pub mod grants;
 pub mod introspection;
@@ -22,6 +24,7 @@ pub mod revoked_set;
 pub mod scope_rules;
 pub mod single_use;
 pub mod token;
+pub mod used_jtis;
 pub mod verified;
 
 use error::OAuthError;

@@ -21,6 +21,9 @@ pub struct RefreshToken {
     pub created: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
+    /// A public client's token is bound to its DPoP key: only a proof
+    /// signed by that key can use it (RFC 9449 §5).
+    pub jkt: Option<String>,
 }
 
 /// Stores a new refresh token for the grant and returns it in plain text.
@@ -28,6 +31,7 @@ pub fn issue(
     conn: &mut DbConn,
     grant_id: &str,
     scope: &str,
+    jkt: Option<&str>,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<String, StoreError> {
@@ -40,6 +44,7 @@ pub fn issue(
             created: now,
             expires_at: now + ttl,
             used_at: None,
+            jkt: jkt.map(str::to_owned),
         })
         .execute(conn)?;
     Ok(plain)

@@ -2,7 +2,9 @@
 use serde_json::{json, Value};
 
 use super::jwt::CLIENT_ASSERTION_ALGORITHMS as ASSERTION_ALGORITHMS;
+use super::jwt::DPOP_ALGORITHMS;
 use crate::config::Settings;
+use crate::grant_types;
 use crate::registry::model::HUB_SERVICE_ID;
 
 /// Where the OAuth 2.0 / OpenID Connect endpoints live, as in Hub.
@@ -11,7 +13,13 @@ pub const OAUTH_BASE: &str = "/api/rest/oauth2";
 pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
     let issuer = settings.issuer();
     let endpoint = |path: &str| format!("{issuer}{OAUTH_BASE}/{path}");
-    let mut grant_types = vec!["authorization_code", "client_credentials", "refresh_token"];
+    let mut grant_types = vec![
+        "authorization_code",
+        "client_credentials",
+        "refresh_token",
+        grant_types::DEVICE_CODE,
+        grant_types::TOKEN_EXCHANGE,
+    ];
     let mut response_types = vec!["code"];
     if settings.implicit_grant_enabled {
         grant_types.push("implicit");
@@ -39,6 +47,8 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> Value {
         "registration_endpoint": endpoint("register"),
         "pushed_authorization_request_endpoint": endpoint("par"),
         "require_pushed_authorization_requests": settings.par_required,
+        "device_authorization_endpoint": endpoint("device"),
+        "dpop_signing_alg_values_supported": DPOP_ALGORITHMS,
         "backchannel_logout_supported": true,
         "backchannel_logout_session_supported": true,
         "frontchannel_logout_supported": false,

@@ -16,6 +16,8 @@ pub const ID_TOKEN_TYPE: &str = "JWT";
 pub const CLIENT_ASSERTION_ALGORITHMS: [&str; 9] = [
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
 ];
+/// What clients may sign DPoP proofs with (RFC 9449): asymmetric, as above.
+pub const DPOP_ALGORITHMS: &[&str] = &["ES256", "ES384", "RS256", "PS256", "EdDSA"];
 
 pub fn encode(key: &SigningKey, typ: &str, claims: &impl Serialize) -> Result<String, AppError> {
     let header = json!({"alg": key.algorithm.name(), "typ": typ, "kid": key.kid});

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 
 use super::input::ServiceInput;
 use super::model::Service;
+use crate::grant_types;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
 /// The token endpoint authentication methods a client may register.
@@ -19,11 +20,12 @@ pub const AUTH_METHODS: [&str; 4] = [
 /// What a client may register. Not `password`: a client that collects
 /// users' passwords is what RFC 9700 §2.4 forbids; an administrator may
 /// still switch it on for a service.
-const GRANT_TYPES: [&str; 4] = [
+const GRANT_TYPES: [&str; 5] = [
     "authorization_code",
     "implicit",
     "refresh_token",
     "client_credentials",
+    grant_types::DEVICE_CODE,
 ];
 const MAX_LIST: usize = 100;
 
@@ -50,6 +52,8 @@ pub struct ClientMetadata {
     pub jwks_uri: Option<String>,
     /// RFC 9126 §6: the client will only push its authorization requests.
     pub require_pushed_authorization_requests: Option<bool>,
+    /// RFC 9449 §5.2: the client will always bind its tokens with DPoP.
+    pub dpop_bound_access_tokens: Option<bool>,
     /// Present in an RFC 7592 update, where it must name the client.
     pub client_id: Option<String>,
 }
@@ -253,6 +257,8 @@ impl ClientMetadata {
             password_flow_enabled: Some(has("password")),
             client_credentials_flow_enabled: Some(has("client_credentials")),
             par_required: Some(self.require_pushed_authorization_requests == Some(true)),
+            device_flow_enabled: Some(has(grant_types::DEVICE_CODE)),
+            dpop_required: Some(self.dpop_bound_access_tokens == Some(true)),
             ..ServiceInput::default()
         };
         let extras = Extras {
@@ -310,6 +316,10 @@ pub fn describe(
     out.insert(
         "require_pushed_authorization_requests".into(),
         service.par_required.into(),
+    );
+    out.insert(
+        "dpop_bound_access_tokens".into(),
+        service.dpop_required.into(),
     );
     if let Some(jwks) = service
         .jwks

@@ -45,6 +45,9 @@ pub struct ServiceInput {
     #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub jwks_uri: Option<Option<String>>,
     pub par_required: Option<bool>,
+    pub device_flow_enabled: Option<bool>,
+    pub dpop_required: Option<bool>,
+    pub token_exchange_enabled: Option<bool>,
 }
 
 /// A checked request: column changes plus the new redirect URI list, if given.
@@ -96,6 +99,9 @@ impl ServiceInput {
                 .transpose()?,
             jwks_uri: url_patch("jwksUri", self.jwks_uri)?,
             par_required: self.par_required,
+            device_flow_enabled: self.device_flow_enabled,
+            dpop_required: self.dpop_required,
+            token_exchange_enabled: self.token_exchange_enabled,
         };
         let redirect_uris = self
             .redirect_uris

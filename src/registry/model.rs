@@ -51,6 +51,13 @@ pub struct Service {
     pub jwks_uri: Option<String>,
     /// Authorization requests must be pushed first (RFC 9126).
     pub par_required: bool,
+    /// May use the device authorization grant (RFC 8628).
+    pub device_flow_enabled: bool,
+    /// Must bind its tokens to a DPoP key (RFC 9449).
+    pub dpop_required: bool,
+    /// May exchange tokens it received for tokens to other services
+    /// (RFC 8693). Only an admin can turn it on.
+    pub token_exchange_enabled: bool,
 }
 
 fn json_object<S: serde::Serializer>(
@@ -105,6 +112,9 @@ impl Service {
             jwks: None,
             jwks_uri: None,
             par_required: false,
+            device_flow_enabled: false,
+            dpop_required: false,
+            token_exchange_enabled: false,
         }
     }
 }
@@ -134,6 +144,9 @@ pub struct ServiceChanges {
     pub jwks: Option<Option<String>>,
     pub jwks_uri: Option<Option<String>>,
     pub par_required: Option<bool>,
+    pub device_flow_enabled: Option<bool>,
+    pub dpop_required: Option<bool>,
+    pub token_exchange_enabled: Option<bool>,
 }
 
 impl ServiceChanges {
@@ -169,6 +182,9 @@ impl ServiceChanges {
             ("jwks", c.jwks.is_some()),
             ("jwksUri", c.jwks_uri.is_some()),
             ("parRequired", c.par_required.is_some()),
+            ("deviceFlowEnabled", c.device_flow_enabled.is_some()),
+            ("dpopRequired", c.dpop_required.is_some()),
+            ("tokenExchangeEnabled", c.token_exchange_enabled.is_some()),
         ]
         .into_iter()
         .filter_map(|(name, changed)| changed.then_some(name))

@@ -153,6 +153,9 @@ pub fn update(
             changes.client_credentials_flow_enabled,
         );
         changes.par_required = Some(current.par_required || changes.par_required == Some(true));
+        changes.dpop_required = Some(current.dpop_required || changes.dpop_required == Some(true));
+        changes.device_flow_enabled =
+            narrowed(current.device_flow_enabled, changes.device_flow_enabled);
         repo::update(conn, client_id, input.changes, input.redirect_uris, caller)?;
         diesel::update(client_registrations::table.find(client_id))
             .set((

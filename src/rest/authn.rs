@@ -9,7 +9,9 @@ use crate::audit::{Caller, Origin};
 use crate::db;
 use crate::error::AppError;
 use crate::oauth2::access_token;
+use crate::oauth2::dpop::Sent;
 use crate::registry::model::HUB_SERVICE_ID;
+use crate::rest::dpop;
 use crate::state::AppState;
 use crate::users::model::{User, GUEST_LOGIN};
 use crate::users::{permanent_tokens as tokens, repo as users_repo};
@@ -90,11 +92,24 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
 }
 
 async fn identify(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Principal, AppError> {
-    let token = bearer_token(req)?;
+    let sent = dpop::sent_token(req).map_err(dpop::refusal)?;
     let now = crate::clock::now();
-    if let Some(token) = token.as_deref().filter(|t| !t.starts_with(tokens::PREFIX)) {
-        return authenticate_jwt(state, token).await;
+    if let Some(sent) = sent
+        .as_ref()
+        .filter(|s| !s.token().starts_with(tokens::PREFIX))
+    {
+        return authenticate_jwt(state, req, sent).await;
     }
+    let token = match sent {
+        None => None,
+        Some(Sent::Bearer(token)) => Some(token),
+        Some(Sent::Dpop { .. }) => {
+            return Err(AppError::DpopChallenge {
+                code: "invalid_token".into(),
+                message: "permanent tokens are not DPoP-bound; send them as Bearer".into(),
+            })
+        }
+    };
     db::run(&state.pool, move |conn| match token {
         Some(token) => {
             let (user, stored) = tokens::authenticate(conn, &token, now)?;
@@ -124,12 +139,25 @@ async fn identify(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Prin
 
 /// An OAuth access token: valid signature, unexpired, not revoked, for the Hub,
 /// acting for a user who is not banned.
-async fn authenticate_jwt(state: &AppState, token: &str) -> Result<Principal, AppError> {
+async fn authenticate_jwt(
+    state: &AppState,
+    req: &HttpRequest,
+    sent: &Sent,
+) -> Result<Principal, AppError> {
     let keys = state.keys.current(&state.pool).await;
     let claims = state
         .verified
-        .verify(&keys, token, &state.issuer)
-        .map_err(|r| AppError::InvalidToken(r.0))?;
+        .verify(&keys, sent.token(), &state.issuer)
+        .map_err(|r| match sent {
+            Sent::Bearer(_) => AppError::InvalidToken(r.0),
+            Sent::Dpop { .. } => AppError::DpopChallenge {
+                code: "invalid_token".into(),
+                message: r.0,
+            },
+        })?;
+    dpop::honour(state, req, &claims, sent)
+        .await
+        .map_err(dpop::refusal)?;
     if !claims.aud.contains(HUB_SERVICE_ID) {
         return Err(AppError::Forbidden(format!(
             "the token's audience does not include the Hub service {HUB_SERVICE_ID}"

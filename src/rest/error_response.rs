@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 use crate::error::{cause_chain, AppError};
+use crate::oauth2::dpop::DPOP_ALGORITHMS;
 
 #[derive(Serialize)]
 struct ErrorBody<'a> {
@@ -18,7 +19,9 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::MissingCredentials | Self::InvalidToken(_) => StatusCode::UNAUTHORIZED,
+            Self::MissingCredentials | Self::InvalidToken(_) | Self::DpopChallenge { .. } => {
+                StatusCode::UNAUTHORIZED
+            }
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
@@ -52,6 +55,13 @@ impl ResponseError for AppError {
                     header::WWW_AUTHENTICATE,
                     "Bearer realm=\"idhub\", error=\"invalid_token\"",
                 ));
+            }
+            Self::DpopChallenge { code, .. } => {
+                let value = format!(
+                    "DPoP realm=\"idhub\", error=\"{code}\", algs=\"{}\"",
+                    DPOP_ALGORITHMS.join(" ")
+                );
+                response.insert_header((header::WWW_AUTHENTICATE, value));
             }
             _ => {}
         }

@@ -3,6 +3,7 @@
 pub mod audit_events;
 pub mod authn;
 pub mod authorized_apps;
+pub mod dpop;
 pub mod error_bodies;
 pub mod error_response;
 pub mod health;

@@ -2,7 +2,9 @@
 //! and "my account". Plain HTML forms that work without JavaScript.
 pub mod account;
 pub mod admin;
+pub mod consent;
 pub mod cookies;
+pub mod device;
 pub mod home;
 pub mod login;
 pub mod page;
@@ -14,6 +16,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(home::routes)
         .configure(admin::routes)
         .configure(login::routes)
+        .configure(device::routes)
         .configure(account::routes);
 }
 

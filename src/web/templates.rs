@@ -28,6 +28,32 @@ pub struct Consent {
 }
 
 #[derive(Template)]
+#[template(path = "device.html")]
+pub struct Device {
+    pub csrf_token: String,
+    pub user_login: String,
+    pub user_code: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "device_consent.html")]
+pub struct DeviceConsent {
+    pub csrf_token: String,
+    pub client_name: String,
+    pub user_login: String,
+    pub user_code: String,
+    pub items: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "device_done.html")]
+pub struct DeviceDone {
+    pub title: String,
+    pub message: String,
+}
+
+#[derive(Template)]
 #[template(path = "oob.html")]
 pub struct OutOfBand {
     pub client_name: String,

@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use crate::browser::location;
-use crate::helpers::spawn_app;
+use crate::browser::{hidden_inputs, location};
+use crate::helpers::{peek, spawn_app, TestApp};
 
 fn rp_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/rp")
@@ -49,15 +49,17 @@ fn step(lines: &mut impl Iterator<Item = std::io::Result<String>>) -> (String, V
     )
 }
 
-#[tokio::test]
-async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_and_signs_out() {
-    if !prerequisites_present() {
-        return;
-    }
-    let app = spawn_app().await;
-    let user_id = app.create_user("olivia", "olivia-password").await;
+/// Runs `script` against `app`: the child, its step lines and its stdin.
+fn start_rp(
+    script: &str,
+    app: &TestApp,
+) -> (
+    std::process::Child,
+    impl Iterator<Item = std::io::Result<String>>,
+    std::process::ChildStdin,
+) {
     let mut rp = Command::new("node")
-        .arg(rp_dir().join("rp.mjs"))
+        .arg(rp_dir().join(script))
         .arg(&app.address)
         .arg(&app.admin_token)
         .stdin(Stdio::piped())
@@ -65,8 +67,19 @@ async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_a
         .stderr(Stdio::inherit())
         .spawn()
         .expect("node runs");
-    let mut lines = BufReader::new(rp.stdout.take().unwrap()).lines();
-    let mut to_rp = rp.stdin.take().unwrap();
+    let lines = BufReader::new(rp.stdout.take().unwrap()).lines();
+    let to_rp = rp.stdin.take().unwrap();
+    (rp, lines, to_rp)
+}
+
+#[tokio::test]
+async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_and_signs_out() {
+    if !prerequisites_present() {
+        return;
+    }
+    let app = spawn_app().await;
+    let user_id = app.create_user("olivia", "olivia-password").await;
+    let (mut rp, mut lines, mut to_rp) = start_rp("rp.mjs", &app);
 
     let (name, client_id) = step(&mut lines);
     assert_eq!(name, "registered");
@@ -138,6 +151,91 @@ async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_a
         app.page(&browser, "/account").await.0,
         303,
         "signed out of idhub"
+    );
+    assert!(rp.wait().unwrap().success());
+}
+
+/// openid-client as a public client: the device flow while this test plays
+/// the user at `/device`, then code + PKCE with DPoP-bound tokens, a DPoP
+/// userinfo call and a DPoP refresh.
+#[tokio::test]
+async fn openid_client_uses_the_device_flow_and_dpop_bound_tokens() {
+    if !prerequisites_present() {
+        return;
+    }
+    let app = spawn_app().await;
+    let user_id = app.create_user("dora", "dora-password").await;
+    let (mut rp, mut lines, mut to_rp) = start_rp("device_dpop.mjs", &app);
+
+    let (name, device) = step(&mut lines);
+    assert_eq!(name, "device", "{device}");
+    assert_eq!(device["verification_uri"], app.url("/device"));
+    let browser = app.browser();
+    let first = browser
+        .get(device["verification_uri_complete"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let signed_in = app
+        .sign_in(&browser, &location(&first), "dora", "dora-password")
+        .await;
+    let entry = app.follow(&browser, signed_in).await.text().await.unwrap();
+    let user_code = device["user_code"].as_str().unwrap();
+    assert!(entry.contains(&format!("value=\"{user_code}\"")), "{entry}");
+    let mut form = hidden_inputs(&entry);
+    form.push(("user_code".into(), user_code.into()));
+    let consent = browser
+        .post(app.url("/device"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut form = hidden_inputs(&consent);
+    form.push(("decision".into(), "allow".into()));
+    let done = browser
+        .post(app.url("/device/decide"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert!(done.text().await.unwrap().contains("Device connected"));
+    let (name, device_tokens) = step(&mut lines);
+    assert_eq!(name, "device_tokens", "{device_tokens}");
+    assert_eq!(device_tokens["claims"]["sub"], user_id.as_str());
+    assert_eq!(device_tokens["refresh"], true);
+
+    let (name, authorize) = step(&mut lines);
+    assert_eq!(name, "authorize");
+    // A new browser: the first one's connection idled while the device polled.
+    let browser = app.browser();
+    let first = browser
+        .get(authorize.as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    let signed_in = app
+        .sign_in(&browser, &location(&first), "dora", "dora-password")
+        .await;
+    let consent = app.follow(&browser, signed_in).await;
+    let back = app.decide(&browser, consent, "allow").await;
+    writeln!(to_rp, "{}", location(&back)).unwrap();
+    let (name, tokens) = step(&mut lines);
+    assert_eq!(name, "dpop_tokens", "{tokens}");
+    assert_eq!(tokens["token_type"], "dpop");
+    let jkt = peek(tokens["access_token"].as_str().unwrap(), 1)["cnf"]["jkt"].clone();
+    assert!(jkt.is_string(), "bound: {tokens}");
+    let (name, userinfo) = step(&mut lines);
+    assert_eq!(name, "dpop_userinfo", "{userinfo}");
+    assert_eq!(userinfo["preferred_username"], "dora");
+    let (name, refreshed) = step(&mut lines);
+    assert_eq!(name, "dpop_refreshed", "{refreshed}");
+    assert_eq!(refreshed["token_type"], "dpop");
+    assert_eq!(
+        peek(refreshed["access_token"].as_str().unwrap(), 1)["cnf"]["jkt"],
+        jkt
     );
     assert!(rp.wait().unwrap().success());
 }

@@ -190,7 +190,7 @@ async fn every_refusal_has_its_rfc_7591_error_code() {
             "invalid_client_metadata",
         ),
         (
-            json!({"redirect_uris": [CALLBACK], "grant_types": ["urn:ietf:params:oauth:grant-type:device_code"]}),
+            json!({"redirect_uris": [CALLBACK], "grant_types": ["urn:ietf:params:oauth:grant-type:token-exchange"]}),
             "invalid_client_metadata",
         ),
         (

@@ -19,13 +19,12 @@ use crate::oidc::id_token::{self, IdTokenFor};
 use crate::registry::model::Service;
 use crate::registry::redirect_uri::OUT_OF_BAND;
 use crate::registry::repo as services_repo;
-use crate::scope::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
 use crate::state::AppState;
 use crate::users::model::{User, GUEST_LOGIN};
 use crate::users::repo as users_repo;
 use crate::web::login::current_session;
 use crate::web::page::{render, see_other, PageError};
-use crate::web::{cookies, templates};
+use crate::web::{consent, cookies, templates};
 use crate::{clock, db};
 
 pub const AUTH_PATH: &str = "/api/rest/oauth2/auth";
@@ -325,25 +324,7 @@ fn consent_page(
     service_names: &[(String, String)],
     params: &[(String, String)],
 ) -> HttpResponse {
-    let mut items: Vec<String> = service_names
-        .iter()
-        .map(|(_, name)| format!("Use {name} on your behalf"))
-        .collect();
-    for word in &request.requested.oidc {
-        items.push(
-            match word.as_str() {
-                OPENID => "Know who you are",
-                PROFILE => "See your name and login",
-                EMAIL => "See your email address",
-                OFFLINE_ACCESS => "Keep access while you are away",
-                _ => continue,
-            }
-            .to_owned(),
-        );
-    }
-    if request.offline && !request.requested.has(OFFLINE_ACCESS) {
-        items.push("Keep access while you are away".into());
-    }
+    let items = consent::items(service_names, &request.requested.oidc, request.offline);
     let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let page = templates::Consent {
         csrf_token,
@@ -421,6 +402,7 @@ async fn issue(
                 audience: scope_rules::audience(&request.requested, &client.id),
                 scope: request.scope.clone(),
                 grant_id: Some(grant_id),
+                ..Grantable::default()
             };
             Some(access_token::sign(
                 &keys,

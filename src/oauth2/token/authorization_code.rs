@@ -36,12 +36,14 @@ pub async fn grant(
     let revoked = std::sync::Arc::clone(deps.revoked);
     let users = std::sync::Arc::clone(deps.users);
     let origin = deps.origin.clone();
+    let jkt = deps.dpop_jkt.clone();
     crate::oauth2::run(deps.pool, move |conn| {
         let caches = GrantCaches {
             services: &services,
             users: &users,
             revoked: &revoked,
             origin: &origin,
+            dpop_jkt: jkt.as_deref(),
         };
         redeem(conn, caches, &presented, &exchange, ttl, now)
     })
@@ -118,6 +120,8 @@ fn redeem(
                 conn,
                 &grant.id,
                 &code.scope,
+                // RFC 9449 §5: a public client's refresh token is bound.
+                caches.dpop_jkt.filter(|_| !client.confidential),
                 ttl,
                 now,
             )?)),
@@ -146,6 +150,7 @@ fn redeem(
             audience: scope_rules::audience(&requested, &client.service.id),
             scope: entries,
             grant_id: Some(grant.id),
+            ..Grantable::default()
         },
         refresh_token,
         id_token,

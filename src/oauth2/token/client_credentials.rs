@@ -74,6 +74,7 @@ pub async fn grant(
             audience: scope_rules::audience(&requested, &service.id),
             scope: entries,
             grant_id: None,
+            ..Grantable::default()
         },
         refresh_token: None,
         id_token: None,

@@ -6,7 +6,10 @@ use chrono::Duration;
 use crate::audit::{Origin, Recorder};
 use crate::config::Settings;
 use crate::db::DbPool;
+use crate::oauth2::access_token::TokenChecks;
 use crate::oauth2::revoked_set::RevokedSet;
+use crate::oauth2::verified::VerifiedTokens;
+use crate::oidc::keystore::KeySet;
 use crate::registry::cache::ServiceCache;
 use crate::sessions::lockout::Lockout;
 use crate::users::cache::UserCache;
@@ -37,6 +40,8 @@ pub struct GrantCaches<'a> {
     pub revoked: &'a RevokedSet,
     /// Where the request came from: a replay is recorded with it.
     pub origin: &'a Origin,
+    /// The request's DPoP key thumbprint, if it sent a proof.
+    pub dpop_jkt: Option<&'a str>,
 }
 
 /// What the grants read besides the request and the clock.
@@ -53,4 +58,22 @@ pub struct GrantDeps<'a> {
     /// written in a transaction of their own.
     pub origin: Origin,
     pub audit: &'a Recorder,
+    /// The thumbprint of the key of the request's checked DPoP proof.
+    pub dpop_jkt: Option<String>,
+    /// What a token exchange checks its subject token with.
+    pub verified: &'a VerifiedTokens,
+    pub keys: &'a KeySet,
+    pub issuer: &'a str,
+}
+
+impl GrantDeps<'_> {
+    /// What judging a presented access token's state reads.
+    pub fn token_checks(&self) -> TokenChecks<'_> {
+        TokenChecks {
+            pool: self.pool,
+            services: self.services,
+            users: self.users,
+            revoked: self.revoked,
+        }
+    }
 }

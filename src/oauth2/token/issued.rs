@@ -32,7 +32,11 @@ pub struct IdTokenRequest {
 #[derive(Debug, Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
+    /// `DPoP` when the token is bound to a key, else `Bearer`.
     pub token_type: &'static str,
+    /// Token exchange only (RFC 8693 §2.2.1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub issued_token_type: Option<&'static str>,
     pub expires_in: i64,
     pub scope: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,10 +97,21 @@ pub fn sign(
         }
         None => None,
     };
+    let iat = now.and_utc().timestamp();
+    let expires_in =
+        access_token::expiry(iat, ttl_secs, issued.grantable.not_after).saturating_sub(iat);
     Ok(TokenResponse {
         access_token,
-        token_type: "Bearer",
-        expires_in: ttl_secs,
+        token_type: match issued.grantable.jkt {
+            Some(_) => "DPoP",
+            None => "Bearer",
+        },
+        issued_token_type: issued
+            .grantable
+            .act
+            .as_ref()
+            .map(|_| crate::grant_types::ACCESS_TOKEN_TYPE),
+        expires_in,
         scope: crate::scope::join(&issued.grantable.scope),
         refresh_token: issued.refresh_token,
         id_token,

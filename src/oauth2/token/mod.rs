@@ -4,9 +4,11 @@
 pub mod authorization_code;
 pub mod client_credentials;
 pub mod context;
+pub mod device_code;
 pub mod issued;
 pub mod password;
 pub mod refresh_token;
+pub mod token_exchange;
 
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -16,6 +18,7 @@ pub use issued::{sign, IdTokenRequest, Issued, TokenResponse};
 
 use super::client_auth::PresentedClient;
 use super::error::{ErrorCode, OAuthError};
+use crate::grant_types;
 
 /// A token request, by its `grant_type`. Parameters a grant does not use
 /// (client credentials among them) are ignored here.
@@ -26,13 +29,19 @@ pub enum TokenRequest {
     ClientCredentials(client_credentials::ClientCredentialsRequest),
     Password(password::PasswordRequest),
     RefreshToken(refresh_token::RefreshRequest),
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:device_code")]
+    DeviceCode(device_code::DeviceCodeRequest),
+    #[serde(rename = "urn:ietf:params:oauth:grant-type:token-exchange")]
+    TokenExchange(token_exchange::ExchangeRequest),
 }
 
-const GRANT_TYPES: &[&str] = &[
+pub const GRANT_TYPES: &[&str] = &[
     "authorization_code",
     "client_credentials",
     "password",
     "refresh_token",
+    grant_types::DEVICE_CODE,
+    grant_types::TOKEN_EXCHANGE,
 ];
 
 impl TokenRequest {
@@ -43,6 +52,8 @@ impl TokenRequest {
             TokenRequest::ClientCredentials(_) => "client_credentials",
             TokenRequest::Password(_) => "password",
             TokenRequest::RefreshToken(_) => "refresh_token",
+            TokenRequest::DeviceCode(_) => grant_types::DEVICE_CODE,
+            TokenRequest::TokenExchange(_) => grant_types::TOKEN_EXCHANGE,
         }
     }
 
@@ -88,6 +99,10 @@ pub async fn grant(
         TokenRequest::Password(request) => password::grant(deps, client, request, now).await,
         TokenRequest::RefreshToken(request) => {
             refresh_token::grant(deps, client, request, now).await
+        }
+        TokenRequest::DeviceCode(request) => device_code::grant(deps, client, request, now).await,
+        TokenRequest::TokenExchange(request) => {
+            token_exchange::grant(deps, client, request, now).await
         }
     }
 }

@@ -97,6 +97,7 @@ pub async fn grant(
                 conn,
                 &grant.id,
                 &scope_text,
+                None,
                 refresh_ttl,
                 now,
             )?),
@@ -116,6 +117,7 @@ pub async fn grant(
                 audience: scope_rules::audience(&requested, &service.id),
                 scope: entries,
                 grant_id: Some(grant.id),
+                ..Grantable::default()
             },
             refresh_token,
         })

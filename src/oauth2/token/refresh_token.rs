@@ -34,12 +34,14 @@ pub async fn grant(
     let revoked = std::sync::Arc::clone(deps.revoked);
     let users = std::sync::Arc::clone(deps.users);
     let origin = deps.origin.clone();
+    let jkt = deps.dpop_jkt.clone();
     crate::oauth2::run(deps.pool, move |conn| {
         let caches = GrantCaches {
             services: &services,
             users: &users,
             revoked: &revoked,
             origin: &origin,
+            dpop_jkt: jkt.as_deref(),
         };
         rotate(conn, caches, &presented, &request, ttl, now)
     })
@@ -66,6 +68,19 @@ fn rotate(
     if grant.revoked_at.is_some() {
         return Err(OAuthError::invalid_grant("the grant has been revoked"));
     }
+    if token.jkt.is_some() && token.jkt.as_deref() != caches.dpop_jkt {
+        return Err(OAuthError::invalid_grant(
+            "the refresh token is bound to a DPoP key; send a proof signed with it",
+        ));
+    }
+    // A bound token stays bound to its key; a public client's token is
+    // bound to the key of its first proof (RFC 9449 §5).
+    let binding = token.jkt.clone().or_else(|| {
+        caches
+            .dpop_jkt
+            .filter(|_| !client.confidential)
+            .map(str::to_owned)
+    });
     let granted: Vec<String> = token.scope.split_whitespace().map(str::to_owned).collect();
     let entries = match request.scope.as_deref() {
         None => granted.clone(),
@@ -95,6 +110,7 @@ fn rotate(
                     conn,
                     &grant.id,
                     &token.scope,
+                    binding.as_deref(),
                     ttl,
                     now,
                 )?),
@@ -132,6 +148,7 @@ fn rotate(
             audience: scope_rules::audience(&requested, &client.service.id),
             scope: entries,
             grant_id: Some(grant.id),
+            ..Grantable::default()
         },
         refresh_token: Some(new_refresh_token),
     })

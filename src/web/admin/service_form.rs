@@ -39,6 +39,9 @@ pub struct ServiceForm {
     password_flow_enabled: Option<String>,
     client_credentials_flow_enabled: Option<String>,
     par_required: Option<String>,
+    device_flow_enabled: Option<String>,
+    dpop_required: Option<String>,
+    token_exchange_enabled: Option<String>,
 }
 
 fn lines(text: Option<String>) -> Vec<String> {
@@ -86,6 +89,9 @@ impl ServiceForm {
             password_flow_enabled: Some(self.password_flow_enabled.is_some()),
             client_credentials_flow_enabled: Some(self.client_credentials_flow_enabled.is_some()),
             par_required: Some(self.par_required.is_some()),
+            device_flow_enabled: Some(self.device_flow_enabled.is_some()),
+            dpop_required: Some(self.dpop_required.is_some()),
+            token_exchange_enabled: Some(self.token_exchange_enabled.is_some()),
         })
     }
 }
@@ -196,6 +202,24 @@ impl ServiceFields {
                         "authorization requests must be pushed to the PAR endpoint first (RFC 9126)",
                     on: s.par_required,
                 },
+                Switch {
+                    field: "device_flow_enabled",
+                    label: "Device flow",
+                    hint: "devices without a browser sign in with a code typed at /device (RFC 8628)",
+                    on: s.device_flow_enabled,
+                },
+                Switch {
+                    field: "dpop_required",
+                    label: "DPoP required",
+                    hint: "tokens must be bound to the client's key with DPoP proofs (RFC 9449)",
+                    on: s.dpop_required,
+                },
+                Switch {
+                    field: "token_exchange_enabled",
+                    label: "Token exchange",
+                    hint: "may exchange a user's token it received for one to other services the user allowed (RFC 8693)",
+                    on: s.token_exchange_enabled,
+                },
             ],
         }
     }
@@ -227,6 +251,9 @@ impl ServiceFields {
         shown.password_flow_enabled = form.password_flow_enabled.is_some();
         shown.client_credentials_flow_enabled = form.client_credentials_flow_enabled.is_some();
         shown.par_required = form.par_required.is_some();
+        shown.device_flow_enabled = form.device_flow_enabled.is_some();
+        shown.dpop_required = form.dpop_required.is_some();
+        shown.token_exchange_enabled = form.token_exchange_enabled.is_some();
         Self::of(&shown, &lines(form.redirect_uris))
     }
 

@@ -1,0 +1,54 @@
+//! The DPoP proof of a token request (RFC 9449 §5): checked and recorded
+//! when sent, required when the client's service says `dpopRequired`.
+use std::sync::Arc;
+
+use actix_web::HttpRequest;
+use chrono::NaiveDateTime;
+
+use crate::oauth2::dpop::{self, Expected};
+use crate::oauth2::error::OAuthError;
+use crate::rest::dpop::proof_header;
+use crate::state::AppState;
+
+/// The thumbprint of the proof's key, when the request has a good proof.
+pub async fn at_token_endpoint(
+    state: &AppState,
+    req: &HttpRequest,
+    url: &str,
+    client_id: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, OAuthError> {
+    let Some(proof) = proof_header(req)? else {
+        if requires_dpop(state, client_id).await? {
+            return Err(OAuthError::invalid_dpop_proof(
+                "this client must send a DPoP proof (dpopRequired)",
+            ));
+        }
+        return Ok(None);
+    };
+    let expected = Expected {
+        method: "POST",
+        url,
+        access_token: None,
+        now: now.and_utc().timestamp(),
+    };
+    let checked = dpop::check(&proof, expected)?;
+    dpop::record(&state.pool, &checked, now).await?;
+    Ok(Some(checked.jkt))
+}
+
+/// From the service cache; an unknown client requires nothing here (its
+/// authentication fails next).
+async fn requires_dpop(state: &AppState, client_id: &str) -> Result<bool, OAuthError> {
+    if client_id.is_empty() {
+        return Ok(false);
+    }
+    let service = match state.services.fresh(client_id) {
+        Some(cached) => cached,
+        None => {
+            let (services, id) = (Arc::clone(&state.services), client_id.to_owned());
+            crate::db::run(&state.pool, move |conn| Ok(services.lookup(conn, &id)?)).await?
+        }
+    };
+    Ok(service.is_some_and(|s| s.dpop_required))
+}

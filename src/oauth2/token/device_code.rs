@@ -1,0 +1,103 @@
+//! `urn:ietf:params:oauth:grant-type:device_code` (RFC 8628 §3.4): the device
+//! polls with its device code until the user decides; once allowed, it gets
+//! the tokens once.
+use chrono::{Duration, NaiveDateTime};
+use serde::Deserialize;
+
+use super::context::{GrantCaches, GrantDeps};
+use super::issued::{IdTokenRequest, Issued};
+use crate::db::DbConn;
+use crate::oauth2::access_token::Grantable;
+use crate::oauth2::client_auth::{self, PresentedClient};
+use crate::oauth2::error::OAuthError;
+use crate::oauth2::{device, refresh_tokens, scope_rules};
+use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
+use crate::users::model::User;
+
+#[derive(Debug, Deserialize)]
+pub struct DeviceCodeRequest {
+    pub device_code: String,
+}
+
+pub async fn grant(
+    deps: &GrantDeps<'_>,
+    presented: Option<PresentedClient>,
+    request: DeviceCodeRequest,
+    now: NaiveDateTime,
+) -> Result<Issued, OAuthError> {
+    let presented = client_auth::require_client(presented)?;
+    let ttl = deps.policy.refresh_token_ttl;
+    let services = std::sync::Arc::clone(deps.services);
+    let revoked = std::sync::Arc::clone(deps.revoked);
+    let users = std::sync::Arc::clone(deps.users);
+    let origin = deps.origin.clone();
+    let jkt = deps.dpop_jkt.clone();
+    crate::oauth2::run(deps.pool, move |conn| {
+        let caches = GrantCaches {
+            services: &services,
+            users: &users,
+            revoked: &revoked,
+            origin: &origin,
+            dpop_jkt: jkt.as_deref(),
+        };
+        redeem(conn, caches, &presented, &request, ttl, now)
+    })
+    .await
+}
+
+fn redeem(
+    conn: &mut DbConn,
+    caches: GrantCaches<'_>,
+    presented: &PresentedClient,
+    request: &DeviceCodeRequest,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> Result<Issued, OAuthError> {
+    let client = client_auth::authenticate(conn, caches.services, presented)?;
+    if !client.service.device_flow_enabled {
+        return Err(OAuthError::unauthorized_client(
+            "the device flow is turned off for this service",
+        ));
+    }
+    // Not in a transaction: a refused poll still records when it came.
+    let redeemed = device::poll(conn, &client.service.id, &request.device_code, now)?;
+    let user = match caches.users.lookup(conn, &redeemed.user_id)? {
+        Some(user) if !user.banned => User::clone(&user),
+        _ => return Err(OAuthError::invalid_grant("the user is banned or gone")),
+    };
+    let entries: Vec<String> = redeemed
+        .scope
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect();
+    let requested = Requested::from_entries(entries.clone());
+    let refresh_token = match requested.has(OFFLINE_ACCESS) {
+        true => Some(refresh_tokens::issue(
+            conn,
+            &redeemed.grant_id,
+            &redeemed.scope,
+            caches.dpop_jkt.filter(|_| !client.confidential),
+            ttl,
+            now,
+        )?),
+        false => None,
+    };
+    let id_token = requested.has(OPENID).then(|| IdTokenRequest {
+        user: user.clone(),
+        auth_time: redeemed.auth_time,
+        nonce: None,
+        sid: redeemed.sid.clone(),
+    });
+    Ok(Issued {
+        client_id: client.service.id.clone(),
+        grantable: Grantable {
+            subject: user.id,
+            audience: scope_rules::audience(&requested, &client.service.id),
+            scope: entries,
+            grant_id: Some(redeemed.grant_id),
+            ..Grantable::default()
+        },
+        refresh_token,
+        id_token,
+    })
+}
