@@ -252,6 +252,60 @@ end
 """
 
 
+def b64url(data):
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def dpop_proofs(url, count):
+    """`count` DPoP proofs (RFC 9449) for POST `url`, each with its own jti,
+    signed ES256 by one fresh key (the Python `cryptography` package)."""
+    try:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    except ImportError:
+        subprocess.run([sys.executable, "-m", "pip", "install", "-q", "cryptography"], check=True)
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
+    key = ec.generate_private_key(ec.SECP256R1())
+    numbers = key.public_key().public_numbers()
+    jwk = {"kty": "EC", "crv": "P-256",
+           "x": b64url(numbers.x.to_bytes(32, "big")), "y": b64url(numbers.y.to_bytes(32, "big"))}
+    header = b64url(json.dumps({"typ": "dpop+jwt", "alg": "ES256", "jwk": jwk}).encode())
+    now, salt = int(time.time()), os.urandom(6).hex()
+    proofs = []
+    for n in range(count):
+        claims = b64url(json.dumps({"jti": f"{salt}-{n}", "htm": "POST", "htu": url, "iat": now}).encode())
+        signed = f"{header}.{claims}"
+        r, s = decode_dss_signature(key.sign(signed.encode(), ec.ECDSA(hashes.SHA256())))
+        proofs.append(f"{signed}.{b64url(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}")
+    return proofs
+
+
+def lua_with_proofs(path, headers, body, proofs_per_thread):
+    """A static POST, each request with the next unused DPoP proof of its thread."""
+    chunks = ",".join("{" + ",".join(lua_string(p) for p in chunk) + "}" for chunk in proofs_per_thread)
+    header_lines = "".join(f"[{lua_string(k)}] = {lua_string(v)}, " for k, v in headers.items())
+    return f"""
+local pools = {{{chunks}}}
+local counter = 0
+function setup(thread)
+  counter = counter + 1
+  thread:set("pool_index", counter)
+end
+function init(args)
+  proofs = pools[pool_index]
+  next_proof = 0
+end
+function request()
+  next_proof = next_proof + 1
+  return wrk.format("POST", {lua_string(path)}, {{{header_lines}["DPoP"] = proofs[next_proof] or "exhausted"}},
+    {lua_string(body)})
+end
+"""
+
+
 def many_tokens(base_url, client_id, secret, count, workers=12):
     """`count` distinct client_credentials access tokens, fetched over
     keep-alive connections from several threads."""
@@ -372,7 +426,8 @@ CALLBACK = "http://127.0.0.1/cb"
 
 def seed(server):
     server.cli("migrate")
-    svc = json.loads(server.cli("services", "add", "--name", "bench", "--trusted", "--redirect-uri", CALLBACK, "--json"))
+    svc = json.loads(server.cli("services", "add", "--name", "bench", "--trusted", "--redirect-uri", CALLBACK,
+                                "--token-exchange", "--json"))
     server.cli("users", "add", "--login", "bench", "--password", "bench-password", "--email", "bench@example.com", "--json")
     admin_token = server.cli("tokens", "create", "--user", "admin", "--name", "bench")
     return svc["id"], svc["secret"], admin_token
@@ -391,6 +446,22 @@ def cases(server, client_id, secret, admin_token, connections):
                                  "scope": "openid profile email"}, (client_id, secret))
     yield "client_credentials", lambda: lua_static("POST", "/api/rest/oauth2/token", form_headers,
                                            f"grant_type=client_credentials&scope={client_id}")
+    def dpop_script():
+        # One proof per request, made ahead (unmeasured), each good for 60 s.
+        threads = 1 if connections == 1 else 2
+        needed = (duration_of_run + 2) * (3000 if connections > 1 else 1200) // threads
+        proofs = dpop_proofs(token_url, needed * threads)
+        return lua_with_proofs("/api/rest/oauth2/token", form_headers,
+                               f"grant_type=client_credentials&scope={client_id}",
+                               [proofs[i * needed:(i + 1) * needed] for i in range(threads)])
+
+    yield "client_credentials DPoP", dpop_script
+    subject = post_form(token_url, {"grant_type": "password", "username": "bench", "password": "bench-password",
+                                    "scope": client_id}, (client_id, secret))["access_token"]
+    exchange_body = urllib.parse.urlencode({
+        "grant_type": "urn:ietf:params:oauth:grant-type:token-exchange", "subject_token": subject,
+        "subject_token_type": "urn:ietf:params:oauth:token-type:access_token", "audience": client_id})
+    yield "token exchange", lambda: lua_static("POST", "/api/rest/oauth2/token", form_headers, exchange_body)
     yield "password", lambda: lua_static("POST", "/api/rest/oauth2/token", form_headers,
                                  "grant_type=password&username=bench&password=bench-password")
     def refresh_script():

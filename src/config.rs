@@ -115,6 +115,8 @@ pub struct Settings {
     /// Every authorization request must be pushed first (RFC 9126), whatever
     /// the service's `parRequired`.
     pub par_required: bool,
+    /// DPoP proofs must carry a nonce idhub handed out (RFC 9449 §8).
+    pub dpop_nonce_required: bool,
     /// Wrong passwords for one account from one address (or one client of the
     /// password grant), within the window, that lock that pair.
     pub password_max_failures: i32,
@@ -167,6 +169,7 @@ impl Default for Settings {
             password_grant_enabled: true,
             open_registration: false,
             par_required: false,
+            dpop_nonce_required: false,
             implicit_grant_enabled: true,
             password_max_failures: 5,
             password_address_max_failures: 20,

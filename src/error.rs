@@ -106,7 +106,12 @@ pub enum AppError {
     /// A token or DPoP proof refused with a `DPoP` challenge (RFC 9449 §7.1):
     /// `code` is `invalid_token` or `invalid_dpop_proof`.
     #[error("{message}")]
-    DpopChallenge { code: String, message: String },
+    DpopChallenge {
+        code: String,
+        message: String,
+        /// A fresh nonce when the proof lacked one (`use_dpop_nonce`).
+        nonce: Option<String>,
+    },
     #[error("{0}")]
     Forbidden(String),
     #[error("{0}")]

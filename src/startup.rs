@@ -14,6 +14,7 @@ use crate::error::cause_chain;
 use crate::feed_proof::FeedProof;
 use crate::oauth2::client_assertion::ClientKeys;
 use crate::oauth2::client_throttle::ClientThrottle;
+use crate::oauth2::dpop_nonce::NonceKey;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
@@ -49,6 +50,13 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
     let keys = KeyStore::open(&mut conn, policy, clock::now())
         .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
+    let dpop_nonces = match settings.dpop_nonce_required {
+        true => Some(Arc::new(
+            NonceKey::load_or_create(&mut conn)
+                .map_err(|e| anyhow::anyhow!("DPoP nonce key: {e}"))?,
+        )),
+        false => None,
+    };
     drop(conn);
     let feed_proof = Arc::new(FeedProof::new(timeout));
     // The writer thread is the server's (Application::build).
@@ -63,6 +71,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         users: Arc::new(UserCache::new(Arc::clone(&feed_proof))),
         verified: VerifiedTokens::default(),
         client_keys: Arc::new(ClientKeys::new().map_err(anyhow::Error::msg)?),
+        dpop_nonces,
         revoked: Arc::new(RevokedSet::new(
             settings.access_token_ttl_secs,
             Arc::clone(&feed_proof),

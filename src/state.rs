@@ -14,6 +14,7 @@ use crate::feed_proof::FeedProof;
 use crate::oauth2::access_token::TokenChecks;
 use crate::oauth2::client_assertion::ClientKeys;
 use crate::oauth2::client_throttle::ClientThrottle;
+use crate::oauth2::dpop_nonce::NonceKey;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::verified::VerifiedTokens;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub verified: VerifiedTokens,
     /// Keys of `private_key_jwt` clients fetched from their `jwksUri`.
     pub client_keys: Arc<ClientKeys>,
+    /// The key of DPoP nonces, when the settings require them.
+    pub dpop_nonces: Option<Arc<NonceKey>>,
     /// Revoked access tokens and grants, so token checks skip the database.
     pub revoked: Arc<RevokedSet>,
     /// Failed sign-ins that lock a user or a client, from the settings.

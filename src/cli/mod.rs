@@ -88,6 +88,7 @@ Settings (environment; docs/configuration.md explains each):
   IDHUB_PASSWORD_GRANT_ENABLED    the password grant (true)
   IDHUB_IMPLICIT_GRANT_ENABLED    the implicit flow (true)
   IDHUB_OPEN_REGISTRATION         anyone may register clients (RFC 7591) (false)
+  IDHUB_DPOP_NONCE_REQUIRED       DPoP proofs must carry a server nonce, RFC 9449 (false)
   IDHUB_PAR_REQUIRED              authorization requests must be pushed first (RFC 9126) (false)
   IDHUB_PASSWORD_HASH_MEMORY_KIB, _ITERATIONS, _PARALLELISM, _CONCURRENCY   Argon2id
   IDHUB_PASSWORD_MAX_FAILURES, _ADDRESS_MAX_FAILURES, _CLIENT_MAX_FAILURES,

@@ -118,6 +118,12 @@ pub struct NewService {
     /// Mark it trusted (no consent; client credentials allowed).
     #[arg(long)]
     trusted: bool,
+    /// Let it use the device flow (RFC 8628).
+    #[arg(long)]
+    device_flow: bool,
+    /// Let it exchange users' tokens it receives (RFC 8693).
+    #[arg(long)]
+    token_exchange: bool,
 }
 
 fn add(state: &AppState, service: NewService, as_json: bool) -> anyhow::Result<String> {
@@ -127,6 +133,8 @@ fn add(state: &AppState, service: NewService, as_json: bool) -> anyhow::Result<S
         post_logout_redirect_uris: Some(service.post_logout_redirect_uris),
         backchannel_logout_uri: Some(service.backchannel_logout_uri),
         trusted: Some(service.trusted),
+        device_flow_enabled: Some(service.device_flow),
+        token_exchange_enabled: Some(service.token_exchange),
         ..ServiceInput::default()
     };
     let checked = input.check(true).map_err(fail)?;

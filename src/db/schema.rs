@@ -93,6 +93,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         offline -> Bool,
+        dpop_jkt -> Nullable<Text>,
     }
 }
 
@@ -199,6 +200,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    server_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
     device_codes (device_code_hash) {
         device_code_hash -> Text,
         user_code_hash -> Text,
@@ -248,4 +256,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     used_jtis,
     pushed_requests,
     device_codes,
+    server_secrets,
 );

@@ -18,12 +18,24 @@ pub async fn at_token_endpoint(
     client_id: &str,
     now: NaiveDateTime,
 ) -> Result<Option<String>, OAuthError> {
+    let proven = proven_key(state, req, url, now).await?;
+    if proven.is_none() && requires_dpop(state, client_id).await? {
+        return Err(OAuthError::invalid_dpop_proof(
+            "this client must send a DPoP proof (dpopRequired)",
+        ));
+    }
+    Ok(proven)
+}
+
+/// The thumbprint of the key of the request's proof for a POST to `url`,
+/// checked and its `jti` recorded; `None` without a `DPoP` header.
+pub async fn proven_key(
+    state: &AppState,
+    req: &HttpRequest,
+    url: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, OAuthError> {
     let Some(proof) = proof_header(req)? else {
-        if requires_dpop(state, client_id).await? {
-            return Err(OAuthError::invalid_dpop_proof(
-                "this client must send a DPoP proof (dpopRequired)",
-            ));
-        }
         return Ok(None);
     };
     let expected = Expected {
@@ -31,6 +43,7 @@ pub async fn at_token_endpoint(
         url,
         access_token: None,
         now: now.and_utc().timestamp(),
+        nonces: state.dpop_nonces.as_deref(),
     };
     let checked = dpop::check(&proof, expected)?;
     dpop::record(&state.pool, &checked, now).await?;

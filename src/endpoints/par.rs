@@ -8,11 +8,13 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::json;
 
 use super::client_guard;
+use super::dpop_proof;
 use super::form::OAuthForm;
 use crate::oauth2::authorize::{self as request, Params};
 use crate::oauth2::client_auth;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::par;
+use crate::oidc::discovery::OAUTH_BASE;
 use crate::registry::repo as services_repo;
 use crate::state::AppState;
 use crate::{clock, db};
@@ -46,6 +48,20 @@ pub async fn push(
         // The request names the client that pushed it, however it authenticated.
         params.retain(|(key, _)| key != "client_id");
         params.push(("client_id".into(), client.service.id.clone()));
+        // A proof with the push binds the code to its key (RFC 9449 §10.1).
+        let url = format!("{}{OAUTH_BASE}/par", state.issuer);
+        if let Some(jkt) = dpop_proof::proven_key(&state, &req, &url, clock::now()).await? {
+            if Params(&params)
+                .get("dpop_jkt")
+                .is_some_and(|named| named != jkt)
+            {
+                return Err(OAuthError::invalid_dpop_proof(
+                    "dpop_jkt names another key than the DPoP proof's",
+                ));
+            }
+            params.retain(|(key, _)| key != "dpop_jkt");
+            params.push(("dpop_jkt".into(), jkt));
+        }
         let p = Params(&params);
         if p.get("request_uri").is_some() {
             return Err(OAuthError::invalid_request(

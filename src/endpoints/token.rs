@@ -57,12 +57,21 @@ pub async fn token(
     let event = issued.audit_event(grant_type, origin);
     let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;
     state.audit.submit(event);
-    Ok(token_response(body))
+    let nonce = state
+        .dpop_nonces
+        .as_ref()
+        .map(|key| key.current(now.and_utc().timestamp()));
+    Ok(token_response(body, nonce))
 }
 
-fn token_response(body: TokenResponse) -> HttpResponse {
-    HttpResponse::Ok()
+fn token_response(body: TokenResponse, dpop_nonce: Option<String>) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    response
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .insert_header((header::PRAGMA, "no-cache"))
-        .json(body)
+        .insert_header((header::PRAGMA, "no-cache"));
+    // The nonce for the client's next proof (RFC 9449 §8.2).
+    if let Some(nonce) = dpop_nonce {
+        response.insert_header(("DPoP-Nonce", nonce));
+    }
+    response.json(body)
 }

@@ -88,6 +88,8 @@ pub struct AuthRequest {
     pub force_consent: bool,
     pub max_age: Option<i64>,
     pub login_hint: Option<String>,
+    /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to.
+    pub dpop_jkt: Option<String>,
 }
 
 impl AuthRequest {
@@ -297,6 +299,15 @@ pub fn check(
         ),
     };
     let offline = params.get("access_type") == Some("offline") || requested.has(OFFLINE_ACCESS);
+    let dpop_jkt = match params.get("dpop_jkt") {
+        None => None,
+        Some(jkt) if is_thumbprint(jkt) => Some(jkt.to_owned()),
+        Some(_) => {
+            return Err(fail(invalid(
+                "dpop_jkt must be the base64url SHA-256 thumbprint of a key",
+            )))
+        }
+    };
     Ok(AuthRequest {
         target: Target {
             mode,
@@ -314,7 +325,16 @@ pub fn check(
         login_hint: params
             .get("login_hint")
             .map(|h| h.chars().take(256).collect()),
+        dpop_jkt,
     })
+}
+
+/// 43 base64url characters: a SHA-256 digest.
+fn is_thumbprint(text: &str) -> bool {
+    text.len() == 43
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// A request the user allowed (or needed not be asked about).
@@ -363,6 +383,7 @@ pub fn record_authorization(
                     nonce: request.nonce.as_deref(),
                     auth_time,
                     offline: request.offline,
+                    dpop_jkt: request.dpop_jkt.as_deref(),
                 },
                 code_ttl,
                 now,

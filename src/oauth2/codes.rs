@@ -25,6 +25,9 @@ pub struct AuthorizationCode {
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
     pub offline: bool,
+    /// The DPoP key the client named (`dpop_jkt`): the exchange needs a
+    /// proof by it (RFC 9449 §10).
+    pub dpop_jkt: Option<String>,
 }
 
 pub struct NewCode<'a> {
@@ -35,6 +38,7 @@ pub struct NewCode<'a> {
     pub nonce: Option<&'a str>,
     pub auth_time: NaiveDateTime,
     pub offline: bool,
+    pub dpop_jkt: Option<&'a str>,
 }
 
 pub fn issue(
@@ -57,6 +61,7 @@ pub fn issue(
             expires_at: now + ttl,
             used_at: None,
             offline: new.offline,
+            dpop_jkt: new.dpop_jkt.map(str::to_owned),
         })
         .execute(conn)?;
     Ok(plain)

@@ -122,8 +122,12 @@ pub fn start(
             sid: None,
         };
         let inserted = db::transaction(conn, |conn| {
-            diesel::delete(device_codes::table.filter(device_codes::expires_at.lt(now)))
-                .execute(conn)?;
+            // Kept an hour past expiry, so a late poll still hears
+            // expired_token rather than an unknown code.
+            diesel::delete(
+                device_codes::table.filter(device_codes::expires_at.lt(now - Duration::hours(1))),
+            )
+            .execute(conn)?;
             diesel::insert_into(device_codes::table)
                 .values(&row)
                 .execute(conn)
@@ -326,19 +330,21 @@ pub fn poll(
 }
 
 /// The counters a wrong user code adds to: its address's and its user's,
-/// so neither many addresses nor many accounts guess much.
-pub fn typist_keys(address: Option<IpAddr>, user_id: &str) -> [String; 2] {
-    let address = address.map_or_else(|| "unknown".to_owned(), |ip| ip.to_string());
-    [
-        format!("device-code:addr:{address}"),
-        format!("device-code:user:{user_id}"),
-    ]
+/// so neither many addresses nor many accounts guess much. Without a known
+/// address, the user's alone: one shared counter would let anyone lock the
+/// page for everyone.
+pub fn typist_keys(address: Option<IpAddr>, user_id: &str) -> Vec<String> {
+    let mut keys = vec![format!("device-code:user:{user_id}")];
+    if let Some(ip) = address {
+        keys.push(format!("device-code:addr:{ip}"));
+    }
+    keys
 }
 
 /// Whether either counter is locked now.
 pub fn locked_out(
     conn: &mut DbConn,
-    keys: &[String; 2],
+    keys: &[String],
     now: NaiveDateTime,
 ) -> Result<bool, StoreError> {
     let locked: i64 = password_attempts::table
@@ -352,7 +358,7 @@ pub fn locked_out(
 /// Counts one wrong code against both counters.
 pub fn count_wrong_code(
     conn: &mut DbConn,
-    keys: &[String; 2],
+    keys: &[String],
     limits: Limits,
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {

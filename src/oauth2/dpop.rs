@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 
 use super::access_token::AccessClaims;
+use super::dpop_nonce::NonceKey;
 use super::error::{ErrorCode, OAuthError};
 use super::used_jtis::{self, Use};
 use crate::db::DbPool;
@@ -38,6 +39,8 @@ pub struct Expected<'a> {
     pub access_token: Option<&'a str>,
     /// Unix seconds.
     pub now: i64,
+    /// When server nonces are required, their key.
+    pub nonces: Option<&'a NonceKey>,
 }
 
 /// A proof whose signature, claims and age checked out; its `jti` is not
@@ -57,6 +60,7 @@ struct ProofClaims {
     htu: String,
     iat: i64,
     ath: Option<String>,
+    nonce: Option<String>,
 }
 
 fn invalid(why: &str) -> OAuthError {
@@ -166,6 +170,20 @@ pub fn check(proof: &str, expected: Expected<'_>) -> Result<Checked, OAuthError>
             return Err(invalid("ath does not match the access token"));
         }
     }
+    if let Some(nonces) = expected.nonces {
+        let fresh = claims
+            .nonce
+            .as_deref()
+            .is_some_and(|nonce| nonces.accepts(nonce, expected.now));
+        if !fresh {
+            let mut refusal = OAuthError::new(
+                ErrorCode::UseDpopNonce,
+                "the proof must carry the nonce of the DPoP-Nonce header",
+            );
+            refusal.dpop_nonce = Some(nonces.current(expected.now));
+            return Err(refusal);
+        }
+    }
     Ok(Checked {
         jkt,
         jti: claims.jti,
@@ -220,6 +238,7 @@ impl Sent {
 /// What a resource checks a bound token's proof against.
 pub struct AtResource<'a> {
     pub pool: &'a DbPool,
+    pub nonces: Option<&'a NonceKey>,
     pub method: &'a str,
     pub url: &'a str,
     pub now: NaiveDateTime,
@@ -260,6 +279,7 @@ pub async fn honour_binding(
                 url: resource.url,
                 access_token: Some(token),
                 now: resource.now.and_utc().timestamp(),
+                nonces: resource.nonces,
             };
             let checked = check(proof, expected).map_err(OAuthError::dpop)?;
             if checked.jkt != jkt {
@@ -335,6 +355,7 @@ mod tests {
             url: "https://server.example/token",
             access_token: None,
             now: 0,
+            nonces: None,
         };
         for proof in ["", "a.b.c", "e30.e30.", &"x".repeat(MAX_PROOF_BYTES + 1)] {
             let refused = check(proof, expected);

@@ -12,6 +12,7 @@ pub mod codes;
 pub mod consents;
 pub mod device;
 pub mod dpop;
+pub mod dpop_nonce;
 pub mod error;
 pub mod grants;
 pub mod introspection;

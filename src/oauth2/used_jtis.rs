@@ -27,8 +27,8 @@ pub fn first_use(
     now: NaiveDateTime,
 ) -> Result<bool, StoreError> {
     let prefix = match kind {
-        Use::ClientAssertion => "",
-        Use::DpopProof => "dpop:",
+        Use::ClientAssertion => "client-assertion:",
+        Use::DpopProof => "dpop-proof:",
     };
     let jti_hash = secrets::hash(&format!("{prefix}{issuer}:{jti}"));
     diesel::delete(used_jtis::table.filter(used_jtis::expires_at.lt(now))).execute(conn)?;

@@ -107,6 +107,7 @@ async fn identify(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Prin
             return Err(AppError::DpopChallenge {
                 code: "invalid_token".into(),
                 message: "permanent tokens are not DPoP-bound; send them as Bearer".into(),
+                nonce: None,
             })
         }
     };
@@ -153,6 +154,7 @@ async fn authenticate_jwt(
             Sent::Dpop { .. } => AppError::DpopChallenge {
                 code: "invalid_token".into(),
                 message: r.0,
+                nonce: None,
             },
         })?;
     dpop::honour(state, req, &claims, sent)

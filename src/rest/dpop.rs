@@ -66,6 +66,7 @@ pub async fn honour(
     let url = format!("{}{}", state.issuer, req.path());
     let resource = AtResource {
         pool: &state.pool,
+        nonces: state.dpop_nonces.as_deref(),
         method: req.method().as_str(),
         url: &url,
         now: crate::clock::now(),
@@ -76,19 +77,16 @@ pub async fn honour(
 /// A refusal from the token checks, as the REST API answers it.
 pub fn refusal(error: OAuthError) -> AppError {
     match error.code {
-        ErrorCode::InvalidToken | ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce
-            if error.dpop_challenge =>
-        {
+        ErrorCode::InvalidToken if !error.dpop_challenge => {
+            AppError::InvalidToken(error.description)
+        }
+        ErrorCode::InvalidToken | ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => {
             AppError::DpopChallenge {
                 code: error.code_name(),
                 message: error.description,
+                nonce: error.dpop_nonce,
             }
         }
-        ErrorCode::InvalidToken => AppError::InvalidToken(error.description),
-        ErrorCode::InvalidDpopProof | ErrorCode::UseDpopNonce => AppError::DpopChallenge {
-            code: error.code_name(),
-            message: error.description,
-        },
         _ => AppError::internal(format!("checking a token failed: {}", error.description)),
     }
 }

@@ -56,7 +56,10 @@ impl ResponseError for AppError {
                     "Bearer realm=\"idhub\", error=\"invalid_token\"",
                 ));
             }
-            Self::DpopChallenge { code, .. } => {
+            Self::DpopChallenge { code, nonce, .. } => {
+                if let Some(nonce) = nonce {
+                    response.insert_header(("DPoP-Nonce", nonce.as_str()));
+                }
                 let value = format!(
                     "DPoP realm=\"idhub\", error=\"{code}\", algs=\"{}\"",
                     DPOP_ALGORITHMS.join(" ")

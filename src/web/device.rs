@@ -84,12 +84,26 @@ fn entry_form(
     render(status, &page, cookie.into_iter().collect())
 }
 
+/// The signed-in person, who must be a real user: the guest cannot allow
+/// a device for anyone.
+async fn signed_in_user(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+) -> Result<Option<Session>, PageError> {
+    match current_session(state, req).await? {
+        Some(session) if session.user.guest => Err(PageError::forbidden(
+            "The guest account cannot connect devices. Sign in as yourself.",
+        )),
+        other => Ok(other),
+    }
+}
+
 async fn entry_page(
     req: HttpRequest,
     state: web::Data<AppState>,
     query: web::Query<EntryQuery>,
 ) -> Result<HttpResponse, PageError> {
-    let Some(session) = current_session(&state, &req).await? else {
+    let Some(session) = signed_in_user(&state, &req).await? else {
         return Ok(to_login(query.user_code.as_deref()));
     };
     let code = query.user_code.as_deref().unwrap_or("");
@@ -156,7 +170,7 @@ async fn enter_code(
     let form = form.into_inner();
     cookies::check_csrf(&req, form.csrf_token.as_deref())?;
     let typed = form.user_code.unwrap_or_default();
-    let Some(session) = current_session(&state, &req).await? else {
+    let Some(session) = signed_in_user(&state, &req).await? else {
         return Ok(to_login(Some(&typed)));
     };
     let request = match look_up(&state, &req, &session, &typed).await? {
@@ -207,8 +221,13 @@ async fn consent_page(
         Ok((client, named))
     })
     .await?;
-    // A service deleted since the device asked is simply not listed.
-    let names = named.unwrap_or_default();
+    // A service deleted since the device asked: the user could not see
+    // all they would allow, so the request cannot be allowed.
+    let Ok(names) = named else {
+        return Err(PageError::bad_request(
+            "This request names a service that no longer exists. Start again on your device.",
+        ));
+    };
     let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let page = templates::DeviceConsent {
         csrf_token,
@@ -234,7 +253,7 @@ async fn decide(
         Some("deny") => false,
         _ => return Err(PageError::bad_request("Choose Allow or Deny.")),
     };
-    let Some(session) = current_session(&state, &req).await? else {
+    let Some(session) = signed_in_user(&state, &req).await? else {
         return Ok(to_login(form.user_code.as_deref()));
     };
     let typed = form.user_code.unwrap_or_default();
@@ -246,6 +265,23 @@ async fn decide(
             ))
         }
     };
+    if allow {
+        let entries = request
+            .scope
+            .split_whitespace()
+            .map(str::to_owned)
+            .collect();
+        let services = Requested::from_entries(entries).services;
+        let still_there = db::run(&state.pool, move |conn| {
+            Ok(services_repo::registered_names(conn, &services)?)
+        })
+        .await?;
+        if still_there.is_err() {
+            return Err(PageError::bad_request(
+                "This request names a service that no longer exists. Start again on your device.",
+            ));
+        }
+    }
     let code = device::normalize(&typed).unwrap_or_default();
     let (user_id, sid, auth_time) = (
         session.user.id.clone(),

@@ -364,3 +364,27 @@ async fn a_public_device_binds_its_refresh_token_to_its_dpop_key() {
         key.thumbprint()
     );
 }
+
+#[tokio::test]
+async fn a_request_naming_a_deleted_service_cannot_be_allowed() {
+    let app = spawn_app().await;
+    let (id, secret) = device_client(&app, json!({})).await;
+    let (doomed, _) = app.service_with(json!({})).await;
+    let started = start(&app, (&id, &secret), &format!("openid {doomed}")).await;
+    let gone = app
+        .delete(&format!("/api/rest/services/{doomed}"), &app.admin_token)
+        .await;
+    assert!(gone.status().is_success());
+    let user_code = started["user_code"].as_str().unwrap();
+    let (browser, html) = signed_in_at_device(&app, "vic", user_code).await;
+    let refused = submit(
+        &app,
+        &browser,
+        "/device",
+        &html,
+        &[("user_code", user_code)],
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("no longer exists"));
+}

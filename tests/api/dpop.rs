@@ -1,13 +1,15 @@
 //! DPoP (RFC 9449): a proof at the token endpoint binds the access token to
 //! the client's key (`cnf.jkt`, `token_type` DPoP); userinfo, the REST API
 //! and introspection honour the binding; every broken proof is refused with
-//! the RFC's error and challenge.
+//! the RFC's error and challenge; server nonces and codes bound with
+//! `dpop_jkt` when asked for.
 use idhub::oidc::keys::SigningAlgorithm;
 use reqwest::Response;
 use serde_json::{json, Value};
 
+use crate::browser::{callback_params, location, param};
 use crate::dpop_keys::DpopKey;
-use crate::helpers::{assert_oauth_error, peek, spawn_app, TestApp};
+use crate::helpers::{assert_oauth_error, peek, spawn_app, spawn_app_with, TestApp};
 
 const HUB: &str = "0-0-0-0-0";
 
@@ -282,4 +284,122 @@ async fn userinfo_and_the_rest_api_honour_the_binding() {
         .await
         .unwrap();
     assert_dpop_refusal(refused, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn with_server_nonces_every_proof_must_carry_a_fresh_one() {
+    let app = spawn_app_with(|s| s.dpop_nonce_required = true).await;
+    let key = DpopKey::es256();
+    let client = app
+        .service_with(json!({"trusted": true, "passwordFlowEnabled": true}))
+        .await;
+    let client = (client.0.as_str(), client.1.as_str());
+    app.create_user("nina", "nina-password").await;
+    let url = app.url("/api/rest/oauth2/token");
+    let form = [
+        ("grant_type", "password"),
+        ("username", "nina"),
+        ("password", "nina-password"),
+        ("scope", "openid"),
+    ];
+    let bare = key.proof("POST", &url, None, json!({}));
+    let refused = token_with_proof(&app, &form, client, Some(&bare)).await;
+    let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    assert_oauth_error(refused, 400, "use_dpop_nonce").await;
+    let forged = key.proof("POST", &url, None, json!({"nonce": "bm90LWEtbm9uY2U"}));
+    let refused = token_with_proof(&app, &form, client, Some(&forged)).await;
+    assert_oauth_error(refused, 400, "use_dpop_nonce").await;
+    let good = key.proof("POST", &url, None, json!({"nonce": nonce}));
+    let answer = token_with_proof(&app, &form, client, Some(&good)).await;
+    assert_eq!(answer.status(), 200);
+    assert!(answer.headers().contains_key("dpop-nonce"));
+    let token = answer.json::<Value>().await.unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    let userinfo = app.url("/api/rest/oauth2/userinfo");
+    let bare = key.proof("GET", &userinfo, Some(&token), json!({}));
+    let refused = userinfo_with(&app, "DPoP", &token, Some(&bare)).await;
+    let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    assert_dpop_refusal(refused, "use_dpop_nonce").await;
+    let good = key.proof("GET", &userinfo, Some(&token), json!({"nonce": nonce}));
+    let answer = userinfo_with(&app, "DPoP", &token, Some(&good)).await;
+    assert_eq!(answer.status(), 200);
+}
+
+#[tokio::test]
+async fn a_code_pushed_with_a_proof_is_bound_to_that_key() {
+    const CALLBACK: &str = "https://bound.example/callback";
+    let app = spawn_app().await;
+    let (id, secret) = app.web_client(CALLBACK, json!({})).await;
+    let key = DpopKey::es256();
+    let par = app.url("/api/rest/oauth2/par");
+    let push = |proof: String, extra: Vec<(&'static str, String)>| {
+        let mut form = vec![
+            ("response_type", "code".to_owned()),
+            ("redirect_uri", CALLBACK.to_owned()),
+            ("scope", "openid".to_owned()),
+        ];
+        form.extend(extra);
+        app.client
+            .post(&par)
+            .basic_auth(&id, Some(&secret))
+            .header("DPoP", proof)
+            .form(&form)
+            .send()
+    };
+    // A dpop_jkt naming another key than the proof's.
+    let other = DpopKey::es256().thumbprint();
+    let refused = push(
+        key.proof("POST", &par, None, json!({})),
+        vec![("dpop_jkt", other)],
+    )
+    .await
+    .unwrap();
+    assert_oauth_error(refused, 400, "invalid_dpop_proof").await;
+
+    let pushed = push(key.proof("POST", &par, None, json!({})), vec![])
+        .await
+        .unwrap();
+    assert_eq!(pushed.status(), 201);
+    let request_uri = pushed.json::<Value>().await.unwrap()["request_uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let browser = app.browser();
+    let first = app
+        .authorize(
+            &browser,
+            &[("client_id", &id), ("request_uri", &request_uri)],
+        )
+        .await;
+    app.create_user("bo", "bo-password").await;
+    let signed_in = app
+        .sign_in(&browser, &location(&first), "bo", "bo-password")
+        .await;
+    let consent = app.follow(&browser, signed_in).await;
+    let back = app.decide(&browser, consent, "allow").await;
+    let params = callback_params(&location(&back));
+    let code = param(&params, "code").unwrap().to_owned();
+
+    let url = app.url("/api/rest/oauth2/token");
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", CALLBACK),
+    ];
+    let unproven = token_with_proof(&app, &form, (&id, &secret), None).await;
+    assert_oauth_error(unproven, 400, "invalid_grant").await;
+    let thief = DpopKey::es256().proof("POST", &url, None, json!({}));
+    let refused = token_with_proof(&app, &form, (&id, &secret), Some(&thief)).await;
+    assert_oauth_error(refused, 400, "invalid_grant").await;
+    let proof = key.proof("POST", &url, None, json!({}));
+    let answer = token_with_proof(&app, &form, (&id, &secret), Some(&proof)).await;
+    assert_eq!(answer.status(), 200);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(
+        peek(body["access_token"].as_str().unwrap(), 1)["cnf"]["jkt"],
+        key.thumbprint()
+    );
 }

@@ -3,6 +3,7 @@
 //! (`act`), no longer lived than the original; only with the admin's switch.
 use serde_json::{json, Value};
 
+use crate::dpop_keys::DpopKey;
 use crate::helpers::{assert_oauth_error, peek, spawn_app, TestApp};
 
 const EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
@@ -127,6 +128,55 @@ async fn only_allowed_services_exchange_only_tokens_meant_for_them() {
     assert_oauth_error(wrong_type, 400, "invalid_request").await;
     let unknown = exchange(&app, (&api, &api_secret), &for_api, "no-such-service").await;
     assert_oauth_error(unknown, 400, "invalid_target").await;
+    // The Hub's own API: the user granted it (every password grant without
+    // a scope does), but the subject token does not reach it.
+    user_token(&app, front, "").await;
+    let hub = exchange(&app, (&api, &api_secret), &for_api, "0-0-0-0-0").await;
+    assert_oauth_error(hub, 400, "invalid_target").await;
+    // An impersonation token (client_credentials with user:) has no grant.
+    let (boss, boss_secret) = app
+        .service_with(json!({"trusted": true, "impersonation": true, "tokenExchangeEnabled": true}))
+        .await;
+    let impersonating = app
+        .token(
+            &[
+                ("grant_type", "client_credentials"),
+                ("scope", &format!("{boss} user:uma")),
+            ],
+            (&boss, &boss_secret),
+        )
+        .await;
+    let refused = exchange(
+        &app,
+        (&boss, &boss_secret),
+        impersonating["access_token"].as_str().unwrap(),
+        &backend,
+    )
+    .await;
+    assert_oauth_error(refused, 400, "invalid_request").await;
+    // A DPoP-bound subject token yields only a bound token.
+    let key = DpopKey::es256();
+    let url = app.url("/api/rest/oauth2/token");
+    let bound = app
+        .client
+        .post(&url)
+        .basic_auth(front.0, Some(front.1))
+        .header("DPoP", key.proof("POST", &url, None, json!({})))
+        .form(&[
+            ("grant_type", "password"),
+            ("username", "uma"),
+            ("password", "uma-password"),
+            ("scope", &format!("{api} {backend}")),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap();
+    let bound = bound["access_token"].as_str().unwrap();
+    let refused = exchange(&app, (&api, &api_secret), bound, &backend).await;
+    assert_oauth_error(refused, 400, "invalid_dpop_proof").await;
     // Off unless an admin turns it on.
     let service: Value = app
         .get(&format!("/api/rest/services/{plain}"), &app.admin_token)

@@ -19,8 +19,15 @@ CREATE TABLE device_codes (
 CREATE INDEX device_codes_expiry ON device_codes (expires_at);
 -- One table of single-use JWT ids: client assertions and DPoP proofs alike.
 ALTER TABLE used_client_assertions RENAME TO used_jtis;
--- A public client's refresh token bound to its DPoP key (RFC 9449 §5).
+-- A public client's refresh token bound to its DPoP key (RFC 9449 §5), and
+-- a code bound to the key its client named (dpop_jkt, RFC 9449 §10).
 ALTER TABLE refresh_tokens ADD COLUMN jkt TEXT;
+ALTER TABLE authorization_codes ADD COLUMN dpop_jkt TEXT;
+-- Secrets every instance shares, made on first use: the key of DPoP nonces.
+CREATE TABLE server_secrets (
+    name TEXT PRIMARY KEY NOT NULL,
+    value TEXT NOT NULL
+);
 ALTER TABLE services ADD COLUMN device_flow_enabled BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE services ADD COLUMN dpop_required BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE services ADD COLUMN token_exchange_enabled BOOLEAN NOT NULL DEFAULT FALSE;

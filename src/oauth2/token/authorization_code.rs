@@ -99,6 +99,11 @@ fn redeem(
         }
         (None, None) => {}
     }
+    if code.dpop_jkt.is_some() && code.dpop_jkt.as_deref() != caches.dpop_jkt {
+        return Err(OAuthError::invalid_grant(
+            "the code is bound to a DPoP key (dpop_jkt); send a proof signed with it",
+        ));
+    }
     let user_id = grant
         .user_id
         .clone()
