@@ -449,7 +449,7 @@ def cases(server, client_id, secret, admin_token, connections):
     def dpop_script():
         # One proof per request, made ahead (unmeasured), each good for 60 s.
         threads = 1 if connections == 1 else 2
-        needed = (duration_of_run + 2) * (3000 if connections > 1 else 1200) // threads
+        needed = (duration_of_run + 2) * (6000 if connections > 1 else 4000) // threads
         proofs = dpop_proofs(token_url, needed * threads)
         return lua_with_proofs("/api/rest/oauth2/token", form_headers,
                                f"grant_type=client_credentials&scope={client_id}",
