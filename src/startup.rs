@@ -17,6 +17,7 @@ use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::dpop_nonce::NonceKey;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
+use crate::oauth2::used_jtis::JtiLedger;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::keystore::{KeyPolicy, KeyStore};
 use crate::oidc::{backchannel, discovery};
@@ -58,6 +59,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         false => None,
     };
     drop(conn);
+    let jtis = JtiLedger::start(pool.clone()).context("cannot start the JWT id writer")?;
     let feed_proof = Arc::new(FeedProof::new(timeout));
     // The writer thread is the server's (Application::build).
     let audit = Recorder::detached();
@@ -72,6 +74,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         verified: VerifiedTokens::default(),
         client_keys: Arc::new(ClientKeys::new().map_err(anyhow::Error::msg)?),
         dpop_nonces,
+        jtis,
         revoked: Arc::new(RevokedSet::new(
             settings.access_token_ttl_secs,
             Arc::clone(&feed_proof),

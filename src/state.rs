@@ -17,6 +17,7 @@ use crate::oauth2::client_throttle::ClientThrottle;
 use crate::oauth2::dpop_nonce::NonceKey;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
+use crate::oauth2::used_jtis::JtiLedger;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::keystore::KeyStore;
 use crate::registry::cache::ServiceCache;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub verified: VerifiedTokens,
     /// Keys of `private_key_jwt` clients fetched from their `jwksUri`.
     pub client_keys: Arc<ClientKeys>,
+    /// Writes the ids of client assertions and DPoP proofs, once each.
+    pub jtis: JtiLedger,
     /// The key of DPoP nonces, when the settings require them.
     pub dpop_nonces: Option<Arc<NonceKey>>,
     /// Revoked access tokens and grants, so token checks skip the database.

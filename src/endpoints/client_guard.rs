@@ -31,6 +31,7 @@ pub async fn proven(
         pool: &state.pool,
         services: &state.services,
         keys: &state.client_keys,
+        jtis: &state.jtis,
         issuer: &state.issuer,
         endpoint: &endpoint,
     };

@@ -46,7 +46,7 @@ pub async fn proven_key(
         nonces: state.dpop_nonces.as_deref(),
     };
     let checked = dpop::check(&proof, expected)?;
-    dpop::record(&state.pool, &checked, now).await?;
+    dpop::record(&state.jtis, &checked).await?;
     Ok(Some(checked.jkt))
 }
 

@@ -20,7 +20,7 @@ use jsonwebtoken::{decode, decode_header, DecodingKey, Header, Validation};
 use serde::Deserialize;
 
 use super::error::OAuthError;
-use super::used_jtis::{self, Use};
+use super::used_jtis::{JtiLedger, Use};
 use crate::db::DbPool;
 use crate::oidc::jwt::CLIENT_ASSERTION_ALGORITHMS;
 use crate::registry::cache::ServiceCache;
@@ -166,6 +166,7 @@ pub struct AssertionDeps<'a> {
     pub pool: &'a DbPool,
     pub services: &'a Arc<ServiceCache>,
     pub keys: &'a ClientKeys,
+    pub jtis: &'a JtiLedger,
     pub issuer: &'a str,
     /// The full URL of the endpoint the assertion was sent to.
     pub endpoint: &'a str,
@@ -249,18 +250,10 @@ pub async fn prove(
     let expires = chrono::DateTime::from_timestamp(accepted_until, 0)
         .map(|t| t.naive_utc())
         .ok_or_else(OAuthError::invalid_client)?;
-    let (issuer, jti) = (service.id.clone(), claims.jti.clone());
-    let first_use = crate::db::run(deps.pool, move |conn| {
-        Ok(used_jtis::first_use(
-            conn,
-            Use::ClientAssertion,
-            &issuer,
-            &jti,
-            expires,
-            now,
-        )?)
-    })
-    .await?;
+    let first_use = deps
+        .jtis
+        .first_use(Use::ClientAssertion, &service.id, &claims.jti, expires)
+        .await?;
     if !first_use {
         return Err(OAuthError::new(
             super::error::ErrorCode::InvalidClient,

@@ -15,8 +15,7 @@ use sha2::{Digest, Sha256};
 use super::access_token::AccessClaims;
 use super::dpop_nonce::NonceKey;
 use super::error::{ErrorCode, OAuthError};
-use super::used_jtis::{self, Use};
-use crate::db::DbPool;
+use super::used_jtis::{JtiLedger, Use};
 
 pub use crate::oidc::jwt::DPOP_ALGORITHMS;
 /// How old a proof may be.
@@ -193,23 +192,14 @@ pub fn check(proof: &str, expected: Expected<'_>) -> Result<Checked, OAuthError>
 
 /// Records the proof's `jti` for as long as the proof could be accepted;
 /// a second use, on any instance, is refused.
-pub async fn record(pool: &DbPool, proof: &Checked, now: NaiveDateTime) -> Result<(), OAuthError> {
+pub async fn record(jtis: &JtiLedger, proof: &Checked) -> Result<(), OAuthError> {
     let accepted_until = proof.iat.saturating_add(MAX_AGE_SECS + MAX_SKEW_SECS);
     let until = chrono::DateTime::from_timestamp(accepted_until, 0)
         .map(|t| t.naive_utc())
         .ok_or_else(|| invalid("iat out of range"))?;
-    let (jkt, jti) = (proof.jkt.clone(), proof.jti.clone());
-    let first = super::run(pool, move |conn| {
-        Ok(used_jtis::first_use(
-            conn,
-            Use::DpopProof,
-            &jkt,
-            &jti,
-            until,
-            now,
-        )?)
-    })
-    .await?;
+    let first = jtis
+        .first_use(Use::DpopProof, &proof.jkt, &proof.jti, until)
+        .await?;
     match first {
         true => Ok(()),
         false => Err(invalid("the proof was already used (jti)")),
@@ -237,7 +227,7 @@ impl Sent {
 
 /// What a resource checks a bound token's proof against.
 pub struct AtResource<'a> {
-    pub pool: &'a DbPool,
+    pub jtis: &'a JtiLedger,
     pub nonces: Option<&'a NonceKey>,
     pub method: &'a str,
     pub url: &'a str,
@@ -288,7 +278,7 @@ pub async fn honour_binding(
                     "the proof is not signed with the token's key",
                 ));
             }
-            record(resource.pool, &checked, resource.now)
+            record(resource.jtis, &checked)
                 .await
                 .map_err(OAuthError::dpop)
         }

@@ -1,25 +1,31 @@
 //! JWT ids accepted once across every instance: client assertions (RFC 7523)
 //! and DPoP proofs (RFC 9449). Each id is kept, hashed, for as long as its
-//! JWT could still be accepted; the insert that finds it taken is a replay.
+//! JWT could still be accepted; an id already there is a replay.
 //!
-//! This write is on the path of every DPoP-bound request, so it is kept to
-//! one statement: expired ids are purged at most every ten seconds per
-//! process, and on PostgreSQL the insert does not wait for its WAL flush (a
-//! crash may forget the last few milliseconds of ids; a proof is good for a
-//! minute at most, and replaying one still needs the proof).
-use std::sync::atomic::{AtomicI64, Ordering};
+//! This write is on the path of every DPoP-bound request, so ids are written
+//! by one thread per process in batches (group commit): under load, one
+//! transaction with one `INSERT … ON CONFLICT DO NOTHING RETURNING` records
+//! many requests' ids, and each learns from the returned rows whether its id
+//! was new. With one request at a time a batch is that one id. Expired ids
+//! are purged every ten seconds by the same thread.
+use std::collections::HashSet;
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use tokio::sync::oneshot;
 
 use crate::db::schema::used_jtis;
-use crate::db::DbConn;
+use crate::db::{DbConn, DbPool};
 use crate::error::StoreError;
 use crate::secrets;
 
-const PURGE_EVERY_SECS: i64 = 10;
-/// When this process last purged expired ids (Unix seconds).
-static LAST_PURGE: AtomicI64 = AtomicI64::new(0);
+const PURGE_EVERY: Duration = Duration::from_secs(10);
+/// Ids written in one transaction at most.
+const MAX_BATCH: usize = 256;
+/// Ids waiting at most; past it requests are refused as unavailable.
+const MAX_WAITING: usize = 8192;
 
 /// What a JWT id is used for, so one kind can never replay as another.
 #[derive(Debug, Clone, Copy)]
@@ -28,45 +34,140 @@ pub enum Use {
     DpopProof,
 }
 
-/// Records `jti` of `issuer` (the client, or the DPoP key's thumbprint) until
-/// `accepted_until`. False when it was already used. Not for use inside a
-/// transaction: on PostgreSQL a duplicate would abort it.
-pub fn first_use(
-    conn: &mut DbConn,
-    kind: Use,
-    issuer: &str,
-    jti: &str,
+struct Pending {
+    hash: String,
     accepted_until: NaiveDateTime,
+    first: oneshot::Sender<Result<bool, String>>,
+}
+
+/// The process's writer of used ids.
+pub struct JtiLedger {
+    sender: SyncSender<Pending>,
+}
+
+impl JtiLedger {
+    /// Starts the writer thread; it ends when the ledger is dropped.
+    pub fn start(pool: DbPool) -> std::io::Result<Self> {
+        let (sender, receiver) = mpsc::sync_channel(MAX_WAITING);
+        std::thread::Builder::new()
+            .name("idhub-used-jtis".into())
+            .spawn(move || write_batches(&pool, &receiver))?;
+        Ok(Self { sender })
+    }
+
+    /// Records `jti` of `issuer` (the client, or the DPoP key's thumbprint)
+    /// until `accepted_until`. False when it was already used, here or on
+    /// another instance.
+    pub async fn first_use(
+        &self,
+        kind: Use,
+        issuer: &str,
+        jti: &str,
+        accepted_until: NaiveDateTime,
+    ) -> Result<bool, StoreError> {
+        let prefix = match kind {
+            Use::ClientAssertion => "client-assertion:",
+            Use::DpopProof => "dpop-proof:",
+        };
+        let (first, answer) = oneshot::channel();
+        let pending = Pending {
+            hash: secrets::hash(&format!("{prefix}{issuer}:{jti}")),
+            accepted_until,
+            first,
+        };
+        let unavailable = |why: &str| StoreError::Unavailable(why.to_owned().into());
+        match self.sender.try_send(pending) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => return Err(unavailable("too many ids waiting")),
+            Err(TrySendError::Disconnected(_)) => return Err(unavailable("id writer stopped")),
+        }
+        answer
+            .await
+            .map_err(|_| unavailable("id writer stopped"))?
+            .map_err(|why| unavailable(&why))
+    }
+}
+
+fn write_batches(pool: &DbPool, receiver: &Receiver<Pending>) {
+    let mut last_purge = Instant::now();
+    loop {
+        let first = match receiver.recv_timeout(PURGE_EVERY) {
+            Ok(pending) => Some(pending),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
+        let mut batch: Vec<Pending> = first.into_iter().collect();
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(pending) => batch.push(pending),
+                Err(_) => break,
+            }
+        }
+        let purge = last_purge.elapsed() >= PURGE_EVERY;
+        if purge {
+            last_purge = Instant::now();
+        }
+        if batch.is_empty() && !purge {
+            continue;
+        }
+        let now = crate::clock::now();
+        let written = pool
+            .get()
+            .map_err(|e| e.to_string())
+            .and_then(|mut conn| record(&mut conn, &batch, purge, now).map_err(|e| e.to_string()));
+        answer(batch, written);
+    }
+}
+
+/// Inserts the batch's ids; returns those that were new.
+fn record(
+    conn: &mut DbConn,
+    batch: &[Pending],
+    purge: bool,
     now: NaiveDateTime,
-) -> Result<bool, StoreError> {
-    let prefix = match kind {
-        Use::ClientAssertion => "client-assertion:",
-        Use::DpopProof => "dpop-proof:",
-    };
-    let jti_hash = secrets::hash(&format!("{prefix}{issuer}:{jti}"));
-    let now_secs = now.and_utc().timestamp();
-    let last = LAST_PURGE.load(Ordering::Relaxed);
-    if now_secs.saturating_sub(last) >= PURGE_EVERY_SECS
-        && LAST_PURGE
-            .compare_exchange(last, now_secs, Ordering::Relaxed, Ordering::Relaxed)
-            .is_ok()
-    {
+) -> Result<HashSet<String>, StoreError> {
+    if purge {
         diesel::delete(used_jtis::table.filter(used_jtis::expires_at.lt(now))).execute(conn)?;
     }
-    let insert = diesel::insert_into(used_jtis::table).values((
-        used_jtis::jti_hash.eq(jti_hash),
-        used_jtis::expires_at.eq(accepted_until),
-    ));
-    let inserted = match conn {
-        DbConn::Postgresql(pg) => pg.transaction(|pg| {
-            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(pg)?;
-            insert.execute(pg)
-        }),
-        DbConn::Sqlite(sqlite) => insert.execute(sqlite),
+    if batch.is_empty() {
+        return Ok(HashSet::new());
+    }
+    let rows: Vec<_> = batch
+        .iter()
+        .map(|p| {
+            (
+                used_jtis::jti_hash.eq(p.hash.as_str()),
+                used_jtis::expires_at.eq(p.accepted_until),
+            )
+        })
+        .collect();
+    let insert = diesel::insert_into(used_jtis::table)
+        .values(&rows)
+        .on_conflict_do_nothing();
+    let new: Vec<String> = match conn {
+        DbConn::Postgresql(pg) => insert.returning(used_jtis::jti_hash).get_results(pg)?,
+        DbConn::Sqlite(sqlite) => insert.returning(used_jtis::jti_hash).get_results(sqlite)?,
     };
-    match inserted.map_err(StoreError::from) {
-        Ok(_) => Ok(true),
-        Err(StoreError::Duplicate(_)) => Ok(false),
-        Err(other) => Err(other),
+    Ok(new.into_iter().collect())
+}
+
+/// Tells each request whether its id was new: the first of equal ids in a
+/// batch is, the others are replays.
+fn answer(batch: Vec<Pending>, written: Result<HashSet<String>, String>) {
+    let mut new = match written {
+        Ok(new) => new,
+        Err(why) => {
+            tracing::warn!(error = %why, "recording used JWT ids failed");
+            for pending in batch {
+                let _ = pending.first.send(Err(why.clone()));
+            }
+            return;
+        }
+    };
+    for pending in batch {
+        // Removed once answered: a second equal id in the batch is a replay.
+        let first = new.remove(&pending.hash);
+        // The request may have gone (its client hung up): nobody to tell.
+        let _ = pending.first.send(Ok(first));
     }
 }

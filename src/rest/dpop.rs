@@ -65,7 +65,7 @@ pub async fn honour(
     // The URL as the client addressed it: the issuer's origin and this path.
     let url = format!("{}{}", state.issuer, req.path());
     let resource = AtResource {
-        pool: &state.pool,
+        jtis: &state.jtis,
         nonces: state.dpop_nonces.as_deref(),
         method: req.method().as_str(),
         url: &url,
