@@ -6,8 +6,9 @@
 //! by one thread per process in batches (group commit): under load, one
 //! transaction with one `INSERT … ON CONFLICT DO NOTHING RETURNING` records
 //! many requests' ids, and each learns from the returned rows whether its id
-//! was new. With one request at a time a batch is that one id. Expired ids
-//! are purged every ten seconds by the same thread.
+//! was new. With one request at a time a batch is that one id. On
+//! PostgreSQL the commit does not wait for its WAL flush. Expired ids are
+//! purged every ten seconds by the same thread.
 use std::collections::HashSet;
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
@@ -145,7 +146,12 @@ fn record(
         .values(&rows)
         .on_conflict_do_nothing();
     let new: Vec<String> = match conn {
-        DbConn::Postgresql(pg) => insert.returning(used_jtis::jti_hash).get_results(pg)?,
+        // Without waiting for the WAL flush: a crash may forget the last
+        // few milliseconds of ids, and a proof is good for a minute at most.
+        DbConn::Postgresql(pg) => pg.transaction(|pg| {
+            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(pg)?;
+            insert.returning(used_jtis::jti_hash).get_results(pg)
+        })?,
         DbConn::Sqlite(sqlite) => insert.returning(used_jtis::jti_hash).get_results(sqlite)?,
     };
     Ok(new.into_iter().collect())

@@ -403,3 +403,32 @@ async fn a_code_pushed_with_a_proof_is_bound_to_that_key() {
         key.thumbprint()
     );
 }
+
+#[tokio::test]
+async fn one_proof_sent_twenty_times_at_once_gets_one_token() {
+    let app = spawn_app().await;
+    let client = app.service_with(json!({"trusted": true})).await;
+    let key = DpopKey::es256();
+    let url = app.url("/api/rest/oauth2/token");
+    let proof = key.proof("POST", &url, None, json!({}));
+    let mut racers = tokio::task::JoinSet::new();
+    for _ in 0..20 {
+        let request = app
+            .client
+            .post(&url)
+            .basic_auth(&client.0, Some(&client.1))
+            .header("DPoP", &proof)
+            .form(&[("grant_type", "client_credentials")]);
+        racers.spawn(async move { request.send().await.expect("an answer").status().as_u16() });
+    }
+    let mut statuses = Vec::new();
+    while let Some(status) = racers.join_next().await {
+        statuses.push(status.expect("racer finished"));
+    }
+    let issued = statuses.iter().filter(|s| **s == 200).count();
+    assert_eq!(issued, 1, "statuses: {statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 400),
+        "{statuses:?}"
+    );
+}
