@@ -5,36 +5,39 @@ use std::sync::Arc;
 use actix_web::HttpRequest;
 use chrono::NaiveDateTime;
 
-use crate::oauth2::dpop::{self, Expected};
+use crate::oauth2::dpop::{self, Checked, Expected, Recording};
 use crate::oauth2::error::OAuthError;
 use crate::rest::dpop::proof_header;
 use crate::state::AppState;
 
-/// The thumbprint of the proof's key, when the request has a good proof.
+/// The thumbprint of the proof's key, when the request has a good proof,
+/// and its `jti` on the way to the database: the caller confirms it before
+/// answering.
 pub async fn at_token_endpoint(
     state: &AppState,
     req: &HttpRequest,
     url: &str,
     client_id: &str,
     now: NaiveDateTime,
-) -> Result<Option<String>, OAuthError> {
-    let proven = proven_key(state, req, url, now).await?;
-    if proven.is_none() && requires_dpop(state, client_id).await? {
-        return Err(OAuthError::invalid_dpop_proof(
-            "this client must send a DPoP proof (dpopRequired)",
-        ));
-    }
-    Ok(proven)
+) -> Result<Option<(String, Recording)>, OAuthError> {
+    let Some(checked) = checked_proof(state, req, url, now)? else {
+        if requires_dpop(state, client_id).await? {
+            return Err(OAuthError::invalid_dpop_proof(
+                "this client must send a DPoP proof (dpopRequired)",
+            ));
+        }
+        return Ok(None);
+    };
+    let recording = dpop::submit(&state.jtis, &checked)?;
+    Ok(Some((checked.jkt, recording)))
 }
 
-/// The thumbprint of the key of the request's proof for a POST to `url`,
-/// checked and its `jti` recorded; `None` without a `DPoP` header.
-pub async fn proven_key(
+fn checked_proof(
     state: &AppState,
     req: &HttpRequest,
     url: &str,
     now: NaiveDateTime,
-) -> Result<Option<String>, OAuthError> {
+) -> Result<Option<Checked>, OAuthError> {
     let Some(proof) = proof_header(req)? else {
         return Ok(None);
     };
@@ -45,7 +48,20 @@ pub async fn proven_key(
         now: now.and_utc().timestamp(),
         nonces: state.dpop_nonces.as_deref(),
     };
-    let checked = dpop::check(&proof, expected)?;
+    dpop::check(&proof, expected).map(Some)
+}
+
+/// The thumbprint of the key of the request's proof for a POST to `url`,
+/// checked and its `jti` recorded; `None` without a `DPoP` header.
+pub async fn proven_key(
+    state: &AppState,
+    req: &HttpRequest,
+    url: &str,
+    now: NaiveDateTime,
+) -> Result<Option<String>, OAuthError> {
+    let Some(checked) = checked_proof(state, req, url, now)? else {
+        return Ok(None);
+    };
     dpop::record(&state.jtis, &checked).await?;
     Ok(Some(checked.jkt))
 }

@@ -30,8 +30,17 @@ pub async fn token(
         .unwrap_or_default();
     let url = format!("{}{OAUTH_BASE}/token", state.issuer);
     let keys = state.keys.current(&state.pool).await;
+    let changes_nothing = request.changes_nothing();
     let work = async {
-        let dpop_jkt = dpop_proof::at_token_endpoint(&state, &req, &url, &client_id, now).await?;
+        let proof = dpop_proof::at_token_endpoint(&state, &req, &url, &client_id, now).await?;
+        let (dpop_jkt, mut recording) = proof.unzip();
+        // A grant that uses something up must know first that the proof is
+        // fresh; the others are signed meanwhile (RFC 9449 §11.1 replay).
+        if !changes_nothing {
+            if let Some(recording) = recording.take() {
+                recording.confirm().await?;
+            }
+        }
         let deps = GrantDeps {
             pool: &state.pool,
             services: &state.services,
@@ -50,12 +59,15 @@ pub async fn token(
         let presented = client_guard::proven(&state, "token", presented).await?;
         let mut issued = token::grant(&deps, presented, request, now).await?;
         issued.grantable.jkt = dpop_jkt;
-        Ok(issued)
+        Ok((issued, recording))
     };
-    let issued = client_guard::guarded(&state, address, &client_id, work).await?;
+    let (issued, recording) = client_guard::guarded(&state, address, &client_id, work).await?;
     let ttl = state.token_policy.access_token_ttl_secs;
     let event = issued.audit_event(grant_type, origin);
     let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;
+    if let Some(recording) = recording {
+        recording.confirm().await?;
+    }
     state.audit.submit(event);
     let nonce = state
         .dpop_nonces

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use super::access_token::AccessClaims;
 use super::dpop_nonce::NonceKey;
 use super::error::{ErrorCode, OAuthError};
-use super::used_jtis::{JtiLedger, Use};
+use super::used_jtis::{JtiLedger, Ticket, Use};
 
 pub use crate::oidc::jwt::DPOP_ALGORITHMS;
 /// How old a proof may be.
@@ -193,16 +193,33 @@ pub fn check(proof: &str, expected: Expected<'_>) -> Result<Checked, OAuthError>
 /// Records the proof's `jti` for as long as the proof could be accepted;
 /// a second use, on any instance, is refused.
 pub async fn record(jtis: &JtiLedger, proof: &Checked) -> Result<(), OAuthError> {
+    submit(jtis, proof)?.confirm().await
+}
+
+/// Hands the proof's `jti` to the writer now; `Recording::confirm` says
+/// later whether the proof was fresh.
+pub fn submit(jtis: &JtiLedger, proof: &Checked) -> Result<Recording, OAuthError> {
     let accepted_until = proof.iat.saturating_add(MAX_AGE_SECS + MAX_SKEW_SECS);
     let until = chrono::DateTime::from_timestamp(accepted_until, 0)
         .map(|t| t.naive_utc())
         .ok_or_else(|| invalid("iat out of range"))?;
-    let first = jtis
-        .first_use(Use::DpopProof, &proof.jkt, &proof.jti, until)
-        .await?;
-    match first {
-        true => Ok(()),
-        false => Err(invalid("the proof was already used (jti)")),
+    let ticket = jtis.submit(Use::DpopProof, &proof.jkt, &proof.jti, until)?;
+    Ok(Recording { ticket })
+}
+
+/// A proof's `jti` on its way to the database.
+#[derive(Debug)]
+pub struct Recording {
+    ticket: Ticket,
+}
+
+impl Recording {
+    /// Refuses a proof whose `jti` was used before.
+    pub async fn confirm(self) -> Result<(), OAuthError> {
+        match self.ticket.first().await? {
+            true => Ok(()),
+            false => Err(invalid("the proof was already used (jti)")),
+        }
     }
 }
 

@@ -66,6 +66,20 @@ impl JtiLedger {
         jti: &str,
         accepted_until: NaiveDateTime,
     ) -> Result<bool, StoreError> {
+        self.submit(kind, issuer, jti, accepted_until)?
+            .first()
+            .await
+    }
+
+    /// Hands the id to the writer now; the ticket tells later whether it
+    /// was new, so a caller can do other work meanwhile.
+    pub fn submit(
+        &self,
+        kind: Use,
+        issuer: &str,
+        jti: &str,
+        accepted_until: NaiveDateTime,
+    ) -> Result<Ticket, StoreError> {
         let prefix = match kind {
             Use::ClientAssertion => "client-assertion:",
             Use::DpopProof => "dpop-proof:",
@@ -78,11 +92,24 @@ impl JtiLedger {
         };
         let unavailable = |why: &str| StoreError::Unavailable(why.to_owned().into());
         match self.sender.try_send(pending) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => return Err(unavailable("too many ids waiting")),
-            Err(TrySendError::Disconnected(_)) => return Err(unavailable("id writer stopped")),
+            Ok(()) => Ok(Ticket { answer }),
+            Err(TrySendError::Full(_)) => Err(unavailable("too many ids waiting")),
+            Err(TrySendError::Disconnected(_)) => Err(unavailable("id writer stopped")),
         }
-        answer
+    }
+}
+
+/// A submitted id's answer to come.
+#[derive(Debug)]
+pub struct Ticket {
+    answer: oneshot::Receiver<Result<bool, String>>,
+}
+
+impl Ticket {
+    /// Whether the id was new.
+    pub async fn first(self) -> Result<bool, StoreError> {
+        let unavailable = |why: &str| StoreError::Unavailable(why.to_owned().into());
+        self.answer
             .await
             .map_err(|_| unavailable("id writer stopped"))?
             .map_err(|why| unavailable(&why))

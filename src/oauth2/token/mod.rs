@@ -57,6 +57,16 @@ impl TokenRequest {
         }
     }
 
+    /// Whether the grant changes nothing stored (no code, refresh token or
+    /// device code used up), so its tokens may be made while the request's
+    /// DPoP proof is still being recorded, and thrown away if it was a replay.
+    pub fn changes_nothing(&self) -> bool {
+        matches!(
+            self,
+            TokenRequest::ClientCredentials(_) | TokenRequest::TokenExchange(_)
+        )
+    }
+
     /// Reads a request from its form parameters (each present once, none empty).
     pub fn from_params(params: &[(String, String)]) -> Result<Self, OAuthError> {
         let grant_type = params
