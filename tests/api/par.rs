@@ -161,3 +161,26 @@ async fn services_and_servers_can_require_pushed_requests() {
         .await;
     assert_eq!(direct.status(), 400);
 }
+
+#[tokio::test]
+async fn an_expired_request_uri_is_refused() {
+    use diesel::prelude::*;
+    use idhub::db::schema::pushed_requests;
+    let app = spawn_app().await;
+    let (id, secret) = app.web_client(CALLBACK, json!({})).await;
+    let pushed: Value = push(&app, (&id, &secret), &[]).await.json().await.unwrap();
+    let request_uri = pushed["request_uri"].as_str().unwrap();
+    // A minute passes: the stored request's expiry is moved into the past
+    // rather than waiting for it.
+    let mut pooled = app.pool.get().unwrap();
+    let conn: &mut idhub::db::DbConn = &mut pooled;
+    let past = chrono::Utc::now().naive_utc() - chrono::Duration::seconds(1);
+    let moved = diesel::update(pushed_requests::table)
+        .set(pushed_requests::expires_at.eq(past))
+        .execute(conn)
+        .unwrap();
+    assert_eq!(moved, 1);
+    let refused = browse(&app, &id, request_uri).await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("expired"));
+}
