@@ -256,8 +256,25 @@ async fn an_administrator_runs_the_console_in_chromium() {
         .unwrap();
     screenshot(&chrome, "consent").await;
     click(&chrome, "button[value=allow]").await;
+    // Let the redirect to the (closed) callback finish first, or it may land
+    // after the next navigation and replace the account page.
+    for _ in 0..50 {
+        let at = chrome.current_url().await.unwrap();
+        if at.as_str().starts_with("http://127.0.0.1:9/")
+            || at.as_str().starts_with("chrome-error:")
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     app.token_for("admin", "deploy script", &["0-0-0-0-0"]);
     chrome.goto(&app.url("/account")).await.unwrap();
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath("//*[contains(text(), 'deploy script')]"))
+        .await
+        .unwrap();
     assert!(text(&chrome, "body").await.contains("deploy script"));
     screenshot(&chrome, "account").await;
     chrome.close().await.unwrap();
