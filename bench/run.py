@@ -229,8 +229,11 @@ end
 """
 
 
-def lua_exchange_codes(path, basic, redirect_uri, codes_per_thread):
-    chunks = ",".join("{" + ",".join(lua_string(c) for c in chunk) + "}" for chunk in codes_per_thread)
+def lua_one_each(values_per_thread):
+    """Lua that gives each wrk thread its own list of single-use values:
+    next_value() returns the next unused one, or "exhausted" (which the server
+    refuses, so running out fails the run)."""
+    chunks = ",".join("{" + ",".join(lua_string(v) for v in chunk) + "}" for chunk in values_per_thread)
     return f"""
 local pools = {{{chunks}}}
 local counter = 0
@@ -239,15 +242,22 @@ function setup(thread)
   thread:set("pool_index", counter)
 end
 function init(args)
-  codes = pools[pool_index]
-  next_code = 0
+  values = pools[pool_index]
+  used = 0
 end
+function next_value()
+  used = used + 1
+  return values[used] or "exhausted"
+end
+"""
+
+
+def lua_exchange_codes(path, basic, redirect_uri, codes_per_thread):
+    return lua_one_each(codes_per_thread) + f"""
 function request()
-  next_code = next_code + 1
-  local code = codes[next_code] or "exhausted"
   return wrk.format("POST", {lua_string(path)}, {{["Content-Type"] = "application/x-www-form-urlencoded",
     ["Authorization"] = {lua_string(basic)}}},
-    "grant_type=authorization_code&redirect_uri=" .. {lua_string(urllib.parse.quote(redirect_uri, safe=""))} .. "&code=" .. code)
+    "grant_type=authorization_code&redirect_uri=" .. {lua_string(urllib.parse.quote(redirect_uri, safe=""))} .. "&code=" .. next_value())
 end
 """
 
@@ -285,23 +295,10 @@ def dpop_proofs(url, count):
 
 def lua_with_proofs(path, headers, body, proofs_per_thread):
     """A static POST, each request with the next unused DPoP proof of its thread."""
-    chunks = ",".join("{" + ",".join(lua_string(p) for p in chunk) + "}" for chunk in proofs_per_thread)
     header_lines = "".join(f"[{lua_string(k)}] = {lua_string(v)}, " for k, v in headers.items())
-    return f"""
-local pools = {{{chunks}}}
-local counter = 0
-function setup(thread)
-  counter = counter + 1
-  thread:set("pool_index", counter)
-end
-function init(args)
-  proofs = pools[pool_index]
-  next_proof = 0
-end
+    return lua_one_each(proofs_per_thread) + f"""
 function request()
-  next_proof = next_proof + 1
-  return wrk.format("POST", {lua_string(path)}, {{{header_lines}["DPoP"] = proofs[next_proof] or "exhausted"}},
-    {lua_string(body)})
+  return wrk.format("POST", {lua_string(path)}, {{{header_lines}["DPoP"] = next_value()}}, {lua_string(body)})
 end
 """
 

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::NaiveDateTime;
 use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{decode, decode_header, DecodingKey, Validation};
+use jsonwebtoken::{decode, Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -125,26 +125,25 @@ pub fn check(proof: &str, expected: Expected<'_>) -> Result<Checked, OAuthError>
     if proof.len() > MAX_PROOF_BYTES {
         return Err(invalid("too long"));
     }
-    let header = decode_header(proof).map_err(|_| invalid("not a JWT"))?;
-    if header.typ.as_deref() != Some("dpop+jwt") {
+    let mut header = raw_header(proof).ok_or_else(|| invalid("not a JWT"))?;
+    if header.get("typ").and_then(Value::as_str) != Some("dpop+jwt") {
         return Err(invalid("typ must be dpop+jwt"));
     }
-    let algorithm = format!("{:?}", header.alg);
-    if !DPOP_ALGORITHMS.contains(&algorithm.as_str()) {
-        return Err(invalid("unsupported alg"));
-    }
-    let raw_jwk = raw_header(proof)
-        .and_then(|h| h.get("jwk").cloned())
-        .and_then(|jwk| match jwk {
-            Value::Object(map) => Some(map),
-            _ => None,
-        })
-        .ok_or_else(|| invalid("the header has no jwk"))?;
+    let algorithm: Algorithm = header
+        .get("alg")
+        .and_then(Value::as_str)
+        .filter(|alg| DPOP_ALGORITHMS.contains(alg))
+        .and_then(|alg| alg.parse().ok())
+        .ok_or_else(|| invalid("unsupported alg"))?;
+    let Some(Value::Object(raw_jwk)) = header.remove("jwk") else {
+        return Err(invalid("the header has no jwk"));
+    };
     let jkt =
         thumbprint(&raw_jwk).ok_or_else(|| invalid("jwk must be a public EC, RSA or OKP key"))?;
-    let jwk: Jwk = header.jwk.ok_or_else(|| invalid("the header has no jwk"))?;
+    let jwk: Jwk =
+        serde_json::from_value(Value::Object(raw_jwk)).map_err(|_| invalid("unusable jwk"))?;
     let key = DecodingKey::from_jwk(&jwk).map_err(|_| invalid("unusable jwk"))?;
-    let mut validation = Validation::new(header.alg);
+    let mut validation = Validation::new(algorithm);
     validation.validate_exp = false;
     validation.validate_aud = false;
     validation.required_spec_claims.clear();

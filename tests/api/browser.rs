@@ -84,6 +84,25 @@ impl TestApp {
         }
     }
 
+    /// A fresh browser opens `url` (absolute, or a path here), which sends it
+    /// to sign in; it signs in and follows the way back. The browser, and
+    /// the page it lands on.
+    pub async fn signed_in_at(
+        &self,
+        url: &str,
+        login: &str,
+        password: &str,
+    ) -> (reqwest::Client, Response) {
+        let browser = self.browser();
+        let first = browser.get(self.absolute(url)).send().await.unwrap();
+        assert_eq!(first.status(), StatusCode::SEE_OTHER, "sign in first");
+        let signed_in = self
+            .sign_in(&browser, &location(&first), login, password)
+            .await;
+        let landed = self.follow(&browser, signed_in).await;
+        (browser, landed)
+    }
+
     /// Starts an authorization in `browser` with the given parameters.
     pub async fn authorize(&self, browser: &reqwest::Client, params: &[(&str, &str)]) -> Response {
         let query = url::form_urlencoded::Serializer::new(String::new())

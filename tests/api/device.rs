@@ -5,7 +5,7 @@
 use reqwest::Response;
 use serde_json::{json, Value};
 
-use crate::browser::{hidden_inputs, location};
+use crate::browser::hidden_inputs;
 use crate::dpop_keys::DpopKey;
 use crate::helpers::{assert_oauth_error, peek, spawn_app, spawn_app_with, TestApp};
 
@@ -39,26 +39,17 @@ async fn poll(app: &TestApp, client: (&str, &str), device_code: &str) -> Respons
 
 /// Signs `login` in through `/device?user_code=…` and lands on the code form.
 async fn signed_in_at_device(app: &TestApp, login: &str, typed: &str) -> (reqwest::Client, String) {
-    let browser = app.browser();
     app.create_user(login, &format!("{login}-password")).await;
     let query = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("user_code", typed)
         .finish();
-    let first = browser
-        .get(app.url(&format!("/device?{query}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(first.status(), 303, "sign in first");
-    let signed_in = app
-        .sign_in(
-            &browser,
-            &location(&first),
+    let (browser, form) = app
+        .signed_in_at(
+            &format!("/device?{query}"),
             login,
             &format!("{login}-password"),
         )
         .await;
-    let form = app.follow(&browser, signed_in).await;
     assert_eq!(form.status(), 200);
     (browser, form.text().await.unwrap())
 }
@@ -81,6 +72,31 @@ async fn submit(
         .send()
         .await
         .unwrap()
+}
+
+/// Signs `login` in at `/device` and types `user_code`: the answer.
+async fn enter_code(app: &TestApp, login: &str, user_code: &str) -> (reqwest::Client, Response) {
+    let (browser, html) = signed_in_at_device(app, login, user_code).await;
+    let answer = submit(app, &browser, "/device", &html, &[("user_code", user_code)]).await;
+    (browser, answer)
+}
+
+/// Allows or denies on the device consent page: the result page.
+async fn decide_at_device(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    consent: Response,
+    decision: &str,
+) -> Response {
+    let html = consent.text().await.unwrap();
+    submit(
+        app,
+        browser,
+        "/device/decide",
+        &html,
+        &[("decision", decision)],
+    )
+    .await
 }
 
 #[tokio::test]
@@ -176,24 +192,8 @@ async fn a_denied_request_is_access_denied_and_other_clients_cannot_poll_it() {
     let foreign = poll(&app, (&other_id, &other_secret), device_code).await;
     assert_oauth_error(foreign, 400, "invalid_grant").await;
 
-    let (browser, html) = signed_in_at_device(&app, "dana", user_code).await;
-    let consent = submit(
-        &app,
-        &browser,
-        "/device",
-        &html,
-        &[("user_code", user_code)],
-    )
-    .await;
-    let consent = consent.text().await.unwrap();
-    let denied = submit(
-        &app,
-        &browser,
-        "/device/decide",
-        &consent,
-        &[("decision", "deny")],
-    )
-    .await;
+    let (browser, consent) = enter_code(&app, "dana", user_code).await;
+    let denied = decide_at_device(&app, &browser, consent, "deny").await;
     assert!(denied.text().await.unwrap().contains("Access denied"));
     let answer = poll(&app, client, device_code).await;
     assert_oauth_error(answer, 400, "access_denied").await;
@@ -236,15 +236,7 @@ async fn codes_expire() {
     .await;
     assert_oauth_error(expired, 400, "expired_token").await;
     let user_code = started["user_code"].as_str().unwrap();
-    let (browser, html) = signed_in_at_device(&app, "eve", user_code).await;
-    let refused = submit(
-        &app,
-        &browser,
-        "/device",
-        &html,
-        &[("user_code", user_code)],
-    )
-    .await;
+    let (_, refused) = enter_code(&app, "eve", user_code).await;
     assert_eq!(refused.status(), 400);
 }
 
@@ -285,24 +277,8 @@ async fn a_public_device_binds_its_refresh_token_to_its_dpop_key() {
     assert_eq!(started.status(), 200);
     let started: Value = started.json().await.unwrap();
     let user_code = started["user_code"].as_str().unwrap();
-    let (browser, html) = signed_in_at_device(&app, "pia", user_code).await;
-    let consent = submit(
-        &app,
-        &browser,
-        "/device",
-        &html,
-        &[("user_code", user_code)],
-    )
-    .await;
-    let consent = consent.text().await.unwrap();
-    submit(
-        &app,
-        &browser,
-        "/device/decide",
-        &consent,
-        &[("decision", "allow")],
-    )
-    .await;
+    let (browser, consent) = enter_code(&app, "pia", user_code).await;
+    decide_at_device(&app, &browser, consent, "allow").await;
 
     let key = DpopKey::es256();
     let url = app.url("/api/rest/oauth2/token");
@@ -376,15 +352,7 @@ async fn a_request_naming_a_deleted_service_cannot_be_allowed() {
         .await;
     assert!(gone.status().is_success());
     let user_code = started["user_code"].as_str().unwrap();
-    let (browser, html) = signed_in_at_device(&app, "vic", user_code).await;
-    let refused = submit(
-        &app,
-        &browser,
-        "/device",
-        &html,
-        &[("user_code", user_code)],
-    )
-    .await;
+    let (_, refused) = enter_code(&app, "vic", user_code).await;
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("no longer exists"));
 }

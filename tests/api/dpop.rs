@@ -367,19 +367,8 @@ async fn a_code_pushed_with_a_proof_is_bound_to_that_key() {
         .as_str()
         .unwrap()
         .to_owned();
-    let browser = app.browser();
-    let first = app
-        .authorize(
-            &browser,
-            &[("client_id", &id), ("request_uri", &request_uri)],
-        )
-        .await;
-    app.create_user("bo", "bo-password").await;
-    let signed_in = app
-        .sign_in(&browser, &location(&first), "bo", "bo-password")
-        .await;
-    let consent = app.follow(&browser, signed_in).await;
-    let back = app.decide(&browser, consent, "allow").await;
+    // Signed in and allowed as the PAR tests do it.
+    let back = crate::par::browse(&app, &id, &request_uri).await;
     let params = callback_params(&location(&back));
     let code = param(&params, "code").unwrap().to_owned();
 

@@ -104,16 +104,9 @@ async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_a
         !pushed.contains("code_challenge"),
         "only the request_uri travels: {pushed}"
     );
-    let browser = app.browser();
-    let first = browser
-        .get(authorize.as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let signed_in = app
-        .sign_in(&browser, &location(&first), "olivia", "olivia-password")
+    let (browser, consent) = app
+        .signed_in_at(authorize.as_str().unwrap(), "olivia", "olivia-password")
         .await;
-    let consent = app.follow(&browser, signed_in).await;
     assert_eq!(
         consent.status(),
         200,
@@ -170,16 +163,14 @@ async fn openid_client_uses_the_device_flow_and_dpop_bound_tokens() {
     let (name, device) = step(&mut lines);
     assert_eq!(name, "device", "{device}");
     assert_eq!(device["verification_uri"], app.url("/device"));
-    let browser = app.browser();
-    let first = browser
-        .get(device["verification_uri_complete"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let signed_in = app
-        .sign_in(&browser, &location(&first), "dora", "dora-password")
+    let (browser, entry) = app
+        .signed_in_at(
+            device["verification_uri_complete"].as_str().unwrap(),
+            "dora",
+            "dora-password",
+        )
         .await;
-    let entry = app.follow(&browser, signed_in).await.text().await.unwrap();
+    let entry = entry.text().await.unwrap();
     let user_code = device["user_code"].as_str().unwrap();
     assert!(entry.contains(&format!("value=\"{user_code}\"")), "{entry}");
     let mut form = hidden_inputs(&entry);
@@ -210,16 +201,9 @@ async fn openid_client_uses_the_device_flow_and_dpop_bound_tokens() {
     let (name, authorize) = step(&mut lines);
     assert_eq!(name, "authorize");
     // A new browser: the first one's connection idled while the device polled.
-    let browser = app.browser();
-    let first = browser
-        .get(authorize.as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    let signed_in = app
-        .sign_in(&browser, &location(&first), "dora", "dora-password")
+    let (browser, consent) = app
+        .signed_in_at(authorize.as_str().unwrap(), "dora", "dora-password")
         .await;
-    let consent = app.follow(&browser, signed_in).await;
     let back = app.decide(&browser, consent, "allow").await;
     writeln!(to_rp, "{}", location(&back)).unwrap();
     let (name, tokens) = step(&mut lines);

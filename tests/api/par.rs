@@ -20,7 +20,7 @@ async fn push(app: &TestApp, client: (&str, &str), extra: &[(&str, &str)]) -> re
 }
 
 /// The browser part with a request_uri: sign in, allow; the callback URL.
-async fn browse(app: &TestApp, client_id: &str, request_uri: &str) -> reqwest::Response {
+pub async fn browse(app: &TestApp, client_id: &str, request_uri: &str) -> reqwest::Response {
     let browser = app.browser();
     let first = app
         .authorize(

@@ -5,8 +5,9 @@ use chrono::Duration;
 
 use crate::audit::{Origin, Recorder};
 use crate::config::Settings;
-use crate::db::DbPool;
+use crate::db::{DbConn, DbPool};
 use crate::oauth2::access_token::TokenChecks;
+use crate::oauth2::error::OAuthError;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::keystore::KeySet;
@@ -67,6 +68,31 @@ pub struct GrantDeps<'a> {
 }
 
 impl GrantDeps<'_> {
+    /// Runs a grant's database work on a pooled connection, with what it
+    /// reads from memory.
+    pub async fn run_with_caches<T, F>(&self, work: F) -> Result<T, OAuthError>
+    where
+        F: FnOnce(&mut DbConn, GrantCaches<'_>) -> Result<T, OAuthError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let services = Arc::clone(self.services);
+        let revoked = Arc::clone(self.revoked);
+        let users = Arc::clone(self.users);
+        let origin = self.origin.clone();
+        let jkt = self.dpop_jkt.clone();
+        crate::oauth2::run(self.pool, move |conn| {
+            let caches = GrantCaches {
+                services: &services,
+                users: &users,
+                revoked: &revoked,
+                origin: &origin,
+                dpop_jkt: jkt.as_deref(),
+            };
+            work(conn, caches)
+        })
+        .await
+    }
+
     /// What judging a presented access token's state reads.
     pub fn token_checks(&self) -> TokenChecks<'_> {
         TokenChecks {

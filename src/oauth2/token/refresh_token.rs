@@ -30,22 +30,8 @@ pub async fn grant(
 ) -> Result<Issued, OAuthError> {
     let presented = client_auth::require_client(presented)?;
     let ttl = deps.policy.refresh_token_ttl;
-    let services = std::sync::Arc::clone(deps.services);
-    let revoked = std::sync::Arc::clone(deps.revoked);
-    let users = std::sync::Arc::clone(deps.users);
-    let origin = deps.origin.clone();
-    let jkt = deps.dpop_jkt.clone();
-    crate::oauth2::run(deps.pool, move |conn| {
-        let caches = GrantCaches {
-            services: &services,
-            users: &users,
-            revoked: &revoked,
-            origin: &origin,
-            dpop_jkt: jkt.as_deref(),
-        };
-        rotate(conn, caches, &presented, &request, ttl, now)
-    })
-    .await
+    deps.run_with_caches(move |conn, caches| rotate(conn, caches, &presented, &request, ttl, now))
+        .await
 }
 
 fn rotate(
