@@ -10,8 +10,8 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::db::DbConn;
-use crate::error::StoreError;
+use crate::db::{DbConn, DbPool};
+use crate::error::{AppError, StoreError};
 use crate::feed_proof::FeedProof;
 
 /// Fresh this long after being read, with or without the feed.
@@ -76,6 +76,19 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
             generation: AtomicU64::new(0),
             proof,
         }
+    }
+
+    /// From memory when fresh, else read from the database (and kept).
+    pub async fn get(
+        self: &Arc<Self>,
+        pool: &DbPool,
+        id: &str,
+    ) -> Result<Option<Arc<T>>, AppError> {
+        if let Some(cached) = self.fresh(id) {
+            return Ok(cached);
+        }
+        let (cache, id) = (Arc::clone(self), id.to_owned());
+        crate::db::run(pool, move |conn| Ok(cache.lookup(conn, &id)?)).await
     }
 
     /// The cached answer if it is fresh: `Some(None)` means "does not exist".

@@ -1,7 +1,5 @@
 //! The DPoP proof of a token request (RFC 9449 §5): checked and recorded
 //! when sent, required when the client's service says `dpopRequired`.
-use std::sync::Arc;
-
 use actix_web::HttpRequest;
 use chrono::NaiveDateTime;
 
@@ -72,12 +70,6 @@ async fn requires_dpop(state: &AppState, client_id: &str) -> Result<bool, OAuthE
     if client_id.is_empty() {
         return Ok(false);
     }
-    let service = match state.services.fresh(client_id) {
-        Some(cached) => cached,
-        None => {
-            let (services, id) = (Arc::clone(&state.services), client_id.to_owned());
-            crate::db::run(&state.pool, move |conn| Ok(services.lookup(conn, &id)?)).await?
-        }
-    };
+    let service = state.services.get(&state.pool, client_id).await?;
     Ok(service.is_some_and(|s| s.dpop_required))
 }

@@ -218,14 +218,11 @@ pub async fn prove(
     if !CLIENT_ASSERTION_ALGORITHMS.contains(&algorithm.as_str()) {
         return Err(OAuthError::invalid_client());
     }
-    let service = match deps.services.fresh(client_id) {
-        Some(cached) => cached,
-        None => {
-            let (services, id) = (Arc::clone(deps.services), client_id.to_owned());
-            crate::db::run(deps.pool, move |conn| Ok(services.lookup(conn, &id)?)).await?
-        }
-    };
-    let service = service.ok_or_else(OAuthError::invalid_client)?;
+    let service = deps
+        .services
+        .get(deps.pool, client_id)
+        .await?
+        .ok_or_else(OAuthError::invalid_client)?;
     let mut validation = Validation::new(header.alg);
     validation.set_audience(&[deps.issuer, deps.endpoint]);
     validation.set_issuer(&[service.id.as_str()]);

@@ -160,13 +160,7 @@ pub async fn authenticate_cached(
     services: &Arc<ServiceCache>,
     presented: &PresentedClient,
 ) -> Result<Client, OAuthError> {
-    let service = match services.fresh(&presented.client_id) {
-        Some(cached) => cached,
-        None => {
-            let (services, id) = (Arc::clone(services), presented.client_id.clone());
-            crate::db::run(pool, move |conn| Ok(services.lookup(conn, &id)?)).await?
-        }
-    };
+    let service = services.get(pool, &presented.client_id).await?;
     check(service, presented)
 }
 
