@@ -57,7 +57,7 @@ fn sqlite_has_idhub_tables(path: &str) -> bool {
 /// says so later, when the pool opens, with its own error.
 fn postgres_has_idhub_tables(url: &str) -> bool {
     let url = with_connect_timeout(url, Duration::from_secs(5));
-    match diesel::PgConnection::establish(&url) {
+    match crate::db::establish_postgres(&url) {
         Ok(mut conn) => conn.batch_execute(MIGRATIONS_RAN).is_ok(),
         Err(_) => true,
     }

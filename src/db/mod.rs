@@ -170,14 +170,22 @@ impl DbManager {
     }
 }
 
+/// Opens a PostgreSQL connection. OpenSSL is set up first without its exit
+/// handler: libpq would otherwise register one, and at process exit it frees
+/// OpenSSL's state under threads still talking TLS to the database (the pool's,
+/// the id writer's), which corrupts the heap.
+pub fn establish_postgres(url: &str) -> ConnectionResult<diesel::PgConnection> {
+    openssl_sys::init();
+    diesel::PgConnection::establish(url)
+}
+
 /// One connection, set up the way the pool sets up each of its own.
 pub fn connect(location: &DatabaseLocation, timeout: Duration) -> Result<DbConn, r2d2::Error> {
     {
         match location {
             DatabaseLocation::Postgres(url) => {
                 let url = with_connect_timeout(url, timeout);
-                let mut conn =
-                    diesel::PgConnection::establish(&url).map_err(r2d2::Error::ConnectionError)?;
+                let mut conn = establish_postgres(&url).map_err(r2d2::Error::ConnectionError)?;
                 // The server gives up on a statement when the request has.
                 conn.batch_execute(&format!("SET statement_timeout = {}", timeout.as_millis()))
                     .map_err(r2d2::Error::QueryError)?;

@@ -1,4 +1,4 @@
-use diesel::{Connection, RunQueryDsl};
+use diesel::RunQueryDsl;
 use idhub::config::Settings;
 use idhub::db::{self, DatabaseLocation, DbPool};
 use idhub::startup::Application;
@@ -30,7 +30,7 @@ impl TestDatabase {
 
     /// A new database per test; CI must fail, not skip, when PostgreSQL is down.
     fn postgres(base: &str) -> Self {
-        let mut admin = diesel::PgConnection::establish(base).unwrap_or_else(|e| {
+        let mut admin = idhub::db::establish_postgres(base).unwrap_or_else(|e| {
             panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
         });
         let name = format!("idhub_t_{}", uuid::Uuid::new_v4().simple());
