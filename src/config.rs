@@ -55,8 +55,10 @@ pub fn redact_url(url: &str) -> String {
     parsed.to_string()
 }
 
+/// Unknown keys are refused, in the file and as `IDHUB_*` variables alike: a
+/// misspelt setting would otherwise be silently ignored.
 #[derive(Clone, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Address the HTTP server binds to (`host:port`; port 0 picks a free one).
     pub listen: String,
@@ -214,8 +216,27 @@ impl Settings {
             .map_err(|e| format!("invalid settings: {e}"))
             .and_then(|settings| {
                 settings.trusted_proxies()?;
+                settings.check_issuer()?;
                 Ok(settings)
             })
+    }
+
+    /// A configured issuer must be an absolute http(s) URL without query or
+    /// fragment: it prefixes every endpoint and is compared in tokens.
+    fn check_issuer(&self) -> Result<(), String> {
+        let Some(issuer) = &self.issuer else {
+            return Ok(());
+        };
+        let refuse = |why: &str| Err(format!("invalid settings: issuer '{issuer}' {why}"));
+        match url::Url::parse(issuer) {
+            Err(_) => refuse("is not an absolute URL"),
+            Ok(url) if !matches!(url.scheme(), "http" | "https") => refuse("must be http or https"),
+            Ok(url) if !url.has_host() => refuse("has no host"),
+            Ok(url) if url.query().is_some() || url.fragment().is_some() => {
+                refuse("may have no query or fragment")
+            }
+            Ok(_) => Ok(()),
+        }
     }
 
     /// `trusted_proxies` parsed; an entry that is not an IP address is an error.
@@ -278,6 +299,8 @@ mod tests {
     #[allow(clippy::result_large_err)] // figment's Jail fixes the closure's error type
     fn environment_overrides_file_and_defaults() {
         figment::Jail::expect_with(|jail| {
+            // Variables of the shell running the tests (IDHUB_BROWSER_TESTS) are not settings.
+            jail.clear_env();
             jail.create_file("idhub.toml", "pool_size = 3\nlisten = \"0.0.0.0:9000\"")?;
             jail.set_env("IDHUB_CONFIG", "idhub.toml");
             jail.set_env("IDHUB_POOL_SIZE", "5");
@@ -286,6 +309,57 @@ mod tests {
             assert_eq!(settings.pool_size, 5);
             assert_eq!(settings.listen, "0.0.0.0:9000");
             assert_eq!(settings.database_url, "postgres://x@localhost/db");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn unknown_keys_are_refused_by_name_with_the_valid_ones() {
+        figment::Jail::expect_with(|jail| {
+            // Variables of the shell running the tests (IDHUB_BROWSER_TESTS) are not settings.
+            jail.clear_env();
+            jail.create_file(
+                "idhub.toml",
+                "pool_size = 3
+pool_sise = 4",
+            )?;
+            jail.set_env("IDHUB_CONFIG", "idhub.toml");
+            let refused = Settings::load().err().unwrap_or_default();
+            assert!(refused.contains("pool_sise"), "{refused}");
+            assert!(
+                refused.contains("pool_size"),
+                "lists the valid keys: {refused}"
+            );
+
+            jail.create_file("idhub.toml", "pool_size = 3")?;
+            jail.set_env("IDHUB_DATABASE_TIMEOUT", "5");
+            let refused = Settings::load().err().unwrap_or_default();
+            assert!(refused.contains("database_timeout"), "{refused}");
+            assert!(refused.contains("database_timeout_ms"), "{refused}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_issuer_must_be_an_absolute_http_url() {
+        figment::Jail::expect_with(|jail| {
+            // Variables of the shell running the tests (IDHUB_BROWSER_TESTS) are not settings.
+            jail.clear_env();
+            for bad in [
+                "id.example.com",
+                "ftp://id.example.com",
+                "https://id.example.com/?a=b",
+                "/relative",
+            ] {
+                jail.set_env("IDHUB_ISSUER", bad);
+                let refused = Settings::load().err().unwrap_or_default();
+                assert!(refused.contains("issuer"), "{bad}: {refused}");
+            }
+            jail.set_env("IDHUB_ISSUER", "https://id.example.com/hub/");
+            let settings = Settings::load().map_err(figment::Error::from)?;
+            assert_eq!(settings.issuer(), "https://id.example.com/hub");
             Ok(())
         });
     }

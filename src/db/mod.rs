@@ -4,6 +4,7 @@ pub mod migrations;
 pub mod schema;
 
 use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -259,22 +260,62 @@ fn owner_only(path: &str) -> Result<(), r2d2::Error> {
 }
 
 /// The pool; `timeout` bounds the wait for a connection, a connect, each
-/// statement (PostgreSQL) or lock wait (SQLite), and each `run`.
+/// statement (PostgreSQL) or lock wait (SQLite), and each `run`. A database
+/// that cannot be reached gives one line saying why, after `timeout`.
 pub fn build_pool(
     location: DatabaseLocation,
     size: u32,
     timeout: Duration,
 ) -> Result<DbPool, String> {
+    let opened = Arc::new(AtomicBool::new(false));
+    let errors = PoolErrors {
+        opened: Arc::clone(&opened),
+        last_logged: Mutex::default(),
+    };
     let pool = Pool::builder()
         .max_size(size.max(1))
         .connection_timeout(timeout)
+        .error_handler(Box::new(errors))
         .build(DbManager::new(location, timeout))
-        .map_err(|e| format!("cannot open the database: {e}"))?;
+        .map_err(|e| format!("cannot open the database: {}", one_line(&e.to_string())))?;
+    opened.store(true, Ordering::Relaxed);
     Ok(DbPool {
         pool,
         timeout,
         out_of_space_at: Arc::default(),
     })
+}
+
+/// The pool's failed connects: none while it opens (its caller reports why
+/// it could not, once), then at most one line every ten seconds, so a
+/// database that went away does not flood the log.
+#[derive(Debug)]
+struct PoolErrors {
+    opened: Arc<AtomicBool>,
+    last_logged: Mutex<Option<Instant>>,
+}
+
+const POOL_ERRORS_EVERY: Duration = Duration::from_secs(10);
+
+impl r2d2::HandleError<r2d2::Error> for PoolErrors {
+    fn handle_error(&self, error: r2d2::Error) {
+        if !self.opened.load(Ordering::Relaxed) {
+            return;
+        }
+        let Ok(mut last) = self.last_logged.lock() else {
+            return;
+        };
+        if last.is_some_and(|at| at.elapsed() < POOL_ERRORS_EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
+        tracing::warn!(error = %one_line(&error.to_string()), "cannot connect to the database");
+    }
+}
+
+/// libpq's messages span lines (a hint after a newline and a tab).
+fn one_line(message: &str) -> String {
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Runs blocking database work on the runtime's blocking threads; a pooled

@@ -3,7 +3,7 @@ use std::process::Output;
 
 use serde_json::Value;
 
-use crate::helpers::{idhub_command, TestDatabase};
+use crate::helpers::{idhub_command, idhub_command_at, TestDatabase};
 
 fn idhub(database: &TestDatabase, args: &[&str]) -> Output {
     idhub_command(database)
@@ -305,5 +305,47 @@ async fn services_add_takes_the_sign_out_fields() {
     assert_eq!(
         service["backchannelLogoutUri"],
         "https://so.example/backchannel"
+    );
+}
+
+#[test]
+fn an_unreachable_database_is_one_line_and_exit_1_within_the_timeout() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let started = std::time::Instant::now();
+    let output = idhub_command_at(&format!(
+        "postgres://postgres@127.0.0.1:{closed_port}/idhub"
+    ))
+    .env("IDHUB_DATABASE_TIMEOUT_MS", "1000")
+    .arg("serve")
+    .output()
+    .expect("run idhub");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.trim().is_empty(), "no page of pool errors: {stdout}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].contains("cannot open the database"), "{stderr}");
+    assert!(lines[0].contains("refused"), "says why: {stderr}");
+}
+
+#[test]
+fn a_misspelt_setting_is_refused_by_name() {
+    let database = TestDatabase::new();
+    let output = idhub_command(&database)
+        .env("IDHUB_POOL_SIZ", "4")
+        .args(["users", "list"])
+        .output()
+        .expect("run idhub");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pool_siz"), "{stderr}");
+    assert!(
+        stderr.contains("pool_size"),
+        "names the valid keys: {stderr}"
     );
 }

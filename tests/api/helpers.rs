@@ -71,12 +71,17 @@ pub struct TestApp {
 /// no `IDHUB_*` from the caller's environment, the test admin password,
 /// cheap Argon2.
 pub fn idhub_command(database: &TestDatabase) -> std::process::Command {
+    idhub_command_at(&database.url)
+}
+
+/// The `idhub` binary with a database URL and none of the shell's settings.
+pub fn idhub_command_at(database_url: &str) -> std::process::Command {
     let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_idhub"));
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("IDHUB_")) {
         command.env_remove(key);
     }
     command
-        .env("DATABASE_URL", &database.url)
+        .env("DATABASE_URL", database_url)
         .env("IDHUB_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env("IDHUB_PASSWORD_HASH_MEMORY_KIB", "1024")
         .env("IDHUB_PASSWORD_HASH_ITERATIONS", "1");
