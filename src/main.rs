@@ -45,6 +45,7 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
             "idhub is serving"
         );
         app.run_until_stopped().await?;
+        tracing::info!("idhub stopped");
         Ok(())
     })
 }

@@ -153,10 +153,24 @@ impl Application {
         self.port
     }
 
-    /// Serves until stopped (SIGINT, SIGTERM), then writes the audit events
-    /// still queued.
+    /// Serves until SIGINT or SIGTERM, then stops gracefully: no new
+    /// connections, requests in flight finish (for up to `SHUTDOWN_GRACE`),
+    /// and the audit events still queued are written.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let served = self.server.await;
+        let handle = self.server.handle();
+        let mut server = self.server;
+        let served = tokio::select! {
+            served = &mut server => served,
+            signal = stop_signal() => {
+                tracing::info!(
+                    signal,
+                    "idhub is stopping: requests in flight finish, new connections are refused"
+                );
+                // The server future carries out the stop, so it is polled alongside.
+                let ((), served) = tokio::join!(handle.stop(true), &mut server);
+                served
+            }
+        };
         let audit = self.audit;
         let flushed =
             tokio::task::spawn_blocking(move || audit.flush(std::time::Duration::from_secs(5)))
@@ -166,6 +180,26 @@ impl Application {
             tracing::warn!("audit events still queued at shutdown were not all written");
         }
         served
+    }
+}
+
+/// How long requests in flight may take to finish once a stop is asked for.
+const SHUTDOWN_GRACE_SECS: u64 = 30;
+
+/// The name of the first stop signal received. The server listens itself,
+/// rather than leaving it to actix, to say in its own log which one came.
+async fn stop_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    let (Ok(mut interrupt), Ok(mut terminate)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+    ) else {
+        tracing::warn!("cannot listen for SIGINT and SIGTERM; stop idhub with SIGKILL");
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = interrupt.recv() => "SIGINT",
+        _ = terminate.recv() => "SIGTERM",
     }
 }
 
@@ -231,7 +265,11 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
     if let Some(workers) = workers {
         server = server.workers(workers.max(1));
     }
-    server = server.worker_max_blocking_threads(blocking_threads.max(2));
+    server = server
+        .worker_max_blocking_threads(blocking_threads.max(2))
+        .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+        // Application::run_until_stopped listens for the stop signals.
+        .disable_signals();
     Ok(server.run())
 }
 

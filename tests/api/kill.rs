@@ -11,18 +11,29 @@ use crate::helpers::{idhub_command, TestDatabase};
 
 const WRITERS: usize = 8;
 
-struct Server {
-    child: Child,
-    base: String,
+/// `idhub serve` in its own process.
+pub struct Server {
+    pub child: Child,
+    pub base: String,
 }
 
 impl Server {
     async fn start(database: &TestDatabase, port: u16) -> Self {
+        Self::start_logging(database, port, "warn", Stdio::null()).await
+    }
+
+    /// Started with the log filter `log`, its log (stdout) going to `log_to`.
+    pub async fn start_logging(
+        database: &TestDatabase,
+        port: u16,
+        log: &str,
+        log_to: Stdio,
+    ) -> Self {
         let child = idhub_command(database)
             .env("IDHUB_LISTEN", format!("127.0.0.1:{port}"))
-            .env("IDHUB_LOG", "warn")
+            .env("IDHUB_LOG", log)
             .arg("serve")
-            .stdout(Stdio::null())
+            .stdout(log_to)
             .stderr(Stdio::null())
             .spawn()
             .expect("start idhub");
@@ -59,7 +70,7 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

@@ -38,6 +38,7 @@ mod permanent_tokens;
 mod races;
 mod registration;
 mod registry;
+mod shutdown;
 mod spa_chromium;
 mod token_exchange;
 mod users;
