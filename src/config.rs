@@ -55,6 +55,13 @@ pub fn redact_url(url: &str) -> String {
     parsed.to_string()
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 /// Unknown keys are refused, in the file and as `IDHUB_*` variables alike: a
 /// misspelt setting would otherwise be silently ignored.
 #[derive(Clone, Serialize, Deserialize)]
@@ -87,6 +94,8 @@ pub struct Settings {
     pub password_hash_concurrency: Option<usize>,
     /// `tracing` filter, e.g. `info` or `idhub=debug,actix_web=info`.
     pub log: String,
+    /// `text` (coloured on a terminal only) or `json` (one object a line).
+    pub log_format: LogFormat,
     /// Lifetime of access and ID tokens, in seconds.
     pub access_token_ttl_secs: i64,
     /// Lifetime of a refresh token, in seconds; each use issues a new one.
@@ -159,6 +168,7 @@ impl Default for Settings {
             password_hash_parallelism: 1,
             password_hash_concurrency: None,
             log: "info".into(),
+            log_format: LogFormat::Text,
             access_token_ttl_secs: 3600,
             refresh_token_ttl_secs: 30 * 24 * 3600,
             authorization_code_ttl_secs: 60,

@@ -1,6 +1,8 @@
 use clap::Parser;
 use idhub::cli::{self, Cli, Command};
-use idhub::config::Settings;
+use std::io::IsTerminal;
+
+use idhub::config::{LogFormat, Settings};
 use idhub::startup::Application;
 
 fn main() -> std::process::ExitCode {
@@ -35,7 +37,7 @@ fn main() -> std::process::ExitCode {
 }
 
 fn serve(settings: Settings) -> anyhow::Result<()> {
-    init_logging(&settings.log);
+    init_logging(&settings.log, settings.log_format);
     actix_web::rt::System::new().block_on(async move {
         let app = Application::build(settings.clone())?;
         tracing::info!(
@@ -50,8 +52,19 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
     })
 }
 
-fn init_logging(default_filter: &str) {
+/// Logs to stdout, in colour only on a terminal. idhub says itself when it
+/// starts and stops, so actix's own lines are left out unless the filter
+/// names `actix_server`.
+fn init_logging(filter: &str, format: LogFormat) {
+    let directives = match filter.contains("actix_server") {
+        true => filter.to_owned(),
+        false => format!("{filter},actix_server=warn"),
+    };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_filter));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(directives));
+    let logger = tracing_subscriber::fmt().with_env_filter(filter);
+    match format {
+        LogFormat::Text => logger.with_ansi(std::io::stdout().is_terminal()).init(),
+        LogFormat::Json => logger.json().flatten_event(true).init(),
+    }
 }

@@ -3,7 +3,7 @@ use std::net::TcpListener;
 use std::sync::Arc;
 
 use actix_web::dev::Server;
-use actix_web::middleware::{DefaultHeaders, Logger};
+use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer};
 use anyhow::Context;
 
@@ -253,11 +253,9 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
                     .add(("Content-Security-Policy", "frame-ancestors 'none'"))
                     .add(("Referrer-Policy", "no-referrer")),
             )
-            // The path only: query strings may carry codes or tokens.
-            .wrap(
-                Logger::new("%a \"%{method}xi %U\" %s %b %Dms")
-                    .custom_request_replace("method", |req| req.method().to_string()),
-            )
+            .wrap(actix_web::middleware::from_fn(
+                rest::request_log::log_request,
+            ))
             .configure(routes)
             .default_service(actix_web::web::to(rest::error_bodies::no_route))
     })

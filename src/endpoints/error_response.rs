@@ -6,6 +6,7 @@ use serde::Serialize;
 
 use crate::oauth2::dpop::DPOP_ALGORITHMS;
 use crate::oauth2::error::{ErrorCode, OAuthError};
+use crate::rest::request_log::note_error;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -63,9 +64,11 @@ impl ResponseError for OAuthError {
             }
             _ => {}
         }
-        response.json(Body {
+        let mut response = response.json(Body {
             error: self.code,
             error_description: &self.description,
-        })
+        });
+        note_error(&mut response, code);
+        response
     }
 }

@@ -9,6 +9,7 @@ use actix_web::{web, FromRequest, HttpRequest, ResponseError};
 
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
+use crate::rest::request_log::note_client;
 use crate::state::AppState;
 
 #[derive(Debug, Default)]
@@ -97,13 +98,17 @@ impl OAuthForm {
             .headers()
             .get(header::AUTHORIZATION)
             .map(|value| value.to_str().unwrap_or(""));
-        client_auth::presented(client_auth::Credentials {
+        let presented = client_auth::presented(client_auth::Credentials {
             authorization,
             form_id: self.get("client_id"),
             form_secret: self.get("client_secret"),
             form_assertion_type: self.get("client_assertion_type"),
             form_assertion: self.get("client_assertion"),
-        })
+        })?;
+        if let Some(client) = &presented {
+            note_client(req, &client.client_id);
+        }
+        Ok(presented)
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {

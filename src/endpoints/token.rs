@@ -11,6 +11,7 @@ use crate::clock;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::token::{self, GrantDeps, TokenRequest, TokenResponse};
 use crate::oidc::discovery::OAUTH_BASE;
+use crate::rest::request_log::note_user;
 use crate::state::AppState;
 
 pub async fn token(
@@ -63,6 +64,9 @@ pub async fn token(
     };
     let (issued, recording) = client_guard::guarded(&state, address, &client_id, work).await?;
     let ttl = state.token_policy.access_token_ttl_secs;
+    if let Some(user_id) = issued.user_id() {
+        note_user(&req, user_id);
+    }
     let event = issued.audit_event(grant_type, origin);
     let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;
     if let Some(recording) = recording {

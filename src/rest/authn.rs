@@ -88,6 +88,7 @@ async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
     let origin = state.origin(&req);
     let mut principal = identify(&req, &state).await?;
     principal.origin = origin;
+    super::request_log::note_user(&req, &principal.user.id);
     Ok(principal)
 }
 

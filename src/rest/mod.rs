@@ -10,6 +10,7 @@ pub mod health;
 pub mod json;
 pub mod nul_guard;
 pub mod permanent_tokens;
+pub mod request_log;
 pub mod resource;
 pub mod services;
 pub mod users;

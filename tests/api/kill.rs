@@ -19,19 +19,19 @@ pub struct Server {
 
 impl Server {
     async fn start(database: &TestDatabase, port: u16) -> Self {
-        Self::start_logging(database, port, "warn", Stdio::null()).await
+        Self::start_logging(database, port, &[("IDHUB_LOG", "warn")], Stdio::null()).await
     }
 
-    /// Started with the log filter `log`, its log (stdout) going to `log_to`.
+    /// Started with these settings, its log (stdout) going to `log_to`.
     pub async fn start_logging(
         database: &TestDatabase,
         port: u16,
-        log: &str,
+        settings: &[(&str, &str)],
         log_to: Stdio,
     ) -> Self {
         let child = idhub_command(database)
             .env("IDHUB_LISTEN", format!("127.0.0.1:{port}"))
-            .env("IDHUB_LOG", log)
+            .envs(settings.iter().copied())
             .arg("serve")
             .stdout(log_to)
             .stderr(Stdio::null())

@@ -26,6 +26,7 @@ mod independent_rp;
 mod instances;
 mod kill;
 mod logout;
+mod logs;
 mod migrations;
 mod oauth_client_credentials;
 mod oauth_hygiene;

@@ -23,7 +23,8 @@ async fn sigterm_lets_a_request_in_flight_finish_and_exits_0() {
 async fn stops_gracefully_on(signal: libc::c_int, name: &str) {
     let database = TestDatabase::new();
     let port = free_port();
-    let mut server = Server::start_logging(&database, port, "info", Stdio::piped()).await;
+    let mut server =
+        Server::start_logging(&database, port, &[("IDHUB_LOG", "info")], Stdio::piped()).await;
     let pid = libc::pid_t::try_from(server.child.id()).expect("a pid");
 
     // Half a request: the server is reading it when the signal comes.
@@ -85,4 +86,8 @@ async fn stops_gracefully_on(signal: libc::c_int, name: &str) {
         .expect("read the log");
     assert!(log.contains(name), "says which signal: {log}");
     assert!(log.contains("idhub stopped"), "{log}");
+    assert!(
+        !log.contains('\u{1b}'),
+        "no colour codes off a terminal: {log}"
+    );
 }

@@ -46,11 +46,16 @@ pub struct TokenResponse {
 }
 
 impl Issued {
+    /// The user the token acts for; none when the client acts for itself.
+    pub fn user_id(&self) -> Option<&str> {
+        (self.grantable.subject != self.client_id).then_some(self.grantable.subject.as_str())
+    }
+
     /// The audit event of this issue: who got what, never the token.
     pub fn audit_event(&self, grant_type: &str, origin: Origin) -> Event {
-        let user = (self.grantable.subject != self.client_id).then_some(&self.grantable.subject);
+        let user = self.user_id();
         let actor = match user {
-            Some(user) => Actor::User(user.clone()),
+            Some(user) => Actor::User(user.to_owned()),
             None => Actor::Service(self.client_id.clone()),
         };
         let event = Event::new(Kind::TokenIssued, actor, origin)

@@ -1,0 +1,143 @@
+//! The server's log as an operator reads it: with `IDHUB_LOG_FORMAT=json`
+//! one JSON object a line, one line per request with its route, status,
+//! latency, request id (echoed in `X-Request-Id`), client, user and OAuth
+//! error, and never a secret or token that crossed the wire.
+use std::io::Read;
+use std::process::Stdio;
+
+use serde_json::Value;
+
+use crate::helpers::{idhub_command, TestDatabase};
+use crate::kill::{free_port, Server};
+
+const SECRET: &str = "a-client-secret-never-logged";
+
+#[tokio::test]
+async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
+    let database = TestDatabase::new();
+    let port = free_port();
+    let settings = [("IDHUB_LOG", "info"), ("IDHUB_LOG_FORMAT", "json")];
+    let mut server = Server::start_logging(&database, port, &settings, Stdio::piped()).await;
+    let created = idhub_command(&database)
+        .args(["tokens", "create", "--user", "admin", "--name", "logs"])
+        .args(["--scope", "0-0-0-0-0"])
+        .output()
+        .expect("run idhub");
+    let token = String::from_utf8_lossy(&created.stdout).trim().to_owned();
+    assert!(token.starts_with("perm:"), "{token}");
+
+    let client = reqwest::Client::new();
+    let echoed = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let ready = client
+        .get(format!("{}/health/ready", server.base))
+        .header("X-Request-Id", "probe-1")
+        .send()
+        .await
+        .expect("ready");
+    assert_eq!(echoed(&ready), "probe-1");
+    let odd = client
+        .get(format!("{}/health/ready", server.base))
+        .header("X-Request-Id", "not a plain id")
+        .send()
+        .await
+        .expect("ready");
+    let generated = echoed(&odd);
+    assert_eq!(generated.len(), 32, "a fresh id replaces one with spaces");
+
+    let refused = client
+        .post(format!("{}/api/rest/oauth2/token", server.base))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", "some-client"),
+            ("client_secret", SECRET),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(refused.status(), 401);
+    let me: Value = client
+        .get(format!("{}/api/rest/users/me", server.base))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("me")
+        .json()
+        .await
+        .expect("json");
+    let admin_id = me["id"].as_str().expect("an id").to_owned();
+
+    let pid = libc::pid_t::try_from(server.child.id()).expect("a pid");
+    // SAFETY: signals our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let _ = server.child.wait();
+    let mut log = String::new();
+    server
+        .child
+        .stdout
+        .take()
+        .expect("the log")
+        .read_to_string(&mut log)
+        .expect("read the log");
+
+    let lines: Vec<Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let requests: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["target"] == "idhub::request")
+        .collect();
+    let by_id = |id: &str| {
+        requests
+            .iter()
+            .find(|l| l["request_id"] == id)
+            .unwrap_or_else(|| panic!("no line for request {id}: {log}"))
+    };
+    let probe = by_id("probe-1");
+    assert_eq!(probe["route"], "/health/ready");
+    assert_eq!(probe["method"], "GET");
+    assert_eq!(probe["status"], 200);
+    assert!(probe["latency_ms"].as_f64().is_some());
+    by_id(&generated);
+
+    let token_line = requests
+        .iter()
+        .find(|l| l["route"] == "/api/rest/oauth2/token")
+        .expect("the token request's line");
+    assert_eq!(token_line["status"], 401);
+    assert_eq!(token_line["client_id"], "some-client");
+    assert_eq!(token_line["error"], "invalid_client");
+    let me_line = requests
+        .iter()
+        .find(|l| {
+            l["route"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("/api/rest/users/"))
+        })
+        .expect("the me request's line");
+    assert_eq!(me_line["user_id"], admin_id.as_str());
+
+    assert!(lines.iter().any(|l| l["message"] == "idhub is serving"));
+    assert!(lines.iter().any(|l| l["message"] == "idhub stopped"));
+    assert!(
+        !lines.iter().any(|l| l["target"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("actix_server"))),
+        "idhub's own start and stop lines, not actix's: {log}"
+    );
+    for secret in [
+        SECRET,
+        token.as_str(),
+        "perm:",
+        crate::helpers::ADMIN_PASSWORD,
+    ] {
+        assert!(!log.contains(secret), "{secret} is in the log");
+    }
+}
