@@ -55,6 +55,16 @@ pub fn redact_url(url: &str) -> String {
     parsed.to_string()
 }
 
+/// `IDHUB_*` variables that are not settings: the settings file's name, and
+/// switches of the test suite and the bench scripts, which may be set in the
+/// shell that starts a server.
+const NOT_SETTINGS: &[&str] = &[
+    "CONFIG",
+    "BROWSER_TESTS",
+    "UPDATE_SCREENSHOTS",
+    "PROFILE_BINARY",
+];
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -221,7 +231,7 @@ impl Settings {
         }
         figment
             .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::prefixed("IDHUB_").ignore(&["CONFIG"]))
+            .merge(Env::prefixed("IDHUB_").ignore(NOT_SETTINGS))
             .extract::<Settings>()
             .map_err(|e| format!("invalid settings: {e}"))
             .and_then(|settings| {
@@ -343,6 +353,8 @@ pool_sise = 4",
             );
 
             jail.create_file("idhub.toml", "pool_size = 3")?;
+            jail.set_env("IDHUB_BROWSER_TESTS", "required");
+            Settings::load().map_err(figment::Error::from)?;
             jail.set_env("IDHUB_DATABASE_TIMEOUT", "5");
             let refused = Settings::load().err().unwrap_or_default();
             assert!(refused.contains("database_timeout"), "{refused}");
