@@ -59,11 +59,22 @@ pub fn redact_url(url: &str) -> String {
 /// switches of the test suite and the bench scripts, which may be set in the
 /// shell that starts a server.
 const NOT_SETTINGS: &[&str] = &[
-    "CONFIG",
-    "BROWSER_TESTS",
-    "UPDATE_SCREENSHOTS",
-    "PROFILE_BINARY",
+    "config",
+    "browser_tests",
+    "update_screenshots",
+    "profile_binary",
 ];
+
+/// Whether an `IDHUB_*` variable (its name after the prefix) is meant as a
+/// setting. Kubernetes and Docker links name a service's address in
+/// variables like `IDHUB_SERVICE_HOST` and `IDHUB_PORT_8080_TCP` when the
+/// service is called idhub: those are not settings either.
+fn is_setting(key: &str) -> bool {
+    let key = key.to_ascii_lowercase();
+    !NOT_SETTINGS.contains(&key.as_str())
+        && !key.starts_with("service_")
+        && !key.starts_with("port")
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -231,7 +242,7 @@ impl Settings {
         }
         figment
             .merge(Env::raw().only(&["DATABASE_URL"]))
-            .merge(Env::prefixed("IDHUB_").ignore(NOT_SETTINGS))
+            .merge(Env::prefixed("IDHUB_").filter(|key| is_setting(key.as_str())))
             .extract::<Settings>()
             .map_err(|e| format!("invalid settings: {e}"))
             .and_then(|settings| {
@@ -254,6 +265,17 @@ impl Settings {
             Ok(url) if !url.has_host() => refuse("has no host"),
             Ok(url) if url.query().is_some() || url.fragment().is_some() => {
                 refuse("may have no query or fragment")
+            }
+            Ok(url) if !url.username().is_empty() || url.password().is_some() => {
+                refuse("may have no user or password")
+            }
+            // Used as written, in every token and endpoint: it must be the
+            // URL's own form (lower-case scheme and host, no default port).
+            Ok(url) if url.as_str().trim_end_matches('/') != issuer.trim_end_matches('/') => {
+                refuse(&format!(
+                    "must be written as '{}'",
+                    url.as_str().trim_end_matches('/')
+                ))
             }
             Ok(_) => Ok(()),
         }
@@ -354,6 +376,8 @@ pool_sise = 4",
 
             jail.create_file("idhub.toml", "pool_size = 3")?;
             jail.set_env("IDHUB_BROWSER_TESTS", "required");
+            jail.set_env("IDHUB_SERVICE_HOST", "10.0.0.7");
+            jail.set_env("IDHUB_PORT_8080_TCP", "tcp://10.0.0.7:8080");
             Settings::load().map_err(figment::Error::from)?;
             jail.set_env("IDHUB_DATABASE_TIMEOUT", "5");
             let refused = Settings::load().err().unwrap_or_default();
@@ -374,6 +398,9 @@ pool_sise = 4",
                 "ftp://id.example.com",
                 "https://id.example.com/?a=b",
                 "/relative",
+                "HTTPS://ID.example.com",
+                "https://u:pw@id.example.com",
+                "http:id.example.com",
             ] {
                 jail.set_env("IDHUB_ISSUER", bad);
                 let refused = Settings::load().err().unwrap_or_default();
@@ -382,6 +409,11 @@ pool_sise = 4",
             jail.set_env("IDHUB_ISSUER", "https://id.example.com/hub/");
             let settings = Settings::load().map_err(figment::Error::from)?;
             assert_eq!(settings.issuer(), "https://id.example.com/hub");
+            for good in ["http://[::1]:8080", "https://id.example.com:8443/a/b"] {
+                jail.set_env("IDHUB_ISSUER", good);
+                let settings = Settings::load().map_err(figment::Error::from)?;
+                assert_eq!(settings.issuer(), good);
+            }
             Ok(())
         });
     }

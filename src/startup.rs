@@ -166,8 +166,18 @@ impl Application {
                     signal,
                     "idhub is stopping: requests in flight finish, new connections are refused"
                 );
-                // The server future carries out the stop, so it is polled alongside.
-                let ((), served) = tokio::join!(handle.stop(true), &mut server);
+                // The server future carries out the stop, so it is polled
+                // alongside; a second signal means stop now.
+                let stopping = async {
+                    tokio::select! {
+                        () = handle.stop(true) => {}
+                        again = stop_signal() => {
+                            tracing::warn!(signal = again, "second stop signal: exiting at once");
+                            std::process::exit(130);
+                        }
+                    }
+                };
+                let ((), served) = tokio::join!(stopping, &mut server);
                 served
             }
         };
@@ -184,7 +194,9 @@ impl Application {
 }
 
 /// How long requests in flight may take to finish once a stop is asked for.
-const SHUTDOWN_GRACE_SECS: u64 = 30;
+/// With the 5 s for the audit queue, within the 30 s orchestrators such as
+/// Kubernetes wait before they kill.
+const SHUTDOWN_GRACE_SECS: u64 = 20;
 
 /// The name of the first stop signal received. The server listens itself,
 /// rather than leaving it to actix, to say in its own log which one came.

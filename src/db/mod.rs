@@ -309,7 +309,7 @@ impl r2d2::HandleError<r2d2::Error> for PoolErrors {
             return;
         }
         *last = Some(Instant::now());
-        tracing::warn!(error = %one_line(&error.to_string()), "cannot connect to the database");
+        tracing::error!(error = %one_line(&error.to_string()), "cannot connect to the database");
     }
 }
 

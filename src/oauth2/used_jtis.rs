@@ -8,7 +8,7 @@
 //! many requests' ids, and each learns from the returned rows whether its id
 //! was new. With one request at a time a batch is that one id; when the
 //! last batch held several (requests are arriving together), the writer
-//! waits up to a millisecond for more before it commits, as PostgreSQL's
+//! waits up to a millisecond for as many before it commits, as PostgreSQL's
 //! `commit_delay` does: fewer, larger commits cost less than one per id. On
 //! PostgreSQL the commit does not wait for its WAL flush. Expired ids are
 //! purged every ten seconds by the same thread.
@@ -135,7 +135,7 @@ fn write_batches(pool: &DbPool, receiver: &Receiver<Pending>) {
         } else {
             Duration::ZERO
         };
-        let batch = gather(first, receiver, linger);
+        let batch = gather(first, receiver, linger, last_batch_len);
         last_batch_len = batch.len();
         let purge = last_purge.elapsed() >= PURGE_EVERY;
         if purge {
@@ -153,9 +153,14 @@ fn write_batches(pool: &DbPool, receiver: &Receiver<Pending>) {
     }
 }
 
-/// `first` and what else is waiting, or arrives within `linger`, up to
-/// `MAX_BATCH` ids.
-fn gather(first: Option<Pending>, receiver: &Receiver<Pending>, linger: Duration) -> Vec<Pending> {
+/// `first` and what else is waiting, up to `MAX_BATCH` ids; then, while
+/// fewer than `expected` came, what arrives within `linger`.
+fn gather(
+    first: Option<Pending>,
+    receiver: &Receiver<Pending>,
+    linger: Duration,
+    expected: usize,
+) -> Vec<Pending> {
     let Some(first) = first else {
         return Vec::new();
     };
@@ -163,7 +168,7 @@ fn gather(first: Option<Pending>, receiver: &Receiver<Pending>, linger: Duration
     let mut batch = vec![first];
     while batch.len() < MAX_BATCH {
         let left = deadline.saturating_duration_since(Instant::now());
-        let next = if left.is_zero() {
+        let next = if left.is_zero() || batch.len() >= expected {
             receiver.try_recv().ok()
         } else {
             receiver.recv_timeout(left).ok()

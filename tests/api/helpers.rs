@@ -80,6 +80,8 @@ pub fn idhub_command_at(database_url: &str) -> std::process::Command {
     for (key, _) in std::env::vars().filter(|(k, _)| k.starts_with("IDHUB_")) {
         command.env_remove(key);
     }
+    // It would override IDHUB_LOG.
+    command.env_remove("RUST_LOG");
     command
         .env("DATABASE_URL", database_url)
         .env("IDHUB_ADMIN_PASSWORD", ADMIN_PASSWORD)

@@ -1,6 +1,8 @@
 //! kill -9 under load: every write the server acknowledged with a 2xx is there
 //! after a restart, on SQLite and on PostgreSQL.
-use std::process::{Child, Stdio};
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ExitStatus, Stdio};
+use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,6 +17,9 @@ const WRITERS: usize = 8;
 pub struct Server {
     pub child: Child,
     pub base: String,
+    /// Its log lines, read as they come so the pipe never fills.
+    log: Option<Receiver<String>>,
+    read: Vec<String>,
 }
 
 impl Server {
@@ -37,9 +42,23 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("start idhub");
+        let mut child = child;
+        let log = child.stdout.take().map(|stdout| {
+            let (lines, log) = mpsc::channel();
+            std::thread::spawn(move || {
+                for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    if lines.send(line).is_err() {
+                        return;
+                    }
+                }
+            });
+            log
+        });
         let server = Self {
             child,
             base: format!("http://127.0.0.1:{port}"),
+            log,
+            read: Vec::new(),
         };
         let started = Instant::now();
         let client = reqwest::Client::new();
@@ -61,6 +80,44 @@ impl Server {
 
     /// SIGKILL: no shutdown, no flush.
     fn kill(self) {}
+
+    /// Waits (up to 10 s) for a log line containing `needle`.
+    pub fn wait_for_log(&mut self, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.read.iter().any(|line| line.contains(needle)) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let log = self.log.as_ref().expect("a piped log");
+            match log.recv_timeout(left) {
+                Ok(line) => self.read.push(line),
+                Err(_) => panic!("no log line with {needle:?}: {:#?}", self.read),
+            }
+        }
+    }
+
+    /// Sends `signal` and waits for the process to exit (`wait_for_exit`).
+    pub fn stop(&mut self, signal: libc::c_int) -> (ExitStatus, String) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
+        // SAFETY: signals our own child process.
+        assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+        self.wait_for_exit()
+    }
+
+    /// Waits (up to 30 s) for the process to exit; how it exited and its
+    /// whole log.
+    pub fn wait_for_exit(&mut self) -> (ExitStatus, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(Instant::now() < deadline, "idhub did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        if let Some(log) = self.log.take() {
+            self.read.extend(log.iter());
+        }
+        (status, self.read.join("\n"))
+    }
 }
 
 impl Drop for Server {

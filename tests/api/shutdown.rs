@@ -1,10 +1,8 @@
 //! SIGINT and SIGTERM stop the server gracefully: a request in flight gets
 //! its whole answer, then the process exits 0 and says so in its log.
-use std::io::Read;
 use std::process::Stdio;
-use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 use crate::helpers::TestDatabase;
@@ -23,38 +21,43 @@ async fn sigterm_lets_a_request_in_flight_finish_and_exits_0() {
 async fn stops_gracefully_on(signal: libc::c_int, name: &str) {
     let database = TestDatabase::new();
     let port = free_port();
-    let mut server =
-        Server::start_logging(&database, port, &[("IDHUB_LOG", "info")], Stdio::piped()).await;
-    let pid = libc::pid_t::try_from(server.child.id()).expect("a pid");
+    let settings = [("IDHUB_LOG", "info")];
+    let mut server = Server::start_logging(&database, port, &settings, Stdio::piped()).await;
 
-    // Half a request: the server is reading it when the signal comes.
-    let body = "grant_type=client_credentials&client_id=nobody&client_secret=x";
-    let (head, tail) = body.split_at(20);
-    let mut in_flight = TcpStream::connect(("127.0.0.1", port))
+    let connection = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connect");
+    let mut connection = BufReader::new(connection);
+    // A request whose head the server has read (it said 100 Continue)
+    // and whose body comes only after the signal.
+    let body = "grant_type=client_credentials&client_id=nobody&client_secret=x";
     let request = format!(
         "POST /api/rest/oauth2/token HTTP/1.1\r\nHost: 127.0.0.1\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{head}",
+         Content-Type: application/x-www-form-urlencoded\r\nExpect: 100-continue\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
-    in_flight
+    connection
         .write_all(request.as_bytes())
         .await
         .expect("send the head");
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    let mut interim = String::new();
+    connection.read_line(&mut interim).await.expect("read");
+    assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
+    connection.read_line(&mut interim).await.expect("read");
 
+    let pid = libc::pid_t::try_from(server.child.id()).expect("a pid");
     // SAFETY: signals our own child process.
     assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Not before the server has taken the signal in.
+    server.wait_for_log("idhub is stopping");
 
-    in_flight
-        .write_all(tail.as_bytes())
+    connection
+        .write_all(body.as_bytes())
         .await
-        .expect("send the rest");
+        .expect("send the body");
     let mut answer = String::new();
-    in_flight
+    connection
         .read_to_string(&mut answer)
         .await
         .expect("read the answer");
@@ -64,26 +67,9 @@ async fn stops_gracefully_on(signal: libc::c_int, name: &str) {
         "the whole answer: {answer}"
     );
 
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = server.child.try_wait().expect("wait") {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "idhub did not stop"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    assert_eq!(status.code(), Some(0));
-    let mut log = String::new();
-    server
-        .child
-        .stdout
-        .take()
-        .expect("the log")
-        .read_to_string(&mut log)
-        .expect("read the log");
+    // A second signal would exit at once: wait only.
+    let (status, log) = server.wait_for_exit();
+    assert_eq!(status.code(), Some(0), "{log}");
     assert!(log.contains(name), "says which signal: {log}");
     assert!(log.contains("idhub stopped"), "{log}");
     assert!(
