@@ -30,7 +30,7 @@ pub fn prerequisites_present(extra: &[PathBuf]) -> bool {
     if std::env::var("IDHUB_BROWSER_TESTS").as_deref() == Ok("required") {
         panic!("browser test required but missing: {missing:?}");
     }
-    eprintln!("SKIPPED: browser test needs {missing:?} (see .ci/run)");
+    crate::helpers::skipped(&format!("browser test needs {missing:?} (see .ci/run)"));
     false
 }
 

@@ -113,7 +113,7 @@ async fn timed_get(app: &TestApp, path: &str) -> (u16, f64) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
 async fn a_stalled_or_lost_postgresql_gives_quick_503s_and_the_server_recovers() {
     let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
-        println!("skipped: a database behind a proxy needs PostgreSQL (TEST_DATABASE_URL)");
+        crate::helpers::skipped("a database behind a proxy needs PostgreSQL (TEST_DATABASE_URL)");
         return;
     };
     let upstream = url::Url::parse(&base).unwrap();
@@ -244,11 +244,11 @@ impl Drop for SmallDisk {
 #[tokio::test]
 async fn a_full_disk_gives_503_and_not_ready_then_recovers() {
     if std::env::var("TEST_DATABASE_URL").is_ok() {
-        println!("skipped on PostgreSQL: this test fills the disk under a SQLite file");
+        crate::helpers::skipped("on PostgreSQL: this test fills the disk under a SQLite file");
         return;
     }
     let Some(disk) = SmallDisk::mount(8) else {
-        println!("skipped: cannot mount a tmpfs here (needs root)");
+        crate::helpers::skipped("cannot mount a tmpfs here (needs root)");
         return;
     };
     let database = TestDatabase::sqlite_at(&disk.0.path().join("idhub.db"));

@@ -340,3 +340,11 @@ pub fn peek(token: &str, part: usize) -> Value {
         .expect("base64url");
     serde_json::from_slice(&bytes).expect("JSON")
 }
+
+/// Says that a test is skipped and why, on the terminal even without
+/// `--nocapture`: the test harness captures `println!`, not the raw stderr.
+pub fn skipped(why: &str) {
+    use std::io::Write;
+    let test = std::thread::current().name().unwrap_or("a test").to_owned();
+    let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {why}");
+}

@@ -180,7 +180,7 @@ async fn the_sqlite_files_holding_the_keys_are_readable_by_their_owner_only() {
     use std::os::unix::fs::PermissionsExt;
     let app = spawn_app().await;
     let idhub::db::DatabaseLocation::Sqlite(path) = app.database.location() else {
-        println!("skipped: PostgreSQL keeps its own files");
+        crate::helpers::skipped("PostgreSQL keeps its own files");
         return;
     };
     // A write, so the WAL and its index exist.

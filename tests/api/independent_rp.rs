@@ -32,7 +32,9 @@ fn prerequisites_present() -> bool {
             library.display()
         );
     }
-    eprintln!("SKIPPED: the openid-client test needs node and `npm ci` in tests/rp (see .ci/run)");
+    crate::helpers::skipped(
+        "the openid-client test needs node and `npm ci` in tests/rp (see .ci/run)",
+    );
     false
 }
 

@@ -296,7 +296,7 @@ async fn a_feed_that_missed_purged_changes_says_so() {
     let app = spawn_app().await;
     let location = DatabaseLocation::parse(&app.database.url).unwrap();
     if matches!(location, DatabaseLocation::Postgres(_)) {
-        println!("skipped on PostgreSQL: its changes are notifications, never purged");
+        crate::helpers::skipped("on PostgreSQL: its changes are notifications, never purged");
         return;
     }
     let timeout = Duration::from_secs(2);
