@@ -9,6 +9,7 @@ use crate::oauth2::dpop::Sent;
 use crate::oauth2::error::{ErrorCode, OAuthError};
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::rest::dpop;
+use crate::rest::request_log::{note_client, note_user};
 use crate::scope::{EMAIL, OPENID, PROFILE};
 use crate::state::AppState;
 
@@ -57,6 +58,8 @@ pub async fn userinfo(
         Ok(None) => return Err(invalid_token("the token does not act for a user")),
         Err(_) => return Err(invalid_token("the token has been revoked")),
     };
+    note_client(&req, &claims.client_id);
+    note_user(&req, &user.id);
     let has = |s: &str| hub || scope.split_whitespace().any(|x| x == s);
     let mut body = Map::new();
     body.insert("sub".into(), json!(user.id));

@@ -17,26 +17,40 @@ pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest request id taken from a client, and longest noted value.
 const MAX_NOTED_CHARS: usize = 128;
 
-/// The OAuth client a request named.
-#[derive(Clone)]
-struct LoggedClient(String);
-/// The user a request acted for.
-#[derive(Clone)]
-struct LoggedUser(String);
+/// What handlers noted of a request, in one extension (one allocation).
+#[derive(Default)]
+struct Noted {
+    /// The OAuth client a request named.
+    client_id: Option<String>,
+    /// The user a request acted for.
+    user_id: Option<String>,
+}
+
 /// The OAuth error code of an answer.
 #[derive(Clone)]
 struct LoggedError(String);
 
+fn note(req: &HttpRequest, write: impl FnOnce(&mut Noted)) {
+    let mut extensions = req.extensions_mut();
+    match extensions.get_mut::<Noted>() {
+        Some(noted) => write(noted),
+        None => {
+            let mut noted = Noted::default();
+            write(&mut noted);
+            extensions.insert(noted);
+        }
+    }
+}
+
 /// Notes the client a request names (an id anyone may send, so cut short
 /// and without control characters).
 pub fn note_client(req: &HttpRequest, client_id: &str) {
-    req.extensions_mut()
-        .insert(LoggedClient(printable(client_id)));
+    note(req, |noted| noted.client_id = Some(printable(client_id)));
 }
 
 /// Notes the user a request acts for.
 pub fn note_user(req: &HttpRequest, user_id: &str) {
-    req.extensions_mut().insert(LoggedUser(printable(user_id)));
+    note(req, |noted| noted.user_id = Some(printable(user_id)));
 }
 
 /// Notes the OAuth error code an answer carries.
@@ -45,6 +59,10 @@ pub fn note_error(response: &mut HttpResponse, code: String) {
 }
 
 fn printable(text: &str) -> String {
+    // Ids are almost always plain already: one copy then, no char walk.
+    if text.len() <= MAX_NOTED_CHARS && !text.chars().any(char::is_control) {
+        return text.to_owned();
+    }
     text.chars()
         .filter(|c| !c.is_control())
         .take(MAX_NOTED_CHARS)
@@ -84,6 +102,7 @@ pub async fn log_request(
     {
         let request = response.request();
         let extensions = request.extensions();
+        let noted = extensions.get::<Noted>();
         let route = request.match_pattern();
         let error = response
             .response()
@@ -98,8 +117,8 @@ pub async fn log_request(
             status = response.status().as_u16(),
             latency_ms,
             address = address.as_deref(),
-            client_id = extensions.get::<LoggedClient>().map(|c| c.0.as_str()),
-            user_id = extensions.get::<LoggedUser>().map(|u| u.0.as_str()),
+            client_id = noted.and_then(|n| n.client_id.as_deref()),
+            user_id = noted.and_then(|n| n.user_id.as_deref()),
             error = error.as_ref().map(|e| e.0.as_str()),
             "request"
         );

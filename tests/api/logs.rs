@@ -66,6 +66,15 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
         .await
         .expect("token");
     assert_eq!(refused.status(), 401);
+    let authorize = client
+        .get(format!(
+            "{}/api/rest/oauth2/auth?client_id=unknown-app&response_type=code",
+            server.base
+        ))
+        .send()
+        .await
+        .expect("authorize");
+    assert_eq!(authorize.status(), 400);
     let me: Value = client
         .get(format!("{}/api/rest/users/me", server.base))
         .bearer_auth(&token)
@@ -107,6 +116,12 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
     assert_eq!(token_line["status"], 401);
     assert_eq!(token_line["client_id"], "some-client");
     assert_eq!(token_line["error"], "invalid_client");
+    let authorize_line = requests
+        .iter()
+        .find(|l| l["route"] == "/api/rest/oauth2/auth")
+        .expect("the authorization request's line");
+    assert_eq!(authorize_line["client_id"], "unknown-app");
+    assert_eq!(authorize_line["status"], 400);
     let me_line = requests
         .iter()
         .find(|l| {

@@ -19,6 +19,7 @@ use crate::oidc::id_token::{self, IdTokenFor};
 use crate::registry::model::Service;
 use crate::registry::redirect_uri::OUT_OF_BAND;
 use crate::registry::repo as services_repo;
+use crate::rest::request_log::note_client;
 use crate::state::AppState;
 use crate::users::model::{User, GUEST_LOGIN};
 use crate::users::repo as users_repo;
@@ -141,6 +142,7 @@ async fn authorize(
             PageError::bad_request("The request names no client (client_id is missing).")
         })?
         .to_owned();
+    note_client(req, &client_id);
     let (client, registered) = match db::run(&state.pool, move |conn| {
         services_repo::find_with_uris(conn, &client_id)
     })
