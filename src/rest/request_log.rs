@@ -27,7 +27,6 @@ struct Noted {
 }
 
 /// The OAuth error code of an answer.
-#[derive(Clone)]
 struct LoggedError(String);
 
 fn note(req: &HttpRequest, write: impl FnOnce(&mut Noted)) {
@@ -69,10 +68,12 @@ fn printable(text: &str) -> String {
         .collect()
 }
 
-/// The client's own request id when it is a plain token, else a new one.
-fn request_id(headers: &HeaderMap) -> String {
+/// The request id a trusted proxy set, when it is a plain token, else a new
+/// one: anyone else could reuse another request's id to muddle the log.
+fn request_id(headers: &HeaderMap, from_trusted_proxy: bool) -> String {
     headers
         .get(&REQUEST_ID)
+        .filter(|_| from_trusted_proxy)
         .and_then(|value| value.to_str().ok())
         .filter(|id| {
             (1..=MAX_NOTED_CHARS).contains(&id.len())
@@ -90,13 +91,31 @@ pub async fn log_request(
     next: Next<impl MessageBody>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = Instant::now();
-    let id = request_id(req.headers());
-    let method = req.method().to_string();
-    let address = req
-        .app_data::<web::Data<AppState>>()
+    let state = req.app_data::<web::Data<AppState>>();
+    let from_trusted_proxy = state.is_some_and(|state| {
+        req.peer_addr()
+            .is_some_and(|peer| state.trusted_proxies.contains(&peer.ip()))
+    });
+    let id = request_id(req.headers(), from_trusted_proxy);
+    let method = printable(req.method().as_str());
+    let address = state
         .and_then(|state| state.client_address(req.request()))
         .map(|ip| ip.to_string());
-    let mut response = next.call(req).await?;
+    let mut response = match next.call(req).await {
+        Ok(response) => response,
+        Err(error) => {
+            let status = error.as_response_error().status_code().as_u16();
+            tracing::info!(
+                target: "idhub::request",
+                request_id = %id,
+                method = %method,
+                status,
+                address = address.as_deref(),
+                "request failed in a middleware"
+            );
+            return Err(error);
+        }
+    };
     // Whole microseconds, so the figure prints short.
     let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
     {
@@ -104,11 +123,8 @@ pub async fn log_request(
         let extensions = request.extensions();
         let noted = extensions.get::<Noted>();
         let route = request.match_pattern();
-        let error = response
-            .response()
-            .extensions()
-            .get::<LoggedError>()
-            .cloned();
+        let answer_extensions = response.response().extensions();
+        let error = answer_extensions.get::<LoggedError>();
         tracing::info!(
             target: "idhub::request",
             request_id = %id,
@@ -119,7 +135,7 @@ pub async fn log_request(
             address = address.as_deref(),
             client_id = noted.and_then(|n| n.client_id.as_deref()),
             user_id = noted.and_then(|n| n.user_id.as_deref()),
-            error = error.as_ref().map(|e| e.0.as_str()),
+            error = error.map(|e| e.0.as_str()),
             "request"
         );
     }
@@ -127,4 +143,35 @@ pub async fn log_request(
         response.headers_mut().insert(REQUEST_ID, value);
     }
     Ok(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_id(id: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        if let Ok(value) = HeaderValue::from_str(id) {
+            headers.insert(REQUEST_ID, value);
+        }
+        headers
+    }
+
+    #[test]
+    fn a_request_id_is_taken_only_from_a_trusted_proxy_and_only_when_plain() {
+        assert_eq!(request_id(&with_id("edge-42.a_b"), true), "edge-42.a_b");
+        let fresh = request_id(&with_id("edge-42"), false);
+        assert_ne!(fresh, "edge-42");
+        assert_eq!(fresh.len(), 32);
+        assert_ne!(request_id(&with_id("two words"), true), "two words");
+        let long = "x".repeat(MAX_NOTED_CHARS + 1);
+        assert_ne!(request_id(&with_id(&long), true), long);
+    }
+
+    #[test]
+    fn noted_values_lose_control_characters_and_length() {
+        assert_eq!(printable("client\n\u{1b}[31m"), "client[31m");
+        assert_eq!(printable(&"y".repeat(500)).len(), MAX_NOTED_CHARS);
+        assert_eq!(printable("plain-id"), "plain-id");
+    }
 }
