@@ -130,12 +130,8 @@ fn write_batches(pool: &DbPool, receiver: &Receiver<Pending>) {
             Err(RecvTimeoutError::Timeout) => None,
             Err(RecvTimeoutError::Disconnected) => return,
         };
-        let linger = if last_batch_len > 1 {
-            LINGER
-        } else {
-            Duration::ZERO
-        };
-        let batch = gather(first, receiver, linger, last_batch_len);
+        // After a batch of one the first id is already as many: no wait.
+        let batch = gather(first, receiver, LINGER, last_batch_len);
         last_batch_len = batch.len();
         let purge = last_purge.elapsed() >= PURGE_EVERY;
         if purge {

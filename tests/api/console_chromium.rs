@@ -269,12 +269,7 @@ async fn an_administrator_runs_the_console_in_chromium() {
     }
     app.token_for("admin", "deploy script", &["0-0-0-0-0"]);
     chrome.goto(&app.url("/account")).await.unwrap();
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath("//*[contains(text(), 'deploy script')]"))
-        .await
-        .unwrap();
+    wait_for(&chrome, "//*[contains(text(), 'deploy script')]").await;
     assert!(text(&chrome, "body").await.contains("deploy script"));
     screenshot(&chrome, "account").await;
     chrome.close().await.unwrap();

@@ -96,10 +96,14 @@ impl Server {
 
     /// Sends `signal` and waits for the process to exit (`wait_for_exit`).
     pub fn stop(&mut self, signal: libc::c_int) -> (ExitStatus, String) {
+        self.signal(signal);
+        self.wait_for_exit()
+    }
+
+    pub fn signal(&self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.child.id()).expect("a pid");
         // SAFETY: signals our own child process.
         assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
-        self.wait_for_exit()
     }
 
     /// Waits (up to 30 s) for the process to exit; how it exited and its

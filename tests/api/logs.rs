@@ -39,19 +39,15 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
             .unwrap_or_default()
             .to_owned()
     };
-    let ready = client
-        .get(format!("{}/health/ready", server.base))
-        .header("X-Request-Id", "probe-1")
-        .send()
-        .await
-        .expect("ready");
+    let ready_with_id = |id: &'static str| {
+        client
+            .get(format!("{}/health/ready", server.base))
+            .header("X-Request-Id", id)
+            .send()
+    };
+    let ready = ready_with_id("probe-1").await.expect("ready");
     assert_eq!(echoed(&ready), "probe-1");
-    let odd = client
-        .get(format!("{}/health/ready", server.base))
-        .header("X-Request-Id", "not a plain id")
-        .send()
-        .await
-        .expect("ready");
+    let odd = ready_with_id("not a plain id").await.expect("ready");
     let generated = echoed(&odd);
     assert_eq!(generated.len(), 32, "a fresh id replaces one with spaces");
 

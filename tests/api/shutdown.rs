@@ -46,9 +46,7 @@ async fn stops_gracefully_on(signal: libc::c_int, name: &str) {
     assert!(interim.starts_with("HTTP/1.1 100"), "{interim}");
     connection.read_line(&mut interim).await.expect("read");
 
-    let pid = libc::pid_t::try_from(server.child.id()).expect("a pid");
-    // SAFETY: signals our own child process.
-    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    server.signal(signal);
     // Not before the server has taken the signal in.
     server.wait_for_log("idhub is stopping");
 
