@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, StoreError};
 use crate::feed_proof::FeedProof;
+use crate::telemetry::CacheCounters;
 
 /// Fresh this long after being read, with or without the feed.
 pub const TTL: Duration = Duration::from_secs(1);
@@ -53,6 +54,7 @@ const REFRESH_BATCH: usize = 500;
 
 pub struct TtlCache<T> {
     entries: moka::sync::Cache<String, Entry<T>>,
+    lookups: CacheCounters,
     /// Bumped by every invalidation, so a read that raced a write on this
     /// instance never stores what it read before the write.
     generation: AtomicU64,
@@ -67,8 +69,10 @@ struct ReadStart {
 }
 
 impl<T: Load + Send + Sync + 'static> TtlCache<T> {
-    pub fn new(proof: Arc<FeedProof>) -> Self {
+    /// `name` labels the cache's hit and miss counters.
+    pub fn new(name: &'static str, proof: Arc<FeedProof>) -> Self {
         Self {
+            lookups: CacheCounters::new(name),
             entries: moka::sync::Cache::builder()
                 .max_capacity(MAX_ENTRIES)
                 .time_to_live(MAX_AGE)
@@ -93,10 +97,12 @@ impl<T: Load + Send + Sync + 'static> TtlCache<T> {
 
     /// The cached answer if it is fresh: `Some(None)` means "does not exist".
     pub fn fresh(&self, id: &str) -> Option<Option<Arc<T>>> {
-        let entry = self.entries.get(id)?;
-        if entry.read_at.elapsed() >= TTL && !self.proof.vouches_for(entry.read_at) {
-            return None;
-        }
+        let fresh = self
+            .entries
+            .get(id)
+            .filter(|entry| entry.read_at.elapsed() < TTL || self.proof.vouches_for(entry.read_at));
+        self.lookups.record(fresh.is_some());
+        let entry = fresh?;
         entry.used.store(true, Ordering::Relaxed);
         Some(entry.value)
     }
@@ -192,7 +198,7 @@ mod tests {
     }
 
     fn unproven() -> TtlCache<Thing> {
-        TtlCache::new(Arc::new(FeedProof::new(Duration::from_secs(1))))
+        TtlCache::new("things", Arc::new(FeedProof::new(Duration::from_secs(1))))
     }
 
     fn read_now(generation: u64) -> ReadStart {
@@ -222,7 +228,7 @@ mod tests {
     #[test]
     fn past_its_ttl_an_entry_lives_while_the_feed_vouches_for_it() {
         let proof = Arc::new(FeedProof::new(Duration::from_secs(2)));
-        let cache = TtlCache::<Thing>::new(Arc::clone(&proof));
+        let cache = TtlCache::<Thing>::new("things", Arc::clone(&proof));
         cache.store("early", Some(Arc::new(Thing)), read_now(0));
         std::thread::sleep(Duration::from_millis(5));
         proof.listening(Instant::now());

@@ -90,6 +90,9 @@ pub enum LogFormat {
 pub struct Settings {
     /// Address the HTTP server binds to (`host:port`; port 0 picks a free one).
     pub listen: String,
+    /// Address of a second listener for `/metrics` and `/health/*` only;
+    /// when unset, `/metrics` is served on `listen`.
+    pub metrics_listen: Option<String>,
     /// Public base URL of this server; `http://<listen>` when unset.
     pub issuer: Option<String>,
     /// `sqlite://PATH` or `postgres://…`.
@@ -164,6 +167,9 @@ pub struct Settings {
     pub client_auth_max_failures: i32,
     /// Audit events older than this many days are deleted; 0 keeps them all.
     pub audit_retention_days: u32,
+    /// Seconds between housekeeping passes, which delete expired rows (one
+    /// instance at a time); 0: never (run `idhub housekeeping` instead).
+    pub housekeeping_interval_secs: u64,
     /// The window in which failed attempts are counted, in seconds.
     pub password_failure_window_secs: i64,
     /// How long a lock lasts, in seconds.
@@ -177,6 +183,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             listen: "127.0.0.1:8080".into(),
+            metrics_listen: None,
             issuer: None,
             database_url: "sqlite://idhub.db".into(),
             pool_size: 8,
@@ -210,6 +217,7 @@ impl Default for Settings {
             password_account_max_failures: 50,
             client_auth_max_failures: 10,
             audit_retention_days: 90,
+            housekeeping_interval_secs: 300,
             password_failure_window_secs: 300,
             password_lockout_secs: 60,
             trusted_proxies: String::new(),

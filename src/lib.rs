@@ -12,11 +12,13 @@ pub mod paging;
 pub mod query_terms;
 pub mod scope;
 pub mod secrets;
+pub mod telemetry;
 pub mod validate;
 // Storage, and entities cached from it.
 pub mod audit;
 pub mod cache;
 pub mod db;
+pub mod housekeeping;
 // Domain data.
 pub mod bootstrap;
 pub mod invalidation;

@@ -6,6 +6,7 @@ use actix_web::dev::Server;
 use actix_web::middleware::DefaultHeaders;
 use actix_web::{App, HttpServer};
 use anyhow::Context;
+use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::audit::Recorder;
 use crate::config::Settings;
@@ -26,7 +27,7 @@ use crate::sessions::lockout::Lockout;
 use crate::state::AppState;
 use crate::users::cache::UserCache;
 use crate::users::password_hash::PasswordHasher;
-use crate::{bootstrap, clock, endpoints, invalidation, rest, web};
+use crate::{bootstrap, clock, endpoints, housekeeping, invalidation, rest, web};
 
 /// Opens the pool, applies migrations and creates first-start data. Shared by
 /// `serve` and every CLI command, so each of them works on a fresh database.
@@ -69,8 +70,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         hasher,
         keys: Arc::new(keys),
         logout_wake: Arc::new(tokio::sync::Notify::new()),
-        services: Arc::new(ServiceCache::new(Arc::clone(&feed_proof))),
-        users: Arc::new(UserCache::new(Arc::clone(&feed_proof))),
+        services: Arc::new(ServiceCache::new("services", Arc::clone(&feed_proof))),
+        users: Arc::new(UserCache::new("users", Arc::clone(&feed_proof))),
         verified: VerifiedTokens::default(),
         client_keys: Arc::new(ClientKeys::new().map_err(anyhow::Error::msg)?),
         dpop_nonces,
@@ -93,6 +94,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The listener for `/metrics` and `/health/*`, when one is configured.
+    metrics: Option<(u16, Server)>,
     audit: Recorder,
 }
 
@@ -102,6 +105,14 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.listen))?;
         let address = listener.local_addr()?;
         let port = address.port();
+        let metrics_listener = match &settings.metrics_listen {
+            Some(metrics_listen) => Some(
+                TcpListener::bind(metrics_listen)
+                    .with_context(|| format!("cannot listen on {metrics_listen}"))?,
+            ),
+            None => None,
+        };
+        let metrics = rest::metrics::install().map_err(anyhow::Error::msg)?;
         // With port 0 the default issuer must name the port actually bound.
         if settings.issuer.is_none() {
             settings.issuer = Some(format!("http://{address}"));
@@ -110,12 +121,9 @@ impl Application {
         state.audit =
             Recorder::start(state.pool.clone()).context("cannot start the audit writer")?;
         let state = actix_web::web::Data::new(state);
-        // Only a server purges: a CLI command may run with other settings.
-        state
-            .audit
-            .purge_older_than(state.settings.audit_retention_days);
         let audit = state.audit.clone();
         spawn_refresher(state.clone());
+        housekeeping::spawn(state.pool.clone(), state.settings.clone());
         backchannel::spawn(backchannel::Deliverer {
             pool: state.pool.clone(),
             keys: Arc::clone(&state.keys),
@@ -141,10 +149,22 @@ impl Application {
         while !state.feed_proof.is_listening() && std::time::Instant::now() < deadline {
             std::thread::sleep(std::time::Duration::from_millis(2));
         }
-        let server = serve(listener, state)?;
+        let metrics = actix_web::web::Data::new(metrics);
+        let metrics_server = match metrics_listener {
+            Some(listener) => {
+                let port = listener.local_addr()?.port();
+                Some((
+                    port,
+                    serve_metrics(listener, state.clone(), metrics.clone())?,
+                ))
+            }
+            None => None,
+        };
+        let server = serve(listener, state, metrics_server.is_none().then_some(metrics))?;
         Ok(Self {
             port,
             server,
+            metrics: metrics_server,
             audit,
         })
     }
@@ -153,12 +173,22 @@ impl Application {
         self.port
     }
 
+    /// The port of the metrics listener, when one is configured.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until SIGINT or SIGTERM, then stops gracefully: no new
     /// connections, requests in flight finish (for up to `SHUTDOWN_GRACE`),
     /// and the audit events still queued are written.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let handle = self.server.handle();
         let mut server = self.server;
+        let metrics = self.metrics.map(|(_, metrics)| {
+            let handle = metrics.handle();
+            tokio::spawn(metrics);
+            handle
+        });
         let served = tokio::select! {
             served = &mut server => served,
             signal = stop_signal() => {
@@ -181,6 +211,10 @@ impl Application {
                 served
             }
         };
+        // Scrapes go on while requests finish, and end with them.
+        if let Some(metrics) = metrics {
+            metrics.stop(true).await;
+        }
         let audit = self.audit;
         let flushed =
             tokio::task::spawn_blocking(move || audit.flush(std::time::Duration::from_secs(5)))
@@ -237,7 +271,12 @@ fn spawn_refresher(state: actix_web::web::Data<AppState>) {
     });
 }
 
-fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow::Result<Server> {
+/// The main listener; it serves `/metrics` too when given the recorder.
+fn serve(
+    listener: TcpListener,
+    state: actix_web::web::Data<AppState>,
+    metrics: Option<actix_web::web::Data<PrometheusHandle>>,
+) -> anyhow::Result<Server> {
     let workers = state.settings.workers;
     let body_limit = state.settings.max_body_bytes;
     // Blocking work is database calls (bounded by the pool) and Argon2 (bounded
@@ -268,6 +307,12 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
             .wrap(actix_web::middleware::from_fn(
                 rest::request_log::log_request,
             ))
+            .configure(|cfg| {
+                if let Some(metrics) = &metrics {
+                    cfg.app_data(metrics.clone())
+                        .configure(rest::metrics::routes);
+                }
+            })
             .configure(routes)
             .default_service(actix_web::web::to(rest::error_bodies::no_route))
     })
@@ -280,6 +325,31 @@ fn serve(listener: TcpListener, state: actix_web::web::Data<AppState>) -> anyhow
         .shutdown_timeout(SHUTDOWN_GRACE_SECS)
         // Application::run_until_stopped listens for the stop signals.
         .disable_signals();
+    Ok(server.run())
+}
+
+/// The operators' listener: metrics and health only, one worker, so a
+/// monitoring system reaches them on an address the public cannot.
+fn serve_metrics(
+    listener: TcpListener,
+    state: actix_web::web::Data<AppState>,
+    metrics: actix_web::web::Data<PrometheusHandle>,
+) -> anyhow::Result<Server> {
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(metrics.clone())
+            .wrap(actix_web::middleware::from_fn(
+                rest::error_bodies::fill_empty_errors,
+            ))
+            .configure(rest::metrics::routes)
+            .configure(rest::health::routes)
+            .default_service(actix_web::web::to(rest::error_bodies::no_route))
+    })
+    .listen(listener)?
+    .workers(1)
+    .shutdown_timeout(SHUTDOWN_GRACE_SECS)
+    .disable_signals();
     Ok(server.run())
 }
 

@@ -1,14 +1,14 @@
 //! Writes the events of the hot paths off the request path: a request hands
 //! its event to a bounded queue and goes on; one thread writes what queued
 //! up in a transaction, so under load a thousand tokens issued cost one
-//! commit. The same thread deletes events past the retention period.
+//! commit. Housekeeping deletes events past the retention period.
 //!
 //! What is lost: events still queued when the process is killed (the queue
 //! is written as fast as the database takes it, so milliseconds' worth), and,
 //! with the database gone for longer than the retries, the events of that
 //! time, counted and logged. Admin changes do not come this way: they are
 //! written in the transaction of the change (`store::record`).
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -32,9 +32,6 @@ const LINGER: Duration = Duration::from_millis(25);
 /// Tries to write a batch before dropping it.
 const ATTEMPTS: u32 = 3;
 const RETRY: Duration = Duration::from_secs(1);
-const PURGE_EVERY: Duration = Duration::from_secs(600);
-/// Events deleted per statement, so a purge never holds a long lock.
-const PURGE_BATCH: i64 = 5_000;
 
 enum Queued {
     Event(Event, NaiveDateTime),
@@ -46,9 +43,6 @@ enum Queued {
 pub struct Recorder {
     sender: SyncSender<Queued>,
     dropped: Arc<AtomicU64>,
-    /// Days of events kept; negative: this process does not purge (the
-    /// CLI leaves that to the server, whose retention setting counts).
-    retention_days: Arc<AtomicI64>,
 }
 
 impl Recorder {
@@ -57,20 +51,14 @@ impl Recorder {
     pub fn start(pool: DbPool) -> std::io::Result<Self> {
         let (sender, receiver) = sync_channel(QUEUE);
         let dropped = Arc::new(AtomicU64::new(0));
-        let retention_days = Arc::new(AtomicI64::new(-1));
         let writer = Writer {
             pool,
-            retention_days: Arc::clone(&retention_days),
             dropped: Arc::clone(&dropped),
         };
         std::thread::Builder::new()
             .name("idhub-audit".into())
             .spawn(move || writer.run(&receiver))?;
-        Ok(Self {
-            sender,
-            dropped,
-            retention_days,
-        })
+        Ok(Self { sender, dropped })
     }
 
     /// A recorder with no writer, for the CLI: its changes are recorded in
@@ -81,14 +69,7 @@ impl Recorder {
         Self {
             sender,
             dropped: Arc::new(AtomicU64::new(0)),
-            retention_days: Arc::new(AtomicI64::new(-1)),
         }
-    }
-
-    /// Deletes events older than `days` from now on (0: keeps them all).
-    pub fn purge_older_than(&self, days: u32) {
-        let days = if days == 0 { -1 } else { i64::from(days) };
-        self.retention_days.store(days, Ordering::Relaxed);
     }
 
     /// Queues an event, stamped now; never waits.
@@ -130,13 +111,11 @@ impl Recorder {
 
 struct Writer {
     pool: DbPool,
-    retention_days: Arc<AtomicI64>,
     dropped: Arc<AtomicU64>,
 }
 
 impl Writer {
     fn run(&self, receiver: &Receiver<Queued>) {
-        let mut last_purge: Option<Instant> = None;
         let mut dropped_reported = 0;
         loop {
             match receiver.recv_timeout(Duration::from_secs(1)) {
@@ -148,10 +127,6 @@ impl Writer {
             if dropped != dropped_reported {
                 tracing::warn!(dropped, "audit events dropped since the start");
                 dropped_reported = dropped;
-            }
-            if last_purge.is_none_or(|at| at.elapsed() >= PURGE_EVERY) {
-                last_purge = Some(Instant::now());
-                self.purge();
             }
         }
     }
@@ -207,30 +182,5 @@ impl Writer {
         }
         let lost = u64::try_from(batch.len()).unwrap_or(u64::MAX);
         self.dropped.fetch_add(lost, Ordering::Relaxed);
-    }
-
-    fn purge(&self) {
-        let days = self.retention_days.load(Ordering::Relaxed);
-        if days <= 0 {
-            return;
-        }
-        let Some(before) = chrono::Duration::try_days(days)
-            .and_then(|retention| clock::now().checked_sub_signed(retention))
-        else {
-            return;
-        };
-        let Ok(mut conn) = self.pool.get() else {
-            return;
-        };
-        loop {
-            match store::purge(&mut conn, before, PURGE_BATCH) {
-                Ok(deleted) if deleted >= usize::try_from(PURGE_BATCH).unwrap_or(usize::MAX) => {}
-                Ok(_) => return,
-                Err(error) => {
-                    tracing::warn!(error = %cause_chain(&error), "purging old audit events failed");
-                    return;
-                }
-            }
-        }
     }
 }

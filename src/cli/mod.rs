@@ -4,6 +4,7 @@
 mod audit;
 mod common;
 mod database;
+mod housekeeping;
 mod keys;
 mod passwords;
 mod services;
@@ -61,6 +62,10 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Delete expired codes, tokens, sessions and lockouts, long-revoked
+    /// grants and audit events past retention, now (a server does this every
+    /// IDHUB_HOUSEKEEPING_INTERVAL_SECS).
+    Housekeeping,
 }
 
 /// `serve --help`: the settings, as environment variables (a TOML file named
@@ -76,6 +81,8 @@ Settings (environment; docs/configuration.md explains each):
   IDHUB_WORKERS                   HTTP worker threads (one per core)
   IDHUB_MAX_BODY_BYTES            largest request body (65536)
   IDHUB_LOG                       log filter (info)
+  IDHUB_LOG_FORMAT                text or json, one object a line (text)
+  IDHUB_METRICS_LISTEN            a second address serving only /metrics and /health/* (unset: /metrics on IDHUB_LISTEN)
   IDHUB_ACCESS_TOKEN_TTL_SECS     access and ID token lifetime (3600)
   IDHUB_REFRESH_TOKEN_TTL_SECS    refresh token lifetime (2592000)
   IDHUB_AUTHORIZATION_CODE_TTL_SECS  code lifetime (60)
@@ -95,7 +102,8 @@ Settings (environment; docs/configuration.md explains each):
   IDHUB_PASSWORD_ACCOUNT_MAX_FAILURES, _FAILURE_WINDOW_SECS, _LOCKOUT_SECS   sign-in throttling
   IDHUB_CLIENT_AUTH_MAX_FAILURES  failed client authentications that lock a source (10)
   IDHUB_TRUSTED_PROXIES           reverse proxies whose X-Forwarded-For is believed
-  IDHUB_AUDIT_RETENTION_DAYS      audit events kept (90; 0 keeps all)";
+  IDHUB_AUDIT_RETENTION_DAYS      audit events kept (90; 0 keeps all)
+  IDHUB_HOUSEKEEPING_INTERVAL_SECS  seconds between deletions of expired rows (300; 0: never)";
 
 /// The least a command waits for the database, in milliseconds.
 const CLI_DATABASE_TIMEOUT_MS: u64 = 10_000;
@@ -125,5 +133,6 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
         Command::Tokens(command) => tokens::run(command, &state),
         Command::Keys(command) => keys::run(command, &state, settings),
         Command::Audit(command) => audit::run(command, &state),
+        Command::Housekeeping => housekeeping::run(&state, settings),
     }
 }

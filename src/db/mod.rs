@@ -1,5 +1,6 @@
 //! Storage: one diesel code path over SQLite and PostgreSQL.
 pub mod change_feed;
+pub mod lease;
 pub mod migrations;
 pub mod schema;
 
@@ -14,6 +15,7 @@ use diesel::r2d2::{self, ManageConnection, Pool, R2D2Connection};
 
 use crate::config::redact_url;
 use crate::error::{AppError, StoreError};
+use crate::telemetry;
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConn {
@@ -336,9 +338,10 @@ where
             .checked_duration_since(Instant::now())
             .filter(|left| !left.is_zero())
             .ok_or_else(unavailable)?;
-        let mut conn = worker_pool
-            .get_timeout(left)
-            .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
+        let asked = Instant::now();
+        let conn = worker_pool.get_timeout(left);
+        telemetry::pool_acquired(asked.elapsed(), conn.is_ok());
+        let mut conn = conn.map_err(|e| StoreError::Unavailable(Box::new(e)))?;
         work(&mut conn)
     });
     let result = match tokio::time::timeout(timeout, task).await {

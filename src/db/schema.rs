@@ -232,6 +232,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    leases (name) {
+        name -> Text,
+        holder -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(grants -> services (service_id));
 diesel::joinable!(client_registrations -> services (service_id));
 diesel::joinable!(grants -> users (user_id));
@@ -257,4 +265,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     pushed_requests,
     device_codes,
     server_secrets,
+    leases,
 );

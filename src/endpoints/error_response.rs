@@ -7,6 +7,7 @@ use serde::Serialize;
 use crate::oauth2::dpop::DPOP_ALGORITHMS;
 use crate::oauth2::error::{ErrorCode, OAuthError};
 use crate::rest::request_log::note_error;
+use crate::telemetry;
 
 #[derive(Serialize)]
 struct Body<'a> {
@@ -68,6 +69,7 @@ impl ResponseError for OAuthError {
             error: self.code,
             error_description: &self.description,
         });
+        telemetry::oauth_error(&code);
         note_error(&mut response, code);
         response
     }

@@ -13,6 +13,7 @@ use crate::oauth2::token::{self, GrantDeps, TokenRequest, TokenResponse};
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::rest::request_log::note_user;
 use crate::state::AppState;
+use crate::telemetry;
 
 pub async fn token(
     req: HttpRequest,
@@ -68,6 +69,7 @@ pub async fn token(
         note_user(&req, user_id);
     }
     let event = issued.audit_event(grant_type, origin);
+    telemetry::token_issued(grant_type);
     let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;
     if let Some(recording) = recording {
         recording.confirm().await?;

@@ -293,8 +293,5 @@ pub fn revoke(
         Err(other) => return Err(other),
     };
     revoked.note_token(&claims.jti, claims.exp);
-    // Entries past their token's expiry are dead weight.
-    diesel::delete(revoked_access_tokens::table.filter(revoked_access_tokens::expires_at.lt(now)))
-        .execute(conn)?;
     Ok(newly)
 }

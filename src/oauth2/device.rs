@@ -121,17 +121,9 @@ pub fn start(
             auth_time: None,
             sid: None,
         };
-        let inserted = db::transaction(conn, |conn| {
-            // Kept an hour past expiry, so a late poll still hears
-            // expired_token rather than an unknown code.
-            diesel::delete(
-                device_codes::table.filter(device_codes::expires_at.lt(now - Duration::hours(1))),
-            )
-            .execute(conn)?;
-            diesel::insert_into(device_codes::table)
-                .values(&row)
-                .execute(conn)
-        });
+        let inserted = diesel::insert_into(device_codes::table)
+            .values(&row)
+            .execute(conn);
         match inserted.map_err(StoreError::from) {
             Ok(_) => {
                 return Ok(Issued {

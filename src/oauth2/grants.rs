@@ -9,6 +9,7 @@ use crate::db::schema::grants;
 use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::oauth2::revoked_set::RevokedSet;
+use crate::telemetry;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = grants)]
@@ -27,6 +28,11 @@ pub struct Grant {
 /// The event of a code or refresh token presented twice: the grant it
 /// belongs to is revoked. The actor is the client that presented it.
 pub fn replay_event(kind: Kind, grant: &Grant, origin: &Origin) -> Event {
+    match kind {
+        Kind::CodeReplayed => telemetry::code_replayed(),
+        Kind::RefreshTokenReused => telemetry::refresh_token_reused(),
+        _ => {}
+    }
     let event = Event::new(
         kind,
         Actor::Service(grant.service_id.clone()),

@@ -27,8 +27,6 @@ pub fn push(
     let params =
         serde_json::to_string(params).map_err(|e| AppError::internal_from("pushed request", e))?;
     crate::db::transaction(conn, |conn| {
-        diesel::delete(pushed_requests::table.filter(pushed_requests::expires_at.lt(now)))
-            .execute(conn)?;
         diesel::insert_into(pushed_requests::table)
             .values((
                 pushed_requests::uri_hash.eq(secrets::hash(&request_uri)),

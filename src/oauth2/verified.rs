@@ -14,6 +14,7 @@ use super::access_token::{self, AccessClaims};
 use crate::clock;
 use crate::oidc::jwt::Rejected;
 use crate::oidc::keystore::KeySet;
+use crate::telemetry::CacheCounters;
 
 /// Tokens kept at most (about 450 bytes each with the map's overhead).
 pub const MAX_ENTRIES: u64 = 100_000;
@@ -35,6 +36,7 @@ impl moka::Expiry<[u8; 32], Arc<AccessClaims>> for UntilExpiry {
 
 pub struct VerifiedTokens {
     entries: moka::sync::Cache<[u8; 32], Arc<AccessClaims>>,
+    lookups: CacheCounters,
 }
 
 impl Default for VerifiedTokens {
@@ -44,6 +46,7 @@ impl Default for VerifiedTokens {
                 .max_capacity(MAX_ENTRIES)
                 .expire_after(UntilExpiry)
                 .build(),
+            lookups: CacheCounters::new("verified_tokens"),
         }
     }
 }
@@ -57,10 +60,10 @@ impl VerifiedTokens {
     ) -> Result<Arc<AccessClaims>, Rejected> {
         let key: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let now = clock::unix_now();
-        if let Some(claims) = self.entries.get(&key) {
-            if claims.exp > now {
-                return Ok(claims);
-            }
+        let cached = self.entries.get(&key).filter(|claims| claims.exp > now);
+        self.lookups.record(cached.is_some());
+        if let Some(claims) = cached {
+            return Ok(claims);
         }
         let claims = Arc::new(access_token::verify(keys, token, issuer)?);
         self.entries.insert(key, Arc::clone(&claims));

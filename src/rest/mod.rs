@@ -8,6 +8,7 @@ pub mod error_bodies;
 pub mod error_response;
 pub mod health;
 pub mod json;
+pub mod metrics;
 pub mod nul_guard;
 pub mod permanent_tokens;
 pub mod request_log;

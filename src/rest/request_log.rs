@@ -12,6 +12,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpRequest, HttpResponse};
 
 use crate::state::AppState;
+use crate::telemetry;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Longest request id taken from a client, and longest noted value.
@@ -98,6 +99,7 @@ pub async fn log_request(
     });
     let id = request_id(req.headers(), from_trusted_proxy);
     let method = printable(req.method().as_str());
+    let method_label = telemetry::method_label(req.method().as_str());
     let address = state
         .and_then(|state| state.client_address(req.request()))
         .map(|ip| ip.to_string());
@@ -105,6 +107,8 @@ pub async fn log_request(
         Ok(response) => response,
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();
+            let seconds = started.elapsed().as_secs_f64();
+            telemetry::request(method_label, None, status, seconds);
             tracing::info!(
                 target: "idhub::request",
                 request_id = %id,
@@ -116,13 +120,14 @@ pub async fn log_request(
             return Err(error);
         }
     };
+    let elapsed = started.elapsed();
     // Whole microseconds, so the figure prints short.
-    let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
+    let latency_ms = elapsed.as_micros() as f64 / 1000.0;
+    let route = response.request().match_pattern();
     {
         let request = response.request();
         let extensions = request.extensions();
         let noted = extensions.get::<Noted>();
-        let route = request.match_pattern();
         let answer_extensions = response.response().extensions();
         let error = answer_extensions.get::<LoggedError>();
         tracing::info!(
@@ -139,6 +144,8 @@ pub async fn log_request(
             "request"
         );
     }
+    let status = response.status().as_u16();
+    telemetry::request(method_label, route, status, elapsed.as_secs_f64());
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

@@ -9,6 +9,7 @@ use super::lockout::{self, Counters, Lockout, Source};
 use crate::audit::{self, Actor, Event, Kind, Origin, Recorder};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
+use crate::telemetry;
 use crate::users::model::User;
 use crate::users::password_hash::PasswordHasher;
 use crate::users::repo as users_repo;
@@ -110,6 +111,7 @@ pub async fn check(
     if locked {
         // Queued, not written here: a locked source may keep trying, and
         // each try must stay cheap (the queue drops what it cannot hold).
+        telemetry::sign_in_failed(via_then.name(), "locked");
         let event = audit_event(user.as_ref(), &origin_then, &via_then, Some("locked"));
         recorder.submit(event);
         return Ok(Outcome::Locked);
@@ -129,6 +131,9 @@ pub async fn check(
             (Some(_), true) => None,
             _ => Some("wrong_credentials"),
         };
+        if let Some(reason) = failure {
+            telemetry::sign_in_failed(via.name(), reason);
+        }
         let event = audit_event(known.as_ref(), &origin, &via, failure);
         audit::store::record(conn, &event, now)?;
         Ok(())

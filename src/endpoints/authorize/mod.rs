@@ -26,7 +26,7 @@ use crate::users::repo as users_repo;
 use crate::web::login::current_session;
 use crate::web::page::{render, see_other, PageError};
 use crate::web::{consent, cookies, templates};
-use crate::{clock, db};
+use crate::{clock, db, telemetry};
 
 pub const AUTH_PATH: &str = "/api/rest/oauth2/auth";
 
@@ -278,6 +278,9 @@ async fn authorize(
         sid,
     };
     let answer = issue(state, client, who, request, pushed, record_consent, now).await?;
+    if token_here {
+        telemetry::token_issued("implicit");
+    }
     for event in [consent_given, implicit].into_iter().flatten() {
         state.audit.submit(event);
     }
