@@ -16,7 +16,12 @@ CTE), in one transaction per table, so 10 million rows take minutes, not hours:
   consent and a session (live or expired).
 
 With --grants G the rows added are about 3.2 x G (grants, refresh tokens, codes
-and the rest). Prints what it made and how long each table took.
+and the rest). With --expired E, E more rows that housekeeping deletes: half
+refresh tokens expired 40 days ago (past the reuse window), a quarter codes two days past expiry, a quarter
+sessions expired a day ago (spread over the seeded grants and users). Prints what
+it made and how long each table took. The expired tokens and codes belong
+to grants of their own (E/10 of them, besides the other rows), with no live
+refresh token: chains that ended, which housekeeping may delete.
 """
 import argparse
 import hashlib
@@ -35,10 +40,13 @@ def series(backend, count):
     return (f"WITH RECURSIVE s(n) AS (SELECT 0 UNION ALL SELECT n + 1 FROM s WHERE n + 1 < {count})")
 
 
-def statements(backend, services, users, grants, password_hash):
+def statements(backend, services, users, grants, password_hash, expired):
     now = "now()" if backend == "postgres" else "datetime('now')"
     later = "now() + interval '30 days'" if backend == "postgres" else "datetime('now', '+30 days')"
     earlier = "now() - interval '1 day'" if backend == "postgres" else "datetime('now', '-1 day')"
+    much_earlier = "now() - interval '2 days'" if backend == "postgres" else "datetime('now', '-2 days')"
+    # Expired more than a refresh token lifetime (30 days) ago: past the reuse window.
+    long_ago = "now() - interval '40 days'" if backend == "postgres" else "datetime('now', '-40 days')"
     true, false = ("TRUE", "FALSE") if backend == "postgres" else ("1", "0")
     hash_text = password_hash.replace("'", "''")
     yield "services", services, f"""{series(backend, services)}
@@ -77,6 +85,26 @@ def statements(backend, services, users, grants, password_hash):
         INSERT INTO sessions (id_hash, user_id, auth_time, created, expires_at)
         SELECT 'seed-session-' || n, 'seed-user-' || (n % {users}), {now}, {now},
             CASE WHEN n % 2 = 0 THEN {later} ELSE {earlier} END FROM s"""
+    if expired:
+        half, quarter = expired // 2, expired // 4
+        ended = max(expired // 10, 1)
+        yield "grants (ended chains)", ended, f"""{series(backend, ended)}
+            INSERT INTO grants (id, service_id, user_id, scope, created)
+            SELECT 'seed-ended-grant-' || n, 'seed-svc-' || (n % {services}), 'seed-user-' || (n % {users}),
+                '0-0-0-0-0', {much_earlier} FROM s"""
+        yield "refresh_tokens (expired)", half, f"""{series(backend, half)}
+            INSERT INTO refresh_tokens (token_hash, grant_id, scope, created, expires_at)
+            SELECT 'seed-expired-rt-' || n, 'seed-ended-grant-' || (n % {ended}), '0-0-0-0-0',
+                {long_ago}, {long_ago} FROM s"""
+        yield "authorization_codes (expired)", quarter, f"""{series(backend, quarter)}
+            INSERT INTO authorization_codes (code_hash, grant_id, redirect_uri, scope, auth_time, created,
+                expires_at)
+            SELECT 'seed-expired-code-' || n, 'seed-ended-grant-' || (n % {ended}), 'https://svc.example.com/cb',
+                '0-0-0-0-0', {much_earlier}, {much_earlier}, {much_earlier} FROM s"""
+        yield "sessions (expired)", expired - half - quarter, f"""{series(backend, expired - half - quarter)}
+            INSERT INTO sessions (id_hash, user_id, auth_time, created, expires_at)
+            SELECT 'seed-expired-session-' || n, 'seed-user-' || (n % {users}), {much_earlier},
+                {much_earlier}, {earlier} FROM s"""
 
 
 def run_postgres(url, sql):
@@ -95,6 +123,7 @@ def main():
     parser.add_argument("--services", type=int, default=1000)
     parser.add_argument("--users", type=int, default=10000)
     parser.add_argument("--grants", type=int, default=10000)
+    parser.add_argument("--expired", type=int, default=0, help="rows for housekeeping to delete")
     parser.add_argument("--password-hash-of", default="admin", help="login whose password hash every seeded user gets")
     args = parser.parse_args()
     if min(args.services, args.users, args.grants) < 1:
@@ -123,7 +152,7 @@ def main():
     if not password_hash:
         sys.exit(f"no user '{args.password_hash_of}' with a password in that database: start idhub on it once")
     total = 0
-    for table, count, sql in statements(backend, args.services, args.users, args.grants, password_hash):
+    for table, count, sql in statements(backend, args.services, args.users, args.grants, password_hash, args.expired):
         started = time.monotonic()
         execute(sql)
         total += count

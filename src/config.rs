@@ -137,6 +137,9 @@ pub struct Settings {
     pub signing_algorithm: String,
     /// A new signing key is made when the current one is this many days old.
     pub key_rotation_days: i64,
+    /// Encrypts the signing keys in the database (AES-256-GCM): 32 bytes in
+    /// base64. Every instance and CLI run needs it once keys are encrypted.
+    pub key_encryption_key: Option<Secret>,
     /// Seconds an instance keeps its in-memory signing keys before rereading them
     /// (at most 10, so a rotation is seen everywhere within 10 s).
     pub key_cache_secs: u64,
@@ -204,6 +207,7 @@ impl Default for Settings {
             device_code_max_failures: 10,
             session_ttl_secs: 8 * 3600,
             signing_algorithm: "RS256".into(),
+            key_encryption_key: None,
             key_rotation_days: 90,
             key_cache_secs: 5,
             password_grant_enabled: true,

@@ -20,25 +20,49 @@ use crate::{audit, clock, telemetry};
 
 /// Rows deleted per statement.
 pub const BATCH: i64 = 1_000;
-/// Between two batches of a table, so requests waiting to write go first.
-pub const PAUSE: Duration = Duration::from_millis(5);
+/// The least pause between two batches of a background pass.
+const MIN_PAUSE: Duration = Duration::from_millis(5);
+
+/// How a pass shares the database with requests.
+#[derive(Clone, Copy, Debug)]
+pub enum Pace {
+    /// Between batches, wait as long as the batch took (at least 5 ms), so
+    /// the pass takes at most half of one connection's time, however fast
+    /// the database, and requests waiting to write go first.
+    Background,
+    /// No pause: `idhub housekeeping`, run by an operator.
+    AtOnce,
+}
 const LEASE: &str = "housekeeping";
 /// A used code presented again revokes its grant (RFC 6749 §4.1.2); its
 /// row is kept this long past expiry to notice.
 const CODE_REPLAY_WINDOW: chrono::Duration = chrono::Duration::days(1);
 /// A device polling late hears `expired_token`, not an unknown code.
 const DEVICE_LATE_POLL: chrono::Duration = chrono::Duration::hours(1);
-/// The least a revoked grant is kept: its access tokens expire meanwhile.
+/// A revoked grant is kept for the access token lifetime and this much
+/// more (clock skew; instances keep revocations in memory for the lifetime
+/// and a minute), and at least an hour: its access tokens expire meanwhile.
+/// Deleted earlier, a restarting instance would not know them revoked.
+const REVOKED_GRANT_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 const REVOKED_GRANT_MIN_GRACE: chrono::Duration = chrono::Duration::hours(1);
+/// The tables whose cutoffs come from settings only the server's are sure
+/// to hold (`ACCESS_TOKEN_TTL_SECS`, `REFRESH_TOKEN_TTL_SECS`,
+/// `AUDIT_RETENTION_DAYS`).
+pub const SERVER_SETTINGS_TABLES: [&str; 3] = ["grants", "refresh_tokens", "audit_events"];
 
 /// Before these moments, rows are gone for good.
 pub struct Cutoffs {
     now: NaiveDateTime,
     codes: NaiveDateTime,
     device_codes: NaiveDateTime,
-    revoked_grants: NaiveDateTime,
+    /// None: revoked grants are left alone.
+    revoked_grants: Option<NaiveDateTime>,
+    /// A rotated-out refresh token presented again revokes its grant
+    /// (RFC 9700 §4.14), even once expired: tokens are kept a refresh
+    /// token lifetime past expiry to notice. None: left alone.
+    refresh_tokens: Option<NaiveDateTime>,
     lockout_windows: NaiveDateTime,
-    /// None: audit events are kept for ever.
+    /// None: audit events are kept.
     audit: Option<NaiveDateTime>,
 }
 
@@ -51,7 +75,13 @@ impl Cutoffs {
             now,
             codes: before(CODE_REPLAY_WINDOW),
             device_codes: before(DEVICE_LATE_POLL),
-            revoked_grants: before(access_tokens.max(REVOKED_GRANT_MIN_GRACE)),
+            revoked_grants: Some(before(
+                access_tokens
+                    .checked_add(&REVOKED_GRANT_MARGIN)
+                    .unwrap_or(access_tokens)
+                    .max(REVOKED_GRANT_MIN_GRACE),
+            )),
+            refresh_tokens: Some(before(seconds(settings.refresh_token_ttl_secs))),
             lockout_windows: before(seconds(settings.password_failure_window_secs)),
             audit: match settings.audit_retention_days {
                 0 => None,
@@ -59,10 +89,21 @@ impl Cutoffs {
             },
         }
     }
+
+    /// Without the tables of `SERVER_SETTINGS_TABLES`: for a CLI run that
+    /// may not have the server's settings.
+    pub fn without_server_settings(mut self) -> Self {
+        self.revoked_grants = None;
+        self.refresh_tokens = None;
+        self.audit = None;
+        self
+    }
 }
 
 /// Deletes up to `$batch` rows of `$table` that match `$filter`: their keys
-/// (`$key`) are read first, so each statement is bounded.
+/// (`$key`) are read first, so each statement is bounded; the delete checks
+/// `$filter` again, as a row may have changed in between (a lockout counter
+/// counting a new failure).
 macro_rules! delete_batch {
     ($conn:expr, $table:ident, $key:ident, $filter:expr, $batch:expr) => {{
         let keys: Vec<String> = $table::table
@@ -70,9 +111,13 @@ macro_rules! delete_batch {
             .filter($filter)
             .limit($batch)
             .load($conn)?;
-        diesel::delete($table::table.filter($table::$key.eq_any(&keys)))
-            .execute($conn)
-            .map_err(StoreError::from)
+        diesel::delete(
+            $table::table
+                .filter($table::$key.eq_any(&keys))
+                .filter($filter),
+        )
+        .execute($conn)
+        .map_err(StoreError::from)
     }};
 }
 
@@ -81,14 +126,9 @@ type Delete = fn(&mut DbConn, &Cutoffs, i64) -> Result<usize, StoreError>;
 /// Each table and what in it is gone for good.
 const RULES: &[(&str, Delete)] = &[
     // First, so their codes and refresh tokens go with them (ON DELETE CASCADE).
-    ("grants", |conn, cut, batch| {
-        delete_batch!(
-            conn,
-            grants,
-            id,
-            grants::revoked_at.lt(cut.revoked_grants),
-            batch
-        )
+    ("grants", |conn, cut, batch| match cut.revoked_grants {
+        Some(before) => delete_batch!(conn, grants, id, grants::revoked_at.lt(before), batch),
+        None => Ok(0),
     }),
     ("authorization_codes", |conn, cut, batch| {
         delete_batch!(
@@ -100,13 +140,16 @@ const RULES: &[(&str, Delete)] = &[
         )
     }),
     ("refresh_tokens", |conn, cut, batch| {
-        delete_batch!(
-            conn,
-            refresh_tokens,
-            token_hash,
-            refresh_tokens::expires_at.lt(cut.now),
-            batch
-        )
+        match cut.refresh_tokens {
+            Some(before) => delete_batch!(
+                conn,
+                refresh_tokens,
+                token_hash,
+                refresh_tokens::expires_at.lt(before),
+                batch
+            ),
+            None => Ok(0),
+        }
     }),
     ("sessions", |conn, cut, batch| {
         delete_batch!(
@@ -166,39 +209,43 @@ const RULES: &[(&str, Delete)] = &[
 /// What a pass deleted, table by table.
 pub type Report = Vec<(&'static str, usize)>;
 
-/// Deletes everything gone for good, a batch at a time, pausing `pause`
-/// between batches; a connection is taken per batch and given back.
-pub fn run_pass(pool: &DbPool, cutoffs: &Cutoffs, pause: Duration) -> Result<Report, StoreError> {
+/// Deletes everything gone for good, a batch at a time at `pace`; a
+/// connection is taken per batch and given back.
+pub fn run_pass(pool: &DbPool, cutoffs: &Cutoffs, pace: Pace) -> Result<Report, StoreError> {
     let full_batch = usize::try_from(BATCH).unwrap_or(usize::MAX);
     let mut report = Report::new();
     for (table, delete) in RULES {
         let mut rows = 0usize;
         loop {
+            let started = std::time::Instant::now();
             let mut conn = pool
                 .get()
                 .map_err(|e| StoreError::Unavailable(Box::new(e)))?;
             let deleted = delete(&mut conn, cutoffs, BATCH)?;
             drop(conn);
+            let took = started.elapsed();
             rows = rows.saturating_add(deleted);
             telemetry::housekeeping_deleted(table, deleted);
             if deleted < full_batch {
                 break;
             }
-            std::thread::sleep(pause);
+            if let Pace::Background = pace {
+                std::thread::sleep(took.max(MIN_PAUSE));
+            }
         }
         report.push((table, rows));
     }
     Ok(report)
 }
 
-/// Runs a pass when this instance holds (or takes) the lease; None when
-/// another instance does.
+/// Runs a pass when this instance holds (or takes) the lease: what it
+/// deleted and how long it took; None when another instance holds it.
 fn pass_if_leased(
     pool: &DbPool,
     settings: &Settings,
     holder: &str,
     lease_for: chrono::Duration,
-) -> Result<Option<Report>, StoreError> {
+) -> Result<Option<(Report, Duration)>, StoreError> {
     let now = clock::now();
     let until = now.checked_add_signed(lease_for).unwrap_or(now);
     let mut conn = pool
@@ -209,9 +256,10 @@ fn pass_if_leased(
     }
     drop(conn);
     let started = std::time::Instant::now();
-    let report = run_pass(pool, &Cutoffs::new(settings, now), PAUSE)?;
-    telemetry::housekeeping_pass(started.elapsed());
-    Ok(Some(report))
+    let report = run_pass(pool, &Cutoffs::new(settings, now), Pace::Background)?;
+    let took = started.elapsed();
+    telemetry::housekeeping_pass(took);
+    Ok(Some((report, took)))
 }
 
 /// Runs a pass every `housekeeping_interval_secs` (0: never) while the
@@ -238,7 +286,7 @@ pub fn spawn(pool: DbPool, settings: Settings) {
             })
             .await;
             match pass {
-                Ok(Ok(Some(report))) => log(&report),
+                Ok(Ok(Some((report, took)))) => log(&report, took),
                 Ok(Ok(None)) => tracing::debug!("housekeeping: another instance holds the lease"),
                 Ok(Err(error)) => {
                     tracing::warn!(error = %cause_chain(&error), "housekeeping failed")
@@ -249,7 +297,7 @@ pub fn spawn(pool: DbPool, settings: Settings) {
     });
 }
 
-fn log(report: &Report) {
+fn log(report: &Report, took: Duration) {
     let total: usize = report.iter().map(|(_, rows)| rows).sum();
     if total == 0 {
         return;
@@ -259,5 +307,10 @@ fn log(report: &Report) {
         .filter(|(_, rows)| *rows > 0)
         .map(|(table, rows)| format!("{table}={rows}"))
         .collect();
-    tracing::info!(deleted = total, tables = %tables.join(" "), "housekeeping deleted expired rows");
+    tracing::info!(
+        deleted = total,
+        tables = %tables.join(" "),
+        took_ms = took.as_millis(),
+        "housekeeping deleted expired rows"
+    );
 }

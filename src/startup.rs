@@ -20,7 +20,7 @@ use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::token::TokenPolicy;
 use crate::oauth2::used_jtis::JtiLedger;
 use crate::oauth2::verified::VerifiedTokens;
-use crate::oidc::keystore::{KeyPolicy, KeyStore};
+use crate::oidc::keystore::{self, KeyPolicy, KeyStore};
 use crate::oidc::{backchannel, discovery};
 use crate::registry::cache::ServiceCache;
 use crate::sessions::lockout::Lockout;
@@ -50,8 +50,18 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         );
     }
     let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
+    let algorithm = policy.algorithm;
+    let encrypting = policy.encryption.is_some();
     let keys = KeyStore::open(&mut conn, policy, clock::now())
         .map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
+    let unencrypted =
+        keystore::count_unencrypted(&mut conn).map_err(|e| anyhow::anyhow!("signing keys: {e}"))?;
+    if encrypting && unencrypted > 0 {
+        tracing::warn!(
+            unencrypted,
+            "signing keys are stored unencrypted: run `idhub keys encrypt`"
+        );
+    }
     let dpop_nonces = match settings.dpop_nonce_required {
         true => Some(Arc::new(
             NonceKey::load_or_create(&mut conn)
@@ -87,7 +97,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
         token_policy: TokenPolicy::from_settings(settings),
         issuer: settings.issuer(),
-        discovery: discovery::document(settings, policy.algorithm.name()).to_string(),
+        discovery: discovery::document(settings, algorithm.name()).to_string(),
     })
 }
 
@@ -211,9 +221,9 @@ impl Application {
                 served
             }
         };
-        // Scrapes go on while requests finish, and end with them.
+        // Scrapes go on while requests finish, and end with them, at once.
         if let Some(metrics) = metrics {
-            metrics.stop(true).await;
+            metrics.stop(false).await;
         }
         let audit = self.audit;
         let flushed =

@@ -32,12 +32,13 @@ pub enum Kind {
     UserPasswordSet,
     UserDeleted,
     KeyRotated,
+    KeysEncrypted,
     LogoutDelivered,
     LogoutDeliveryFailed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 29] = [
+    pub const ALL: [Kind; 30] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -65,6 +66,7 @@ impl Kind {
         Kind::UserPasswordSet,
         Kind::UserDeleted,
         Kind::KeyRotated,
+        Kind::KeysEncrypted,
         Kind::LogoutDelivered,
         Kind::LogoutDeliveryFailed,
     ];
@@ -98,6 +100,7 @@ impl Kind {
             Kind::UserPasswordSet => "user.password_set",
             Kind::UserDeleted => "user.deleted",
             Kind::KeyRotated => "key.rotated",
+            Kind::KeysEncrypted => "keys.encrypted",
             Kind::LogoutDelivered => "logout.delivered",
             Kind::LogoutDeliveryFailed => "logout.delivery_failed",
         }

@@ -1,24 +1,43 @@
 //! `idhub housekeeping`: one pass now, as the server runs every
 //! `housekeeping_interval_secs` (for a server that runs with it at 0, from
-//! cron or a Kubernetes CronJob).
+//! cron or a Kubernetes CronJob). Revoked grants, refresh tokens and audit
+//! events are left alone unless `--all` says this run has the server's
+//! settings: with shorter lifetimes or retention than the server's, it
+//! would delete revocations still needed, tokens whose reuse must still be
+//! noticed, or events the server keeps.
 use crate::clock;
 use crate::config::Settings;
 use crate::error::cause_chain;
-use crate::housekeeping::{run_pass, Cutoffs};
+use crate::housekeeping::{run_pass, Cutoffs, Pace, SERVER_SETTINGS_TABLES};
 use crate::state::AppState;
 
-pub fn run(state: &AppState, settings: &Settings) -> anyhow::Result<String> {
+pub fn run(state: &AppState, settings: &Settings, all: bool) -> anyhow::Result<String> {
     let cutoffs = Cutoffs::new(settings, clock::now());
-    let report = run_pass(&state.pool, &cutoffs, std::time::Duration::ZERO)
+    let cutoffs = match all {
+        true => cutoffs,
+        false => cutoffs.without_server_settings(),
+    };
+    let report = run_pass(&state.pool, &cutoffs, Pace::AtOnce)
         .map_err(|e| anyhow::anyhow!("housekeeping failed: {}", cause_chain(&e)))?;
-    let width = report
+    let shown: Vec<_> = report
+        .iter()
+        .filter(|(table, _)| all || !SERVER_SETTINGS_TABLES.contains(table))
+        .collect();
+    let width = shown
         .iter()
         .map(|(table, _)| table.len())
         .max()
         .unwrap_or(0);
-    let lines: Vec<String> = report
+    let mut lines: Vec<String> = shown
         .iter()
         .map(|(table, rows)| format!("{table:<width$}  {rows} deleted"))
         .collect();
+    if !all {
+        lines.push(format!(
+            "{} left alone: with the server's settings (ACCESS_TOKEN_TTL_SECS, \
+             REFRESH_TOKEN_TTL_SECS, AUDIT_RETENTION_DAYS), add --all",
+            SERVER_SETTINGS_TABLES.join(", ")
+        ));
+    }
     Ok(lines.join("\n"))
 }

@@ -1,4 +1,5 @@
-//! `idhub keys`: list and rotate the token signing keys.
+//! `idhub keys`: list and rotate the token signing keys, and encrypt them
+//! at rest.
 use clap::Subcommand;
 use serde_json::json;
 
@@ -6,6 +7,7 @@ use super::common::{with_conn, Output};
 use crate::audit::Caller;
 use crate::clock;
 use crate::config::Settings;
+use crate::oidc::key_encryption::KeyEncryption;
 use crate::oidc::keystore::{self, KeyPolicy};
 use crate::state::AppState;
 
@@ -24,6 +26,22 @@ pub enum KeysCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Print a new random key for IDHUB_KEY_ENCRYPTION_KEY (32 bytes, base64).
+    NewEncryptionKey,
+    /// Encrypt the stored signing keys with IDHUB_KEY_ENCRYPTION_KEY
+    /// (AES-256-GCM). Servers keep working meanwhile; give them the same
+    /// setting before they restart.
+    Encrypt,
+    /// Re-encrypt the stored signing keys with a new key, read from stdin
+    /// (one line); IDHUB_KEY_ENCRYPTION_KEY is the current one, if any.
+    /// Then set IDHUB_KEY_ENCRYPTION_KEY to the new key everywhere and
+    /// restart the servers.
+    ChangeEncryptionKey,
+}
+
+/// Handled before any database is opened.
+pub fn new_encryption_key() -> anyhow::Result<String> {
+    KeyEncryption::generate().map_err(anyhow::Error::msg)
 }
 
 pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyhow::Result<String> {
@@ -49,18 +67,49 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
         KeysCommand::Rotate { output } => {
             let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
             let kid = with_conn(state, |conn| {
-                keystore::rotate(
-                    conn,
-                    policy.algorithm,
-                    policy.retention,
-                    clock::now(),
-                    &Caller::cli(),
-                )
+                keystore::rotate(conn, &policy, clock::now(), &Caller::cli())
             })?;
             Ok(match output.json {
                 true => json!({ "kid": kid, "algorithm": policy.algorithm.name() }).to_string(),
                 false => kid,
             })
+        }
+        KeysCommand::NewEncryptionKey => new_encryption_key(),
+        KeysCommand::Encrypt => {
+            let Some(key) = KeyPolicy::from_settings(settings)
+                .map_err(anyhow::Error::msg)?
+                .encryption
+            else {
+                anyhow::bail!(
+                    "set IDHUB_KEY_ENCRYPTION_KEY first (`idhub keys new-encryption-key` makes one)"
+                );
+            };
+            let count = with_conn(state, |conn| {
+                keystore::encrypt_all(conn, Some(&key), &key, &Caller::cli(), clock::now())
+            })?;
+            Ok(format!("{count} signing keys are encrypted"))
+        }
+        KeysCommand::ChangeEncryptionKey => {
+            let current = KeyPolicy::from_settings(settings)
+                .map_err(anyhow::Error::msg)?
+                .encryption;
+            let mut line = String::new();
+            std::io::stdin()
+                .read_line(&mut line)
+                .map_err(|e| anyhow::anyhow!("cannot read the new key from stdin: {e}"))?;
+            let new = KeyEncryption::from_setting(&line).map_err(|_| {
+                anyhow::anyhow!(
+                    "the new key on stdin must be 32 bytes in base64 \
+                     (`idhub keys new-encryption-key` makes one)"
+                )
+            })?;
+            let count = with_conn(state, |conn| {
+                keystore::encrypt_all(conn, current.as_deref(), &new, &Caller::cli(), clock::now())
+            })?;
+            Ok(format!(
+                "{count} signing keys are encrypted with the new key: set \
+                 IDHUB_KEY_ENCRYPTION_KEY to it for every server and CLI run, and restart the servers"
+            ))
         }
     }
 }

@@ -62,10 +62,16 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
-    /// Delete expired codes, tokens, sessions and lockouts, long-revoked
-    /// grants and audit events past retention, now (a server does this every
-    /// IDHUB_HOUSEKEEPING_INTERVAL_SECS).
-    Housekeeping,
+    /// Delete expired codes, tokens, sessions and lockouts now (a server
+    /// does this every IDHUB_HOUSEKEEPING_INTERVAL_SECS).
+    Housekeeping {
+        /// Also long-revoked grants, old refresh tokens and audit events past
+        /// retention, whose cutoffs come from ACCESS_TOKEN_TTL_SECS,
+        /// REFRESH_TOKEN_TTL_SECS and AUDIT_RETENTION_DAYS: only with the
+        /// server's settings.
+        #[arg(long)]
+        all: bool,
+    },
 }
 
 /// `serve --help`: the settings, as environment variables (a TOML file named
@@ -91,6 +97,7 @@ Settings (environment; docs/configuration.md explains each):
   IDHUB_SESSION_TTL_SECS          browser session lifetime (28800)
   IDHUB_SIGNING_ALGORITHM         RS256 or ES256 (RS256)
   IDHUB_KEY_ROTATION_DAYS         automatic key rotation (90)
+  IDHUB_KEY_ENCRYPTION_KEY        encrypts the signing keys at rest (32 bytes, base64; unset)
   IDHUB_KEY_CACHE_SECS            how long keys are used before rereading (5, at most 10)
   IDHUB_PASSWORD_GRANT_ENABLED    the password grant (true)
   IDHUB_IMPLICIT_GRANT_ENABLED    the implicit flow (true)
@@ -113,6 +120,9 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
     if let Command::Passwords(command) = command {
         return passwords::run(command, settings);
     }
+    if let Command::Keys(KeysCommand::NewEncryptionKey) = command {
+        return keys::new_encryption_key();
+    }
     let creates = matches!(command, Command::Migrate);
     database::announce_and_check(settings, creates)?;
     // One command needs few connections, and may wait longer than a request
@@ -133,6 +143,6 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
         Command::Tokens(command) => tokens::run(command, &state),
         Command::Keys(command) => keys::run(command, &state, settings),
         Command::Audit(command) => audit::run(command, &state),
-        Command::Housekeeping => housekeeping::run(&state, settings),
+        Command::Housekeeping { all } => housekeeping::run(&state, settings, all),
     }
 }

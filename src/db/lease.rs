@@ -18,18 +18,21 @@ pub fn try_hold(
     until: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<bool, StoreError> {
-    let inserted = diesel::insert_into(leases::table)
+    // ON CONFLICT DO NOTHING, not a caught duplicate: PostgreSQL would log
+    // an error for every pass of every instance.
+    let insert = diesel::insert_into(leases::table)
         .values((
             leases::name.eq(name),
             leases::holder.eq(holder),
             leases::expires_at.eq(until),
         ))
-        .execute(conn)
-        .map_err(StoreError::from);
-    match inserted {
-        Ok(_) => return Ok(true),
-        Err(StoreError::Duplicate(_)) => {}
-        Err(other) => return Err(other),
+        .on_conflict_do_nothing();
+    let inserted = match conn {
+        DbConn::Postgresql(pg) => insert.execute(pg)?,
+        DbConn::Sqlite(sqlite) => insert.execute(sqlite)?,
+    };
+    if inserted == 1 {
+        return Ok(true);
     }
     let taken = diesel::update(
         leases::table

@@ -69,11 +69,11 @@ pub async fn token(
         note_user(&req, user_id);
     }
     let event = issued.audit_event(grant_type, origin);
-    telemetry::token_issued(grant_type);
     let body = token::sign(&keys, &state.issuer, issued, ttl, now)?;
     if let Some(recording) = recording {
         recording.confirm().await?;
     }
+    telemetry::token_issued(grant_type);
     state.audit.submit(event);
     let nonce = state
         .dpop_nonces

@@ -145,7 +145,12 @@ pub async fn log_request(
         );
     }
     let status = response.status().as_u16();
-    telemetry::request(method_label, route, status, elapsed.as_secs_f64());
+    telemetry::request(
+        method_label,
+        route.as_deref(),
+        status,
+        elapsed.as_secs_f64(),
+    );
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
     }

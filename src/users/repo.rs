@@ -4,7 +4,7 @@ use diesel::prelude::*;
 
 use super::model::{User, UserChanges};
 use crate::audit::{self, Caller, Kind};
-use crate::db::schema::{ended_sessions, sessions, users};
+use crate::db::schema::{ended_sessions, grants, sessions, users};
 use crate::db::{lower, DbConn};
 use crate::error::{AppError, StoreError};
 use crate::paging::Page;
@@ -135,7 +135,18 @@ pub fn update(
                 diesel::delete(sessions::table.filter(sessions::user_id.eq(id)))
                     .returning(sessions::sid)
                     .get_results(conn)?;
-            note_ended(conn, id, ended.into_iter().flatten().collect(), now)?;
+            // Sessions that expired (and housekeeping deleted) may still
+            // have signed the user into services: their grants know them.
+            let granted: Vec<Option<String>> = grants::table
+                .filter(grants::user_id.eq(id))
+                .filter(grants::revoked_at.is_null())
+                .select(grants::sid)
+                .distinct()
+                .load(conn)?;
+            let mut sids: Vec<String> = ended.into_iter().chain(granted).flatten().collect();
+            sids.sort_unstable();
+            sids.dedup();
+            note_ended(conn, id, sids, now)?;
         }
         find(conn, id)
     })
@@ -280,6 +291,14 @@ pub fn note_ended(
     // One row at a time: a user has few sessions, and the two backends
     // share no multi-row INSERT.
     for sid in sids {
+        // Already waiting for delivery: once is enough.
+        let pending: i64 = ended_sessions::table
+            .filter(ended_sessions::sid.eq(&sid))
+            .count()
+            .get_result(conn)?;
+        if pending > 0 {
+            continue;
+        }
         diesel::insert_into(ended_sessions::table)
             .values((
                 ended_sessions::sid.eq(sid),

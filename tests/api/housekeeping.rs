@@ -8,7 +8,7 @@ use idhub::db::schema::{
     audit_events, authorization_codes, device_codes, grants, leases, password_attempts,
     pushed_requests, refresh_tokens, revoked_access_tokens, sessions,
 };
-use idhub::housekeeping::{run_pass, Cutoffs, BATCH};
+use idhub::housekeeping::{run_pass, Cutoffs, Pace, BATCH};
 use serde_json::json;
 
 use crate::browser::{callback_params, location, param};
@@ -143,7 +143,7 @@ async fn a_pass_deletes_only_what_expired() {
     }
 
     let report =
-        run_pass(&app.pool, &Cutoffs::new(&settings, now()), Duration::ZERO).expect("a pass");
+        run_pass(&app.pool, &Cutoffs::new(&settings, now()), Pace::AtOnce).expect("a pass");
     assert!(
         report.iter().all(|(_, rows)| *rows == 0),
         "nothing has expired yet: {report:?}"
@@ -153,7 +153,7 @@ async fn a_pass_deletes_only_what_expired() {
     // Past every lifetime, replay window, grace and the audit retention.
     let later = now() + chrono::Duration::days(100);
     let report =
-        run_pass(&app.pool, &Cutoffs::new(&settings, later), Duration::ZERO).expect("a pass");
+        run_pass(&app.pool, &Cutoffs::new(&settings, later), Pace::AtOnce).expect("a pass");
     let left = counts(&app);
     for (table, rows) in &left {
         assert_eq!(*rows, 0, "{table} is empty: {left:?}, report {report:?}");
@@ -204,7 +204,7 @@ async fn a_pass_deletes_in_batches_until_none_is_left() {
     }
     let settings = test_settings(&app.database);
     let report =
-        run_pass(&app.pool, &Cutoffs::new(&settings, now()), Duration::ZERO).expect("a pass");
+        run_pass(&app.pool, &Cutoffs::new(&settings, now()), Pace::AtOnce).expect("a pass");
     assert!(
         report.contains(&("revoked_access_tokens", many)),
         "{report:?}"
@@ -216,16 +216,83 @@ async fn a_pass_deletes_in_batches_until_none_is_left() {
         .load(conn)
         .expect("query");
     assert_eq!(left, vec!["live".to_owned()]);
-    // The CLI runs the same pass: nothing is left to delete.
+    // The CLI runs the same pass: nothing is left to delete. Without
+    // --all it leaves the tables whose cutoffs are the server's settings.
     let printed = app.cli(&["housekeeping"]);
+    let lines: Vec<&str> = printed.lines().collect();
+    let (last, tables) = lines.split_last().expect("lines");
     assert!(
-        printed.contains("revoked_access_tokens") && printed.contains("audit_events"),
+        last.contains("grants, refresh_tokens, audit_events left alone"),
         "{printed}"
     );
     assert!(
-        printed.lines().all(|line| line.ends_with(" 0 deleted")),
+        tables.iter().all(|line| line.ends_with(" 0 deleted")),
         "{printed}"
     );
+    assert!(printed.contains("revoked_access_tokens") && !printed.contains("audit_events  "));
+    let printed = app.cli(&["housekeeping", "--all"]);
+    assert!(
+        printed.contains("audit_events") && printed.contains("grants"),
+        "{printed}"
+    );
+    assert!(!printed.contains("left alone"), "{printed}");
+}
+
+#[tokio::test]
+async fn rotated_out_refresh_tokens_stay_while_their_grant_lives() {
+    let app = spawn_app_with(|settings| settings.housekeeping_interval_secs = 0).await;
+    app.create_user("ivo", "ivo-password").await;
+    let (id, secret) = app.service_with(json!({})).await;
+    let client = (id.as_str(), secret.as_str());
+    let first = app
+        .token(
+            &[
+                ("grant_type", "password"),
+                ("username", "ivo"),
+                ("password", "ivo-password"),
+                ("access_type", "offline"),
+            ],
+            client,
+        )
+        .await;
+    let old = first["refresh_token"].as_str().expect("refresh token");
+    let rotated = app
+        .token(
+            &[("grant_type", "refresh_token"), ("refresh_token", old)],
+            client,
+        )
+        .await;
+    let new = rotated["refresh_token"].as_str().expect("rotated");
+    {
+        // The rotated-out token has expired; the grant's new one has not.
+        let mut pooled = app.pool.get().expect("connection");
+        let conn: &mut idhub::db::DbConn = &mut pooled;
+        diesel::update(refresh_tokens::table.filter(refresh_tokens::used_at.is_not_null()))
+            .set(refresh_tokens::expires_at.eq(now() - chrono::Duration::minutes(1)))
+            .execute(conn)
+            .expect("update");
+    }
+    let settings = test_settings(&app.database);
+    let report =
+        run_pass(&app.pool, &Cutoffs::new(&settings, now()), Pace::AtOnce).expect("a pass");
+    assert!(report.contains(&("refresh_tokens", 0)), "{report:?}");
+    // Presented again, it still revokes the grant, the new token with it.
+    let replayed = app
+        .oauth_post(
+            "token",
+            &[("grant_type", "refresh_token"), ("refresh_token", old)],
+            Some(client),
+        )
+        .await;
+    assert_eq!(replayed.status(), 400);
+    let after = app
+        .oauth_post(
+            "token",
+            &[("grant_type", "refresh_token"), ("refresh_token", new)],
+            Some(client),
+        )
+        .await;
+    assert_eq!(after.status(), 400, "the grant is revoked");
 }
 
 #[tokio::test]
@@ -263,11 +330,12 @@ async fn the_server_runs_passes_under_one_lease() {
     }
     let mut pooled = app.pool.get().expect("connection");
     let conn: &mut idhub::db::DbConn = &mut pooled;
-    let holders: Vec<String> = leases::table
-        .select(leases::holder)
-        .load(conn)
-        .expect("query");
-    assert_eq!(holders.len(), 1, "one lease, one holder");
+    let until: NaiveDateTime = leases::table
+        .find("housekeeping")
+        .select(leases::expires_at)
+        .first(conn)
+        .expect("the lease");
+    assert!(until > now(), "held by the instance that ran the pass");
 }
 
 #[test]

@@ -91,16 +91,13 @@ async fn key_rotation_keeps_old_tokens_valid_and_signs_new_ones_with_the_new_key
     let new_kid = {
         let mut conn = app.pool.get().unwrap();
         let now = chrono::Utc::now().naive_utc();
-        let algorithm = idhub::oidc::keys::SigningAlgorithm::Rs256;
+        let policy = idhub::oidc::keystore::KeyPolicy {
+            retention: chrono::Duration::hours(2),
+            ..idhub::oidc::keystore::KeyPolicy::from_settings(&idhub::config::Settings::default())
+                .unwrap()
+        };
         let caller = idhub::audit::Caller::cli();
-        idhub::oidc::keystore::rotate(
-            &mut conn,
-            algorithm,
-            chrono::Duration::hours(2),
-            now,
-            &caller,
-        )
-        .unwrap()
+        idhub::oidc::keystore::rotate(&mut conn, &policy, now, &caller).unwrap()
     };
     // A request that arrives while another is already reloading the keys
     // signs with the cached set: the new key is used from the next reload on

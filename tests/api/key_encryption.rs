@@ -1,0 +1,159 @@
+//! Signing keys encrypted at rest: the CLI encrypts them, a server with the
+//! key signs with them, a wrong or missing key is a clear error at start,
+//! and the key can be changed.
+use std::io::Write;
+use std::process::{Output, Stdio};
+
+use diesel::prelude::*;
+use idhub::db::schema::signing_keys;
+
+use crate::helpers::{idhub_command, TestDatabase};
+use crate::kill::{free_port, Server};
+
+fn cli(database: &TestDatabase, key: Option<&str>, args: &[&str], stdin: &str) -> Output {
+    let mut command = idhub_command(database);
+    if let Some(key) = key {
+        command.env("IDHUB_KEY_ENCRYPTION_KEY", key);
+    }
+    let mut child = command
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run idhub");
+    if let Some(mut input) = child.stdin.take() {
+        input.write_all(stdin.as_bytes()).expect("stdin");
+    }
+    child.wait_with_output().expect("idhub output")
+}
+
+fn succeeds(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).trim().to_owned()
+}
+
+fn fails_saying(output: &Output, words: &str) {
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains(words), "{stderr}");
+}
+
+fn stored_keys(database: &TestDatabase) -> Vec<String> {
+    let pool = idhub::db::build_pool(database.location(), 1, std::time::Duration::from_secs(5))
+        .expect("pool");
+    let mut pooled = pool.get().expect("connection");
+    let conn: &mut idhub::db::DbConn = &mut pooled;
+    signing_keys::table
+        .select(signing_keys::private_key_pem)
+        .load(conn)
+        .expect("keys")
+}
+
+#[tokio::test]
+async fn encrypted_keys_sign_tokens_and_need_their_key() {
+    let database = TestDatabase::new();
+    succeeds(&cli(&database, None, &["migrate"], ""));
+    assert!(stored_keys(&database)
+        .iter()
+        .all(|pem| pem.contains("PRIVATE KEY")));
+    let first = succeeds(&cli(&database, None, &["keys", "new-encryption-key"], ""));
+    let second = succeeds(&cli(&database, None, &["keys", "new-encryption-key"], ""));
+    assert_ne!(first, second);
+
+    let refused = cli(&database, None, &["keys", "encrypt"], "");
+    fails_saying(&refused, "set IDHUB_KEY_ENCRYPTION_KEY first");
+    let encrypted = succeeds(&cli(&database, Some(&first), &["keys", "encrypt"], ""));
+    assert_eq!(encrypted, "1 signing keys are encrypted");
+    let stored = stored_keys(&database);
+    assert!(
+        stored
+            .iter()
+            .all(|pem| pem.starts_with("aes256gcm:") && !pem.contains("PRIVATE")),
+        "{stored:?}"
+    );
+
+    // The key is needed, and only the right one does.
+    let without = cli(&database, None, &["keys", "list"], "");
+    fails_saying(&without, "is encrypted: set IDHUB_KEY_ENCRYPTION_KEY");
+    let wrong = cli(&database, Some(&second), &["keys", "list"], "");
+    fails_saying(&wrong, "does not decrypt signing key");
+    let malformed = cli(&database, Some("c2hvcnQ="), &["keys", "list"], "");
+    fails_saying(&malformed, "key_encryption_key must be 32 bytes in base64");
+
+    // A server with the key signs tokens that its JWKS verifies.
+    let port = free_port();
+    let settings = [
+        ("IDHUB_LOG", "warn"),
+        ("IDHUB_KEY_ENCRYPTION_KEY", first.as_str()),
+    ];
+    let server = Server::start_logging(&database, port, &settings, Stdio::null()).await;
+    let added = succeeds(&cli(
+        &database,
+        Some(&first),
+        &["services", "add", "--name", "Sealed", "--trusted", "--json"],
+        "",
+    ));
+    let added: serde_json::Value = serde_json::from_str(&added).expect("json");
+    let (id, secret) = (
+        added["id"].as_str().expect("id"),
+        added["secret"].as_str().expect("secret"),
+    );
+    let token: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/rest/oauth2/token", server.base))
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("json");
+    let access = token["access_token"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a token: {token}"));
+    let introspected: serde_json::Value = reqwest::Client::new()
+        .post(format!("{}/api/rest/oauth2/introspect", server.base))
+        .basic_auth(id, Some(secret))
+        .form(&[("token", access)])
+        .send()
+        .await
+        .expect("introspect")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(introspected["active"], true, "signed and verified");
+    drop(server);
+
+    // A new key: the old one stops working, the new one works, and keys
+    // rotated from then on are encrypted with it.
+    let changed = cli(
+        &database,
+        Some(&first),
+        &["keys", "change-encryption-key"],
+        &format!("{second}\n"),
+    );
+    assert!(succeeds(&changed).starts_with("1 signing keys are encrypted with the new key"));
+    fails_saying(
+        &cli(&database, Some(&first), &["keys", "list"], ""),
+        "does not decrypt signing key",
+    );
+    succeeds(&cli(&database, Some(&second), &["keys", "rotate"], ""));
+    let stored = stored_keys(&database);
+    assert_eq!(stored.len(), 2);
+    assert!(stored.iter().all(|pem| pem.starts_with("aes256gcm:")));
+    let listed = succeeds(&cli(&database, Some(&second), &["keys", "list"], ""));
+    assert_eq!(listed.lines().count(), 2, "{listed}");
+    let bad_new = cli(
+        &database,
+        Some(&second),
+        &["keys", "change-encryption-key"],
+        "too short\n",
+    );
+    fails_saying(&bad_new, "the new key on stdin must be 32 bytes");
+}
