@@ -7,7 +7,8 @@ use crate::fields::Fields;
 pub const DEFAULT_TOP: i64 = 100;
 pub const MAX_TOP: i64 = 1000;
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
     #[serde(rename = "$skip")]
     pub skip: Option<String>,

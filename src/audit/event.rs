@@ -259,7 +259,7 @@ impl Event {
 }
 
 /// A stored event as the API and the console show it.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventView {
     pub id: String,
@@ -272,6 +272,7 @@ pub struct EventView {
     pub user_id: Option<String>,
     pub ip: Option<String>,
     pub user_agent: Option<String>,
+    #[schema(value_type = Object)]
     pub details: Value,
 }
 

@@ -13,13 +13,13 @@ use crate::db::DbConn;
 use crate::error::{AppError, StoreError};
 use crate::registry::repo as services_repo;
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceRef {
     pub id: String,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuthorizedApp {
     pub service: ServiceRef,

@@ -8,7 +8,7 @@ use crate::validate::{self, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 
 const MAX_URIS: usize = 100;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceInput {
     pub name: Option<String>,
@@ -41,6 +41,7 @@ pub struct ServiceInput {
     pub backchannel_logout_uri: Option<Option<String>>,
     /// A JWK set of public keys (`private_key_jwt`).
     #[serde(default, deserialize_with = "crate::validate::nullable")]
+    #[schema(value_type = Option<Object>)]
     pub jwks: Option<Option<serde_json::Value>>,
     #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub jwks_uri: Option<Option<String>>,

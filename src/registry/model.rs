@@ -9,7 +9,7 @@ pub const HUB_SERVICE_ID: &str = "0-0-0-0-0";
 
 /// A service as stored, inserted and (with its redirect URIs, `ServiceView`)
 /// shown in the REST API under Hub's field names. The secret hash never is.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = services)]
 #[serde(rename_all = "camelCase")]
 pub struct Service {
@@ -19,6 +19,7 @@ pub struct Service {
     pub home_url: Option<String>,
     /// JSON array of strings.
     #[serde(serialize_with = "json_list")]
+    #[schema(value_type = Vec<String>)]
     pub base_urls: String,
     pub application_name: Option<String>,
     pub description: Option<String>,
@@ -36,17 +37,21 @@ pub struct Service {
     pub password_flow_enabled: bool,
     pub client_credentials_flow_enabled: bool,
     #[serde(serialize_with = "millis")]
+    #[schema(value_type = i64)]
     pub created: NaiveDateTime,
     #[serde(serialize_with = "millis")]
+    #[schema(value_type = i64)]
     pub secret_rotated: NaiveDateTime,
     /// JSON array of strings: where RP-initiated logout may send users back.
     #[serde(serialize_with = "json_list")]
+    #[schema(value_type = Vec<String>)]
     pub post_logout_redirect_uris: String,
     /// Where back-channel logout tokens are posted.
     pub backchannel_logout_uri: Option<String>,
     /// The public keys of `private_key_jwt` client authentication: a JWK
     /// set (JSON), or where to fetch one.
     #[serde(serialize_with = "json_object")]
+    #[schema(value_type = Option<Object>)]
     pub jwks: Option<String>,
     pub jwks_uri: Option<String>,
     /// Authorization requests must be pushed first (RFC 9126).
@@ -193,10 +198,11 @@ impl ServiceChanges {
 }
 
 /// The REST view: the service and its redirect URIs.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceView {
     #[serde(flatten)]
+    #[schema(inline)]
     pub service: Service,
     pub redirect_uris: Vec<String>,
 }

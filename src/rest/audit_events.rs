@@ -17,7 +17,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .register(cfg);
 }
 
-async fn list(
+#[utoipa::path(
+    operation_id = "audit_events_list",
+    get,
+    path = "/api/rest/auditevents",
+    tag = "audit",
+    summary = "The audit trail, newest first",
+    params(crate::paging::ListParams),
+    responses((status = 200, body = crate::rest::api_doc::EventList), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     params: web::Query<ListParams>,

@@ -15,7 +15,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .register(cfg);
 }
 
-async fn list(
+#[utoipa::path(
+    operation_id = "authorized_apps_list",
+    get,
+    path = "/api/rest/users/{id}/authorizedapps",
+    tag = "authorized applications",
+    summary = "The services a user has authorized",
+    params(("id" = String, Path, description = "A user id, or `me`"), crate::paging::ListParams),
+    responses((status = 200, body = crate::rest::api_doc::AuthorizedAppList), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
@@ -32,7 +42,17 @@ async fn list(
     .await
 }
 
-async fn revoke(
+#[utoipa::path(
+    operation_id = "authorized_apps_revoke",
+    delete,
+    path = "/api/rest/users/{id}/authorizedapps/{service_id}",
+    tag = "authorized applications",
+    summary = "Revoke a service's grants and consent",
+    params(("id" = String, Path, description = "A user id, or `me`"), ("service_id" = String, Path, description = "A service id")),
+    responses((status = 200, body = crate::rest::api_doc::Empty), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn revoke(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(String, String)>,

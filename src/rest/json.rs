@@ -14,7 +14,8 @@ use crate::error::AppError;
 use crate::fields::Fields;
 use crate::paging::Page;
 
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FieldsParam {
     pub fields: Option<String>,
 }

@@ -1,5 +1,6 @@
 //! The Hub-style JSON REST API under `/api/rest`: one file per resource, each
 //! with its route table (`routes`) and thin handlers over domain functions.
+pub mod api_doc;
 pub mod audit_events;
 pub mod authn;
 pub mod authorized_apps;
@@ -10,6 +11,7 @@ pub mod health;
 pub mod json;
 pub mod metrics;
 pub mod nul_guard;
+pub mod openapi;
 pub mod permanent_tokens;
 pub mod request_log;
 pub mod resource;

@@ -24,21 +24,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .register(cfg);
 }
 
-#[derive(Debug, Deserialize)]
-struct ScopeRef {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ScopeRef {
     id: String,
 }
 
 /// Hub accepts the scope as a space-separated string or as `[{"id": …}]`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
-enum ScopeInput {
+pub(crate) enum ScopeInput {
     Text(String),
     Services(Vec<ScopeRef>),
 }
 
-#[derive(Debug, Deserialize)]
-struct TokenInput {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct TokenInput {
     name: Option<String>,
     scope: Option<ScopeInput>,
 }
@@ -84,7 +84,18 @@ fn scope_view(conn: &mut db::DbConn, scope: &str) -> Result<Vec<ScopeEntry>, App
         .collect())
 }
 
-async fn create(
+#[utoipa::path(
+    operation_id = "permanent_tokens_create",
+    post,
+    path = "/api/rest/users/{id}/permanenttokens",
+    tag = "permanent tokens",
+    summary = "Create a permanent token; the answer carries it, shown this once",
+    params(("id" = String, Path, description = "A user id, or `me`"), crate::rest::json::FieldsParam),
+    request_body = crate::rest::permanent_tokens::TokenInput,
+    responses((status = 200, body = crate::users::permanent_tokens::TokenView), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn create(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
@@ -113,7 +124,17 @@ async fn create(
     Ok(no_store(respond(to_json(view)?, fields.as_ref())))
 }
 
-async fn list(
+#[utoipa::path(
+    operation_id = "permanent_tokens_list",
+    get,
+    path = "/api/rest/users/{id}/permanenttokens",
+    tag = "permanent tokens",
+    summary = "A user's permanent tokens",
+    params(("id" = String, Path, description = "A user id, or `me`"), crate::paging::ListParams),
+    responses((status = 200, body = crate::rest::api_doc::TokenList), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
@@ -137,7 +158,17 @@ async fn list(
     .await
 }
 
-async fn get(
+#[utoipa::path(
+    operation_id = "permanent_tokens_get",
+    get,
+    path = "/api/rest/users/{id}/permanenttokens/{token_id}",
+    tag = "permanent tokens",
+    summary = "One permanent token",
+    params(("id" = String, Path, description = "A user id, or `me`"), ("token_id" = String, Path, description = "A permanent token id"), crate::rest::json::FieldsParam),
+    responses((status = 200, body = crate::users::permanent_tokens::TokenView), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(String, String)>,
@@ -151,7 +182,17 @@ async fn get(
     .await
 }
 
-async fn delete(
+#[utoipa::path(
+    operation_id = "permanent_tokens_delete",
+    delete,
+    path = "/api/rest/users/{id}/permanenttokens/{token_id}",
+    tag = "permanent tokens",
+    summary = "Delete a permanent token",
+    params(("id" = String, Path, description = "A user id, or `me`"), ("token_id" = String, Path, description = "A permanent token id")),
+    responses((status = 200, body = crate::rest::api_doc::Empty), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<(String, String)>,

@@ -30,7 +30,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     );
 }
 
-async fn create(
+#[utoipa::path(
+    operation_id = "services_create",
+    post,
+    path = "/api/rest/services",
+    tag = "services",
+    summary = "Register a service; the answer carries its secret, shown this once",
+    params(crate::rest::json::FieldsParam),
+    request_body = crate::registry::input::ServiceInput,
+    responses((status = 200, body = crate::registry::model::ServiceView, description = "The service, with `secret`"), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn create(
     state: web::Data<AppState>,
     principal: Principal,
     params: web::Query<FieldsParam>,
@@ -50,7 +61,17 @@ async fn create(
     Ok(no_store(respond(body, fields.as_ref())))
 }
 
-async fn list(
+#[utoipa::path(
+    operation_id = "services_list",
+    get,
+    path = "/api/rest/services",
+    tag = "services",
+    summary = "List services",
+    params(crate::paging::ListParams),
+    responses((status = 200, body = crate::rest::api_doc::ServiceList), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     params: web::Query<ListParams>,
@@ -75,7 +96,17 @@ async fn list(
     .await
 }
 
-async fn get(
+#[utoipa::path(
+    operation_id = "services_get",
+    get,
+    path = "/api/rest/services/{id}",
+    tag = "services",
+    summary = "One service",
+    params(("id" = String, Path, description = "A service id"), crate::rest::json::FieldsParam),
+    responses((status = 200, body = crate::registry::model::ServiceView), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
@@ -86,7 +117,18 @@ async fn get(
     resource::one(&state.pool, &params, move |conn| repo::find_view(conn, &id)).await
 }
 
-async fn update(
+#[utoipa::path(
+    operation_id = "services_update",
+    post,
+    path = "/api/rest/services/{id}",
+    tag = "services",
+    summary = "Update part of a service: absent fields stay, null clears",
+    params(("id" = String, Path, description = "A service id"), crate::rest::json::FieldsParam),
+    request_body = crate::registry::input::ServiceInput,
+    responses((status = 200, body = crate::registry::model::ServiceView), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn update(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
@@ -106,7 +148,17 @@ async fn update(
     .await
 }
 
-async fn delete(
+#[utoipa::path(
+    operation_id = "services_delete",
+    delete,
+    path = "/api/rest/services/{id}",
+    tag = "services",
+    summary = "Delete a service, its grants, codes and refresh tokens",
+    params(("id" = String, Path, description = "A service id")),
+    responses((status = 200, body = crate::rest::api_doc::Empty), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn delete(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
@@ -123,7 +175,17 @@ async fn delete(
     .await
 }
 
-async fn reset_secret(
+#[utoipa::path(
+    operation_id = "services_reset_secret",
+    post,
+    path = "/api/rest/services/{id}/secret",
+    tag = "services",
+    summary = "A new secret; the old one stops working at once",
+    params(("id" = String, Path, description = "A service id")),
+    responses((status = 200, body = crate::rest::api_doc::NewSecret), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn reset_secret(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,

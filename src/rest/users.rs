@@ -24,7 +24,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .register(cfg);
 }
 
-async fn create(
+#[utoipa::path(
+    operation_id = "users_create",
+    post,
+    path = "/api/rest/users",
+    tag = "users",
+    summary = "Create a user",
+    params(crate::rest::json::FieldsParam),
+    request_body = crate::users::input::UserInput,
+    responses((status = 200, body = crate::users::model::UserView), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn create(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
@@ -39,7 +50,17 @@ async fn create(
     Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
 }
 
-async fn list(
+#[utoipa::path(
+    operation_id = "users_list",
+    get,
+    path = "/api/rest/users",
+    tag = "users",
+    summary = "List users",
+    params(crate::paging::ListParams),
+    responses((status = 200, body = crate::rest::api_doc::UserList), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn list(
     state: web::Data<AppState>,
     principal: Principal,
     params: web::Query<ListParams>,
@@ -55,7 +76,17 @@ async fn list(
     .await
 }
 
-async fn get(
+#[utoipa::path(
+    operation_id = "users_get",
+    get,
+    path = "/api/rest/users/{id}",
+    tag = "users",
+    summary = "One user (`me`: the caller)",
+    params(("id" = String, Path, description = "A user id, or `me`"), crate::rest::json::FieldsParam),
+    responses((status = 200, body = crate::users::model::UserView), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn get(
     state: web::Data<AppState>,
     principal: Principal,
     path: web::Path<String>,
@@ -68,7 +99,18 @@ async fn get(
     .await
 }
 
-async fn update(
+#[utoipa::path(
+    operation_id = "users_update",
+    post,
+    path = "/api/rest/users/{id}",
+    tag = "users",
+    summary = "Update part of a user",
+    params(("id" = String, Path, description = "A user id, or `me`"), crate::rest::json::FieldsParam),
+    request_body = crate::users::input::UserInput,
+    responses((status = 200, body = crate::users::model::UserView), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn update(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,
@@ -84,7 +126,17 @@ async fn update(
     Ok(respond(to_json(UserView::from(&user))?, fields.as_ref()))
 }
 
-async fn delete(
+#[utoipa::path(
+    operation_id = "users_delete",
+    delete,
+    path = "/api/rest/users/{id}",
+    tag = "users",
+    summary = "Delete a user",
+    params(("id" = String, Path, description = "A user id, or `me`")),
+    responses((status = 200, body = crate::rest::api_doc::Empty), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn delete(
     req: HttpRequest,
     state: web::Data<AppState>,
     principal: Principal,

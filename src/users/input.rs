@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
 /// No `Debug`: it holds passwords.
-#[derive(Default, Deserialize)]
+#[derive(Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserInput {
     pub login: Option<String>,

@@ -43,7 +43,7 @@ pub struct UserChanges {
 }
 
 /// The REST view of a user; never carries the password hash.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct UserView {
     pub id: String,

@@ -38,6 +38,7 @@ mod oauth_introspect_revoke;
 mod oauth_password;
 mod oauth_refresh;
 mod oidc_keys_discovery;
+mod openapi;
 mod par;
 mod permanent_tokens;
 mod races;

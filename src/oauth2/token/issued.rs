@@ -29,7 +29,7 @@ pub struct IdTokenRequest {
     pub sid: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct TokenResponse {
     pub access_token: String,
     /// `DPoP` when the token is bound to a key, else `Bearer`.

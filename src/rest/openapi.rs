@@ -1,0 +1,84 @@
+//! `GET /api/openapi.json`: the OpenAPI 3.1 document of the REST API,
+//! generated from the handlers' `#[utoipa::path]` annotations and the types
+//! they answer with, built once per process.
+use std::sync::OnceLock;
+
+use actix_web::{web, HttpResponse};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::api_doc::{
+    AuthorizedAppList, Empty, EventList, HubError, NewSecret, ServiceList, TokenList, UserList,
+};
+use super::{audit_events, authorized_apps, permanent_tokens, services, users};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "idhub REST API",
+        description = "Services, users, permanent tokens, authorized applications and the audit \
+                       trail, in JetBrains Hub's style: `fields`, `$skip`/`$top` paging, `query`. \
+                       Every call takes a bearer token: a permanent token (`perm:…`) or an \
+                       access token for the Hub service `0-0-0-0-0`."
+    ),
+    paths(
+        services::list,
+        services::create,
+        services::get,
+        services::update,
+        services::delete,
+        services::reset_secret,
+        users::list,
+        users::create,
+        users::get,
+        users::update,
+        users::delete,
+        permanent_tokens::list,
+        permanent_tokens::create,
+        permanent_tokens::get,
+        permanent_tokens::delete,
+        authorized_apps::list,
+        authorized_apps::revoke,
+        audit_events::list,
+    ),
+    components(schemas(
+        HubError,
+        Empty,
+        NewSecret,
+        ServiceList,
+        UserList,
+        TokenList,
+        AuthorizedAppList,
+        EventList
+    )),
+    modifiers(&BearerAuth)
+)]
+pub struct RestApi;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// The document, serialized once.
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| RestApi::openapi().to_json().unwrap_or_default())
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/api/openapi.json", web::get().to(serve));
+}
+
+async fn serve() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}
