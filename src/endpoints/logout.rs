@@ -14,6 +14,7 @@ use crate::db;
 use crate::oauth2::logout::{self, Hint, LogoutParams};
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::registry::model::Service;
+use crate::rest::request_log::{note_client, note_user};
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::login::{current_session, sign_out};
@@ -80,6 +81,12 @@ async fn request(
     let (client, target) = destination(state, hint.as_ref(), &params).await?;
     let session = current_session(state, req).await?;
     let signed_in = session.as_ref().map(|s| s.user.id.as_str());
+    if let Some(client) = &client {
+        note_client(req, &client.id);
+    }
+    if let Some(user_id) = signed_in {
+        note_user(req, user_id);
+    }
     if !logout::needs_confirmation(hint.as_ref(), signed_in) {
         return finish(state, req, target).await;
     }
@@ -125,7 +132,10 @@ pub async fn confirm(
         post_logout_redirect_uri: form.post_logout_redirect_uri,
         state: form.state,
     };
-    let (_, target) = destination(&state, None, &params).await?;
+    let (client, target) = destination(&state, None, &params).await?;
+    if let Some(client) = &client {
+        note_client(&req, &client.id);
+    }
     finish(&state, &req, target).await
 }
 

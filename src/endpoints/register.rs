@@ -18,6 +18,7 @@ use crate::registry::client_metadata::{describe, ClientMetadata, Refusal};
 use crate::registry::registrations::{self, Registered};
 use crate::registry::repo as services_repo;
 use crate::rest::authn::{bearer_token, Principal};
+use crate::rest::request_log::note_client;
 use crate::state::AppState;
 
 fn refusal(refused: Refusal) -> OAuthError {
@@ -120,11 +121,13 @@ pub async fn register(
     })
     .await
     .map_err(oauth_error)?;
+    note_client(&req, &registered.service.id);
     Ok(answer(&state, StatusCode::CREATED, registered))
 }
 
 /// The registration access token of the request, checked for `client_id`.
 async fn managed(req: &HttpRequest, state: &AppState, client_id: &str) -> Result<(), OAuthError> {
+    note_client(req, client_id);
     let Some(token) = bearer_token(req).map_err(oauth_error)? else {
         return Err(OAuthError::new(
             ErrorCode::InvalidToken,

@@ -81,6 +81,49 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
         .await
         .expect("json");
     let admin_id = me["id"].as_str().expect("an id").to_owned();
+    // A client registered (RFC 7591) by the admin, then read back with its
+    // registration token; and a sign-out naming that client.
+    let registered: Value = client
+        .post(format!("{}/api/rest/oauth2/register", server.base))
+        .bearer_auth(&token)
+        .json(&serde_json::json!({
+            "client_name": "Logged",
+            "redirect_uris": ["https://logged.example.com/cb"],
+            "post_logout_redirect_uris": ["https://logged.example.com/bye"]
+        }))
+        .send()
+        .await
+        .expect("register")
+        .json()
+        .await
+        .expect("json");
+    let registered_id = registered["client_id"]
+        .as_str()
+        .expect("client_id")
+        .to_owned();
+    let registration_token = registered["registration_access_token"]
+        .as_str()
+        .expect("registration token")
+        .to_owned();
+    let read = client
+        .get(format!(
+            "{}/api/rest/oauth2/register/{registered_id}",
+            server.base
+        ))
+        .bearer_auth(&registration_token)
+        .send()
+        .await
+        .expect("read");
+    assert_eq!(read.status(), 200);
+    let logout = client
+        .get(format!(
+            "{}/api/rest/oauth2/logout?client_id={registered_id}",
+            server.base
+        ))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(logout.status(), 200);
 
     let (_, log) = server.stop(libc::SIGINT);
 
@@ -127,6 +170,25 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
         })
         .expect("the me request's line");
     assert_eq!(me_line["user_id"], admin_id.as_str());
+    let registration_lines: Vec<&&Value> = requests
+        .iter()
+        .filter(|l| {
+            l["route"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("/api/rest/oauth2/register"))
+        })
+        .collect();
+    assert_eq!(registration_lines.len(), 2, "{log}");
+    assert_eq!(registration_lines[0]["status"], 201);
+    assert_eq!(registration_lines[0]["user_id"], admin_id.as_str());
+    for line in &registration_lines {
+        assert_eq!(line["client_id"], registered_id.as_str());
+    }
+    let logout_line = requests
+        .iter()
+        .find(|l| l["route"] == "/api/rest/oauth2/logout")
+        .expect("the sign-out's line");
+    assert_eq!(logout_line["client_id"], registered_id.as_str());
 
     assert!(lines.iter().any(|l| l["message"] == "idhub is serving"));
     assert!(lines.iter().any(|l| l["message"] == "idhub stopped"));
@@ -139,6 +201,8 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
     for secret in [
         SECRET,
         token.as_str(),
+        registration_token.as_str(),
+        registered["client_secret"].as_str().expect("a secret"),
         "perm:",
         crate::helpers::ADMIN_PASSWORD,
     ] {
