@@ -367,7 +367,7 @@ fn serve_metrics(
 /// `/api/rest/users/{id}/…` resources come before `/api/rest/users/{id}`.
 fn routes(cfg: &mut actix_web::web::ServiceConfig) {
     cfg.configure(rest::health::routes)
-        .configure(rest::openapi::routes)
+        .configure(endpoints::openapi::routes)
         .configure(endpoints::routes)
         .configure(rest::services::routes)
         .configure(rest::permanent_tokens::routes)

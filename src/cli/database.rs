@@ -46,11 +46,25 @@ pub fn announce_and_check(settings: &Settings, may_create: bool) -> anyhow::Resu
 const MIGRATIONS_RAN: &str = "SELECT 1 FROM __diesel_schema_migrations LIMIT 1";
 
 /// Whether migrations ever ran in this existing file (an empty file, or
-/// another program's database, is not idhub's). Opened read-only.
+/// another program's database, is not idhub's). Opened read-only. Only the
+/// answers that say so count as "no": a file busy with another process's
+/// checkpoint, or any other trouble, is left to the pool to report.
 fn sqlite_has_idhub_tables(path: &str) -> bool {
     let read_only = format!("file:{path}?mode=ro");
-    diesel::SqliteConnection::establish(&read_only)
-        .is_ok_and(|mut conn| conn.batch_execute(MIGRATIONS_RAN).is_ok())
+    let Ok(mut conn) = diesel::SqliteConnection::establish(&read_only) else {
+        return true;
+    };
+    let asked = conn
+        .batch_execute("PRAGMA busy_timeout = 5000")
+        .and_then(|()| conn.batch_execute(MIGRATIONS_RAN));
+    match asked {
+        Ok(()) => true,
+        Err(error) => !says_not_idhub(&error.to_string()),
+    }
+}
+
+fn says_not_idhub(message: &str) -> bool {
+    message.contains("no such table") || message.contains("not a database")
 }
 
 /// Whether migrations ever ran there. A database that cannot be reached

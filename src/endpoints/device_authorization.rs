@@ -17,8 +17,10 @@ use crate::{clock, db};
 /// Where users type their code.
 pub const VERIFICATION_PATH: &str = "/device";
 
-#[derive(Serialize)]
-struct Answer {
+/// RFC 8628 §3.2.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = DeviceAuthorizationResponse)]
+pub(crate) struct Answer {
     device_code: String,
     user_code: String,
     verification_uri: String,
@@ -27,6 +29,16 @@ struct Answer {
     interval: i32,
 }
 
+#[utoipa::path(
+    operation_id = "device_authorization",
+    post,
+    path = "/api/rest/oauth2/device",
+    tag = "oauth2",
+    summary = "Device authorization (RFC 8628 §3.1)",
+    request_body(content = crate::endpoints::api_doc::DeviceForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = Answer), crate::endpoints::api_doc::OAuthErrors),
+    security((), ("basic" = []))
+)]
 pub async fn start(
     req: HttpRequest,
     state: web::Data<AppState>,

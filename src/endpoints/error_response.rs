@@ -9,8 +9,9 @@ use crate::oauth2::error::{ErrorCode, OAuthError};
 use crate::rest::request_log::note_error;
 use crate::telemetry;
 
-#[derive(Serialize)]
-struct Body<'a> {
+/// RFC 6749 §5.2's error body.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct OAuthErrorBody<'a> {
     error: ErrorCode,
     error_description: &'a str,
 }
@@ -65,7 +66,7 @@ impl ResponseError for OAuthError {
             }
             _ => {}
         }
-        let mut response = response.json(Body {
+        let mut response = response.json(OAuthErrorBody {
             error: self.code,
             error_description: &self.description,
         });

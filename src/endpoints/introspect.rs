@@ -9,6 +9,16 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::introspection::{self, IntrospectionDeps};
 use crate::state::AppState;
 
+#[utoipa::path(
+    operation_id = "introspect",
+    post,
+    path = "/api/rest/oauth2/introspect",
+    tag = "oauth2",
+    summary = "Token introspection (RFC 7662); the caller must be the token's client or audience",
+    request_body(content = crate::endpoints::api_doc::TokenHintForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = crate::endpoints::api_doc::Introspection), crate::endpoints::api_doc::OAuthErrors),
+    security((), ("basic" = []))
+)]
 pub async fn introspect(
     req: HttpRequest,
     state: web::Data<AppState>,

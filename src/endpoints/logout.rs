@@ -21,6 +21,15 @@ use crate::web::login::{current_session, sign_out};
 use crate::web::page::{render, see_other, PageError};
 use crate::web::templates::Logout;
 
+#[utoipa::path(
+    operation_id = "end_session",
+    get,
+    path = "/api/rest/oauth2/logout",
+    tag = "oidc",
+    summary = "RP-initiated logout: asks the user to confirm",
+    params(crate::oauth2::logout::LogoutParams),
+    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "A `post_logout_redirect_uri` the client did not register, or an unreadable hint"))
+)]
 pub async fn logout_get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -29,6 +38,15 @@ pub async fn logout_get(
     request(&req, &state, params.into_inner()).await
 }
 
+#[utoipa::path(
+    operation_id = "end_session_post",
+    post,
+    path = "/api/rest/oauth2/logout",
+    tag = "oidc",
+    summary = "RP-initiated logout, its parameters in a form",
+    request_body(content = crate::oauth2::logout::LogoutParams, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "A `post_logout_redirect_uri` the client did not register, or an unreadable hint"))
+)]
 pub async fn logout_post(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -119,6 +137,15 @@ pub struct Confirmation {
 
 /// The user confirmed: the destination is checked again (the form came
 /// back from the browser), then the session ends.
+#[utoipa::path(
+    operation_id = "end_session_confirm",
+    post,
+    path = "/api/rest/oauth2/logout/confirm",
+    tag = "oidc",
+    summary = "The user confirms: the session ends and back-channel logout tokens go out",
+    request_body(content = crate::endpoints::api_doc::LogoutConfirmation, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "A `post_logout_redirect_uri` the client did not register, or an unreadable hint"), (status = 403, content_type = "text/html", body = String, description = "The anti-forgery token does not match"))
+)]
 pub async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,

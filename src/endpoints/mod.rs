@@ -1,6 +1,7 @@
 //! The OAuth 2.0 / OpenID Connect endpoints on the wire: thin handlers over
 //! `crate::oauth2` and `crate::oidc`. Browser apps call them from other
 //! origins, so they answer CORS, preflight included.
+pub mod api_doc;
 pub mod authorize;
 pub mod client_guard;
 pub mod device_authorization;
@@ -10,6 +11,7 @@ pub mod error_response;
 pub mod form;
 pub mod introspect;
 pub mod logout;
+pub mod openapi;
 pub mod par;
 pub mod register;
 pub mod revoke;
@@ -41,7 +43,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .wrap(cors())
             .route(
                 "/.well-known/openid-configuration",
-                web::get().to(discovery::discovery),
+                web::get().to(discovery::discovery_at_oauth_base),
             )
             .route("/keys", web::get().to(discovery::jwks))
             .service(
@@ -71,7 +73,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(
                 web::resource("/userinfo")
                     .route(web::get().to(userinfo::userinfo))
-                    .route(web::post().to(userinfo::userinfo)),
+                    .route(web::post().to(userinfo::userinfo_post)),
             ),
     );
 }

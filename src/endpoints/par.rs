@@ -22,6 +22,17 @@ use crate::{clock, db};
 /// Client authentication, not part of the authorization request.
 const CREDENTIALS: [&str; 3] = ["client_secret", "client_assertion", "client_assertion_type"];
 
+#[utoipa::path(
+    operation_id = "par",
+    post,
+    path = "/api/rest/oauth2/par",
+    tag = "oauth2",
+    summary = "Pushed authorization request (RFC 9126)",
+    params(("DPoP" = Option<String>, Header, description = "A DPoP proof (RFC 9449) binds the tokens to its key")),
+    request_body(content = crate::endpoints::api_doc::PushedForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 201, body = crate::endpoints::api_doc::PushedRequest), crate::endpoints::api_doc::OAuthErrors),
+    security((), ("basic" = []))
+)]
 pub async fn push(
     req: HttpRequest,
     state: web::Data<AppState>,

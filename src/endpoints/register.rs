@@ -108,6 +108,16 @@ async fn registrar(req: &HttpRequest, state: &AppState) -> Result<Caller, OAuthE
     Ok(Caller::user(&principal.user.id, origin))
 }
 
+#[utoipa::path(
+    operation_id = "register",
+    post,
+    path = "/api/rest/oauth2/register",
+    tag = "registration",
+    summary = "Dynamic client registration (RFC 7591): open, or with an admin's bearer token",
+    request_body = crate::registry::client_metadata::ClientMetadata,
+    responses((status = 201, body = crate::endpoints::api_doc::RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
+    security((), ("bearer" = []))
+)]
 pub async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -143,6 +153,16 @@ async fn managed(req: &HttpRequest, state: &AppState, client_id: &str) -> Result
     .map_err(oauth_error)
 }
 
+#[utoipa::path(
+    operation_id = "registration_read",
+    get,
+    path = "/api/rest/oauth2/register/{client_id}",
+    tag = "registration",
+    summary = "Read a registration (RFC 7592) with its registration access token",
+    params(("client_id" = String, Path)),
+    responses((status = 200, body = crate::endpoints::api_doc::RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
+    security(("bearer" = []))
+)]
 pub async fn read(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -167,6 +187,17 @@ pub async fn read(
         .json(body))
 }
 
+#[utoipa::path(
+    operation_id = "registration_replace",
+    put,
+    path = "/api/rest/oauth2/register/{client_id}",
+    tag = "registration",
+    summary = "Replace a registration's metadata (RFC 7592)",
+    params(("client_id" = String, Path)),
+    request_body = crate::registry::client_metadata::ClientMetadata,
+    responses((status = 200, body = crate::endpoints::api_doc::RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
+    security(("bearer" = []))
+)]
 pub async fn replace(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -195,6 +226,16 @@ pub async fn replace(
     Ok(answer(&state, StatusCode::OK, updated))
 }
 
+#[utoipa::path(
+    operation_id = "registration_delete",
+    delete,
+    path = "/api/rest/oauth2/register/{client_id}",
+    tag = "registration",
+    summary = "Delete a registration (RFC 7592): the service is removed",
+    params(("client_id" = String, Path)),
+    responses((status = 204, description = "Deleted"), crate::endpoints::api_doc::OAuthErrors),
+    security(("bearer" = []))
+)]
 pub async fn remove(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -9,6 +9,16 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::revocation::{self, RevocationRequest};
 use crate::state::AppState;
 
+#[utoipa::path(
+    operation_id = "revoke",
+    post,
+    path = "/api/rest/oauth2/revoke",
+    tag = "oauth2",
+    summary = "Token revocation (RFC 7009); an unknown token is answered alike",
+    request_body(content = crate::endpoints::api_doc::TokenHintForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "Revoked, or was never live"), crate::endpoints::api_doc::OAuthErrors),
+    security((), ("basic" = []))
+)]
 pub async fn revoke(
     req: HttpRequest,
     state: web::Data<AppState>,

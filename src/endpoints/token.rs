@@ -15,6 +15,17 @@ use crate::rest::request_log::note_user;
 use crate::state::AppState;
 use crate::telemetry;
 
+#[utoipa::path(
+    operation_id = "token",
+    post,
+    path = "/api/rest/oauth2/token",
+    tag = "oauth2",
+    summary = "The token endpoint: code, refresh, client credentials, password, device code and token exchange grants",
+    params(("DPoP" = Option<String>, Header, description = "A DPoP proof (RFC 9449) binds the tokens to its key")),
+    request_body(content = crate::endpoints::api_doc::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = crate::oauth2::token::TokenResponse), crate::endpoints::api_doc::OAuthErrors),
+    security((), ("basic" = []))
+)]
 pub async fn token(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -30,6 +30,16 @@ fn presented_token(req: &HttpRequest, form: &OAuthForm) -> Result<Sent, OAuthErr
     }
 }
 
+#[utoipa::path(
+    operation_id = "userinfo",
+    get,
+    path = "/api/rest/oauth2/userinfo",
+    tag = "oidc",
+    summary = "The signed-in user's claims, for an access token with `openid`",
+    params(("DPoP" = Option<String>, Header, description = "With a DPoP-bound token: its proof (RFC 9449 §7)")),
+    responses((status = 200, body = crate::endpoints::api_doc::UserInfo), crate::endpoints::api_doc::OAuthErrors),
+    security(("bearer" = []))
+)]
 pub async fn userinfo(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -77,4 +87,25 @@ pub async fn userinfo(
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
         .json(Value::Object(body)))
+}
+
+/// The same, POSTed (OpenID Connect Core §5.3.1); the token may also come
+/// in the form's `access_token`.
+#[utoipa::path(
+    operation_id = "userinfo_post",
+    post,
+    path = "/api/rest/oauth2/userinfo",
+    tag = "oidc",
+    summary = "The signed-in user's claims, asked for with POST",
+    params(("DPoP" = Option<String>, Header, description = "With a DPoP-bound token: its proof (RFC 9449 §7)")),
+    request_body(content = Option<crate::endpoints::api_doc::AccessTokenForm>, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, body = crate::endpoints::api_doc::UserInfo), crate::endpoints::api_doc::OAuthErrors),
+    security(("bearer" = []), ())
+)]
+pub async fn userinfo_post(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: OAuthForm,
+) -> Result<HttpResponse, OAuthError> {
+    userinfo(req, state, form).await
 }

@@ -13,7 +13,8 @@ use crate::registry::model::Service;
 use crate::registry::redirect_uri;
 
 /// The request's parameters (query or form).
-#[derive(Debug, Default, Clone, Deserialize)]
+#[derive(Debug, Default, Clone, Deserialize, utoipa::ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogoutParams {
     pub id_token_hint: Option<String>,
     pub client_id: Option<String>,

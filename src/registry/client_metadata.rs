@@ -31,7 +31,7 @@ const MAX_LIST: usize = 100;
 
 /// The request: RFC 7591 §2, plus OpenID Connect's logout metadata.
 /// Unknown members are ignored, as §2 says.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 pub struct ClientMetadata {
     pub redirect_uris: Option<Vec<String>>,
     pub token_endpoint_auth_method: Option<String>,
@@ -48,6 +48,8 @@ pub struct ClientMetadata {
     pub software_version: Option<String>,
     pub post_logout_redirect_uris: Option<Vec<String>>,
     pub backchannel_logout_uri: Option<String>,
+    /// A JWK Set: the keys of `private_key_jwt` client assertions.
+    #[schema(value_type = Option<Object>)]
     pub jwks: Option<Value>,
     pub jwks_uri: Option<String>,
     /// RFC 9126 §6: the client will only push its authorization requests.

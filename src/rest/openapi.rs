@@ -1,9 +1,6 @@
-//! `GET /api/openapi.json`: the OpenAPI 3.1 document of the REST API,
-//! generated from the handlers' `#[utoipa::path]` annotations and the types
-//! they answer with, built once per process.
-use std::sync::OnceLock;
-
-use actix_web::{web, HttpResponse};
+//! The REST API's part of the OpenAPI 3.1 document, generated from the
+//! handlers' `#[utoipa::path]` annotations and the types they answer with.
+//! `crate::endpoints::openapi` adds the OAuth endpoints and serves it.
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -65,20 +62,4 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
-}
-
-/// The document, serialized once.
-pub fn document() -> &'static str {
-    static DOCUMENT: OnceLock<String> = OnceLock::new();
-    DOCUMENT.get_or_init(|| RestApi::openapi().to_json().unwrap_or_default())
-}
-
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/api/openapi.json", web::get().to(serve));
-}
-
-async fn serve() -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type("application/json")
-        .body(document())
 }

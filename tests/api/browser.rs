@@ -5,6 +5,7 @@ use reqwest::{Response, StatusCode};
 use serde_json::json;
 
 use crate::helpers::TestApp;
+use crate::run_log;
 
 pub fn unescape(text: &str) -> String {
     let numeric = Regex::new(r"&#(x[0-9a-fA-F]+|[0-9]+);").unwrap();
@@ -54,9 +55,11 @@ pub fn callback_params(url: &str) -> Vec<(String, String)> {
         .map(str::to_owned)
         .or_else(|| parsed.query().map(str::to_owned))
         .unwrap_or_default();
-    url::form_urlencoded::parse(source.as_bytes())
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(source.as_bytes())
         .into_owned()
-        .collect()
+        .collect();
+    run_log::saw_form(&params);
+    params
 }
 
 pub fn param<'a>(params: &'a [(String, String)], key: &str) -> Option<&'a str> {

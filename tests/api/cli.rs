@@ -158,6 +158,12 @@ fn commands_refuse_to_create_a_database_and_say_which_they_open() {
         let stderr = String::from_utf8_lossy(&refused.stderr);
         assert!(stderr.contains("holds no idhub database"), "{stderr}");
         assert_eq!(std::fs::metadata(path).map(|m| m.len()).ok(), Some(0));
+        // Nor is another program's file.
+        std::fs::write(path, b"name,email\nada,ada@example.com\n").expect("text file");
+        let refused = idhub(&database, &["users", "list"]);
+        let stderr = String::from_utf8_lossy(&refused.stderr);
+        assert!(stderr.contains("holds no idhub database"), "{stderr}");
+        std::fs::remove_file(path).expect("remove the text file");
     }
     let migrated = idhub(&database, &["migrate"]);
     assert!(migrated.status.success());

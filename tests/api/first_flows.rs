@@ -96,8 +96,7 @@ async fn the_first_flows_page_runs_as_written() {
     }
     let database = TestDatabase::new();
     let port = free_port();
-    let server =
-        Server::start_logging(&database, port, &[("IDHUB_LOG", "warn")], Stdio::null()).await;
+    let server = Server::start_with(&database, port, &[]).await;
     let steps = steps(PAGE);
     let mut script = String::from("set -euo pipefail\n");
     for step in &steps {

@@ -5,12 +5,16 @@ use idhub::startup::Application;
 use reqwest::{Client, Response};
 use serde_json::{json, Value};
 
+use crate::run_log;
+
 pub const ADMIN_PASSWORD: &str = "admin-password-for-tests";
 
 /// A fresh, empty database for one test; kept alive as long as this value.
 pub struct TestDatabase {
     pub url: String,
     _dir: Option<tempfile::TempDir>,
+    /// The PostgreSQL server's URL and the database made there, dropped with this value.
+    postgres: Option<(String, String)>,
 }
 
 impl TestDatabase {
@@ -23,6 +27,7 @@ impl TestDatabase {
                 Self {
                     url,
                     _dir: Some(dir),
+                    postgres: None,
                 }
             }
         }
@@ -42,6 +47,7 @@ impl TestDatabase {
         Self {
             url: url.to_string(),
             _dir: None,
+            postgres: Some((base.to_owned(), name)),
         }
     }
 
@@ -50,11 +56,34 @@ impl TestDatabase {
         Self {
             url: format!("sqlite://{}", path.display()),
             _dir: None,
+            postgres: None,
         }
     }
 
     pub fn location(&self) -> DatabaseLocation {
         DatabaseLocation::parse(&self.url).expect("test database URL")
+    }
+}
+
+/// The test's PostgreSQL database goes with it. `FORCE` ends the connections
+/// an in-process server still holds (its tasks stop only with the test's
+/// runtime, after this). Never panics: a drop during a failing test's unwind
+/// must not abort the run.
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let Some((base, name)) = &self.postgres else {
+            return;
+        };
+        let dropped = idhub::db::establish_postgres(base)
+            .map_err(|e| e.to_string())
+            .and_then(|mut admin| {
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut admin)
+                    .map_err(|e| e.to_string())
+            });
+        if let Err(error) = dropped {
+            eprintln!("test database {name} was left behind: {error}");
+        }
     }
 }
 
@@ -112,6 +141,7 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts one more idhub instance on `database`; returns its base URL.
 pub fn start_instance(database: &TestDatabase, customize: impl FnOnce(&mut Settings)) -> String {
+    run_log::begin();
     let mut settings = test_settings(database);
     customize(&mut settings);
     let app = Application::build(settings).expect("application starts");
@@ -162,9 +192,18 @@ impl TestApp {
         let scope: Vec<String> = scope.iter().map(|s| s.to_string()).collect();
         let now = chrono::Utc::now().naive_utc();
         let caller = idhub::audit::Caller::cli();
-        idhub::users::permanent_tokens::create(&mut conn, &user, name.into(), &scope, now, &caller)
-            .expect("token")
-            .1
+        let token = idhub::users::permanent_tokens::create(
+            &mut conn,
+            &user,
+            name.into(),
+            &scope,
+            now,
+            &caller,
+        )
+        .expect("token")
+        .1;
+        run_log::saw(&token);
+        token
     }
 
     /// Runs the `idhub` binary on this app's database; its stdout, trimmed.
@@ -194,6 +233,7 @@ impl TestApp {
 
     /// GET userinfo with a bearer token.
     pub async fn userinfo(&self, token: &str) -> Response {
+        run_log::saw(token);
         self.client
             .get(self.url("/api/rest/oauth2/userinfo"))
             .bearer_auth(token)
@@ -203,6 +243,7 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Response {
+        run_log::saw(token);
         self.client
             .get(self.url(path))
             .bearer_auth(token)
@@ -212,6 +253,8 @@ impl TestApp {
     }
 
     pub async fn post_json(&self, path: &str, token: &str, body: &Value) -> Response {
+        run_log::saw(token);
+        run_log::saw_json(body);
         self.client
             .post(self.url(path))
             .bearer_auth(token)
@@ -222,6 +265,7 @@ impl TestApp {
     }
 
     pub async fn delete(&self, path: &str, token: &str) -> Response {
+        run_log::saw(token);
         self.client
             .delete(self.url(path))
             .bearer_auth(token)
@@ -236,7 +280,9 @@ impl TestApp {
             .post_json("/api/rest/services", &self.admin_token, &body)
             .await;
         assert_eq!(response.status(), 200, "create service {body}");
-        response.json().await.expect("json")
+        let created = response.json().await.expect("json");
+        run_log::saw_json(&created);
+        created
     }
 
     /// Registers a service with the given extra fields; returns `(id, secret)`.
@@ -259,11 +305,13 @@ impl TestApp {
         form: &[(&str, &str)],
         basic: Option<(&str, &str)>,
     ) -> Response {
+        run_log::saw_form(form);
         let mut request = self
             .client
             .post(self.url(&format!("/api/rest/oauth2/{endpoint}")))
             .form(form);
         if let Some((id, secret)) = basic {
+            run_log::saw(secret);
             request = request.basic_auth(id, Some(secret));
         }
         request.send().await.expect("request")
@@ -274,6 +322,7 @@ impl TestApp {
         let response = self.oauth_post("token", form, Some(basic)).await;
         let status = response.status();
         let body: Value = response.json().await.expect("json");
+        run_log::saw_json(&body);
         assert_eq!(status, 200, "token request {form:?} failed: {body}");
         body
     }

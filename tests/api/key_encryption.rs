@@ -88,11 +88,8 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
 
     // A server with the key signs tokens that its JWKS verifies.
     let port = free_port();
-    let settings = [
-        ("IDHUB_LOG", "warn"),
-        ("IDHUB_KEY_ENCRYPTION_KEY", first.as_str()),
-    ];
-    let server = Server::start_logging(&database, port, &settings, Stdio::null()).await;
+    let settings = [("IDHUB_KEY_ENCRYPTION_KEY", first.as_str())];
+    let server = Server::start_with(&database, port, &settings).await;
     let added = succeeds(&cli(
         &database,
         Some(&first),

@@ -1,6 +1,6 @@
 //! kill -9 under load: every write the server acknowledged with a 2xx is there
 //! after a restart, on SQLite and on PostgreSQL.
-use std::io::{BufRead, BufReader};
+use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ExitStatus, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::sync::{Arc, Mutex};
@@ -10,6 +10,7 @@ use serde_json::{json, Value};
 use tokio::task::JoinSet;
 
 use crate::helpers::{idhub_command, TestDatabase};
+use crate::run_log;
 
 const WRITERS: usize = 8;
 
@@ -24,29 +25,49 @@ pub struct Server {
 
 impl Server {
     async fn start(database: &TestDatabase, port: u16) -> Self {
-        Self::start_logging(database, port, &[("IDHUB_LOG", "warn")], Stdio::null()).await
+        Self::start_with(database, port, &[]).await
     }
 
-    /// Started with these settings, its log (stdout) going to `log_to`.
-    pub async fn start_logging(
+    /// Started with these settings; its log goes to the run's log.
+    pub async fn start_with(database: &TestDatabase, port: u16, settings: &[(&str, &str)]) -> Self {
+        Self::spawn(database, port, settings, false).await
+    }
+
+    /// Started with these settings, its log read by the test (`wait_for_log`,
+    /// `wait_for_exit`) and copied to the run's log.
+    pub async fn start_watched(
         database: &TestDatabase,
         port: u16,
         settings: &[(&str, &str)],
-        log_to: Stdio,
     ) -> Self {
-        let child = idhub_command(database)
+        Self::spawn(database, port, settings, true).await
+    }
+
+    async fn spawn(
+        database: &TestDatabase,
+        port: u16,
+        settings: &[(&str, &str)],
+        watched: bool,
+    ) -> Self {
+        let stdout = match watched {
+            true => Stdio::piped(),
+            false => Stdio::from(run_log::log_file()),
+        };
+        let mut child = idhub_command(database)
             .env("IDHUB_LISTEN", format!("127.0.0.1:{port}"))
+            .env("IDHUB_LOG", "info,idhub=debug")
             .envs(settings.iter().copied())
             .arg("serve")
-            .stdout(log_to)
-            .stderr(Stdio::null())
+            .stdout(stdout)
+            .stderr(Stdio::from(run_log::log_file()))
             .spawn()
             .expect("start idhub");
-        let mut child = child;
         let log = child.stdout.take().map(|stdout| {
             let (lines, log) = mpsc::channel();
+            let mut copy = run_log::log_file();
             std::thread::spawn(move || {
                 for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                    let _ = writeln!(copy, "{line}");
                     if lines.send(line).is_err() {
                         return;
                     }

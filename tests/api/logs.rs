@@ -2,7 +2,6 @@
 //! one JSON object a line, one line per request with its route, status,
 //! latency, request id (echoed in `X-Request-Id`), client, user and OAuth
 //! error, and never a secret or token that crossed the wire.
-use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -21,7 +20,7 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
         // The test speaks as a proxy would, so its request ids are taken.
         ("IDHUB_TRUSTED_PROXIES", "127.0.0.1"),
     ];
-    let mut server = Server::start_logging(&database, port, &settings, Stdio::piped()).await;
+    let mut server = Server::start_watched(&database, port, &settings).await;
     let created = idhub_command(&database)
         .args(["tokens", "create", "--user", "admin", "--name", "logs"])
         .args(["--scope", "0-0-0-0-0"])

@@ -2,7 +2,6 @@
 //! move with what happened. The server runs in its own process, so no other
 //! test's requests reach its counters.
 use std::collections::HashMap;
-use std::process::Stdio;
 
 use serde_json::Value;
 
@@ -99,8 +98,7 @@ async fn token(base: &str, form: &[(&str, &str)], client: (&str, &str)) -> reqwe
 async fn counters_move_with_a_token_issued_and_a_failed_sign_in() {
     let database = TestDatabase::new();
     let port = free_port();
-    let server =
-        Server::start_logging(&database, port, &[("IDHUB_LOG", "warn")], Stdio::null()).await;
+    let server = Server::start_with(&database, port, &[]).await;
     let added = idhub_command(&database)
         .args(["services", "add", "--name", "Metered", "--json"])
         .output()
@@ -205,11 +203,8 @@ async fn a_metrics_listener_takes_metrics_off_the_public_one() {
     let database = TestDatabase::new();
     let (port, metrics_port) = (free_port(), free_port());
     let metrics_listen = format!("127.0.0.1:{metrics_port}");
-    let settings = [
-        ("IDHUB_LOG", "warn"),
-        ("IDHUB_METRICS_LISTEN", metrics_listen.as_str()),
-    ];
-    let server = Server::start_logging(&database, port, &settings, Stdio::null()).await;
+    let settings = [("IDHUB_METRICS_LISTEN", metrics_listen.as_str())];
+    let server = Server::start_with(&database, port, &settings).await;
     let public = reqwest::get(format!("{}/metrics", server.base))
         .await
         .expect("public");

@@ -1,11 +1,12 @@
 //! The OpenAPI document at /api/openapi.json: an OpenAPI 3.1 document that
 //! names every REST route the source registers, and that real answers of
-//! the REST API (successes and errors) validate against.
+//! the REST API (successes and errors) validate against. The OAuth
+//! endpoints' part is checked in `openapi_oauth`.
 use serde_json::{json, Value};
 
 use crate::helpers::{skipped, spawn_app, TestApp};
 
-async fn document(app: &TestApp) -> Value {
+pub async fn document(app: &TestApp) -> Value {
     let response = app
         .client
         .get(app.url("/api/openapi.json"))
@@ -16,28 +17,35 @@ async fn document(app: &TestApp) -> Value {
     response.json().await.expect("json")
 }
 
-/// Validates `body` against the schema the document gives for this
-/// operation's answer with `status`.
-fn check(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
+/// The operation, which must be documented.
+pub fn operation<'a>(doc: &'a Value, method: &str, path: &str) -> &'a Value {
     let operation = &doc["paths"][path][method];
     assert!(operation.is_object(), "{method} {path} is documented");
-    let schema =
-        &operation["responses"][status.to_string()]["content"]["application/json"]["schema"];
+    operation
+}
+
+/// Validates `body` against the schema the document gives for this
+/// operation's answer with `status`.
+pub fn check(doc: &Value, method: &str, path: &str, status: u16, body: &Value) {
+    let answer = &operation(doc, method, path)["responses"][status.to_string()];
+    let schema = &answer["content"]["application/json"]["schema"];
     assert!(
         schema.is_object(),
-        "{method} {path} documents its {status} answer"
+        "{method} {path} documents its {status} answer as JSON"
     );
+    validate(doc, schema, body, &format!("{method} {path} {status}"));
+}
+
+/// Validates `instance` against `schema`, whose references point into `doc`.
+pub fn validate(doc: &Value, schema: &Value, instance: &Value, what: &str) {
     let mut root = schema.clone();
     root["components"] = doc["components"].clone();
     let validator = jsonschema::draft202012::new(&root).expect("a valid schema");
     let errors: Vec<String> = validator
-        .iter_errors(body)
+        .iter_errors(instance)
         .map(|error| format!("{} at {}", error, error.instance_path()))
         .collect();
-    assert!(
-        errors.is_empty(),
-        "{method} {path} {status}: {errors:#?}\n{body:#}"
-    );
+    assert!(errors.is_empty(), "{what}: {errors:#?}\n{instance:#}");
 }
 
 async fn call(app: &TestApp, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {

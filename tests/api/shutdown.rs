@@ -1,6 +1,5 @@
 //! SIGINT and SIGTERM stop the server gracefully: a request in flight gets
 //! its whole answer, then the process exits 0 and says so in its log.
-use std::process::Stdio;
 
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -22,7 +21,7 @@ async fn stops_gracefully_on(signal: libc::c_int, name: &str) {
     let database = TestDatabase::new();
     let port = free_port();
     let settings = [("IDHUB_LOG", "info")];
-    let mut server = Server::start_logging(&database, port, &settings, Stdio::piped()).await;
+    let mut server = Server::start_watched(&database, port, &settings).await;
 
     let connection = TcpStream::connect(("127.0.0.1", port))
         .await

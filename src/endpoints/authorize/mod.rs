@@ -36,6 +36,15 @@ enum Decision {
     Deny,
 }
 
+#[utoipa::path(
+    operation_id = "authorize",
+    get,
+    path = "/api/rest/oauth2/auth",
+    tag = "oauth2",
+    summary = "The authorization endpoint",
+    params(crate::endpoints::api_doc::AuthorizeParams),
+    responses((status = 200, content_type = "text/html", body = String, description = "The sign-in or consent page, or a `form_post` answer"), (status = 303, description = "To the client's redirect URI with the code, the tokens or an error; or to the sign-in page"), (status = 400, content_type = "text/html", body = String, description = "An unknown client or redirect URI: shown, never redirected"))
+)]
 pub async fn auth_get(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -48,6 +57,15 @@ pub async fn auth_get(
     authorize(&req, &state, params.into_pairs(), None).await
 }
 
+#[utoipa::path(
+    operation_id = "authorize_post",
+    post,
+    path = "/api/rest/oauth2/auth",
+    tag = "oauth2",
+    summary = "The authorization endpoint, its request in a form",
+    request_body(content = crate::endpoints::api_doc::AuthorizeParams, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, content_type = "text/html", body = String, description = "The sign-in or consent page, or a `form_post` answer"), (status = 303, description = "To the client's redirect URI with the code, the tokens or an error; or to the sign-in page"), (status = 400, content_type = "text/html", body = String, description = "An unknown client or redirect URI: shown, never redirected"))
+)]
 pub async fn auth_post(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -57,6 +75,15 @@ pub async fn auth_post(
 }
 
 /// The consent form: the original request, the CSRF token and Allow or Deny.
+#[utoipa::path(
+    operation_id = "consent",
+    post,
+    path = "/api/rest/oauth2/auth/consent",
+    tag = "oauth2",
+    summary = "The consent page's decision",
+    request_body(content = crate::endpoints::api_doc::ConsentForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, content_type = "text/html", body = String, description = "The sign-in or consent page, or a `form_post` answer"), (status = 303, description = "To the client's redirect URI with the code, the tokens or an error; or to the sign-in page"), (status = 400, content_type = "text/html", body = String, description = "An unknown client or redirect URI: shown, never redirected"), (status = 403, content_type = "text/html", body = String, description = "The anti-forgery token does not match"))
+)]
 pub async fn consent_post(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -17,7 +17,7 @@ use crate::oauth2::{grants, pkce, refresh_tokens, scope_rules};
 use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
 use crate::users::model::User;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct CodeExchange {
     pub code: String,
     pub redirect_uri: String,

@@ -12,7 +12,7 @@ use crate::oauth2::scope_rules;
 use crate::scope::Requested;
 use crate::users::repo as users_repo;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ClientCredentialsRequest {
     pub scope: Option<String>,
 }

@@ -14,7 +14,7 @@ use crate::oauth2::{device, refresh_tokens, scope_rules};
 use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
 use crate::users::model::User;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct DeviceCodeRequest {
     pub device_code: String,
 }

@@ -22,7 +22,7 @@ use crate::grant_types;
 
 /// A token request, by its `grant_type`. Parameters a grant does not use
 /// (client credentials among them) are ignored here.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(tag = "grant_type", rename_all = "snake_case")]
 pub enum TokenRequest {
     AuthorizationCode(authorization_code::CodeExchange),

@@ -19,8 +19,8 @@ use crate::sessions::sign_in::{self, Attempt, Outcome, Via};
 const WRONG_CREDENTIALS: &str = "wrong username or password";
 const LOCKED: &str = "too many failed attempts; try again later";
 
-/// No `Debug`: it holds a password.
-#[derive(Deserialize)]
+// No `Debug`: it holds a password.
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordRequest {
     pub username: String,
     pub password: String,

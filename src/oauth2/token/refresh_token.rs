@@ -16,7 +16,7 @@ use crate::oauth2::{grants, refresh_tokens};
 use crate::scope::{Requested, OPENID};
 use crate::users::model::User;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     pub refresh_token: String,
     pub scope: Option<String>,

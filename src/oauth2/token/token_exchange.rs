@@ -18,7 +18,7 @@ use crate::oauth2::{grants, scope_rules};
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::scope::{Requested, ServiceId};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ExchangeRequest {
     pub subject_token: String,
     pub subject_token_type: String,
