@@ -61,6 +61,7 @@ pub fn redact_url(url: &str) -> String {
 const NOT_SETTINGS: &[&str] = &[
     "config",
     "browser_tests",
+    "test_run",
     "update_screenshots",
     "profile_binary",
 ];

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, IntoResponses, ToSchema};
 
 use super::error_response::OAuthErrorBody;
+use crate::oauth2::access_token::{ActingParty, Audience, Confirmation};
 use crate::oauth2::token::TokenRequest;
 
 /// Client authentication in the form (RFC 6749 §2.3.1, RFC 7523 §2.2).
@@ -53,51 +54,76 @@ pub struct AccessTokenForm {
     pub access_token: String,
 }
 
-/// The authorization request (RFC 6749 §4.1.1, OpenID Connect Core §3.1.2.1),
-/// in the query of a GET or the form of a POST.
-#[derive(Deserialize, ToSchema, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct AuthorizeParams {
-    /// The service id: required, except in a pushed request whose client
-    /// authenticates with HTTP Basic.
-    pub client_id: Option<String>,
-    /// `code`, or with the implicit flow on: `token`, `id_token` and their combinations.
-    pub response_type: Option<String>,
-    /// One of the client's registered redirect URIs; may be left out when it has exactly one.
-    pub redirect_uri: Option<String>,
-    /// Space-separated service ids, plus `openid`, `profile`, `email`, `offline_access`.
-    pub scope: Option<String>,
-    pub state: Option<String>,
-    /// `query`, `fragment` or `form_post`.
-    pub response_mode: Option<String>,
-    /// Copied into the ID token.
-    pub nonce: Option<String>,
-    /// PKCE (RFC 7636): required of public clients.
-    pub code_challenge: Option<String>,
-    /// `S256`.
-    pub code_challenge_method: Option<String>,
-    /// `none`, `login`, `consent`.
-    pub prompt: Option<String>,
-    /// Seconds since the user signed in, at most.
-    pub max_age: Option<String>,
-    /// The login to prefill on the sign-in page.
-    pub login_hint: Option<String>,
-    /// A pushed request (RFC 9126); the other parameters are then ignored.
-    pub request_uri: Option<String>,
-    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 §10).
-    pub dpop_jkt: Option<String>,
-    /// Hub's `offline` asks for a refresh token.
-    pub access_type: Option<String>,
-    /// Hub's `silent` (as `prompt=none`), `skip`, `required` or `default`.
-    pub request_credentials: Option<String>,
+/// The parameters of an authorization request (RFC 6749 §4.1.1, OpenID
+/// Connect Core §3.1.2.1), sent to `/auth` or pushed to `/par`; each struct
+/// adds its own fields first.
+macro_rules! authorization_request {
+    ($(#[$attribute:meta])* pub struct $name:ident { $($own:tt)* }) => {
+        $(#[$attribute])*
+        pub struct $name {
+            $($own)*
+            /// `code`, or with the implicit flow on: `token`, `id_token` and
+            /// their combinations.
+            pub response_type: Option<String>,
+            /// One of the client's registered redirect URIs; may be left out
+            /// when it has exactly one.
+            pub redirect_uri: Option<String>,
+            /// Space-separated service ids, plus `openid`, `profile`, `email`,
+            /// `offline_access`.
+            pub scope: Option<String>,
+            pub state: Option<String>,
+            /// `query`, `fragment` or `form_post`.
+            pub response_mode: Option<String>,
+            /// Copied into the ID token.
+            pub nonce: Option<String>,
+            /// PKCE (RFC 7636): required of public clients.
+            pub code_challenge: Option<String>,
+            /// `S256`.
+            pub code_challenge_method: Option<String>,
+            /// `none`, or any of `login`, `consent`, `select_account`.
+            pub prompt: Option<String>,
+            /// Seconds since the user signed in, at most.
+            pub max_age: Option<String>,
+            /// The login to prefill on the sign-in page.
+            pub login_hint: Option<String>,
+            /// The thumbprint of the DPoP key the code is bound to (RFC 9449 §10).
+            pub dpop_jkt: Option<String>,
+            /// Hub's `offline` asks for a refresh token.
+            pub access_type: Option<String>,
+            /// Hub's `silent` (as `prompt=none`), `skip`, `required` or `default`.
+            pub request_credentials: Option<String>,
+        }
+    };
 }
 
-/// A pushed authorization request (RFC 9126 §2.1): the authorization
-/// request's parameters and the client's authentication.
+authorization_request! {
+    /// The authorization request, in the query of a GET or the form of a
+    /// POST. Without `request_uri`, `response_type` is required.
+    #[derive(Deserialize, ToSchema, IntoParams)]
+    #[into_params(parameter_in = Query)]
+    pub struct AuthorizeParams {
+        /// The service id.
+        pub client_id: String,
+        /// A pushed request (RFC 9126), sent with `client_id` alone; other
+        /// parameters beside it are ignored.
+        pub request_uri: Option<String>,
+    }
+}
+
+authorization_request! {
+    /// A pushed authorization request's parameters (RFC 9126 §2.1): those of
+    /// the authorization request, without `request_uri`. `response_type` is
+    /// required.
+    #[derive(Deserialize, ToSchema)]
+    pub struct PushedParams {}
+}
+
+/// A pushed authorization request: its parameters and the client's
+/// authentication (which carries `client_id`).
 #[derive(Deserialize, ToSchema)]
 pub struct PushedForm {
     #[serde(flatten)]
-    pub request: AuthorizeParams,
+    pub request: PushedParams,
     #[serde(flatten)]
     pub client: ClientAuthentication,
 }
@@ -140,31 +166,6 @@ pub struct PushedRequest {
     pub expires_in: i64,
 }
 
-/// A token's `aud`: one service id or several.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-pub enum Audience {
-    One(String),
-    Several(Vec<String>),
-}
-
-/// `cnf` (RFC 9449 §6.1): the DPoP key the token is bound to.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct KeyConfirmation {
-    pub jkt: String,
-}
-
-/// `act` (RFC 8693 §4.1): who acts for the subject, and for whom that one acts.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ActingParty {
-    pub sub: String,
-    // A reference to itself; utoipa would otherwise collect it for ever.
-    #[schema(no_recursion)]
-    pub act: Option<Box<ActingParty>>,
-}
-
 /// RFC 7662 §2.2: `{"active": false}` alone for a token that is not live
 /// or not the caller's.
 #[derive(Serialize, ToSchema)]
@@ -183,7 +184,7 @@ pub struct Introspection {
     pub exp: Option<i64>,
     pub iat: Option<i64>,
     pub jti: Option<String>,
-    pub cnf: Option<KeyConfirmation>,
+    pub cnf: Option<Confirmation>,
     pub act: Option<ActingParty>,
 }
 

@@ -11,6 +11,7 @@ use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::rest::request_log::note_client;
 use crate::state::AppState;
+use crate::web::page::PageError;
 
 #[derive(Debug, Default)]
 pub struct OAuthForm {
@@ -69,6 +70,24 @@ impl OAuthForm {
             }
         }
         Ok(Self { params })
+    }
+
+    /// A browser endpoint's parameters, by the same rules, refused with a
+    /// page rather than an OAuth error body. A GET passes its query string.
+    pub fn for_page(req: &HttpRequest, body: &[u8]) -> Result<Self, PageError> {
+        let content_type = match req.method() == actix_web::http::Method::GET {
+            true => Some("application/x-www-form-urlencoded"),
+            false => req
+                .headers()
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok()),
+        };
+        Self::parse(content_type, body).map_err(|e| PageError::bad_request(e.description))
+    }
+
+    /// The value of `key`, owned.
+    pub fn get_owned(&self, key: &str) -> Option<String> {
+        self.get(key).map(str::to_owned)
     }
 
     pub fn into_pairs(self) -> Vec<(String, String)> {

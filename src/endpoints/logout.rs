@@ -6,10 +6,7 @@
 //! confirms first (a CSRF-checked form).
 use std::sync::Arc;
 
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Deserialize;
-
+use super::form::OAuthForm;
 use crate::db;
 use crate::oauth2::logout::{self, Hint, LogoutParams};
 use crate::oidc::discovery::OAUTH_BASE;
@@ -20,6 +17,8 @@ use crate::web::cookies;
 use crate::web::login::{current_session, sign_out};
 use crate::web::page::{render, see_other, PageError};
 use crate::web::templates::Logout;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
 
 #[utoipa::path(
     operation_id = "end_session",
@@ -28,14 +27,14 @@ use crate::web::templates::Logout;
     tag = "oidc",
     summary = "RP-initiated logout: asks the user to confirm",
     params(crate::oauth2::logout::LogoutParams),
-    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "A `post_logout_redirect_uri` the client did not register, or an unreadable hint"))
+    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "An unknown client, a `post_logout_redirect_uri` it did not register, or a malformed request (an `id_token_hint` that does not verify is ignored)"))
 )]
 pub async fn logout_get(
     req: HttpRequest,
     state: web::Data<AppState>,
-    params: web::Query<LogoutParams>,
 ) -> Result<HttpResponse, PageError> {
-    request(&req, &state, params.into_inner()).await
+    let form = OAuthForm::for_page(&req, req.query_string().as_bytes())?;
+    request(&req, &state, logout_params(&form)).await
 }
 
 #[utoipa::path(
@@ -45,14 +44,26 @@ pub async fn logout_get(
     tag = "oidc",
     summary = "RP-initiated logout, its parameters in a form",
     request_body(content = crate::oauth2::logout::LogoutParams, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "A `post_logout_redirect_uri` the client did not register, or an unreadable hint"))
+    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "An unknown client, a `post_logout_redirect_uri` it did not register, or a malformed request (an `id_token_hint` that does not verify is ignored)"))
 )]
 pub async fn logout_post(
     req: HttpRequest,
     state: web::Data<AppState>,
-    params: web::Form<LogoutParams>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    request(&req, &state, params.into_inner()).await
+    let form = OAuthForm::for_page(&req, &body)?;
+    request(&req, &state, logout_params(&form)).await
+}
+
+/// Read by the OAuth form's rules (each parameter once, UTF-8, no NUL), so
+/// a bad request gets a page, as the browser expects, not a JSON error.
+fn logout_params(form: &OAuthForm) -> LogoutParams {
+    LogoutParams {
+        id_token_hint: form.get_owned("id_token_hint"),
+        client_id: form.get_owned("client_id"),
+        post_logout_redirect_uri: form.get_owned("post_logout_redirect_uri"),
+        state: form.get_owned("state"),
+    }
 }
 
 /// The client a request names, and where it may return the user.
@@ -127,14 +138,6 @@ async fn request(
     Ok(render(StatusCode::OK, &page, cookie.into_iter().collect()))
 }
 
-#[derive(Debug, Deserialize)]
-pub struct Confirmation {
-    csrf_token: Option<String>,
-    client_id: Option<String>,
-    post_logout_redirect_uri: Option<String>,
-    state: Option<String>,
-}
-
 /// The user confirmed: the destination is checked again (the form came
 /// back from the browser), then the session ends.
 #[utoipa::path(
@@ -144,20 +147,18 @@ pub struct Confirmation {
     tag = "oidc",
     summary = "The user confirms: the session ends and back-channel logout tokens go out",
     request_body(content = crate::endpoints::api_doc::LogoutConfirmation, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "A `post_logout_redirect_uri` the client did not register, or an unreadable hint"), (status = 403, content_type = "text/html", body = String, description = "The anti-forgery token does not match"))
+    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "An unknown client, a `post_logout_redirect_uri` it did not register, or a malformed request (an `id_token_hint` that does not verify is ignored)"), (status = 403, content_type = "text/html", body = String, description = "The anti-forgery token does not match"))
 )]
 pub async fn confirm(
     req: HttpRequest,
     state: web::Data<AppState>,
-    form: web::Form<Confirmation>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    cookies::check_csrf(&req, form.csrf_token.as_deref())?;
-    let form = form.into_inner();
+    let form = OAuthForm::for_page(&req, &body)?;
+    cookies::check_csrf(&req, form.get("csrf_token"))?;
     let params = LogoutParams {
         id_token_hint: None,
-        client_id: form.client_id,
-        post_logout_redirect_uri: form.post_logout_redirect_uri,
-        state: form.state,
+        ..logout_params(&form)
     };
     let (client, target) = destination(&state, None, &params).await?;
     if let Some(client) = &client {

@@ -5,7 +5,9 @@
 use std::sync::OnceLock;
 
 use actix_web::{web, HttpResponse};
+use utoipa::openapi::schema::Schema;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::RefOr;
 use utoipa::{Modify, OpenApi};
 
 use super::{
@@ -69,7 +71,30 @@ fn combined() -> utoipa::openapi::OpenApi {
     let mut document = RestApi::openapi().merge_from(OAuthApi::openapi());
     document.info.title = "idhub".into();
     document.info.description = Some(DESCRIPTION.into());
+    list_error_codes_once(&mut document);
     document
+}
+
+/// Two `ErrorCode` variants are written alike: `access_denied` is a 403 at
+/// the authorization endpoint and a 400 when a device's user said no. Client
+/// generators want each value of an enum once.
+fn list_error_codes_once(document: &mut utoipa::openapi::OpenApi) {
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    let Some(RefOr::T(Schema::Object(codes))) = components.schemas.get_mut("ErrorCode") else {
+        return;
+    };
+    if let Some(values) = codes.enum_values.as_mut() {
+        let mut listed: Vec<serde_json::Value> = Vec::new();
+        values.retain(|value| {
+            let first = !listed.contains(value);
+            if first {
+                listed.push(value.clone());
+            }
+            first
+        });
+    }
 }
 
 /// The document, serialized once.

@@ -36,6 +36,7 @@ fn presented_token(req: &HttpRequest, form: &OAuthForm) -> Result<Sent, OAuthErr
     path = "/api/rest/oauth2/userinfo",
     tag = "oidc",
     summary = "The signed-in user's claims, for an access token with `openid`",
+    description = "The token comes as `Authorization: Bearer …`, or for a DPoP-bound token as `Authorization: DPoP …` with a `DPoP` proof header.",
     params(("DPoP" = Option<String>, Header, description = "With a DPoP-bound token: its proof (RFC 9449 §7)")),
     responses((status = 200, body = crate::endpoints::api_doc::UserInfo), crate::endpoints::api_doc::OAuthErrors),
     security(("bearer" = []))
@@ -97,6 +98,7 @@ pub async fn userinfo(
     path = "/api/rest/oauth2/userinfo",
     tag = "oidc",
     summary = "The signed-in user's claims, asked for with POST",
+    description = "The token comes as `Authorization: Bearer …` or in the form's `access_token`; a DPoP-bound one as `Authorization: DPoP …` with a `DPoP` proof header.",
     params(("DPoP" = Option<String>, Header, description = "With a DPoP-bound token: its proof (RFC 9449 §7)")),
     request_body(content = Option<crate::endpoints::api_doc::AccessTokenForm>, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = crate::endpoints::api_doc::UserInfo), crate::endpoints::api_doc::OAuthErrors),

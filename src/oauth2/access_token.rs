@@ -22,7 +22,7 @@ use crate::users::cache::UserCache;
 use crate::users::model::User;
 
 /// `aud`: one string when there is one audience, else an array (RFC 7519 §4.1.3).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum Audience {
     One(String),
@@ -68,16 +68,19 @@ pub struct AccessClaims {
 }
 
 /// `cnf`: the SHA-256 thumbprint of the key a proof must be signed with.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[schema(as = KeyConfirmation)]
 pub struct Confirmation {
     pub jkt: String,
 }
 
 /// `act`: the service acting, and who acted before it, if anyone did.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ActingParty {
     pub sub: String,
+    // A reference to itself; utoipa would otherwise collect it for ever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(no_recursion)]
     pub act: Option<Box<ActingParty>>,
 }
 

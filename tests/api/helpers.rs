@@ -74,7 +74,8 @@ impl Drop for TestDatabase {
         let Some((base, name)) = &self.postgres else {
             return;
         };
-        let dropped = idhub::db::establish_postgres(base)
+        let base = idhub::db::with_connect_timeout(base, std::time::Duration::from_secs(5));
+        let dropped = idhub::db::establish_postgres(&base)
             .map_err(|e| e.to_string())
             .and_then(|mut admin| {
                 diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -217,7 +218,9 @@ impl TestApp {
             "idhub {args:?}: {}",
             String::from_utf8_lossy(&output.stderr)
         );
-        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+        let stdout = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        run_log::saw_cli_output(args, &stdout);
+        stdout
     }
 
     /// GET without credentials, answer as JSON (discovery, JWKS).
@@ -311,7 +314,7 @@ impl TestApp {
             .post(self.url(&format!("/api/rest/oauth2/{endpoint}")))
             .form(form);
         if let Some((id, secret)) = basic {
-            run_log::saw(secret);
+            run_log::saw_basic(id, secret);
             request = request.basic_auth(id, Some(secret));
         }
         request.send().await.expect("request")

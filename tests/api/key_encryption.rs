@@ -25,7 +25,9 @@ fn cli(database: &TestDatabase, key: Option<&str>, args: &[&str], stdin: &str) -
     if let Some(mut input) = child.stdin.take() {
         input.write_all(stdin.as_bytes()).expect("stdin");
     }
-    child.wait_with_output().expect("idhub output")
+    let output = child.wait_with_output().expect("idhub output");
+    crate::run_log::saw_cli_output(args, &String::from_utf8_lossy(&output.stdout));
+    output
 }
 
 fn succeeds(output: &Output) -> String {
@@ -65,6 +67,8 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
     let first = succeeds(&cli(&database, None, &["keys", "new-encryption-key"], ""));
     let second = succeeds(&cli(&database, None, &["keys", "new-encryption-key"], ""));
     assert_ne!(first, second);
+    crate::run_log::saw(&first);
+    crate::run_log::saw(&second);
 
     let refused = cli(&database, None, &["keys", "encrypt"], "");
     fails_saying(&refused, "set IDHUB_KEY_ENCRYPTION_KEY first");

@@ -67,7 +67,8 @@ impl Server {
             let mut copy = run_log::log_file();
             std::thread::spawn(move || {
                 for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                    let _ = writeln!(copy, "{line}");
+                    // One write: other servers append to the same file.
+                    let _ = copy.write_all(format!("{line}\n").as_bytes());
                     if lines.send(line).is_err() {
                         return;
                     }

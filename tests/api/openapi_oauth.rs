@@ -6,7 +6,8 @@
 use reqwest::{RequestBuilder, Response};
 use serde_json::{json, Map, Value};
 
-use crate::browser::location;
+use crate::browser::{callback_params, hidden_inputs, location, param};
+use crate::dpop_keys::DpopKey;
 use crate::helpers::{spawn_app, TestApp};
 use crate::openapi::{check, document, operation, validate};
 
@@ -55,6 +56,28 @@ impl Documented<'_> {
             "POST {path}: the document allows {form:?}"
         );
         self.send_form(&path, form, customize).await
+    }
+
+    /// Validates a JSON body against `method path`'s.
+    fn conforms_json(&self, method: &str, path: &str, body: &Value) {
+        let schema = &operation(self.doc, method, path)["requestBody"]["content"]
+            ["application/json"]["schema"];
+        assert!(
+            schema.is_object(),
+            "{method} {path} documents its JSON body"
+        );
+        validate(self.doc, schema, body, &format!("{method} {path} body"));
+    }
+
+    /// Validates a form sent some other way (a browser's) against `path`'s body.
+    fn conforms(&self, path: &str, form: &[(String, String)]) {
+        let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        validate(
+            self.doc,
+            self.form_schema(path),
+            &form_body(&pairs),
+            &format!("POST {path} form {form:?}"),
+        );
     }
 
     fn form_schema(&self, path: &str) -> &Value {
@@ -310,6 +333,11 @@ async fn oauth_answers_and_forms_validate_against_the_document() {
         )
         .await,
     );
+    let owned: Vec<(String, String)> = authorization
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect();
+    d.conforms(&auth, &owned);
     seen(
         "auth post",
         d.send(
@@ -334,6 +362,12 @@ async fn oauth_answers_and_forms_validate_against_the_document() {
     );
 
     let register = format!("{BASE}/register");
+    let metadata = json!({
+        "client_name": "Documented",
+        "redirect_uris": ["https://registered.example.com/cb"],
+        "contacts": ["ops@example.com"]
+    });
+    d.conforms_json("post", &register, &metadata);
     let registered = seen(
         "register",
         d.send(
@@ -342,11 +376,7 @@ async fn oauth_answers_and_forms_validate_against_the_document() {
             app.client
                 .post(url(&register))
                 .bearer_auth(&app.admin_token)
-                .json(&json!({
-                    "client_name": "Documented",
-                    "redirect_uris": ["https://registered.example.com/cb"],
-                    "contacts": ["ops@example.com"]
-                })),
+                .json(&metadata),
         )
         .await,
     );
@@ -387,9 +417,12 @@ async fn oauth_answers_and_forms_validate_against_the_document() {
         "registration_client_uri",
         "client_id_issued_at",
     ] {
-        replaced.as_object_mut().map(|o| o.remove(generated));
+        if let Some(fields) = replaced.as_object_mut() {
+            fields.remove(generated);
+        }
     }
     replaced["client_name"] = json!("Documented again");
+    d.conforms_json("put", &managed, &replaced);
     let replaced = seen(
         "registration replace",
         d.send(
@@ -461,45 +494,265 @@ async fn oauth_answers_and_forms_validate_against_the_document() {
     }
 }
 
+/// The browser's part (consent, the code's exchange, sign-out and its
+/// confirmation), a DPoP-bound token, a token exchange and a device code,
+/// each answer and form checked against the document.
 #[tokio::test]
-async fn every_oauth_route_in_the_source_is_documented() {
+async fn flows_through_every_grant_validate_against_the_document() {
     let app = spawn_app().await;
     let doc = document(&app).await;
+    let d = Documented {
+        app: &app,
+        doc: &doc,
+    };
+    app.create_user("flow", "flow-password").await;
+    let redirect = "https://flow.example.com/cb";
+    let (id, secret) = app
+        .web_client(
+            redirect,
+            json!({"deviceFlowEnabled": true, "postLogoutRedirectUris": ["https://flow.example.com/bye"]}),
+        )
+        .await;
+    let basic = |r: RequestBuilder| r.basic_auth(&id, Some(&secret));
+
+    // Sign in, consent, and the code for tokens.
+    let verifier = "a-long-enough-code-verifier-for-the-openapi-test-0123456789";
+    let challenge = idhub::oauth2::pkce::s256(verifier);
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([
+            ("response_type", "code"),
+            ("client_id", id.as_str()),
+            ("redirect_uri", redirect),
+            ("scope", "openid profile 0-0-0-0-0"),
+            ("state", "flow-state"),
+            ("code_challenge", challenge.as_str()),
+            ("code_challenge_method", "S256"),
+        ])
+        .finish();
+    let (browser, consent_page) = app
+        .signed_in_at(&format!("{BASE}/auth?{query}"), "flow", "flow-password")
+        .await;
+    assert_eq!(consent_page.status(), 200, "the consent page");
+    let html = consent_page.text().await.expect("page");
+    let mut form = hidden_inputs(&html);
+    form.push(("decision".into(), "allow".into()));
+    let consent = format!("{BASE}/auth/consent");
+    d.conforms(&consent, &form);
+    let decided = browser
+        .post(app.url(&consent))
+        .form(&form)
+        .send()
+        .await
+        .expect("consent");
+    let back = location(&decided);
+    d.answer("post", &consent, decided).await;
+    let code = param(&callback_params(&back), "code")
+        .expect("a code")
+        .to_owned();
+    let (status, tokens) = d
+        .post_form(
+            "token",
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier),
+            ],
+            basic,
+        )
+        .await;
+    assert_eq!(status, 200, "{tokens}");
+    let id_token = tokens["id_token"].as_str().expect("an ID token");
+
+    // Sign-out with the ID token as hint, confirmed on the page.
+    let logout = format!("{BASE}/logout");
+    let asked = browser
+        .post(app.url(&logout))
+        .form(&[
+            ("id_token_hint", id_token),
+            ("post_logout_redirect_uri", "https://flow.example.com/bye"),
+            ("state", "bye-state"),
+        ])
+        .send()
+        .await
+        .expect("logout");
+    let (status, _) = d.answer("post", &logout, asked).await;
+    assert!(status == 200 || status == 303, "{status}");
+    let confirm = format!("{BASE}/logout/confirm");
+    let forged = browser
+        .post(app.url(&confirm))
+        .form(&[("csrf_token", "forged-anti-forgery-token")])
+        .send()
+        .await
+        .expect("confirm");
+    assert_eq!(d.answer("post", &confirm, forged).await.0, 403);
+    let repeated = app
+        .client
+        .get(app.url(&format!("{logout}?state=a&state=b")))
+        .send()
+        .await
+        .expect("logout");
+    assert_eq!(
+        d.answer("get", &logout, repeated).await.0,
+        400,
+        "a repeated parameter gets an error page"
+    );
+
+    // A DPoP-bound token, and what introspection says of it.
+    let (trusted, trusted_secret) = app.service_with(json!({"trusted": true})).await;
+    let as_trusted = |r: RequestBuilder| r.basic_auth(&trusted, Some(&trusted_secret));
+    let key = DpopKey::es256();
+    let proof = key.proof("POST", &app.url(&format!("{BASE}/token")), None, json!({}));
+    let (status, bound) = d
+        .post_form("token", &[("grant_type", "client_credentials")], |r| {
+            as_trusted(r).header("DPoP", proof.as_str())
+        })
+        .await;
+    assert_eq!(status, 200, "{bound}");
+    assert_eq!(bound["token_type"], "DPoP");
+    let bound = bound["access_token"].as_str().expect("token");
+    let (_, seen) = d
+        .post_form("introspect", &[("token", bound)], as_trusted)
+        .await;
+    assert!(seen["cnf"]["jkt"].is_string(), "{seen}");
+
+    // A token exchange, and the `act` introspection shows.
+    let (api, api_secret) = app
+        .service_with(json!({"tokenExchangeEnabled": true}))
+        .await;
+    let (backend, backend_secret) = app.service_with(json!({})).await;
+    let subject = app
+        .token(
+            &[
+                ("grant_type", "password"),
+                ("username", "flow"),
+                ("password", "flow-password"),
+                ("scope", &format!("{api} {backend}")),
+            ],
+            (&trusted, &trusted_secret),
+        )
+        .await;
+    let subject = subject["access_token"].as_str().expect("token");
+    let (status, exchanged) = d
+        .post_form(
+            "token",
+            &[
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ),
+                ("subject_token", subject),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+                ("audience", &backend),
+            ],
+            |r| r.basic_auth(&api, Some(&api_secret)),
+        )
+        .await;
+    assert_eq!(status, 200, "{exchanged}");
+    let exchanged = exchanged["access_token"].as_str().expect("token");
+    let (_, seen) = d
+        .post_form("introspect", &[("token", exchanged)], |r| {
+            r.basic_auth(&backend, Some(&backend_secret))
+        })
+        .await;
+    assert_eq!(seen["act"]["sub"], json!(api), "{seen}");
+
+    // A device code the user has not approved yet.
+    let (_, started) = d
+        .post_form("device", &[("scope", "0-0-0-0-0")], basic)
+        .await;
+    let device_code = started["device_code"].as_str().expect("device code");
+    let (status, pending) = d
+        .post_form(
+            "token",
+            &[
+                ("grant_type", "urn:ietf:params:oauth:grant-type:device_code"),
+                ("device_code", device_code),
+            ],
+            basic,
+        )
+        .await;
+    assert_eq!(
+        (status, &pending["error"]),
+        (400, &json!("authorization_pending"))
+    );
+}
+
+/// `(path, method)` of every route `src/endpoints/mod.rs` registers: each
+/// method builder (`web::get()`, …) belongs to the path literal before it.
+fn registered_oauth_routes() -> Vec<(String, String)> {
     let source =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/endpoints/mod.rs"))
             .expect("src/endpoints/mod.rs");
-    // Routes under the OAuth base are written relative to it; the discovery
-    // document is also served at the root.
-    let (root, scoped) = source
+    let routes = source
+        .split_once("pub fn routes")
+        .expect("the routes function")
+        .1;
+    // Paths in the OAuth scope are written relative to it.
+    let (root, scoped) = routes
         .split_once("web::scope(OAUTH_BASE)")
         .expect("the OAuth scope");
-    let path = regex::Regex::new(r#""(/[^"]*)""#).expect("regex");
-    let mut registered: Vec<String> = path
-        .captures_iter(root)
-        .map(|found| found[1].to_owned())
-        .collect();
-    registered.extend(
-        path.captures_iter(scoped)
-            .map(|found| format!("{BASE}{}", &found[1])),
-    );
-    assert!(registered.len() >= 14, "{registered:?}");
-    let documented = doc["paths"].as_object().expect("paths");
-    for path in &registered {
-        assert!(
-            documented.contains_key(path),
-            "{path} is not in /api/openapi.json"
-        );
+    let token = regex::Regex::new(r#""(/[^"]*)"|web::(get|post|put|delete)\(\)"#).expect("regex");
+    let mut found = Vec::new();
+    for (prefix, part) in [("", root), (BASE, scoped)] {
+        let mut path: Option<String> = None;
+        for hit in token.captures_iter(part) {
+            match (hit.get(1), hit.get(2)) {
+                (Some(literal), _) => path = Some(format!("{prefix}{}", literal.as_str())),
+                (None, Some(method)) => {
+                    let path = path.clone().expect("a method after its path");
+                    found.push((path, method.as_str().to_owned()));
+                }
+                (None, None) => {}
+            }
+        }
     }
+    found
+}
+
+#[tokio::test]
+async fn the_documented_oauth_routes_are_the_registered_ones() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    let mut registered = registered_oauth_routes();
+    registered.sort();
+    assert!(registered.len() >= 19, "{registered:?}");
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, operations) in doc["paths"].as_object().expect("paths") {
+        if !(path.starts_with(BASE) || path.starts_with("/.well-known/")) {
+            continue;
+        }
+        for method in operations.as_object().expect("operations").keys() {
+            documented.push((path.clone(), method.clone()));
+        }
+    }
+    documented.sort();
+    assert_eq!(documented, registered);
 }
 
 #[tokio::test]
 async fn every_authorization_parameter_the_source_reads_is_documented() {
     let app = spawn_app().await;
     let doc = document(&app).await;
-    let documented = doc["components"]["schemas"]["AuthorizeParams"]["properties"]
-        .as_object()
-        .expect("AuthorizeParams");
-    let read = regex::Regex::new(r#"(?:params|p)\.get\("([a-z_]+)"\)"#).expect("regex");
+    let schemas = &doc["components"]["schemas"];
+    let fields = |name: &str| -> Vec<String> {
+        schemas[name]["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{name}"))
+            .keys()
+            .cloned()
+            .collect()
+    };
+    let sent = fields("AuthorizeParams");
+    let mut pushed = fields("PushedParams");
+    pushed.extend(fields("ClientAuthentication"));
+    // `Params(&params)`, `p` and `params` name the request, also when
+    // rustfmt breaks the call over lines.
+    let read =
+        regex::Regex::new(r#"(?s)\b(?:params|p)\)?\s*\.get\(\s*"([a-z_]+)"\s*\)"#).expect("regex");
     let mut names = Vec::new();
     for file in [
         "src/oauth2/authorize.rs",
@@ -511,11 +764,51 @@ async fn every_authorization_parameter_the_source_reads_is_documented() {
             .unwrap_or_else(|e| panic!("{file}: {e}"));
         names.extend(read.captures_iter(&source).map(|found| found[1].to_owned()));
     }
-    assert!(names.len() >= 12, "{names:?}");
-    for name in &names {
+    for expected in ["login_hint", "dpop_jkt", "client_id", "request_uri"] {
         assert!(
-            documented.contains_key(name),
-            "the authorization parameter {name} is not documented"
+            names.iter().any(|n| n == expected),
+            "{expected} in {names:?}"
         );
     }
+    for name in &names {
+        assert!(
+            sent.contains(name),
+            "the authorization parameter {name} is not documented"
+        );
+        // A pushed request may not name a request_uri of its own.
+        assert!(
+            name == "request_uri" || pushed.contains(name),
+            "the pushed parameter {name} is not documented"
+        );
+    }
+}
+
+/// Client generators make one constant per value.
+#[tokio::test]
+async fn every_enum_lists_each_value_once() {
+    let app = spawn_app().await;
+    let doc = document(&app).await;
+    fn walk(value: &Value, at: &str) {
+        match value {
+            Value::Object(fields) => {
+                if let Some(Value::Array(values)) = fields.get("enum") {
+                    for (i, v) in values.iter().enumerate() {
+                        assert!(!values[..i].contains(v), "{v} twice in the enum at {at}");
+                    }
+                }
+                for (name, field) in fields {
+                    walk(field, &format!("{at}/{name}"));
+                }
+            }
+            Value::Array(items) => items.iter().for_each(|item| walk(item, at)),
+            _ => {}
+        }
+    }
+    walk(&doc, "");
+    assert!(
+        doc["components"]["schemas"]["ErrorCode"]["enum"]
+            .as_array()
+            .is_some_and(|codes| codes.contains(&json!("access_denied"))),
+        "the error codes are an enum"
+    );
 }

@@ -24,7 +24,9 @@ async fn registered(app: &TestApp, body: &Value) -> Value {
     let response = register(app, Some(&app.admin_token), body).await;
     assert_eq!(response.status(), 201);
     assert_eq!(response.headers()["cache-control"], "no-store");
-    response.json().await.unwrap()
+    let client = response.json().await.unwrap();
+    crate::run_log::saw_json(&client);
+    client
 }
 
 async fn manage(

@@ -53,6 +53,10 @@ fn record() -> &'static Record {
         // overwrites another.
         let log = append_to(&log_path);
         let secrets = File::create(directory.join("secrets.txt")).expect("secrets file");
+        // Which run wrote these files: `.ci/run` sets it, and `log_scan`
+        // refuses files of another run.
+        let run = std::env::var("IDHUB_TEST_RUN").unwrap_or_default();
+        std::fs::write(directory.join("run"), run).expect("run id");
         // Every level idhub logs at, so a secret in a debug line counts too.
         let filter = tracing_subscriber::EnvFilter::new("info,idhub=debug,actix_server=warn");
         let installed = tracing_subscriber::fmt()
@@ -95,15 +99,46 @@ pub fn saw(secret: &str) {
     note(record(), secret);
 }
 
+/// The secret, and the shapes a leak would likely take: percent-encoded (a
+/// logged query or form) and, for a JWT, its signature alone.
 fn note(record: &Record, secret: &str) {
     if secret.len() < SHORTEST_NOTED {
         return;
+    }
+    let encoded: String = url::form_urlencoded::byte_serialize(secret.as_bytes()).collect();
+    let signature = match secret.split('.').collect::<Vec<_>>().as_slice() {
+        [_, _, signature] if signature.len() >= SHORTEST_NOTED => Some(*signature),
+        _ => None,
+    };
+    let mut lines = format!("{secret}\n");
+    if encoded != secret {
+        lines.push_str(&format!("{encoded}\n"));
+    }
+    if let Some(signature) = signature {
+        lines.push_str(&format!("{signature}\n"));
     }
     let mut file = record
         .secrets
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    writeln!(file, "{secret}").expect("note a secret");
+    file.write_all(lines.as_bytes()).expect("note a secret");
+}
+
+/// HTTP Basic credentials, as the `Authorization` header carries them.
+pub fn saw_basic(id: &str, secret: &str) {
+    use base64::Engine;
+    saw(secret);
+    saw(&base64::engine::general_purpose::STANDARD.encode(format!("{id}:{secret}")));
+}
+
+/// What a CLI command printed: a JSON answer's secrets, or the token that
+/// `tokens create` prints. Other output (ids, key ids) is logged legitimately.
+pub fn saw_cli_output(args: &[&str], stdout: &str) {
+    if let Ok(answer) = serde_json::from_str::<Value>(stdout) {
+        saw_json(&answer);
+    } else if args.starts_with(&["tokens", "create"]) {
+        saw(stdout.trim());
+    }
 }
 
 /// Every secret field of a form sent or a redirect's parameters.

@@ -49,11 +49,7 @@ pub async fn auth_get(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let params = OAuthForm::parse(
-        Some("application/x-www-form-urlencoded"),
-        req.query_string().as_bytes(),
-    )
-    .map_err(|e| PageError::bad_request(e.description))?;
+    let params = OAuthForm::for_page(&req, req.query_string().as_bytes())?;
     authorize(&req, &state, params.into_pairs(), None).await
 }
 
@@ -71,7 +67,8 @@ pub async fn auth_post(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    authorize(&req, &state, form_pairs(&req, &body)?, None).await
+    let params = OAuthForm::for_page(&req, &body)?;
+    authorize(&req, &state, params.into_pairs(), None).await
 }
 
 /// The consent form: the original request, the CSRF token and Allow or Deny.
@@ -82,14 +79,14 @@ pub async fn auth_post(
     tag = "oauth2",
     summary = "The consent page's decision",
     request_body(content = crate::endpoints::api_doc::ConsentForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, content_type = "text/html", body = String, description = "The sign-in or consent page, or a `form_post` answer"), (status = 303, description = "To the client's redirect URI with the code, the tokens or an error; or to the sign-in page"), (status = 400, content_type = "text/html", body = String, description = "An unknown client or redirect URI: shown, never redirected"), (status = 403, content_type = "text/html", body = String, description = "The anti-forgery token does not match"))
+    responses((status = 200, content_type = "text/html", body = String, description = "A `form_post` answer"), (status = 303, description = "To the client's redirect URI with the code, the tokens or `access_denied`"), (status = 400, content_type = "text/html", body = String, description = "An unknown client or redirect URI: shown, never redirected"), (status = 403, content_type = "text/html", body = String, description = "The anti-forgery token does not match"))
 )]
 pub async fn consent_post(
     req: HttpRequest,
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let mut pairs = form_pairs(&req, &body)?;
+    let mut pairs = OAuthForm::for_page(&req, &body)?.into_pairs();
     let take = |pairs: &mut Vec<(String, String)>, key: &str| {
         let index = pairs.iter().position(|(k, _)| k == key)?;
         Some(pairs.remove(index).1)
@@ -102,16 +99,6 @@ pub async fn consent_post(
         _ => return Err(PageError::bad_request("Choose Allow or Deny.")),
     };
     authorize(&req, &state, pairs, Some(decision)).await
-}
-
-fn form_pairs(req: &HttpRequest, body: &[u8]) -> Result<Vec<(String, String)>, PageError> {
-    let content_type = req
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok());
-    OAuthForm::parse(content_type, body)
-        .map(OAuthForm::into_pairs)
-        .map_err(|e| PageError::bad_request(e.description))
 }
 
 /// A request naming a `request_uri` is the one its client pushed (RFC 9126
