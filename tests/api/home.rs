@@ -17,6 +17,21 @@ async fn the_home_page_greets_strangers_users_and_admins() {
     let html = page.text().await.expect("html");
     assert!(html.contains(r#"href="/login?return_to=%2F""#), "{html}");
     assert!(!html.contains("Signed in as"));
+    // Each link for developers answers with its JSON document.
+    for link in [
+        "/.well-known/openid-configuration",
+        "/api/rest/oauth2/keys",
+        "/api/openapi.json",
+    ] {
+        assert!(
+            html.contains(&format!(r#"href="{link}""#)),
+            "{link}: {html}"
+        );
+        let document = browser.get(app.url(link)).send().await.expect("request");
+        assert_eq!(document.status(), 200, "{link}");
+        let json: serde_json::Value = document.json().await.expect("JSON");
+        assert!(json.is_object(), "{link}");
+    }
 
     app.create_user("erin", "erin-password").await;
     let signed_in = app
