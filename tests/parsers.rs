@@ -12,6 +12,7 @@ use idhub::oauth2::access_token;
 use idhub::oauth2::client_auth::{self, Credentials};
 use idhub::oidc::keys::{generate_pem, SigningAlgorithm, SigningKey};
 use idhub::oidc::keystore::KeySet;
+use idhub::registry::client_metadata::ClientMetadata;
 use idhub::registry::query::ServiceQuery;
 use idhub::registry::redirect_uri;
 use idhub::web::cookies::safe_return_to;
@@ -53,6 +54,15 @@ fn hostile_text() -> impl Strategy<Value = String> {
         0..24,
     )
     .prop_map(|parts| parts.concat())
+}
+
+/// The redirect URIs `/register`'s checks would store for a client with
+/// these, if they accept it.
+fn registered(uris: &[String]) -> Option<Vec<String>> {
+    let metadata = serde_json::json!({"client_name": "Fuzzed", "redirect_uris": uris});
+    let metadata = serde_json::from_value::<ClientMetadata>(metadata).ok()?;
+    let service = metadata.check().ok()?.input.check(true).ok()?;
+    Some(service.redirect_uris.unwrap_or_default())
 }
 
 fn keys() -> &'static KeySet {
@@ -157,6 +167,21 @@ proptest! {
                 ..Credentials::default()
             });
         }
+    }
+
+    /// What `/register` would store (after its metadata check and the
+    /// registry's check of the service, which trims) are only redirect URIs
+    /// the registry's rule accepts: `http` for loopback hosts only, no
+    /// fragment, no `javascript:`; and one such URI alone is accepted.
+    #[test]
+    fn registrations_accept_exactly_the_valid_redirect_uris(uris in prop::collection::vec(hostile_text(), 1..3), host in prop::sample::select(vec!["127.0.0.1", "254.0.0.1", "localhost", "app.example.com", "[::1]", "[::2]"])) {
+        for stored in registered(&uris).iter().flatten() {
+            prop_assert!(redirect_uri::validate(stored).is_ok(), "stored {stored:?}");
+            prop_assert_eq!(stored.trim(), stored.as_str());
+        }
+        let uri = format!("http://{host}/cb");
+        let stored = registered(std::slice::from_ref(&uri));
+        prop_assert_eq!(stored.is_some(), redirect_uri::validate(&uri).is_ok(), "{}", uri);
     }
 
     #[test]
