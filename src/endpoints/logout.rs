@@ -6,6 +6,9 @@
 //! confirms first (a CSRF-checked form).
 use std::sync::Arc;
 
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+
 use super::form::OAuthForm;
 use crate::db;
 use crate::oauth2::logout::{self, Hint, LogoutParams};
@@ -17,8 +20,6 @@ use crate::web::cookies;
 use crate::web::login::{current_session, sign_out};
 use crate::web::page::{render, see_other, PageError};
 use crate::web::templates::Logout;
-use actix_web::http::StatusCode;
-use actix_web::{web, HttpRequest, HttpResponse};
 
 #[utoipa::path(
     operation_id = "end_session",
