@@ -45,11 +45,6 @@ const DEVICE_LATE_POLL: chrono::Duration = chrono::Duration::hours(1);
 /// Deleted earlier, a restarting instance would not know them revoked.
 const REVOKED_GRANT_MARGIN: chrono::Duration = chrono::Duration::minutes(5);
 const REVOKED_GRANT_MIN_GRACE: chrono::Duration = chrono::Duration::hours(1);
-/// The tables whose cutoffs come from settings only the server's are sure
-/// to hold (`ACCESS_TOKEN_TTL_SECS`, `REFRESH_TOKEN_TTL_SECS`,
-/// `AUDIT_RETENTION_DAYS`).
-pub const SERVER_SETTINGS_TABLES: [&str; 3] = ["grants", "refresh_tokens", "audit_events"];
-
 /// Before these moments, rows are gone for good.
 pub struct Cutoffs {
     now: NaiveDateTime,
@@ -90,13 +85,27 @@ impl Cutoffs {
         }
     }
 
-    /// Without the tables of `SERVER_SETTINGS_TABLES`: for a CLI run that
-    /// may not have the server's settings.
+    /// Without the cutoffs that come from settings only the server's are
+    /// sure to hold (`ACCESS_TOKEN_TTL_SECS`, `REFRESH_TOKEN_TTL_SECS`,
+    /// `AUDIT_RETENTION_DAYS`): for a CLI run that may not have them.
     pub fn without_server_settings(mut self) -> Self {
         self.revoked_grants = None;
         self.refresh_tokens = None;
         self.audit = None;
         self
+    }
+
+    /// The tables these cutoffs leave alone entirely.
+    pub fn tables_left_alone(&self) -> Vec<&'static str> {
+        [
+            ("grants", self.revoked_grants),
+            ("refresh_tokens", self.refresh_tokens),
+            ("audit_events", self.audit),
+        ]
+        .into_iter()
+        .filter(|(_, cutoff)| cutoff.is_none())
+        .map(|(table, _)| table)
+        .collect()
     }
 }
 

@@ -8,20 +8,24 @@
 use crate::clock;
 use crate::config::Settings;
 use crate::error::cause_chain;
-use crate::housekeeping::{run_pass, Cutoffs, Pace, SERVER_SETTINGS_TABLES};
+use crate::housekeeping::{run_pass, Cutoffs, Pace};
 use crate::state::AppState;
 
 pub fn run(state: &AppState, settings: &Settings, all: bool) -> anyhow::Result<String> {
     let cutoffs = Cutoffs::new(settings, clock::now());
-    let cutoffs = match all {
-        true => cutoffs,
-        false => cutoffs.without_server_settings(),
+    let (cutoffs, left_alone) = match all {
+        true => (cutoffs, Vec::new()),
+        false => {
+            let cutoffs = cutoffs.without_server_settings();
+            let left_alone = cutoffs.tables_left_alone();
+            (cutoffs, left_alone)
+        }
     };
     let report = run_pass(&state.pool, &cutoffs, Pace::AtOnce)
         .map_err(|e| anyhow::anyhow!("housekeeping failed: {}", cause_chain(&e)))?;
     let shown: Vec<_> = report
         .iter()
-        .filter(|(table, _)| all || !SERVER_SETTINGS_TABLES.contains(table))
+        .filter(|(table, _)| !left_alone.contains(table))
         .collect();
     let width = shown
         .iter()
@@ -32,11 +36,11 @@ pub fn run(state: &AppState, settings: &Settings, all: bool) -> anyhow::Result<S
         .iter()
         .map(|(table, rows)| format!("{table:<width$}  {rows} deleted"))
         .collect();
-    if !all {
+    if !left_alone.is_empty() {
         lines.push(format!(
             "{} left alone: with the server's settings (ACCESS_TOKEN_TTL_SECS, \
              REFRESH_TOKEN_TTL_SECS, AUDIT_RETENTION_DAYS), add --all",
-            SERVER_SETTINGS_TABLES.join(", ")
+            left_alone.join(", ")
         ));
     }
     Ok(lines.join("\n"))
