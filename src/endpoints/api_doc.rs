@@ -320,3 +320,53 @@ pub enum OAuthErrors<'a> {
     #[response(status = 503)]
     Unavailable(#[to_schema] OAuthErrorBody<'a>),
 }
+
+/// What the authorization endpoint answers a browser with.
+#[derive(IntoResponses)]
+pub enum AuthorizationPages {
+    /// The sign-in or consent page, or a `form_post` answer
+    #[response(status = 200, content_type = "text/html")]
+    Page(String),
+    /// To the client's redirect URI with the code, the tokens or an error; or to the sign-in page
+    #[response(status = 303)]
+    Redirect,
+    /// An unknown client or redirect URI: shown, never redirected
+    #[response(status = 400, content_type = "text/html")]
+    Refused(String),
+}
+
+/// What the consent page's decision is answered with.
+#[derive(IntoResponses)]
+pub enum ConsentPages {
+    /// A `form_post` answer
+    #[response(status = 200, content_type = "text/html")]
+    Page(String),
+    /// To the client's redirect URI with the code, the tokens or `access_denied`
+    #[response(status = 303)]
+    Redirect,
+    /// An unknown client or redirect URI: shown, never redirected
+    #[response(status = 400, content_type = "text/html")]
+    Refused(String),
+}
+
+/// What sign-out answers a browser with.
+#[derive(IntoResponses)]
+pub enum LogoutPages {
+    /// The confirmation page, or the signed-out page
+    #[response(status = 200, content_type = "text/html")]
+    Page(String),
+    /// To the registered `post_logout_redirect_uri`, with `state`
+    #[response(status = 303)]
+    Redirect,
+    /// An unknown client, a `post_logout_redirect_uri` it did not register, or a malformed request (an `id_token_hint` that does not verify is ignored)
+    #[response(status = 400, content_type = "text/html")]
+    Refused(String),
+}
+
+/// A page's form sent back without its anti-forgery token.
+#[derive(IntoResponses)]
+pub enum ForgedForm {
+    /// The anti-forgery token does not match
+    #[response(status = 403, content_type = "text/html")]
+    Forbidden(String),
+}

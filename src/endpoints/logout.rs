@@ -28,7 +28,7 @@ use crate::web::templates::Logout;
     tag = "oidc",
     summary = "RP-initiated logout: asks the user to confirm",
     params(crate::oauth2::logout::LogoutParams),
-    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "An unknown client, a `post_logout_redirect_uri` it did not register, or a malformed request (an `id_token_hint` that does not verify is ignored)"))
+    responses(crate::endpoints::api_doc::LogoutPages)
 )]
 pub async fn logout_get(
     req: HttpRequest,
@@ -45,7 +45,7 @@ pub async fn logout_get(
     tag = "oidc",
     summary = "RP-initiated logout, its parameters in a form",
     request_body(content = crate::oauth2::logout::LogoutParams, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "An unknown client, a `post_logout_redirect_uri` it did not register, or a malformed request (an `id_token_hint` that does not verify is ignored)"))
+    responses(crate::endpoints::api_doc::LogoutPages)
 )]
 pub async fn logout_post(
     req: HttpRequest,
@@ -148,7 +148,7 @@ async fn request(
     tag = "oidc",
     summary = "The user confirms: the session ends and back-channel logout tokens go out",
     request_body(content = crate::endpoints::api_doc::LogoutConfirmation, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, content_type = "text/html", body = String, description = "The confirmation page, or the signed-out page"), (status = 303, description = "To the registered `post_logout_redirect_uri`, with `state`"), (status = 400, content_type = "text/html", body = String, description = "An unknown client, a `post_logout_redirect_uri` it did not register, or a malformed request (an `id_token_hint` that does not verify is ignored)"), (status = 403, content_type = "text/html", body = String, description = "The anti-forgery token does not match"))
+    responses(crate::endpoints::api_doc::LogoutPages, crate::endpoints::api_doc::ForgedForm)
 )]
 pub async fn confirm(
     req: HttpRequest,

@@ -43,7 +43,7 @@ enum Decision {
     tag = "oauth2",
     summary = "The authorization endpoint",
     params(crate::endpoints::api_doc::AuthorizeParams),
-    responses((status = 200, content_type = "text/html", body = String, description = "The sign-in or consent page, or a `form_post` answer"), (status = 303, description = "To the client's redirect URI with the code, the tokens or an error; or to the sign-in page"), (status = 400, content_type = "text/html", body = String, description = "An unknown client or redirect URI: shown, never redirected"))
+    responses(crate::endpoints::api_doc::AuthorizationPages)
 )]
 pub async fn auth_get(
     req: HttpRequest,
@@ -60,7 +60,7 @@ pub async fn auth_get(
     tag = "oauth2",
     summary = "The authorization endpoint, its request in a form",
     request_body(content = crate::endpoints::api_doc::AuthorizeParams, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, content_type = "text/html", body = String, description = "The sign-in or consent page, or a `form_post` answer"), (status = 303, description = "To the client's redirect URI with the code, the tokens or an error; or to the sign-in page"), (status = 400, content_type = "text/html", body = String, description = "An unknown client or redirect URI: shown, never redirected"))
+    responses(crate::endpoints::api_doc::AuthorizationPages)
 )]
 pub async fn auth_post(
     req: HttpRequest,
@@ -79,7 +79,7 @@ pub async fn auth_post(
     tag = "oauth2",
     summary = "The consent page's decision",
     request_body(content = crate::endpoints::api_doc::ConsentForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, content_type = "text/html", body = String, description = "A `form_post` answer"), (status = 303, description = "To the client's redirect URI with the code, the tokens or `access_denied`"), (status = 400, content_type = "text/html", body = String, description = "An unknown client or redirect URI: shown, never redirected"), (status = 403, content_type = "text/html", body = String, description = "The anti-forgery token does not match"))
+    responses(crate::endpoints::api_doc::ConsentPages, crate::endpoints::api_doc::ForgedForm)
 )]
 pub async fn consent_post(
     req: HttpRequest,
