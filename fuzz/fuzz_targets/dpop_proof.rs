@@ -3,24 +3,12 @@
 //! and the signature, each base64url-encoded into the proof, so the fuzzer
 //! reaches the key and claim checks rather than stopping at the encoding.
 #![no_main]
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 use idhub::oauth2::dpop::{self, Expected};
+use idhub_fuzz::jwt_of_lines;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let mut parts = data.splitn(3, |b| *b == b'\n');
-    let (header, claims, signature) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
-    let proof = format!(
-        "{}.{}.{}",
-        URL_SAFE_NO_PAD.encode(header),
-        URL_SAFE_NO_PAD.encode(claims),
-        URL_SAFE_NO_PAD.encode(signature)
-    );
+    let proof = jwt_of_lines(data);
     let expected = |access_token| Expected {
         method: "POST",
         url: "https://id.example.com/api/rest/oauth2/token",
