@@ -1,6 +1,12 @@
 //! idhub: a Hub-style identity service. See README.md and docs/architecture.md
 //! for the layers; a module only imports modules of its own layer or below.
 
+// A panic reachable from a request is a bug: unwrap, expect and panic! only in tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
+
 // Foundation: no idhub module below these.
 pub mod clock;
 pub mod config;

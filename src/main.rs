@@ -1,3 +1,8 @@
+// A panic reachable from a request is a bug: unwrap, expect and panic! only in tests.
+#![cfg_attr(
+    not(test),
+    deny(clippy::unwrap_used, clippy::expect_used, clippy::panic)
+)]
 use clap::Parser;
 use idhub::cli::{self, Cli, Command};
 use std::io::IsTerminal;

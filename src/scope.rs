@@ -35,6 +35,42 @@ pub fn join(scopes: &[String]) -> String {
     scopes.join(" ")
 }
 
+/// A scope as idhub stored it (on a grant, a code, a refresh token, a
+/// consent, a device code) or put in a token: entries checked when they were
+/// granted, joined by spaces. The one place that reads it back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StoredScope<'a>(pub &'a str);
+
+impl<'a> StoredScope<'a> {
+    pub fn entries(self) -> impl Iterator<Item = &'a str> {
+        self.0.split_whitespace()
+    }
+
+    pub fn contains(self, entry: &str) -> bool {
+        self.entries().any(|e| e == entry)
+    }
+
+    /// Every entry of `wanted` is here.
+    pub fn covers(self, wanted: &[String]) -> bool {
+        wanted.iter().all(|w| self.contains(w))
+    }
+
+    pub fn to_vec(self) -> Vec<String> {
+        self.entries().map(str::to_owned).collect()
+    }
+
+    /// These entries, then those of `more` not among them.
+    pub fn merged(self, more: &[String]) -> Vec<String> {
+        let mut merged = self.to_vec();
+        for entry in more {
+            if !merged.contains(entry) {
+                merged.push(entry.clone());
+            }
+        }
+        merged
+    }
+}
+
 pub const OPENID: &str = "openid";
 pub const PROFILE: &str = "profile";
 pub const EMAIL: &str = "email";
@@ -113,6 +149,20 @@ impl Requested {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stored_scope_reads_back_its_entries() {
+        let stored = StoredScope("openid  a b");
+        assert_eq!(stored.to_vec(), vec!["openid", "a", "b"]);
+        assert!(stored.contains("a") && !stored.contains("c") && !stored.contains(""));
+        assert!(stored.covers(&["b".into(), "openid".into()]));
+        assert!(!stored.covers(&["b".into(), "c".into()]));
+        assert_eq!(
+            stored.merged(&["b".into(), "c".into()]),
+            vec!["openid", "a", "b", "c"]
+        );
+        assert!(StoredScope("").covers(&[]));
+    }
 
     #[test]
     fn splits_dedupes_and_bounds() {

@@ -97,7 +97,8 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
         token_policy: TokenPolicy::from_settings(settings),
         issuer: settings.issuer(),
-        discovery: discovery::document(settings, algorithm.name()).to_string(),
+        discovery: serde_json::to_string(&discovery::document(settings, algorithm.name()))
+            .context("the discovery document")?,
     })
 }
 

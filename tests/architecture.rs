@@ -280,10 +280,28 @@ fn find_cycle<N: Ord + Clone>(edges: &BTreeMap<N, BTreeSet<N>>) -> Option<Vec<N>
     None
 }
 
+/// A graph read from nothing passes every check: the test must have seen
+/// the crate's real imports, many of them and a known one.
+fn assert_read_real_edges(edges: &BTreeMap<Module, BTreeSet<Module>>) {
+    let count: usize = edges.values().map(BTreeSet::len).sum();
+    assert!(
+        count >= 500,
+        "only {count} imports between files were read: the source or its paths were not understood"
+    );
+    let module = |path: &str| -> Module { path.split("::").map(str::to_owned).collect() };
+    let (from, to) = (module("endpoints::token"), module("oauth2::token"));
+    assert!(
+        edges
+            .get(&from)
+            .is_some_and(|targets| targets.contains(&to)),
+        "the known import of crate::oauth2::token by crate::endpoints::token was not read"
+    );
+}
+
 #[test]
 fn no_file_imports_one_that_imports_it_back() {
     let edges = graph();
-    assert!(edges.len() > 40, "the source tree was not found");
+    assert_read_real_edges(&edges);
     if let Some(cycle) = find_cycle(&edges) {
         let names: Vec<String> = cycle.iter().map(name).collect();
         panic!("import cycle: {}", names.join(" -> "));
@@ -323,6 +341,44 @@ fn top_level_modules_import_only_their_layer_and_below() {
     if let Some(cycle) = find_cycle(&tops) {
         panic!("cycle between top-level modules: {}", cycle.join(" -> "));
     }
+}
+
+/// The protocol and the layers below it know nothing of HTTP: actix stays
+/// in the HTTP layer and the wiring (`state` and above).
+#[test]
+fn no_actix_below_the_http_layer() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut modules = BTreeMap::new();
+    collect(&root, &root, &mut modules);
+    let first_http = LAYERS
+        .iter()
+        .position(|layer| layer.contains(&"state"))
+        .expect("the state layer");
+    let below: BTreeSet<&str> = LAYERS[..first_http]
+        .iter()
+        .flat_map(|l| l.iter().copied())
+        .collect();
+    let actix = regex::Regex::new(r"\bactix(?:_[a-z]+)?::").expect("regex");
+    let mut wrong = Vec::new();
+    let mut seen_in_http = 0;
+    for (module, code) in &modules {
+        let Some(top) = module.first() else { continue };
+        match (below.contains(top.as_str()), actix.is_match(code)) {
+            (true, true) => wrong.push(name(module)),
+            (false, true) => seen_in_http += 1,
+            _ => {}
+        }
+    }
+    // The scan finds actix where it belongs, so its silence below means something.
+    assert!(
+        seen_in_http >= 20,
+        "actix was found in only {seen_in_http} HTTP files: the scan is broken"
+    );
+    assert!(
+        wrong.is_empty(),
+        "actix below the HTTP layer:\n{}",
+        wrong.join("\n")
+    );
 }
 
 #[test]

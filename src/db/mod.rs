@@ -3,6 +3,7 @@ pub mod change_feed;
 pub mod lease;
 pub mod migrations;
 pub mod schema;
+pub mod visits;
 
 use std::ops::{Deref, DerefMut};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -329,6 +330,7 @@ where
     F: FnOnce(&mut DbConn) -> Result<T, AppError> + Send + 'static,
     T: Send + 'static,
 {
+    visits::note();
     let timeout = pool.timeout;
     let deadline = Instant::now() + timeout;
     let unavailable = move || AppError::Store(StoreError::Unavailable(Box::new(TimedOut(timeout))));

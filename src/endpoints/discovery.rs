@@ -10,7 +10,7 @@ use crate::state::AppState;
     path = "/.well-known/openid-configuration",
     tag = "oidc",
     summary = "OpenID Provider metadata",
-    responses((status = 200, body = crate::endpoints::api_doc::ProviderMetadata))
+    responses((status = 200, body = crate::oidc::discovery::ProviderMetadata))
 )]
 pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
@@ -26,7 +26,7 @@ pub async fn discovery(state: web::Data<AppState>) -> HttpResponse {
     path = "/api/rest/oauth2/.well-known/openid-configuration",
     tag = "oidc",
     summary = "OpenID Provider metadata, under the OAuth base as in Hub",
-    responses((status = 200, body = crate::endpoints::api_doc::ProviderMetadata))
+    responses((status = 200, body = crate::oidc::discovery::ProviderMetadata))
 )]
 pub async fn discovery_at_oauth_base(state: web::Data<AppState>) -> HttpResponse {
     discovery(state).await
@@ -38,7 +38,7 @@ pub async fn discovery_at_oauth_base(state: web::Data<AppState>) -> HttpResponse
     path = "/api/rest/oauth2/keys",
     tag = "oidc",
     summary = "The public keys that verify idhub's tokens",
-    responses((status = 200, body = crate::endpoints::api_doc::Jwks))
+    responses((status = 200, body = crate::oidc::keys::Jwks))
 )]
 pub async fn jwks(state: web::Data<AppState>) -> HttpResponse {
     let keys = state.keys.current(&state.pool).await;

@@ -16,7 +16,7 @@ use crate::state::AppState;
     tag = "oauth2",
     summary = "Token introspection (RFC 7662); the caller must be the token's client or audience",
     request_body(content = crate::endpoints::api_doc::TokenHintForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = crate::endpoints::api_doc::Introspection), crate::endpoints::api_doc::OAuthErrors),
+    responses((status = 200, body = crate::oauth2::introspection::Introspection), crate::endpoints::api_doc::OAuthErrors),
     security((), ("basic" = []))
 )]
 pub async fn introspect(

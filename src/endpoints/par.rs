@@ -5,12 +5,12 @@
 //! a minute.
 use actix_web::http::header;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::json;
+use serde::Serialize;
 
 use super::client_guard;
 use super::dpop_proof;
 use super::form::OAuthForm;
-use crate::oauth2::authorize::{self as request, Params};
+use crate::oauth2::authorize::{self as authorization, PushedParameters};
 use crate::oauth2::client_auth;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::par;
@@ -19,8 +19,24 @@ use crate::registry::repo as services_repo;
 use crate::state::AppState;
 use crate::{clock, db};
 
-/// Client authentication, not part of the authorization request.
-const CREDENTIALS: [&str; 3] = ["client_secret", "client_assertion", "client_assertion_type"];
+/// RFC 9126 §2.2.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PushedRequest {
+    /// Send the browser to the authorization endpoint with this and `client_id`.
+    pub request_uri: String,
+    pub expires_in: i64,
+}
+
+/// A pushed authorization request: its parameters and the client's
+/// authentication (which carries `client_id`).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct PushedForm {
+    #[serde(flatten)]
+    pub request: PushedParameters,
+    #[serde(flatten)]
+    pub client: super::api_doc::ClientAuthentication,
+}
 
 #[utoipa::path(
     operation_id = "par",
@@ -29,8 +45,8 @@ const CREDENTIALS: [&str; 3] = ["client_secret", "client_assertion", "client_ass
     tag = "oauth2",
     summary = "Pushed authorization request (RFC 9126)",
     params(("DPoP" = Option<String>, Header, description = "A DPoP proof (RFC 9449) binds the tokens to its key")),
-    request_body(content = crate::endpoints::api_doc::PushedForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 201, body = crate::endpoints::api_doc::PushedRequest), crate::endpoints::api_doc::OAuthErrors),
+    request_body(content = PushedForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 201, body = PushedRequest), crate::endpoints::api_doc::OAuthErrors),
     security((), ("basic" = []))
 )]
 pub async fn push(
@@ -39,12 +55,9 @@ pub async fn push(
     form: OAuthForm,
 ) -> Result<HttpResponse, OAuthError> {
     let presented = form.presented_client(&req)?;
-    let mut params: Vec<(String, String)> = form
-        .pairs()
-        .iter()
-        .filter(|(key, _)| !CREDENTIALS.contains(&key.as_str()))
-        .cloned()
-        .collect();
+    let PushedForm { request, .. } = crate::oauth2::from_params(form.pairs())
+        .map_err(|e| OAuthError::invalid_request(format!("invalid pushed request: {e}")))?;
+    let names_request_uri = form.get("request_uri").is_some();
     let address = state.client_address(&req);
     let client_id = presented
         .as_ref()
@@ -57,24 +70,18 @@ pub async fn push(
         let client =
             client_auth::authenticate_cached(&state.pool, &state.services, &presented).await?;
         // The request names the client that pushed it, however it authenticated.
-        params.retain(|(key, _)| key != "client_id");
-        params.push(("client_id".into(), client.service.id.clone()));
+        let mut request = request.of_client(client.service.id.clone());
         // A proof with the push binds the code to its key (RFC 9449 §10.1).
         let url = format!("{}{OAUTH_BASE}/par", state.issuer);
         if let Some(jkt) = dpop_proof::proven_key(&state, &req, &url, clock::now()).await? {
-            if Params(&params)
-                .get("dpop_jkt")
-                .is_some_and(|named| named != jkt)
-            {
+            if request.dpop_jkt.as_ref().is_some_and(|named| *named != jkt) {
                 return Err(OAuthError::invalid_dpop_proof(
                     "dpop_jkt names another key than the DPoP proof's",
                 ));
             }
-            params.retain(|(key, _)| key != "dpop_jkt");
-            params.push(("dpop_jkt".into(), jkt));
+            request.dpop_jkt = Some(jkt);
         }
-        let p = Params(&params);
-        if p.get("request_uri").is_some() {
+        if names_request_uri {
             return Err(OAuthError::invalid_request(
                 "a pushed request cannot itself name a request_uri",
             ));
@@ -84,16 +91,20 @@ pub async fn push(
             services_repo::find_with_uris(conn, &id)
         })
         .await?;
-        let redirect_uri = request::redirect_uri_for(&service, &registered, &p)
+        let redirect_uri = authorization::redirect_uri_for(&service, &registered, &request)
             .map_err(OAuthError::invalid_request)?;
-        request::check(&service, redirect_uri, &p, &state.settings).map_err(|(_, error)| error)?;
+        authorization::check(&service, redirect_uri, &request, &state.settings)
+            .map_err(|(_, error)| error)?;
         let (id, now) = (service.id.clone(), clock::now());
-        db::run(&state.pool, move |conn| par::push(conn, &id, &params, now))
+        db::run(&state.pool, move |conn| par::push(conn, &id, &request, now))
             .await
             .map_err(OAuthError::from)
     };
     let request_uri = client_guard::guarded(&state, address, &client_id, work).await?;
     Ok(HttpResponse::Created()
         .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(json!({ "request_uri": request_uri, "expires_in": par::LIFETIME_SECS })))
+        .json(PushedRequest {
+            request_uri,
+            expires_in: par::LIFETIME_SECS,
+        }))
 }

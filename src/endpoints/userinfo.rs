@@ -1,16 +1,16 @@
 //! `GET|POST /api/rest/oauth2/userinfo`: claims about the token's user, by scope.
 //! Tokens must carry `openid` or the Hub service; revoked tokens are refused.
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde_json::{json, Map, Value};
 
 use super::form::OAuthForm;
 use crate::oauth2::access_token;
 use crate::oauth2::dpop::Sent;
 use crate::oauth2::error::{ErrorCode, OAuthError};
+use crate::oidc::user_claims::UserClaims;
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::rest::dpop;
 use crate::rest::request_log::{note_client, note_user};
-use crate::scope::{EMAIL, OPENID, PROFILE};
+use crate::scope::{StoredScope, OPENID};
 use crate::state::AppState;
 
 fn invalid_token(description: &str) -> OAuthError {
@@ -38,7 +38,7 @@ fn presented_token(req: &HttpRequest, form: &OAuthForm) -> Result<Sent, OAuthErr
     summary = "The signed-in user's claims, for an access token with `openid`",
     description = "The token comes as `Authorization: Bearer …`, or for a DPoP-bound token as `Authorization: DPoP …` with a `DPoP` proof header.",
     params(("DPoP" = Option<String>, Header, description = "With a DPoP-bound token: its proof (RFC 9449 §7)")),
-    responses((status = 200, body = crate::endpoints::api_doc::UserInfo), crate::endpoints::api_doc::OAuthErrors),
+    responses((status = 200, body = crate::oidc::user_claims::UserClaims), crate::endpoints::api_doc::OAuthErrors),
     security(("bearer" = []))
 )]
 pub async fn userinfo(
@@ -71,23 +71,10 @@ pub async fn userinfo(
     };
     note_client(&req, &claims.client_id);
     note_user(&req, &user.id);
-    let has = |s: &str| hub || scope.split_whitespace().any(|x| x == s);
-    let mut body = Map::new();
-    body.insert("sub".into(), json!(user.id));
-    if has(PROFILE) {
-        body.insert("name".into(), json!(user.name));
-        body.insert("preferred_username".into(), json!(user.login));
-    }
-    if has(EMAIL) {
-        if let Some(email) = &user.email {
-            body.insert("email".into(), json!(email));
-            // idhub does not run e-mail verification, so it never vouches for an address.
-            body.insert("email_verified".into(), json!(false));
-        }
-    }
+    let has = |s: &str| hub || StoredScope(&scope).contains(s);
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(Value::Object(body)))
+        .json(UserClaims::of(&user, has)))
 }
 
 /// The same, POSTed (OpenID Connect Core §5.3.1); the token may also come
@@ -101,7 +88,7 @@ pub async fn userinfo(
     description = "The token comes as `Authorization: Bearer …` or in the form's `access_token`; a DPoP-bound one as `Authorization: DPoP …` with a `DPoP` proof header.",
     params(("DPoP" = Option<String>, Header, description = "With a DPoP-bound token: its proof (RFC 9449 §7)")),
     request_body(content = Option<crate::endpoints::api_doc::AccessTokenForm>, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, body = crate::endpoints::api_doc::UserInfo), crate::endpoints::api_doc::OAuthErrors),
+    responses((status = 200, body = crate::oidc::user_claims::UserClaims), crate::endpoints::api_doc::OAuthErrors),
     security(("bearer" = []), ())
 )]
 pub async fn userinfo_post(

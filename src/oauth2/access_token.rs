@@ -16,7 +16,7 @@ use crate::oauth2::revoked_set::{RevokedSet, Verdict};
 use crate::oidc::jwt::{self, Rejected, ACCESS_TOKEN_TYPE};
 use crate::oidc::keystore::KeySet;
 use crate::registry::cache::ServiceCache;
-use crate::scope::ServiceId;
+use crate::scope::{ServiceId, StoredScope};
 use crate::secrets;
 use crate::users::cache::UserCache;
 use crate::users::model::User;
@@ -91,11 +91,11 @@ impl AccessClaims {
     }
 
     pub fn scopes(&self) -> impl Iterator<Item = &str> {
-        self.scope.split_whitespace()
+        StoredScope(&self.scope).entries()
     }
 
     pub fn has_scope(&self, scope: &str) -> bool {
-        self.scopes().any(|s| s == scope)
+        StoredScope(&self.scope).contains(scope)
     }
 
     /// The thumbprint of the DPoP key the token is bound to, if it is.

@@ -12,6 +12,7 @@ use crate::audit::{self, Caller, Kind};
 use crate::db::DbConn;
 use crate::error::{AppError, StoreError};
 use crate::registry::repo as services_repo;
+use crate::scope::StoredScope;
 
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct ServiceRef {
@@ -48,7 +49,7 @@ fn merge(
         first,
         last,
     });
-    for word in scope.split_whitespace() {
+    for word in StoredScope(scope).entries() {
         if !entry.scope.iter().any(|s| s == word) {
             entry.scope.push(word.to_owned());
         }

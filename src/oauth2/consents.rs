@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use crate::db::schema::consents;
 use crate::db::DbConn;
 use crate::error::StoreError;
+use crate::scope::StoredScope;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = consents)]
@@ -31,10 +32,8 @@ pub fn covers(
     service_id: &str,
     scope: &[String],
 ) -> Result<bool, StoreError> {
-    Ok(find(conn, user_id, service_id)?.is_some_and(|consent| {
-        let granted: Vec<&str> = consent.scope.split_whitespace().collect();
-        scope.iter().all(|s| granted.contains(&s.as_str()))
-    }))
+    Ok(find(conn, user_id, service_id)?
+        .is_some_and(|consent| StoredScope(&consent.scope).covers(scope)))
 }
 
 /// Adds `scope` to what the user allowed the service.
@@ -47,16 +46,7 @@ pub fn record(
 ) -> Result<(), StoreError> {
     match find(conn, user_id, service_id)? {
         Some(existing) => {
-            let mut merged: Vec<String> = existing
-                .scope
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect();
-            for entry in scope {
-                if !merged.contains(entry) {
-                    merged.push(entry.clone());
-                }
-            }
+            let merged = StoredScope(&existing.scope).merged(scope);
             diesel::update(consents::table.find((user_id, service_id)))
                 .set((
                     consents::scope.eq(merged.join(" ")),

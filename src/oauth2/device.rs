@@ -14,6 +14,7 @@ use super::{consents, grants};
 use crate::db::schema::{device_codes, password_attempts};
 use crate::db::{self, DbConn};
 use crate::error::{AppError, StoreError};
+use crate::scope::StoredScope;
 use crate::secrets;
 use crate::sessions::lockout::{self, Limits};
 
@@ -179,11 +180,7 @@ pub fn decide(
             .filter(device_codes::status.eq(PENDING))
             .filter(device_codes::expires_at.gt(now));
         let updated = if allow {
-            let scope: Vec<String> = request
-                .scope
-                .split_whitespace()
-                .map(str::to_owned)
-                .collect();
+            let scope = StoredScope(&request.scope).to_vec();
             consents::record(conn, approver.user_id, &request.client_id, &scope, now)?;
             let grant = grants::create(
                 conn,

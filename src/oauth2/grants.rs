@@ -9,6 +9,7 @@ use crate::db::schema::grants;
 use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::oauth2::revoked_set::RevokedSet;
+use crate::scope::StoredScope;
 use crate::telemetry;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -82,7 +83,7 @@ pub fn granted_scope(
         .load(conn)?;
     Ok(scopes
         .iter()
-        .flat_map(|s| s.split_whitespace())
+        .flat_map(|s| StoredScope(s).entries())
         .map(str::to_owned)
         .collect())
 }

@@ -4,9 +4,10 @@
 use std::sync::Arc;
 
 use chrono::NaiveDateTime;
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::access_token::{self, AccessClaims, TokenChecks};
+use super::access_token::{self, AccessClaims, ActingParty, Audience, Confirmation, TokenChecks};
 use super::client_auth::{self, PresentedClient};
 use super::error::OAuthError;
 use super::refresh_tokens;
@@ -16,6 +17,42 @@ use crate::db::{DbConn, DbPool};
 use crate::oidc::keystore::KeySet;
 use crate::registry::cache::ServiceCache;
 use crate::users::cache::UserCache;
+
+/// RFC 7662 §2.2: `{"active": false}` alone for a token that is not live
+/// or not the caller's.
+#[derive(Debug, Default, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Introspection {
+    pub active: bool,
+    /// `Bearer`, `DPoP` or `refresh_token`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_type: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sub: Option<String>,
+    /// The user's login, for a user's token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aud: Option<Audience>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iss: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exp: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub iat: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jti: Option<String>,
+    /// The DPoP key the token is bound to: the resource checks the proof
+    /// itself (RFC 9449 §6.2).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cnf: Option<Confirmation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub act: Option<ActingParty>,
+}
 
 /// What introspection reads besides the request and the clock.
 pub struct IntrospectionDeps<'a> {
@@ -34,7 +71,7 @@ pub async fn introspect(
     presented: PresentedClient,
     token: String,
     now: NaiveDateTime,
-) -> Result<Value, OAuthError> {
+) -> Result<Introspection, OAuthError> {
     let client = client_auth::authenticate_cached(deps.pool, deps.services, &presented).await?;
     if !client.confidential {
         return Err(OAuthError::invalid_client());
@@ -50,15 +87,15 @@ pub async fn introspect(
     .await
 }
 
-fn inactive() -> Value {
-    json!({ "active": false })
+fn inactive() -> Introspection {
+    Introspection::default()
 }
 
 async fn access_token_state(
     deps: &IntrospectionDeps<'_>,
     caller: &str,
     claims: &AccessClaims,
-) -> Result<Value, OAuthError> {
+) -> Result<Introspection, OAuthError> {
     if claims.client_id != caller && !claims.aud.contains(caller) {
         return Ok(inactive());
     }
@@ -72,29 +109,25 @@ async fn access_token_state(
         Ok(user) => user,
         Err(_) => return Ok(inactive()),
     };
-    let mut answer = json!({
-        "active": true,
-        "token_type": if claims.cnf.is_some() { "DPoP" } else { "Bearer" },
-        "scope": claims.scope,
-        "client_id": claims.client_id,
-        "sub": claims.sub,
-        "aud": claims.aud,
-        "iss": claims.iss,
-        "exp": claims.exp,
-        "iat": claims.iat,
-        "jti": claims.jti,
-    });
-    if let Some(user) = user {
-        answer["username"] = json!(user.login);
-    }
-    // The resource checks the proof itself (RFC 9449 §6.2).
-    if let Some(cnf) = &claims.cnf {
-        answer["cnf"] = json!(cnf);
-    }
-    if let Some(act) = &claims.act {
-        answer["act"] = json!(act);
-    }
-    Ok(answer)
+    Ok(Introspection {
+        active: true,
+        token_type: Some(if claims.cnf.is_some() {
+            "DPoP"
+        } else {
+            "Bearer"
+        }),
+        scope: Some(claims.scope.clone()),
+        client_id: Some(claims.client_id.clone()),
+        sub: Some(claims.sub.clone()),
+        username: user.map(|user| user.login.clone()),
+        aud: Some(claims.aud.clone()),
+        iss: Some(claims.iss.clone()),
+        exp: Some(claims.exp),
+        iat: Some(claims.iat),
+        jti: Some(claims.jti.clone()),
+        cnf: claims.cnf.clone(),
+        act: claims.act.clone(),
+    })
 }
 
 fn refresh_token_state(
@@ -102,7 +135,7 @@ fn refresh_token_state(
     caller: &str,
     token: &str,
     now: NaiveDateTime,
-) -> Result<Value, OAuthError> {
+) -> Result<Introspection, OAuthError> {
     let Some((refresh, grant)) = refresh_tokens::find(conn, token)? else {
         return Ok(inactive());
     };
@@ -119,13 +152,14 @@ fn refresh_token_state(
             _ => return Ok(inactive()),
         }
     }
-    Ok(json!({
-        "active": true,
-        "token_type": "refresh_token",
-        "scope": refresh.scope,
-        "client_id": grant.service_id,
-        "sub": grant.user_id.unwrap_or(grant.service_id.clone()),
-        "exp": refresh.expires_at.and_utc().timestamp(),
-        "iat": refresh.created.and_utc().timestamp(),
-    }))
+    Ok(Introspection {
+        active: true,
+        token_type: Some("refresh_token"),
+        scope: Some(refresh.scope),
+        sub: Some(grant.user_id.unwrap_or(grant.service_id.clone())),
+        client_id: Some(grant.service_id),
+        exp: Some(refresh.expires_at.and_utc().timestamp()),
+        iat: Some(refresh.created.and_utc().timestamp()),
+        ..Introspection::default()
+    })
 }

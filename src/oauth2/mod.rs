@@ -41,6 +41,19 @@ where
     db::run(pool, move |conn| Ok(work(conn))).await?
 }
 
+/// Reads a request type from form parameters (each present once, none
+/// empty): serde with the parameters as a map of strings, so unknown ones
+/// are ignored and absent ones are `None`.
+pub fn from_params<T: serde::de::DeserializeOwned>(
+    params: &[(String, String)],
+) -> Result<T, serde_json::Error> {
+    let object: serde_json::Map<String, serde_json::Value> = params
+        .iter()
+        .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+        .collect();
+    serde_json::from_value(serde_json::Value::Object(object))
+}
+
 /// Request parameters for the unit tests of the protocol functions.
 #[cfg(test)]
 pub(crate) fn test_params(pairs: &[(&str, &str)]) -> Vec<(String, String)> {

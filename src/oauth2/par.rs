@@ -7,6 +7,7 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::authorize::request::AuthorizationRequest;
 use crate::db::schema::pushed_requests;
 use crate::db::DbConn;
 use crate::error::{AppError, StoreError};
@@ -20,12 +21,12 @@ pub const LIFETIME_SECS: i64 = 60;
 pub fn push(
     conn: &mut DbConn,
     client_id: &str,
-    params: &[(String, String)],
+    request: &AuthorizationRequest,
     now: NaiveDateTime,
 ) -> Result<String, AppError> {
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", secrets::generate());
     let params =
-        serde_json::to_string(params).map_err(|e| AppError::internal_from("pushed request", e))?;
+        serde_json::to_string(request).map_err(|e| AppError::internal_from("pushed request", e))?;
     crate::db::transaction(conn, |conn| {
         diesel::insert_into(pushed_requests::table)
             .values((
@@ -40,7 +41,7 @@ pub fn push(
     Ok(request_uri)
 }
 
-/// The parameters pushed as `request_uri` by `client_id`: None when
+/// The request pushed as `request_uri` by `client_id`: None when
 /// unknown, another client's, expired or already used. Reading does not use
 /// it up: the browser comes back with it after signing in and consenting.
 pub fn load(
@@ -48,7 +49,7 @@ pub fn load(
     client_id: &str,
     request_uri: &str,
     now: NaiveDateTime,
-) -> Result<Option<Vec<(String, String)>>, AppError> {
+) -> Result<Option<AuthorizationRequest>, AppError> {
     let params: Option<String> = pushed_requests::table
         .find(secrets::hash(request_uri))
         .filter(pushed_requests::client_id.eq(client_id))
@@ -57,10 +58,17 @@ pub fn load(
         .select(pushed_requests::params)
         .first(conn)
         .optional()?;
-    params
-        .map(|text| serde_json::from_str(&text))
-        .transpose()
-        .map_err(|e| AppError::internal_from("pushed request", e))
+    params.map(|text| stored_request(&text)).transpose()
+}
+
+/// A stored request: an object of its parameters, or, as pushed before
+/// the request had its own type, a list of name and value pairs.
+fn stored_request(text: &str) -> Result<AuthorizationRequest, AppError> {
+    let failed = |e| AppError::internal_from("pushed request", e);
+    match serde_json::from_str::<Vec<(String, String)>>(text) {
+        Ok(pairs) => super::from_params(&pairs).map_err(failed),
+        Err(_) => serde_json::from_str(text).map_err(failed),
+    }
 }
 
 /// Uses the request up as its code or tokens are issued; false when

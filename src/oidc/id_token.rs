@@ -7,15 +7,16 @@ use sha2::{Digest, Sha256, Sha512};
 use super::jwt::{self, ID_TOKEN_TYPE};
 use super::keys::SigningAlgorithm;
 use super::keystore::KeySet;
+use super::user_claims::UserClaims;
 use crate::error::AppError;
-use crate::scope::{EMAIL, PROFILE};
 use crate::secrets::base64url;
 use crate::users::model::User;
 
 #[derive(Debug, Serialize)]
 pub struct IdClaims {
     pub iss: String,
-    pub sub: String,
+    #[serde(flatten)]
+    pub user: UserClaims,
     pub aud: String,
     pub exp: i64,
     pub iat: i64,
@@ -26,14 +27,6 @@ pub struct IdClaims {
     pub at_hash: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub c_hash: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub preferred_username: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub email_verified: Option<bool>,
     /// The browser session that signed in (OIDC Back-Channel Logout).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
@@ -75,7 +68,7 @@ pub fn sign(
     let iat = now.and_utc().timestamp();
     let claims = IdClaims {
         iss: issuer.to_owned(),
-        sub: subject.user.id.clone(),
+        user: UserClaims::of(subject.user, has),
         aud: subject.client_id.to_owned(),
         exp: iat + ttl_secs,
         iat,
@@ -83,10 +76,6 @@ pub fn sign(
         nonce: subject.nonce.map(str::to_owned),
         at_hash: subject.access_token.map(|t| half_hash(algorithm, t)),
         c_hash: subject.code.map(|c| half_hash(algorithm, c)),
-        name: has(PROFILE).then(|| subject.user.name.clone()),
-        preferred_username: has(PROFILE).then(|| subject.user.login.clone()),
-        email: has(EMAIL).then(|| subject.user.email.clone()).flatten(),
-        email_verified: (has(EMAIL) && subject.user.email.is_some()).then_some(false),
         sid: subject.sid.map(str::to_owned),
     };
     jwt::encode(&keys.current, ID_TOKEN_TYPE, &claims)

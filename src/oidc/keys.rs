@@ -11,7 +11,8 @@ use aws_lc_rs::signature::{
     EcdsaKeyPair, Ed25519KeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING, RSA_PKCS1_SHA256,
 };
 use jsonwebtoken::{Algorithm, DecodingKey};
-use serde_json::{json, Value};
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::secrets::base64url;
 
@@ -61,7 +62,7 @@ pub struct SigningKey {
     pub kid: String,
     pub algorithm: SigningAlgorithm,
     signer: Signer,
-    pub jwk: Value,
+    pub jwk: Jwk,
     pub decoding: DecodingKey,
 }
 
@@ -100,6 +101,52 @@ pub fn generate_pem(algorithm: SigningAlgorithm) -> Result<String, String> {
     Ok(pem::encode(&pem::Pem::new(PEM_TAG, der)))
 }
 
+/// A public signing key (RFC 7517): RSA (`n`, `e`), EC (`crv`, `x`, `y`)
+/// or OKP (`crv`, `x`).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Jwk {
+    pub kty: &'static str,
+    #[serde(rename = "use")]
+    pub usage: &'static str,
+    pub alg: &'static str,
+    pub kid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub n: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub e: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub crv: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub x: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub y: Option<String>,
+}
+
+impl Jwk {
+    fn new(kty: &'static str, algorithm: SigningAlgorithm, kid: &str) -> Self {
+        Self {
+            kty,
+            usage: "sig",
+            alg: algorithm.name(),
+            kid: kid.to_owned(),
+            n: None,
+            e: None,
+            crv: None,
+            x: None,
+            y: None,
+        }
+    }
+}
+
+/// The keys that verify idhub's tokens, the current one and those rotated out
+/// while tokens they signed may live.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Jwks {
+    pub keys: Vec<Jwk>,
+}
+
 impl SigningKey {
     pub fn from_pem(
         kid: &str,
@@ -119,8 +166,11 @@ impl SigningKey {
                 let e = base64url(public.exponent().big_endian_without_leading_zero());
                 let decoding =
                     DecodingKey::from_rsa_components(&n, &e).map_err(|e| e.to_string())?;
-                let jwk =
-                    json!({"kty": "RSA", "use": "sig", "alg": "RS256", "kid": kid, "n": n, "e": e});
+                let jwk = Jwk {
+                    n: Some(n),
+                    e: Some(e),
+                    ..Jwk::new("RSA", algorithm, kid)
+                };
                 (Signer::Rsa(pair), jwk, decoding)
             }
             SigningAlgorithm::Es256 => {
@@ -134,14 +184,23 @@ impl SigningKey {
                 let (x, y) = (base64url(&point[1..33]), base64url(&point[33..]));
                 let decoding =
                     DecodingKey::from_ec_components(&x, &y).map_err(|e| e.to_string())?;
-                let jwk = json!({"kty": "EC", "use": "sig", "alg": "ES256", "kid": kid, "crv": "P-256", "x": x, "y": y});
+                let jwk = Jwk {
+                    crv: Some("P-256"),
+                    x: Some(x),
+                    y: Some(y),
+                    ..Jwk::new("EC", algorithm, kid)
+                };
                 (Signer::Ec(pair), jwk, decoding)
             }
             SigningAlgorithm::EdDsa => {
                 let pair = Ed25519KeyPair::from_pkcs8_maybe_unchecked(der).map_err(rejected)?;
                 let x = base64url(pair.public_key().as_ref());
                 let decoding = DecodingKey::from_ed_components(&x).map_err(|e| e.to_string())?;
-                let jwk = json!({"kty": "OKP", "use": "sig", "alg": "EdDSA", "kid": kid, "crv": "Ed25519", "x": x});
+                let jwk = Jwk {
+                    crv: Some("Ed25519"),
+                    x: Some(x),
+                    ..Jwk::new("OKP", algorithm, kid)
+                };
                 (Signer::Ed(pair), jwk, decoding)
             }
         };
@@ -190,8 +249,8 @@ mod tests {
         ] {
             let pem = generate_pem(algorithm).unwrap();
             let key = SigningKey::from_pem("k1", algorithm, &pem).unwrap();
-            assert_eq!(key.jwk["kid"], "k1");
-            assert_eq!(key.jwk["alg"], algorithm.name());
+            assert_eq!(key.jwk.kid, "k1");
+            assert_eq!(key.jwk.alg, algorithm.name());
             assert!(!key.sign(b"message").unwrap().is_empty());
             assert!(SigningKey::from_pem("k1", algorithm, "garbage").is_err());
         }

@@ -12,7 +12,7 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::key_encryption::{self, KeyEncryption};
-use super::keys::{generate_pem, SigningAlgorithm, SigningKey};
+use super::keys::{generate_pem, Jwks, SigningAlgorithm, SigningKey};
 use crate::audit::{self, Caller, Kind};
 use crate::config::Settings;
 use crate::db::schema::signing_keys;
@@ -289,7 +289,8 @@ fn load(
     Ok(KeySet {
         current,
         published,
-        jwks: serde_json::json!({ "keys": jwks }).to_string(),
+        jwks: serde_json::to_string(&Jwks { keys: jwks })
+            .map_err(|e| AppError::internal_from("the JWKS", e))?,
     })
 }
 

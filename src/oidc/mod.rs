@@ -8,3 +8,4 @@ pub mod jwt;
 pub mod key_encryption;
 pub mod keys;
 pub mod keystore;
+pub mod user_claims;

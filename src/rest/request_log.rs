@@ -1,5 +1,5 @@
 //! One log line per request: method, route template, status, latency, the
-//! client's address and a request id (echoed in `X-Request-Id`), plus what
+//! database visits it made, the client's address and a request id (echoed in `X-Request-Id`), plus what
 //! the handlers noted: the OAuth client, the user and the OAuth error code.
 //! Never a query string, a header value or a body: they may carry codes,
 //! tokens and secrets.
@@ -103,7 +103,8 @@ pub async fn log_request(
     let address = state
         .and_then(|state| state.client_address(req.request()))
         .map(|ip| ip.to_string());
-    let mut response = match next.call(req).await {
+    let (answered, db_visits) = crate::db::visits::counted(next.call(req)).await;
+    let mut response = match answered {
         Ok(response) => response,
         Err(error) => {
             let status = error.as_response_error().status_code().as_u16();
@@ -137,6 +138,7 @@ pub async fn log_request(
             route = route.as_deref().unwrap_or("-"),
             status = response.status().as_u16(),
             latency_ms,
+            db_visits,
             address = address.as_deref(),
             client_id = noted.and_then(|n| n.client_id.as_deref()),
             user_id = noted.and_then(|n| n.user_id.as_deref()),

@@ -16,7 +16,7 @@ use super::templates;
 use crate::audit::{Actor, Event, Kind};
 use crate::oauth2::device::{self, Approver, DeviceRequest};
 use crate::registry::repo as services_repo;
-use crate::scope::Requested;
+use crate::scope::{Requested, StoredScope};
 use crate::sessions::lockout::Limits;
 use crate::sessions::repo::Session;
 use crate::state::AppState;
@@ -208,12 +208,7 @@ async fn consent_page(
     request: DeviceRequest,
     typed: &str,
 ) -> Result<HttpResponse, PageError> {
-    let entries: Vec<String> = request
-        .scope
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
-    let requested = Requested::from_entries(entries);
+    let requested = Requested::from_entries(StoredScope(&request.scope).to_vec());
     let (client_id, services) = (request.client_id.clone(), requested.services.clone());
     let (client, named) = db::run(&state.pool, move |conn| {
         let client = services_repo::find(conn, &client_id)?;
@@ -266,12 +261,7 @@ async fn decide(
         }
     };
     if allow {
-        let entries = request
-            .scope
-            .split_whitespace()
-            .map(str::to_owned)
-            .collect();
-        let services = Requested::from_entries(entries).services;
+        let services = Requested::from_entries(StoredScope(&request.scope).to_vec()).services;
         let still_there = db::run(&state.pool, move |conn| {
             Ok(services_repo::registered_names(conn, &services)?)
         })

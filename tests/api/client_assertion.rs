@@ -180,7 +180,7 @@ async fn a_service_with_a_key_authenticates_with_signed_assertions_once_each() {
 async fn private_keys_are_refused_as_service_keys() {
     let app = spawn_app().await;
     let key = client_key("k");
-    let mut private = key.jwk.clone();
+    let mut private = serde_json::to_value(&key.jwk).unwrap();
     private["d"] = json!("c2VjcmV0");
     let response = app
         .post_json(

@@ -23,7 +23,7 @@ impl DpopKey {
 
     /// The RFC 7638 thumbprint, computed here independently of idhub.
     pub fn thumbprint(&self) -> String {
-        let jwk = &self.key.jwk;
+        let jwk = &serde_json::to_value(&self.key.jwk).unwrap();
         let canonical = match jwk["kty"].as_str().unwrap() {
             "EC" => json!({"crv": jwk["crv"], "kty": "EC", "x": jwk["x"], "y": jwk["y"]}),
             "RSA" => json!({"e": jwk["e"], "kty": "RSA", "n": jwk["n"]}),

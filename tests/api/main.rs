@@ -4,6 +4,7 @@
 mod abuse;
 mod admin_console;
 mod audit;
+mod authorize_visits;
 mod battery;
 mod browser;
 mod chromium;

@@ -14,7 +14,7 @@ use crate::oauth2::codes;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::single_use::SingleUse;
 use crate::oauth2::{grants, pkce, refresh_tokens, scope_rules};
-use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
+use crate::scope::{Requested, StoredScope, OFFLINE_ACCESS, OPENID};
 use crate::users::model::User;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -98,7 +98,7 @@ fn redeem(
         Some(user) if !user.banned => User::clone(&user),
         _ => return Err(OAuthError::invalid_grant("the user is banned or gone")),
     };
-    let entries: Vec<String> = code.scope.split_whitespace().map(str::to_owned).collect();
+    let entries = StoredScope(&code.scope).to_vec();
     let requested = Requested::from_entries(entries.clone());
     let offline = code.offline || requested.has(OFFLINE_ACCESS);
     // Commit a replay's revocation even though the exchange fails.

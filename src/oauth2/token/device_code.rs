@@ -11,7 +11,7 @@ use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{self, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::{device, refresh_tokens, scope_rules};
-use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
+use crate::scope::{Requested, StoredScope, OFFLINE_ACCESS, OPENID};
 use crate::users::model::User;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -51,11 +51,7 @@ fn redeem(
         Some(user) if !user.banned => User::clone(&user),
         _ => return Err(OAuthError::invalid_grant("the user is banned or gone")),
     };
-    let entries: Vec<String> = redeemed
-        .scope
-        .split_whitespace()
-        .map(str::to_owned)
-        .collect();
+    let entries = StoredScope(&redeemed.scope).to_vec();
     let requested = Requested::from_entries(entries.clone());
     let refresh_token = match requested.has(OFFLINE_ACCESS) {
         true => Some(refresh_tokens::issue(

@@ -83,11 +83,7 @@ impl TokenRequest {
                 ),
             ));
         }
-        let object: serde_json::Map<String, serde_json::Value> = params
-            .iter()
-            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
-            .collect();
-        serde_json::from_value(serde_json::Value::Object(object))
+        crate::oauth2::from_params(params)
             .map_err(|e| OAuthError::invalid_request(format!("invalid token request: {e}")))
     }
 }

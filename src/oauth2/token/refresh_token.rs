@@ -13,7 +13,7 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::scope_rules;
 use crate::oauth2::single_use::SingleUse;
 use crate::oauth2::{grants, refresh_tokens};
-use crate::scope::{Requested, OPENID};
+use crate::scope::{Requested, StoredScope, OPENID};
 use crate::users::model::User;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -67,7 +67,7 @@ fn rotate(
             .filter(|_| !client.confidential)
             .map(str::to_owned)
     });
-    let granted: Vec<String> = token.scope.split_whitespace().map(str::to_owned).collect();
+    let granted = StoredScope(&token.scope).to_vec();
     let entries = match request.scope.as_deref() {
         None => granted.clone(),
         Some(text) => {

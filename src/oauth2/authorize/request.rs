@@ -1,18 +1,150 @@
-//! The authorization request (RFC 6749 §4.1.1/§4.2.1, OIDC Core §3), checked in
-//! two stages: client and redirect URI first (errors shown on a page), then the
-//! rest (errors sent back to the verified redirect URI); and what an allowed
-//! request leaves in the database.
-use chrono::{Duration, NaiveDateTime};
+//! The authorization request (RFC 6749 §4.1.1/§4.2.1, OIDC Core §3) as it
+//! comes on the wire, one type for `/auth`, `/par` and the pages that carry
+//! it, and its checks in two stages: client and redirect URI first (errors
+//! shown on a page), then the rest (errors sent back to the verified
+//! redirect URI).
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-use super::codes::{self, NewCode};
-use super::error::{ErrorCode, OAuthError};
-use super::{consents, grants, pkce, scope_rules};
 use crate::config::Settings;
-use crate::db::{self, DbConn};
-use crate::error::AppError;
+use crate::oauth2::error::{ErrorCode, OAuthError};
+use crate::oauth2::{pkce, scope_rules};
 use crate::registry::model::Service;
 use crate::registry::redirect_uri::{self, OUT_OF_BAND};
-use crate::scope::{self, Requested, OFFLINE_ACCESS, OPENID};
+use crate::scope::{Requested, OFFLINE_ACCESS, OPENID};
+
+/// The parameters every authorization request may carry, listed once: the
+/// request at `/auth` adds `client_id` and `request_uri`; a pushed one
+/// (RFC 9126 §2.1) names its client by authenticating and may not name a
+/// `request_uri`. Unknown parameters are ignored (RFC 6749 §3.1).
+macro_rules! authorization_parameters {
+    ($( $(#[doc = $doc:literal])* $field:ident ),* $(,)?) => {
+        /// An authorization request, in the query of a GET or the form of a
+        /// POST, or carried by the sign-in and consent pages. Without
+        /// `request_uri`, `response_type` is required.
+        #[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, Serialize, ToSchema, IntoParams)]
+        #[into_params(parameter_in = Query)]
+        pub struct AuthorizationRequest {
+            /// The service id.
+            #[schema(required = true)]
+            #[param(required = true)]
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub client_id: Option<String>,
+            /// A pushed request (RFC 9126), sent with `client_id` alone; other
+            /// parameters beside it are ignored.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub request_uri: Option<String>,
+            $(
+                $(#[doc = $doc])*
+                #[serde(skip_serializing_if = "Option::is_none")]
+                pub $field: Option<String>,
+            )*
+        }
+
+        /// A pushed authorization request's parameters (RFC 9126 §2.1): those
+        /// of the authorization request, without `client_id` (the client
+        /// authentication names it) and `request_uri`.
+        #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+        pub struct PushedParameters {
+            $(
+                $(#[doc = $doc])*
+                pub $field: Option<String>,
+            )*
+        }
+
+        impl PushedParameters {
+            /// The request as the authorization endpoint reads it, naming the
+            /// client that pushed it however it authenticated.
+            pub fn of_client(self, client_id: String) -> AuthorizationRequest {
+                AuthorizationRequest {
+                    client_id: Some(client_id),
+                    request_uri: None,
+                    $( $field: self.$field, )*
+                }
+            }
+        }
+    };
+}
+
+authorization_parameters! {
+    /// `code`, or with the implicit flow on: `token`, `id_token` and their
+    /// combinations.
+    response_type,
+    /// One of the client's registered redirect URIs; may be left out when it
+    /// has exactly one.
+    redirect_uri,
+    /// Space-separated service ids, plus `openid`, `profile`, `email`,
+    /// `offline_access`.
+    scope,
+    state,
+    /// `query`, `fragment` or `form_post`.
+    response_mode,
+    /// Copied into the ID token.
+    nonce,
+    /// PKCE (RFC 7636): required of public clients.
+    code_challenge,
+    /// `S256`.
+    code_challenge_method,
+    /// `none`, or any of `login`, `consent`, `select_account`.
+    prompt,
+    /// Seconds since the user signed in, at most.
+    max_age,
+    /// The login to prefill on the sign-in page.
+    login_hint,
+    /// The thumbprint of the DPoP key the code is bound to (RFC 9449 §10).
+    dpop_jkt,
+    /// Hub's `offline` asks for a refresh token.
+    access_type,
+    /// Hub's `silent` (as `prompt=none`), `skip`, `required` or `default`.
+    request_credentials,
+}
+
+impl AuthorizationRequest {
+    /// What the sign-in and consent pages carry back: a pushed request by
+    /// its `request_uri` only, so the browser cannot change it.
+    pub fn carried(&self, pushed: Option<&str>) -> AuthorizationRequest {
+        match pushed {
+            Some(uri) => AuthorizationRequest {
+                client_id: self.client_id.clone(),
+                request_uri: Some(uri.to_owned()),
+                ..AuthorizationRequest::default()
+            },
+            None => self.clone(),
+        }
+    }
+
+    /// The same request once the user has just signed in: a forced sign-in
+    /// and `max_age` are satisfied by it, and asking again would loop.
+    pub fn after_sign_in(&self) -> AuthorizationRequest {
+        let prompt = self.prompt.as_deref().and_then(|prompt| {
+            let rest: Vec<&str> = prompt.split(' ').filter(|w| *w != "login").collect();
+            (!rest.is_empty()).then(|| rest.join(" "))
+        });
+        AuthorizationRequest {
+            request_credentials: self
+                .request_credentials
+                .clone()
+                .filter(|value| value != "required"),
+            max_age: None,
+            prompt,
+            ..self.clone()
+        }
+    }
+
+    /// The parameters, present ones only, in the order they are declared.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        match serde_json::to_value(self) {
+            Ok(serde_json::Value::Object(object)) => object
+                .into_iter()
+                .filter_map(|(key, value)| match value {
+                    serde_json::Value::String(text) => Some((key, text)),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResponseType {
@@ -105,25 +237,14 @@ impl AuthRequest {
     }
 }
 
-pub struct Params<'a>(pub &'a [(String, String)]);
-
-impl Params<'_> {
-    pub fn get(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
-    }
-}
-
 /// Stage one: the redirect URI, checked against the client's registered ones.
 /// Errors here must never redirect.
 pub fn redirect_uri_for(
     client: &Service,
     registered: &[String],
-    params: &Params<'_>,
+    request: &AuthorizationRequest,
 ) -> Result<String, String> {
-    match params.get("redirect_uri") {
+    match request.redirect_uri.as_deref() {
         Some(presented) => registered
             .iter()
             .any(|r| redirect_uri::matches(r, presented))
@@ -147,16 +268,19 @@ fn invalid(description: &str) -> OAuthError {
 pub fn check(
     client: &Service,
     redirect_uri: String,
-    params: &Params<'_>,
+    params: &AuthorizationRequest,
     settings: &Settings,
 ) -> Result<AuthRequest, (Target, OAuthError)> {
-    let state = params.get("state").map(str::to_owned);
-    let parsed_type = params.get("response_type").and_then(ResponseType::parse);
+    let state = params.state.clone();
+    let parsed_type = params
+        .response_type
+        .as_deref()
+        .and_then(ResponseType::parse);
     let default_mode = match parsed_type {
         Some(t) if t.issues_tokens_here() => ResponseMode::Fragment,
         _ => ResponseMode::Query,
     };
-    let mode = match params.get("response_mode") {
+    let mode = match params.response_mode.as_deref() {
         None => Ok(default_mode),
         Some("query") => Ok(ResponseMode::Query),
         Some("fragment") => Ok(ResponseMode::Fragment),
@@ -172,7 +296,7 @@ pub fn check(
     };
     let fail = |error: OAuthError| (target.clone(), error);
     let mode = mode.map_err(fail)?;
-    let response_type = match (params.get("response_type"), parsed_type) {
+    let response_type = match (params.response_type.as_deref(), parsed_type) {
         (None, _) => return Err(fail(invalid("response_type is missing"))),
         (Some(_), None) => {
             return Err(fail(OAuthError::new(
@@ -207,14 +331,14 @@ pub fn check(
         )));
     }
 
-    let (entries, requested) = scope_rules::for_user(params.get("scope")).map_err(fail)?;
+    let (entries, requested) = scope_rules::for_user(params.scope.as_deref()).map_err(fail)?;
     let openid = requested.has(OPENID);
     if response_type.id_token && !openid {
         return Err(fail(invalid(
             "response_type id_token needs the openid scope",
         )));
     }
-    let nonce = params.get("nonce").map(str::to_owned);
+    let nonce = params.nonce.clone();
     if nonce.is_none() && (response_type.id_token || (response_type.token && openid)) {
         return Err(fail(invalid(
             "nonce is required when tokens come from the authorization endpoint",
@@ -225,8 +349,8 @@ pub fn check(
     }
 
     let code_challenge = match (
-        params.get("code_challenge"),
-        params.get("code_challenge_method"),
+        params.code_challenge.as_deref(),
+        params.code_challenge_method.as_deref(),
     ) {
         (None, None) => None,
         (None, Some(_)) => {
@@ -257,7 +381,7 @@ pub fn check(
         )));
     }
 
-    let (mut credentials, mut force_consent) = match params.get("request_credentials") {
+    let (mut credentials, mut force_consent) = match params.request_credentials.as_deref() {
         None | Some("default") => (Credentials::Default, false),
         Some("skip") => (Credentials::Skip, false),
         Some("silent") => (Credentials::Silent, false),
@@ -268,7 +392,7 @@ pub fn check(
             )))
         }
     };
-    if let Some(prompt) = params.get("prompt") {
+    if let Some(prompt) = params.prompt.as_deref() {
         let words: Vec<&str> = prompt.split(' ').collect();
         if words.contains(&"none") && words.len() > 1 {
             return Err(fail(invalid(
@@ -289,7 +413,7 @@ pub fn check(
             }
         }
     }
-    let max_age = match params.get("max_age") {
+    let max_age = match params.max_age.as_deref() {
         None => None,
         Some(text) => Some(
             text.parse::<i64>()
@@ -298,8 +422,8 @@ pub fn check(
                 .ok_or_else(|| fail(invalid("max_age must be a non-negative integer")))?,
         ),
     };
-    let offline = params.get("access_type") == Some("offline") || requested.has(OFFLINE_ACCESS);
-    let dpop_jkt = match params.get("dpop_jkt") {
+    let offline = params.access_type.as_deref() == Some("offline") || requested.has(OFFLINE_ACCESS);
+    let dpop_jkt = match params.dpop_jkt.as_deref() {
         None => None,
         Some(jkt) if is_thumbprint(jkt) => Some(jkt.to_owned()),
         Some(_) => {
@@ -323,7 +447,8 @@ pub fn check(
         force_consent,
         max_age,
         login_hint: params
-            .get("login_hint")
+            .login_hint
+            .as_deref()
             .map(|h| h.chars().take(256).collect()),
         dpop_jkt,
     })
@@ -337,63 +462,6 @@ fn is_thumbprint(text: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// A request the user allowed (or needed not be asked about).
-pub struct Allowed<'a> {
-    pub request: &'a AuthRequest,
-    pub client_id: &'a str,
-    pub user_id: &'a str,
-    pub auth_time: NaiveDateTime,
-    /// The browser session's public id (`sid`), kept on the grant.
-    pub sid: Option<&'a str>,
-    /// The user just gave consent on the consent page.
-    pub record_consent: bool,
-}
-
-/// What an allowed request leaves behind, in one transaction: the consent (when
-/// the user just gave it), a grant, and the code when the response has one.
-/// Returns the grant id and the code.
-pub fn record_authorization(
-    conn: &mut DbConn,
-    allowed: Allowed<'_>,
-    code_ttl: Duration,
-    now: NaiveDateTime,
-) -> Result<(String, Option<String>), AppError> {
-    let Allowed {
-        request,
-        client_id,
-        user_id,
-        auth_time,
-        sid,
-        record_consent,
-    } = allowed;
-    db::transaction(conn, |conn| {
-        if record_consent {
-            consents::record(conn, user_id, client_id, &request.consent_scope(), now)?;
-        }
-        let scope_text = scope::join(&request.scope);
-        let grant = grants::create(conn, client_id, Some(user_id), &scope_text, sid, now)?;
-        let code = match request.response_type.code {
-            true => Some(codes::issue(
-                conn,
-                NewCode {
-                    grant_id: &grant.id,
-                    redirect_uri: &request.target.redirect_uri,
-                    scope: &scope_text,
-                    code_challenge: request.code_challenge.as_deref(),
-                    nonce: request.nonce.as_deref(),
-                    auth_time,
-                    offline: request.offline,
-                    dpop_jkt: request.dpop_jkt.as_deref(),
-                },
-                code_ttl,
-                now,
-            )?),
-            false => None,
-        };
-        Ok((grant.id, code))
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -402,7 +470,13 @@ mod tests {
         Service::new("App".into(), "hash".into(), crate::clock::now())
     }
 
-    use crate::oauth2::test_params as params;
+    fn params(pairs: &[(&str, &str)]) -> AuthorizationRequest {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        crate::oauth2::from_params(&pairs).unwrap()
+    }
 
     #[test]
     fn response_types_are_sets_of_known_words() {
@@ -430,11 +504,11 @@ mod tests {
             "http://127.0.0.1/cb".to_owned(),
         ];
         let ok = params(&[("redirect_uri", "http://127.0.0.1:5000/cb")]);
-        assert!(redirect_uri_for(&client(), &registered, &Params(&ok)).is_ok());
+        assert!(redirect_uri_for(&client(), &registered, &ok).is_ok());
         let bad = params(&[("redirect_uri", "https://evil.example/cb")]);
-        assert!(redirect_uri_for(&client(), &registered, &Params(&bad)).is_err());
+        assert!(redirect_uri_for(&client(), &registered, &bad).is_err());
         assert!(
-            redirect_uri_for(&client(), &registered, &Params(&[])).is_err(),
+            redirect_uri_for(&client(), &registered, &params(&[])).is_err(),
             "ambiguous without a redirect_uri"
         );
     }
@@ -444,12 +518,7 @@ mod tests {
         let settings = Settings::default();
         let check_with = |pairs: &[(&str, &str)]| {
             let p = params(pairs);
-            check(
-                &client(),
-                "https://app.example/cb".into(),
-                &Params(&p),
-                &settings,
-            )
+            check(&client(), "https://app.example/cb".into(), &p, &settings)
         };
         let ok = check_with(&[
             ("response_type", "code"),
@@ -513,12 +582,7 @@ mod tests {
         let mut public = client();
         public.public_client = true;
         let p = params(&[("response_type", "code")]);
-        let refused = check(
-            &public,
-            "https://app.example/cb".into(),
-            &Params(&p),
-            &settings,
-        );
+        let refused = check(&public, "https://app.example/cb".into(), &p, &settings);
         assert_eq!(
             code_of(refused),
             Some(ErrorCode::InvalidRequest),
