@@ -7,3 +7,4 @@ pub mod query;
 pub mod redirect_uri;
 pub mod registrations;
 pub mod repo;
+pub mod switches;
