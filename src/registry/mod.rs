@@ -1,5 +1,6 @@
 //! The service registry: applications and resource servers, with their secrets.
 pub mod cache;
+pub mod changes;
 pub mod client_metadata;
 pub mod input;
 pub mod model;

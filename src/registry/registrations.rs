@@ -33,7 +33,7 @@ fn extras_json(extras: &Extras) -> Result<String, AppError> {
     serde_json::to_string(extras).map_err(|e| AppError::internal_from("client metadata", e))
 }
 
-pub fn register(
+pub(super) fn register(
     conn: &mut DbConn,
     checked: Checked,
     now: NaiveDateTime,
@@ -124,7 +124,7 @@ pub fn stored(conn: &mut DbConn, client_id: &str) -> Result<Extras, AppError> {
 /// (`switches::ByClient`: PKCE stays required once required, a flow
 /// switched off stays off), and a client an administrator trusts (no
 /// consent asked) is managed by administrators only.
-pub fn update(
+pub(super) fn update(
     conn: &mut DbConn,
     client_id: &str,
     checked: Checked,
