@@ -1,4 +1,6 @@
-//! `idhub services`: list, add, trust, reset-secret, delete.
+//! `idhub services`: list, add, trust, reset-secret, delete. Changes go
+//! through `registry::changes` as the server's do; a running server hears of
+//! them through the change feed.
 use clap::Subcommand;
 use serde_json::json;
 
@@ -6,6 +8,7 @@ use super::common::{fail, with_conn, Output};
 use crate::audit::Caller;
 use crate::clock;
 use crate::paging::{Direction, Page, MAX_TOP};
+use crate::registry::changes;
 use crate::registry::input::ServiceInput;
 use crate::registry::model::ServiceView;
 use crate::registry::query::ServiceQuery;
@@ -54,14 +57,14 @@ pub fn run(command: ServicesCommand, state: &AppState) -> anyhow::Result<String>
         ServicesCommand::Add { service, output } => add(state, service, output.json),
         ServicesCommand::Trust { id, off } => {
             with_conn(state, |conn| {
-                services_repo::set_trusted(conn, &id, !off, &Caller::cli())
+                changes::set_trusted(conn, &state.services, &id, !off, &Caller::cli())
             })?;
             let state = if off { "not trusted" } else { "trusted" };
             Ok(format!("service {id} is {state}"))
         }
         ServicesCommand::ResetSecret { id, output } => {
             let secret = with_conn(state, |conn| {
-                services_repo::reset_secret(conn, &id, clock::now(), &Caller::cli())
+                changes::reset_secret(conn, &state.services, &id, clock::now(), &Caller::cli())
             })?;
             Ok(match output.json {
                 true => json!({ "id": id, "secret": secret }).to_string(),
@@ -70,7 +73,7 @@ pub fn run(command: ServicesCommand, state: &AppState) -> anyhow::Result<String>
         }
         ServicesCommand::Delete { id } => {
             with_conn(state, |conn| {
-                services_repo::delete(conn, &id, &Caller::cli())
+                changes::delete(conn, &state.services, &id, &Caller::cli())
             })?;
             Ok(format!("service {id} deleted; its grants are revoked"))
         }
@@ -138,12 +141,13 @@ fn add(state: &AppState, service: NewService, as_json: bool) -> anyhow::Result<S
         ..ServiceInput::default()
     };
     let checked = input.check(true).map_err(fail)?;
-    let (service, _, secret) = with_conn(state, |conn| {
-        services_repo::register(conn, checked, clock::now(), &Caller::cli())
+    let created = with_conn(state, |conn| {
+        changes::create(conn, checked, clock::now(), &Caller::cli())
     })?;
+    let (id, secret) = (created.service.id, created.secret);
     Ok(if as_json {
-        json!({ "id": service.id, "secret": secret }).to_string()
+        json!({ "id": id, "secret": secret }).to_string()
     } else {
-        format!("id: {}\nsecret: {secret}", service.id)
+        format!("id: {id}\nsecret: {secret}")
     })
 }

@@ -1,8 +1,9 @@
 //! `registration_endpoint` (RFC 7591) and client configuration (RFC 7592):
 //! thin handlers over `registry::client_metadata` (the checks) and
-//! `registry::registrations` (the storage). Registering needs an
-//! administrator's bearer token unless `OPEN_REGISTRATION` is on; managing a
-//! client needs its registration access token.
+//! `registry::changes` (the storage, by way of `registry::registrations`).
+//! Registering needs an administrator's bearer token unless
+//! `OPEN_REGISTRATION` is on; managing a client needs its registration
+//! access token.
 use std::sync::Arc;
 
 use actix_web::http::{header, StatusCode};
@@ -14,6 +15,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::oauth2::error::{ErrorCode, OAuthError};
 use crate::oidc::discovery::OAUTH_BASE;
+use crate::registry::changes;
 use crate::registry::client_metadata::{describe, ClientMetadata, Refusal};
 use crate::registry::registrations::{self, Registered};
 use crate::registry::repo as services_repo;
@@ -127,7 +129,7 @@ pub async fn register(
     let checked = metadata(&body)?.check().map_err(refusal)?;
     let now = crate::clock::now();
     let registered = db::run(&state.pool, move |conn| {
-        registrations::register(conn, checked, now, &caller)
+        changes::register_client(conn, checked, now, &caller)
     })
     .await
     .map_err(oauth_error)?;
@@ -217,9 +219,7 @@ pub async fn replace(
     let caller = Caller::service(&id, state.origin(&req));
     let (target, cache, now) = (id.clone(), Arc::clone(&state.services), crate::clock::now());
     let updated = db::run(&state.pool, move |conn| {
-        let updated = registrations::update(conn, &target, checked, now, &caller)?;
-        cache.invalidate(&target);
-        Ok(updated)
+        changes::update_client(conn, &cache, &target, checked, now, &caller)
     })
     .await
     .map_err(oauth_error)?;
@@ -246,9 +246,7 @@ pub async fn remove(
     let caller = Caller::service(&id, state.origin(&req));
     let (target, cache) = (id.clone(), Arc::clone(&state.services));
     db::run(&state.pool, move |conn| {
-        services_repo::delete(conn, &target, &caller)?;
-        cache.invalidate(&target);
-        Ok(())
+        changes::delete(conn, &cache, &target, &caller)
     })
     .await
     .map_err(oauth_error)?;

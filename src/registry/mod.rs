@@ -1,5 +1,6 @@
 //! The service registry: applications and resource servers, with their secrets.
 pub mod cache;
+pub mod changes;
 pub mod client_metadata;
 pub mod input;
 pub mod model;
@@ -7,3 +8,4 @@ pub mod query;
 pub mod redirect_uri;
 pub mod registrations;
 pub mod repo;
+pub mod switches;

@@ -124,6 +124,9 @@ impl Service {
     }
 }
 
+/// What an update sets: `Some` fields only (`Some(None)` clears). The REST
+/// names of its fields, for the audit trail, are `field_names` (in
+/// `switches.rs`, with the switches').
 #[derive(Debug, Default, PartialEq, Eq, AsChangeset)]
 #[diesel(table_name = services)]
 pub struct ServiceChanges {
@@ -152,49 +155,6 @@ pub struct ServiceChanges {
     pub device_flow_enabled: Option<bool>,
     pub dpop_required: Option<bool>,
     pub token_exchange_enabled: Option<bool>,
-}
-
-impl ServiceChanges {
-    /// The REST names of the fields this changes, for the audit trail.
-    pub fn field_names(&self) -> Vec<&'static str> {
-        let c = self;
-        [
-            ("key", c.key.is_some()),
-            ("name", c.name.is_some()),
-            ("homeUrl", c.home_url.is_some()),
-            ("baseUrls", c.base_urls.is_some()),
-            ("applicationName", c.application_name.is_some()),
-            ("description", c.description.is_some()),
-            ("vendor", c.vendor.is_some()),
-            ("version", c.version.is_some()),
-            ("iconUrl", c.icon_url.is_some()),
-            ("trusted", c.trusted.is_some()),
-            ("consentRequired", c.consent_required.is_some()),
-            ("pkceRequired", c.pkce_required.is_some()),
-            ("publicClient", c.public_client.is_some()),
-            ("impersonation", c.impersonation.is_some()),
-            ("implicitFlowEnabled", c.implicit_flow_enabled.is_some()),
-            ("passwordFlowEnabled", c.password_flow_enabled.is_some()),
-            (
-                "clientCredentialsFlowEnabled",
-                c.client_credentials_flow_enabled.is_some(),
-            ),
-            (
-                "postLogoutRedirectUris",
-                c.post_logout_redirect_uris.is_some(),
-            ),
-            ("backchannelLogoutUri", c.backchannel_logout_uri.is_some()),
-            ("jwks", c.jwks.is_some()),
-            ("jwksUri", c.jwks_uri.is_some()),
-            ("parRequired", c.par_required.is_some()),
-            ("deviceFlowEnabled", c.device_flow_enabled.is_some()),
-            ("dpopRequired", c.dpop_required.is_some()),
-            ("tokenExchangeEnabled", c.token_exchange_enabled.is_some()),
-        ]
-        .into_iter()
-        .filter_map(|(name, changed)| changed.then_some(name))
-        .collect()
-    }
 }
 
 /// The REST view: the service and its redirect URIs.

@@ -10,6 +10,7 @@ use subtle::ConstantTimeEq;
 use super::client_metadata::{Checked, Extras};
 use super::model::Service;
 use super::repo;
+use super::switches;
 use crate::audit::Caller;
 use crate::db::schema::client_registrations;
 use crate::db::DbConn;
@@ -32,7 +33,7 @@ fn extras_json(extras: &Extras) -> Result<String, AppError> {
     serde_json::to_string(extras).map_err(|e| AppError::internal_from("client metadata", e))
 }
 
-pub fn register(
+pub(super) fn register(
     conn: &mut DbConn,
     checked: Checked,
     now: NaiveDateTime,
@@ -43,7 +44,8 @@ pub fn register(
     let uses_secret = extras
         .token_endpoint_auth_method
         .starts_with("client_secret");
-    let input = input.check(true)?;
+    let mut input = input.check(true)?;
+    switches::as_client_may(&mut input.changes, None);
     let token = secrets::generate();
     let metadata = extras_json(&extras)?;
     crate::db::transaction(conn, |conn| {
@@ -118,11 +120,11 @@ pub fn stored(conn: &mut DbConn, client_id: &str) -> Result<Extras, AppError> {
 }
 
 /// Replaces the client's metadata (RFC 7592 §2.2) and its registration
-/// access token. A client can only narrow what an administrator allowed:
-/// PKCE stays required once required, a flow switched off stays off, and a
-/// client an administrator trusts (no consent asked) is managed by
-/// administrators only.
-pub fn update(
+/// access token. A client can only narrow what an administrator allowed
+/// (`switches::ByClient`: PKCE stays required once required, a flow
+/// switched off stays off), and a client an administrator trusts (no
+/// consent asked) is managed by administrators only.
+pub(super) fn update(
     conn: &mut DbConn,
     client_id: &str,
     checked: Checked,
@@ -141,21 +143,7 @@ pub fn update(
                 "a trusted client's registration is managed by administrators".into(),
             ));
         }
-        let changes = &mut input.changes;
-        let narrowed = |now: bool, asked: Option<bool>| Some(now && asked.unwrap_or(now));
-        changes.pkce_required = Some(current.pkce_required || changes.pkce_required == Some(true));
-        changes.implicit_flow_enabled =
-            narrowed(current.implicit_flow_enabled, changes.implicit_flow_enabled);
-        changes.password_flow_enabled =
-            narrowed(current.password_flow_enabled, changes.password_flow_enabled);
-        changes.client_credentials_flow_enabled = narrowed(
-            current.client_credentials_flow_enabled,
-            changes.client_credentials_flow_enabled,
-        );
-        changes.par_required = Some(current.par_required || changes.par_required == Some(true));
-        changes.dpop_required = Some(current.dpop_required || changes.dpop_required == Some(true));
-        changes.device_flow_enabled =
-            narrowed(current.device_flow_enabled, changes.device_flow_enabled);
+        switches::as_client_may(&mut input.changes, Some(&current));
         repo::update(conn, client_id, input.changes, input.redirect_uris, caller)?;
         diesel::update(client_registrations::table.find(client_id))
             .set((

@@ -1,4 +1,5 @@
-//! Service storage: plain functions over a connection.
+//! Service storage: plain functions over a connection. Changes are made
+//! through `changes`, which also drops the changed service from the cache.
 use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
@@ -111,10 +112,11 @@ fn key_conflict(error: diesel::result::Error) -> AppError {
 }
 
 /// Registers a service from a checked request with a new secret: the REST
-/// API, the console and the CLI all register through here. Returns the
+/// API, the console, the CLI and client registration all register through
+/// here, by way of `changes`. Returns the
 /// stored service, its redirect URIs and the secret, which exists in plain
 /// only in this answer.
-pub fn register(
+pub(super) fn register(
     conn: &mut DbConn,
     checked: CheckedInput,
     now: NaiveDateTime,
@@ -158,7 +160,7 @@ pub fn create(
     })
 }
 
-pub fn update(
+pub(super) fn update(
     conn: &mut DbConn,
     id: &str,
     changes: ServiceChanges,
@@ -216,7 +218,7 @@ fn record_update(
 }
 
 /// Deleting a service cascades to its redirect URIs, grants, codes and refresh tokens.
-pub fn delete(conn: &mut DbConn, id: &str, caller: &Caller) -> Result<(), AppError> {
+pub(super) fn delete(conn: &mut DbConn, id: &str, caller: &Caller) -> Result<(), AppError> {
     if id == HUB_SERVICE_ID {
         return Err(AppError::Forbidden(
             "the built-in Hub service cannot be deleted".into(),
@@ -237,7 +239,7 @@ pub fn delete(conn: &mut DbConn, id: &str, caller: &Caller) -> Result<(), AppErr
 }
 
 /// Replaces the secret; the old one stops working with this commit. Returns the new one.
-pub fn reset_secret(
+pub(super) fn reset_secret(
     conn: &mut DbConn,
     id: &str,
     now: NaiveDateTime,
@@ -260,7 +262,7 @@ pub fn reset_secret(
     })
 }
 
-pub fn set_trusted(
+pub(super) fn set_trusted(
     conn: &mut DbConn,
     id: &str,
     trusted: bool,

@@ -1,4 +1,5 @@
-//! `/api/rest/services`: thin handlers over `repo`; every call needs an admin.
+//! `/api/rest/services`: thin handlers over `registry::changes` (changes)
+//! and `repo` (reads); every call needs an admin.
 use actix_web::{web, HttpResponse};
 use serde_json::json;
 
@@ -13,7 +14,7 @@ use crate::paging::{parse_order_by, Direction, ListParams};
 use crate::registry::input::ServiceInput;
 use crate::registry::model::ServiceView;
 use crate::registry::query::ServiceQuery;
-use crate::registry::repo;
+use crate::registry::{changes, repo};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -51,13 +52,13 @@ pub(crate) async fn create(
     let fields = params.parse()?;
     let checked = body.0.check(true)?;
     let caller = principal.caller();
-    let (service, uris, secret) = db::run(&state.pool, move |conn| {
-        repo::register(conn, checked, crate::clock::now(), &caller)
+    let created = db::run(&state.pool, move |conn| {
+        changes::create(conn, checked, crate::clock::now(), &caller)
     })
     .await?;
-    let mut body = to_json(ServiceView::new(service, uris))?;
+    let mut body = to_json(ServiceView::new(created.service, created.redirect_uris))?;
     // The only answer, with a secret reset's, that ever carries the secret.
-    body["secret"] = json!(secret);
+    body["secret"] = json!(created.secret);
     Ok(no_store(respond(body, fields.as_ref())))
 }
 
@@ -141,9 +142,7 @@ pub(crate) async fn update(
     let cache = Arc::clone(&state.services);
     let caller = principal.caller();
     resource::one(&state.pool, &params, move |conn| {
-        repo::update(conn, &id, checked.changes, checked.redirect_uris, &caller)?;
-        cache.invalidate(&id);
-        repo::find_view(conn, &id)
+        changes::update(conn, &cache, &id, checked, &caller)
     })
     .await
 }
@@ -168,9 +167,7 @@ pub(crate) async fn delete(
     let cache = Arc::clone(&state.services);
     let caller = principal.caller();
     resource::delete(&state.pool, move |conn| {
-        repo::delete(conn, &id, &caller)?;
-        cache.invalidate(&id);
-        Ok(())
+        changes::delete(conn, &cache, &id, &caller)
     })
     .await
 }
@@ -193,12 +190,12 @@ pub(crate) async fn reset_secret(
     principal.require_admin()?;
     let id = path.into_inner();
     let answer_id = id.clone();
+    let cache = Arc::clone(&state.services);
     let caller = principal.caller();
     let secret = db::run(&state.pool, move |conn| {
-        repo::reset_secret(conn, &id, crate::clock::now(), &caller)
+        changes::reset_secret(conn, &cache, &id, crate::clock::now(), &caller)
     })
     .await?;
-    state.services.invalidate(&answer_id);
     Ok(no_store(
         HttpResponse::Ok().json(json!({ "id": answer_id, "secret": secret })),
     ))

@@ -889,3 +889,21 @@ async fn the_service_form_sets_sign_out_urls_and_client_keys() {
     );
     assert_eq!(service["jwks"]["keys"][0]["kid"], "k1");
 }
+
+#[tokio::test]
+async fn a_service_saved_in_the_console_applies_to_its_next_request() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    // The service is now cached.
+    assert_eq!(client_credentials(&app, &id, &secret).await, 200);
+    let page = format!("/admin/services/{id}");
+    let edit = format!("{page}/edit");
+    let saved = submit(&app, &admin, &edit, &page, &[("name", "No flows")]).await;
+    assert_eq!(saved.status(), 303);
+    assert_eq!(
+        client_credentials(&app, &id, &secret).await,
+        400,
+        "the client credentials box was cleared"
+    );
+}

@@ -423,3 +423,48 @@ async fn a_client_can_only_narrow_what_an_administrator_allowed() {
     let refused = manage(&app, reqwest::Method::PUT, &uri, &token, Some(&again)).await;
     assert_oauth_error(refused, 403, "access_denied").await;
 }
+
+#[tokio::test]
+async fn a_clients_update_and_deletion_apply_to_its_next_request() {
+    let app = spawn_app().await;
+    let device = "urn:ietf:params:oauth:grant-type:device_code";
+    let client = registered(
+        &app,
+        &json!({"redirect_uris": [CALLBACK], "grant_types": ["authorization_code", device]}),
+    )
+    .await;
+    let [id, secret, uri, token] = [
+        "client_id",
+        "client_secret",
+        "registration_client_uri",
+        "registration_access_token",
+    ]
+    .map(|member| client[member].as_str().unwrap().to_owned());
+    let start = || app.oauth_post("device", &[("scope", "openid")], Some((&id, &secret)));
+    // The service is now cached.
+    assert_eq!(start().await.status(), 200);
+
+    let without_device = json!({"client_id": id, "redirect_uris": [CALLBACK]});
+    let replaced = manage(
+        &app,
+        reqwest::Method::PUT,
+        &uri,
+        &token,
+        Some(&without_device),
+    )
+    .await;
+    assert_eq!(replaced.status(), 200);
+    let token: Value = replaced.json().await.unwrap();
+    let token = token["registration_access_token"].as_str().unwrap();
+    assert_oauth_error(start().await, 400, "unauthorized_client").await;
+
+    let deleted = manage(&app, reqwest::Method::DELETE, &uri, token, None).await;
+    assert_eq!(deleted.status(), 204);
+    assert_oauth_error(
+        app.oauth_post("introspect", &[("token", "x")], Some((&id, &secret)))
+            .await,
+        401,
+        "invalid_client",
+    )
+    .await;
+}

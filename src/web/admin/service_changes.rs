@@ -1,6 +1,7 @@
 //! The console's service changes: create, save, trust, reset the secret and
-//! delete, each through the registry functions the REST API and the CLI
-//! call. A secret is shown once, on the page that answers the change.
+//! delete, each through `registry::changes` as the REST API and the CLI
+//! change services. A secret is shown once, on the page that answers the
+//! change.
 use std::sync::Arc;
 
 use actix_web::http::StatusCode;
@@ -11,6 +12,8 @@ use super::common::{administrator, csrf, form_administrator, refusal};
 use super::service_form::{ServiceFields, ServiceForm};
 use crate::audit::Caller;
 use crate::error::AppError;
+use crate::registry::cache::ServiceCache;
+use crate::registry::changes;
 use crate::registry::repo as services_repo;
 use crate::state::AppState;
 use crate::web::login::CsrfOnly;
@@ -64,22 +67,22 @@ pub fn form_page(
     render(status, &page, cookies)
 }
 
-/// Runs `work` on service `id` for the administrator who sent the form,
-/// then forgets this instance's cached copy of the service.
+/// Runs the change `work` (of `registry::changes`) on service `id` for the
+/// administrator who sent the form.
 async fn change_service<T: Send + 'static>(
     req: &HttpRequest,
     state: &web::Data<AppState>,
     csrf_token: Option<&str>,
     id: &str,
-    work: impl FnOnce(&mut db::DbConn, &str, &Caller) -> Result<T, AppError> + Send + 'static,
+    work: impl FnOnce(&mut db::DbConn, &ServiceCache, &str, &Caller) -> Result<T, AppError>
+        + Send
+        + 'static,
 ) -> Result<T, PageError> {
     let admin = form_administrator(state, req, csrf_token).await?;
     let caller = Caller::user(&admin.user.id, state.origin(req));
     let (target, cache) = (id.to_owned(), Arc::clone(&state.services));
     let done = db::run(&state.pool, move |conn| {
-        let done = work(conn, &target, &caller)?;
-        cache.invalidate(&target);
-        Ok(done)
+        work(conn, &cache, &target, &caller)
     })
     .await?;
     Ok(done)
@@ -100,18 +103,18 @@ pub async fn create(
     {
         Ok(checked) => {
             db::run(&state.pool, move |conn| {
-                services_repo::register(conn, checked, clock::now(), &caller)
+                changes::create(conn, checked, clock::now(), &caller)
             })
             .await
         }
         Err(error) => Err(error),
     };
     match registered {
-        Ok((service, _, secret)) => Ok(secret_page(
+        Ok(created) => Ok(secret_page(
             "Service registered",
-            service.id,
-            service.name,
-            secret,
+            created.service.id,
+            created.service.name,
+            created.secret,
         )),
         Err(error) => Ok(form_page(
             &state,
@@ -167,10 +170,7 @@ pub async fn update(
     {
         Ok(checked) => {
             db::run(&state.pool, move |conn| {
-                let uris = checked.redirect_uris;
-                services_repo::update(conn, &target, checked.changes, uris, &caller)?;
-                cache.invalidate(&target);
-                Ok(())
+                changes::update(conn, &cache, &target, checked, &caller).map(drop)
             })
             .await
         }
@@ -214,8 +214,8 @@ pub async fn trust(
         &state,
         csrf,
         &id,
-        move |conn, id, caller| match trusted {
-            Some(trusted) => services_repo::set_trusted(conn, id, trusted, caller),
+        move |conn, cache, id, caller| match trusted {
+            Some(trusted) => changes::set_trusted(conn, cache, id, trusted, caller),
             None => Err(AppError::bad_request("Say trusted=on or trusted=off.")),
         },
     )
@@ -270,8 +270,8 @@ pub async fn reset_secret(
 ) -> Result<HttpResponse, PageError> {
     let id = path.into_inner();
     let csrf = form.csrf_token.as_deref();
-    let (secret, service) = change_service(&req, &state, csrf, &id, |conn, id, caller| {
-        let secret = services_repo::reset_secret(conn, id, clock::now(), caller)?;
+    let (secret, service) = change_service(&req, &state, csrf, &id, |conn, cache, id, caller| {
+        let secret = changes::reset_secret(conn, cache, id, clock::now(), caller)?;
         Ok((secret, services_repo::find(conn, id)?))
     })
     .await?;
@@ -286,6 +286,6 @@ pub async fn delete(
 ) -> Result<HttpResponse, PageError> {
     let id = path.into_inner();
     let csrf = form.csrf_token.as_deref();
-    change_service(&req, &state, csrf, &id, services_repo::delete).await?;
+    change_service(&req, &state, csrf, &id, changes::delete).await?;
     Ok(see_other("/admin/services", vec![]))
 }

@@ -1,14 +1,18 @@
 //! The console's service form: every field of the registry, read into the
 //! REST API's `ServiceInput` so both are checked by the same code, and the
 //! values it shows (a stored service's, or Hub's defaults for a new one).
+//! The switches are the registry's `SWITCHES`, by their column names.
+use std::collections::BTreeMap;
+
 use serde::Deserialize;
 
 use crate::error::AppError;
 use crate::registry::input::ServiceInput;
 use crate::registry::model::Service;
+use crate::registry::switches::SWITCHES;
 
-/// A posted service form. Checkboxes are absent when cleared, so each
-/// switch is `Some` exactly when ticked.
+/// A posted service form. Checkboxes are absent when cleared, so a switch
+/// is on exactly when its box is among `ticked`.
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ServiceForm {
     pub csrf_token: Option<String>,
@@ -30,18 +34,9 @@ pub struct ServiceForm {
     vendor: Option<String>,
     version: Option<String>,
     icon_url: Option<String>,
-    trusted: Option<String>,
-    consent_required: Option<String>,
-    pkce_required: Option<String>,
-    public_client: Option<String>,
-    impersonation: Option<String>,
-    implicit_flow_enabled: Option<String>,
-    password_flow_enabled: Option<String>,
-    client_credentials_flow_enabled: Option<String>,
-    par_required: Option<String>,
-    device_flow_enabled: Option<String>,
-    dpop_required: Option<String>,
-    token_exchange_enabled: Option<String>,
+    /// The ticked boxes (and any other field not named above), by name.
+    #[serde(flatten)]
+    ticked: BTreeMap<String, String>,
 }
 
 fn lines(text: Option<String>) -> Vec<String> {
@@ -65,7 +60,7 @@ impl ServiceForm {
                 AppError::bad_field("jwks", format!("the JWK set is not JSON: {e}"))
             })?),
         };
-        Ok(ServiceInput {
+        let mut input = ServiceInput {
             name: Some(self.name.unwrap_or_default()),
             key: Some(self.key),
             home_url: Some(self.home_url),
@@ -80,20 +75,18 @@ impl ServiceForm {
             vendor: Some(self.vendor),
             version: Some(self.version),
             icon_url: Some(self.icon_url),
-            trusted: creating.then_some(self.trusted.is_some()),
-            consent_required: Some(self.consent_required.is_some()),
-            pkce_required: Some(self.pkce_required.is_some()),
-            public_client: Some(self.public_client.is_some()),
-            impersonation: Some(self.impersonation.is_some()),
-            implicit_flow_enabled: Some(self.implicit_flow_enabled.is_some()),
-            password_flow_enabled: Some(self.password_flow_enabled.is_some()),
-            client_credentials_flow_enabled: Some(self.client_credentials_flow_enabled.is_some()),
-            par_required: Some(self.par_required.is_some()),
-            device_flow_enabled: Some(self.device_flow_enabled.is_some()),
-            dpop_required: Some(self.dpop_required.is_some()),
-            token_exchange_enabled: Some(self.token_exchange_enabled.is_some()),
-        })
+            ..ServiceInput::default()
+        };
+        for switch in SWITCHES.iter().filter(|s| creating || !is_trust(s.field)) {
+            *(switch.asked)(&mut input) = Some(self.ticked.contains_key(switch.field));
+        }
+        Ok(input)
     }
+}
+
+/// Trust has its own button on a service's page.
+fn is_trust(field: &str) -> bool {
+    field == "trusted"
 }
 
 /// A switch of the form: its field name, label, hint and state.
@@ -146,81 +139,15 @@ impl ServiceFields {
             vendor: text(&s.vendor),
             version: text(&s.version),
             icon_url: text(&s.icon_url),
-            switches: vec![
-                Switch {
-                    field: "trusted",
-                    label: "Trusted",
-                    hint: "users are not asked for consent; needed for client credentials",
-                    on: s.trusted,
-                },
-                Switch {
-                    field: "consent_required",
-                    label: "Consent required",
-                    hint: "users confirm access on first use (ignored when trusted)",
-                    on: s.consent_required,
-                },
-                Switch {
-                    field: "pkce_required",
-                    label: "PKCE required",
-                    hint: "the code flow needs a code_challenge",
-                    on: s.pkce_required,
-                },
-                Switch {
-                    field: "public_client",
-                    label: "Public client",
-                    hint: "a browser or mobile app that cannot keep a secret: PKCE, no secret",
-                    on: s.public_client,
-                },
-                Switch {
-                    field: "impersonation",
-                    label: "Impersonation",
-                    hint: "with trusted, client credentials may act as a user (scope user:ID)",
-                    on: s.impersonation,
-                },
-                Switch {
-                    field: "implicit_flow_enabled",
-                    label: "Implicit flow",
-                    hint: "tokens straight from the authorization endpoint",
-                    on: s.implicit_flow_enabled,
-                },
-                Switch {
-                    field: "password_flow_enabled",
-                    label: "Password flow",
-                    hint: "the password grant",
-                    on: s.password_flow_enabled,
-                },
-                Switch {
-                    field: "client_credentials_flow_enabled",
-                    label: "Client credentials flow",
-                    hint: "tokens for the service itself",
-                    on: s.client_credentials_flow_enabled,
-                },
-                Switch {
-                    field: "par_required",
-                    label: "Pushed requests required",
-                    hint:
-                        "authorization requests must be pushed to the PAR endpoint first (RFC 9126)",
-                    on: s.par_required,
-                },
-                Switch {
-                    field: "device_flow_enabled",
-                    label: "Device flow",
-                    hint: "devices without a browser sign in with a code typed at /device (RFC 8628)",
-                    on: s.device_flow_enabled,
-                },
-                Switch {
-                    field: "dpop_required",
-                    label: "DPoP required",
-                    hint: "tokens must be bound to the client's key with DPoP proofs (RFC 9449)",
-                    on: s.dpop_required,
-                },
-                Switch {
-                    field: "token_exchange_enabled",
-                    label: "Token exchange",
-                    hint: "may exchange a user's token it received for one to other services the user allowed (RFC 8693)",
-                    on: s.token_exchange_enabled,
-                },
-            ],
+            switches: SWITCHES
+                .iter()
+                .map(|switch| Switch {
+                    field: switch.field,
+                    label: switch.label,
+                    hint: switch.hint,
+                    on: (switch.stored)(s),
+                })
+                .collect(),
         }
     }
 
@@ -242,24 +169,16 @@ impl ServiceFields {
         shown.vendor = form.vendor;
         shown.version = form.version;
         shown.icon_url = form.icon_url;
-        shown.trusted = form.trusted.is_some();
-        shown.consent_required = form.consent_required.is_some();
-        shown.pkce_required = form.pkce_required.is_some();
-        shown.public_client = form.public_client.is_some();
-        shown.impersonation = form.impersonation.is_some();
-        shown.implicit_flow_enabled = form.implicit_flow_enabled.is_some();
-        shown.password_flow_enabled = form.password_flow_enabled.is_some();
-        shown.client_credentials_flow_enabled = form.client_credentials_flow_enabled.is_some();
-        shown.par_required = form.par_required.is_some();
-        shown.device_flow_enabled = form.device_flow_enabled.is_some();
-        shown.dpop_required = form.dpop_required.is_some();
-        shown.token_exchange_enabled = form.token_exchange_enabled.is_some();
-        Self::of(&shown, &lines(form.redirect_uris))
+        let mut fields = Self::of(&shown, &lines(form.redirect_uris));
+        for switch in &mut fields.switches {
+            switch.on = form.ticked.contains_key(switch.field);
+        }
+        fields
     }
 
     /// The form without the trust switch, for editing.
     pub fn without_trust(mut self) -> Self {
-        self.switches.retain(|switch| switch.field != "trusted");
+        self.switches.retain(|switch| !is_trust(switch.field));
         self
     }
 
@@ -281,7 +200,7 @@ mod tests {
         let form = ServiceForm {
             name: Some("Wiki".into()),
             redirect_uris: Some("https://a.example/cb\r\n\r\n  https://b.example/cb \n".into()),
-            trusted: Some("on".into()),
+            ticked: [("trusted".to_owned(), "on".to_owned())].into(),
             ..ServiceForm::default()
         };
         let input = form.clone().into_input(true).unwrap();
@@ -303,15 +222,20 @@ mod tests {
         assert_eq!(input.key, Some(None));
     }
 
-    #[test]
-    fn a_stored_service_fills_the_form_back_the_same() {
-        let defaults = ServiceFields::defaults();
-        let on: Vec<&str> = defaults
+    /// The fields of the switches shown on.
+    fn on(fields: &ServiceFields) -> Vec<&'static str> {
+        fields
             .switches
             .iter()
             .filter(|s| s.on)
             .map(|s| s.field)
-            .collect();
+            .collect()
+    }
+
+    #[test]
+    fn a_stored_service_fills_the_form_back_the_same() {
+        let defaults = ServiceFields::defaults();
+        let on = on(&defaults);
         assert_eq!(
             on,
             vec![
@@ -321,5 +245,24 @@ mod tests {
                 "client_credentials_flow_enabled"
             ]
         );
+    }
+
+    #[test]
+    fn each_ticked_box_sets_its_switch_alone_and_is_shown_again() {
+        for switch in SWITCHES {
+            let posted = format!("csrf_token=t&name=Wiki&{}=on&submit=Save", switch.field);
+            let form = actix_web::web::Query::<ServiceForm>::from_query(&posted)
+                .unwrap()
+                .into_inner();
+            let mut input = form.clone().into_input(true).unwrap();
+            for other in SWITCHES {
+                let ticked = other.field == switch.field;
+                assert_eq!(*(other.asked)(&mut input), Some(ticked), "{}", other.field);
+            }
+            let shown = ServiceFields::sent(form);
+            assert_eq!(on(&shown), vec![switch.field]);
+            let labels: Vec<&str> = shown.switches.iter().map(|s| s.label).collect();
+            assert!(labels.contains(&switch.label));
+        }
     }
 }

@@ -1,65 +1,20 @@
-//! The JSON body of service create and update, checked field by field.
-use serde::Deserialize;
-
-use super::model::ServiceChanges;
-use super::redirect_uri;
+//! `ServiceInput::check`: a create or update request, field by field, as
+//! the changes to store.
+use super::{CheckedInput, ServiceInput};
 use crate::error::AppError;
+use crate::registry::model::ServiceChanges;
+use crate::registry::redirect_uri;
+use crate::registry::switches::SWITCHES;
 use crate::validate::{self, MAX_LONG_TEXT, MAX_SHORT_TEXT};
 
 const MAX_URIS: usize = 100;
 
-#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ServiceInput {
-    pub name: Option<String>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub key: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub home_url: Option<Option<String>>,
-    pub base_urls: Option<Vec<String>>,
-    pub redirect_uris: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub application_name: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub description: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub vendor: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub version: Option<Option<String>>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub icon_url: Option<Option<String>>,
-    pub trusted: Option<bool>,
-    pub consent_required: Option<bool>,
-    pub pkce_required: Option<bool>,
-    pub public_client: Option<bool>,
-    pub impersonation: Option<bool>,
-    pub implicit_flow_enabled: Option<bool>,
-    pub password_flow_enabled: Option<bool>,
-    pub client_credentials_flow_enabled: Option<bool>,
-    pub post_logout_redirect_uris: Option<Vec<String>>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub backchannel_logout_uri: Option<Option<String>>,
-    /// A JWK set of public keys (`private_key_jwt`).
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    #[schema(value_type = Option<Object>)]
-    pub jwks: Option<Option<serde_json::Value>>,
-    #[serde(default, deserialize_with = "crate::validate::nullable")]
-    pub jwks_uri: Option<Option<String>>,
-    pub par_required: Option<bool>,
-    pub device_flow_enabled: Option<bool>,
-    pub dpop_required: Option<bool>,
-    pub token_exchange_enabled: Option<bool>,
-}
-
-/// A checked request: column changes plus the new redirect URI list, if given.
-#[derive(Debug, Default)]
-pub struct CheckedInput {
-    pub changes: ServiceChanges,
-    pub redirect_uris: Option<Vec<String>>,
-}
-
 impl ServiceInput {
-    pub fn check(self, creating: bool) -> Result<CheckedInput, AppError> {
+    pub fn check(mut self, creating: bool) -> Result<CheckedInput, AppError> {
+        let mut switched = ServiceChanges::default();
+        for switch in SWITCHES {
+            *(switch.change)(&mut switched) = (switch.asked)(&mut self).take();
+        }
         let name = match (creating, self.name.as_deref()) {
             (true, value) => Some(validate::required_text("name", value, MAX_SHORT_TEXT)?),
             (false, None) => None,
@@ -78,14 +33,6 @@ impl ServiceInput {
             vendor: text_patch("vendor", self.vendor, MAX_SHORT_TEXT)?,
             version: text_patch("version", self.version, MAX_SHORT_TEXT)?,
             icon_url: url_patch("iconUrl", self.icon_url)?,
-            trusted: self.trusted,
-            consent_required: self.consent_required,
-            pkce_required: self.pkce_required,
-            public_client: self.public_client,
-            impersonation: self.impersonation,
-            implicit_flow_enabled: self.implicit_flow_enabled,
-            password_flow_enabled: self.password_flow_enabled,
-            client_credentials_flow_enabled: self.client_credentials_flow_enabled,
             post_logout_redirect_uris: self
                 .post_logout_redirect_uris
                 .map(|uris| check_uri_list("postLogoutRedirectUris", &uris))
@@ -99,10 +46,7 @@ impl ServiceInput {
                 .map(|jwks| jwks.map(|set| check_jwks(&set)).transpose())
                 .transpose()?,
             jwks_uri: url_patch("jwksUri", self.jwks_uri)?,
-            par_required: self.par_required,
-            device_flow_enabled: self.device_flow_enabled,
-            dpop_required: self.dpop_required,
-            token_exchange_enabled: self.token_exchange_enabled,
+            ..switched
         };
         let redirect_uris = self
             .redirect_uris
@@ -151,7 +95,7 @@ fn check_base_urls(urls: &[String]) -> Result<String, AppError> {
     serde_json::to_string(&checked).map_err(|e| AppError::internal_from("serializing base URLs", e))
 }
 
-pub fn check_redirect_uris(uris: &[String]) -> Result<Vec<String>, AppError> {
+fn check_redirect_uris(uris: &[String]) -> Result<Vec<String>, AppError> {
     check_uri_list("redirectUris", uris)
 }
 
