@@ -6,7 +6,7 @@
 //! the handlers still read by name. The answers are closed
 //! (`additionalProperties: false`), so an answer with a member the document
 //! lacks fails the OpenAPI test.
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::{IntoResponses, ToSchema};
 
 use super::error_response::OAuthErrorBody;
@@ -69,44 +69,6 @@ pub struct DeviceForm {
     pub scope: Option<String>,
     #[serde(flatten)]
     pub client: ClientAuthentication,
-}
-
-/// A registered client (RFC 7591 §3.2.1, RFC 7592 §3): its metadata, and
-/// what it manages its registration with.
-#[derive(Serialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct RegisteredClient {
-    pub client_id: String,
-    pub client_id_issued_at: i64,
-    pub client_name: String,
-    pub redirect_uris: Vec<String>,
-    pub post_logout_redirect_uris: Vec<String>,
-    pub client_uri: Option<String>,
-    pub logo_uri: Option<String>,
-    pub software_version: Option<String>,
-    pub backchannel_logout_uri: Option<String>,
-    pub jwks_uri: Option<String>,
-    #[schema(value_type = Option<Object>)]
-    pub jwks: Option<serde_json::Value>,
-    pub require_pushed_authorization_requests: bool,
-    pub dpop_bound_access_tokens: bool,
-    // The stored extras, listed here rather than flattened: a flattened
-    // schema cannot be closed.
-    pub token_endpoint_auth_method: String,
-    pub grant_types: Vec<String>,
-    pub response_types: Vec<String>,
-    pub scope: Option<String>,
-    pub contacts: Option<Vec<String>>,
-    pub tos_uri: Option<String>,
-    pub policy_uri: Option<String>,
-    pub software_id: Option<String>,
-    /// Only for clients that authenticate with a secret; shown once.
-    pub client_secret: Option<String>,
-    /// `0`: the secret does not expire.
-    pub client_secret_expires_at: Option<i64>,
-    /// The bearer token of `registration_client_uri`; shown once.
-    pub registration_access_token: Option<String>,
-    pub registration_client_uri: String,
 }
 
 /// What any OAuth endpoint may answer besides its success (RFC 6749 §5.2).

@@ -8,7 +8,6 @@ use std::sync::Arc;
 
 use actix_web::http::{header, StatusCode};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
-use serde_json::{Map, Value};
 
 use crate::audit::Caller;
 use crate::db;
@@ -16,7 +15,7 @@ use crate::error::AppError;
 use crate::oauth2::error::{ErrorCode, OAuthError};
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::registry::changes;
-use crate::registry::client_metadata::{describe, ClientMetadata, Refusal};
+use crate::registry::client_metadata::{describe, ClientMetadata, Refusal, RegisteredClient};
 use crate::registry::registrations::{self, Registered};
 use crate::registry::repo as services_repo;
 use crate::rest::authn::{bearer_token, Principal};
@@ -72,16 +71,13 @@ fn answer(state: &AppState, status: StatusCode, registered: Registered) -> HttpR
         token,
         secret,
     } = registered;
-    let mut body: Map<String, Value> = describe(&service, &redirect_uris, &extras);
-    if let Some(secret) = secret {
-        body.insert("client_secret".into(), secret.into());
-        body.insert("client_secret_expires_at".into(), 0.into());
-    }
-    body.insert("registration_access_token".into(), token.into());
-    body.insert(
-        "registration_client_uri".into(),
-        client_uri(state, &service.id).into(),
-    );
+    let uri = client_uri(state, &service.id);
+    let body = RegisteredClient {
+        client_secret_expires_at: secret.is_some().then_some(0),
+        client_secret: secret,
+        registration_access_token: Some(token),
+        ..describe(&service, &redirect_uris, extras, uri)
+    };
     HttpResponse::build(status)
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body)
@@ -117,7 +113,7 @@ async fn registrar(req: &HttpRequest, state: &AppState) -> Result<Caller, OAuthE
     tag = "registration",
     summary = "Dynamic client registration (RFC 7591): open, or with an admin's bearer token",
     request_body = crate::registry::client_metadata::ClientMetadata,
-    responses((status = 201, body = crate::endpoints::api_doc::RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
+    responses((status = 201, body = RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
     security((), ("bearer" = []))
 )]
 pub async fn register(
@@ -162,7 +158,7 @@ async fn managed(req: &HttpRequest, state: &AppState, client_id: &str) -> Result
     tag = "registration",
     summary = "Read a registration (RFC 7592) with its registration access token",
     params(("client_id" = String, Path)),
-    responses((status = 200, body = crate::endpoints::api_doc::RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
+    responses((status = 200, body = RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
     security(("bearer" = []))
 )]
 pub async fn read(
@@ -179,11 +175,7 @@ pub async fn read(
     })
     .await
     .map_err(oauth_error)?;
-    let mut body = describe(&service, &uris, &extras);
-    body.insert(
-        "registration_client_uri".into(),
-        client_uri(&state, &id).into(),
-    );
+    let body = describe(&service, &uris, extras, client_uri(&state, &id));
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(body))
@@ -197,7 +189,7 @@ pub async fn read(
     summary = "Replace a registration's metadata (RFC 7592)",
     params(("client_id" = String, Path)),
     request_body = crate::registry::client_metadata::ClientMetadata,
-    responses((status = 200, body = crate::endpoints::api_doc::RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
+    responses((status = 200, body = RegisteredClient), crate::endpoints::api_doc::OAuthErrors),
     security(("bearer" = []))
 )]
 pub async fn replace(

@@ -15,13 +15,11 @@ use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
-use diesel::prelude::*;
 
 use crate::config::Settings;
-use crate::db::schema::password_attempts;
 use crate::db::DbConn;
 use crate::error::StoreError;
-use crate::sessions::lockout::{self, Limits};
+use crate::sessions::failure_counters::{self, Limits};
 
 /// How many times the pair's limit locks a whole address.
 const ADDRESS_FACTOR: i32 = 5;
@@ -86,18 +84,11 @@ impl ClientThrottle {
             (address_key(address), self.address),
         ];
         for (subject, limits) in &subjects {
-            lockout::count_failure(conn, subject, *limits, now)?;
+            failure_counters::count_failure(conn, subject, *limits, now)?;
         }
-        let keys: Vec<&str> = subjects.iter().map(|(s, _)| s.as_str()).collect();
-        let locked: Vec<(String, Option<NaiveDateTime>)> = password_attempts::table
-            .filter(password_attempts::subject.eq_any(keys))
-            .filter(password_attempts::locked_until.gt(now))
-            .select((password_attempts::subject, password_attempts::locked_until))
-            .load(conn)?;
-        for (subject, until) in locked {
-            let left = until
-                .and_then(|until| (until - now).to_std().ok())
-                .unwrap_or_default();
+        let keys = subjects.each_ref().map(|(s, _)| s.as_str());
+        for (subject, until) in failure_counters::locks(conn, &keys, now)? {
+            let left = (until - now).to_std().unwrap_or_default();
             if let Some(ends) = Instant::now().checked_add(left) {
                 self.locked.insert(subject, ends);
             }

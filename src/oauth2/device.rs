@@ -11,12 +11,12 @@ use rand::RngCore;
 
 use super::error::{ErrorCode, OAuthError};
 use super::{consents, grants};
-use crate::db::schema::{device_codes, password_attempts};
+use crate::db::schema::device_codes;
 use crate::db::{self, DbConn};
 use crate::error::{AppError, StoreError};
 use crate::scope::StoredScope;
 use crate::secrets;
-use crate::sessions::lockout::{self, Limits};
+use crate::sessions::failure_counters::{self, Limits};
 
 /// Letters that cannot be mistaken for each other or spell words (no
 /// vowels), as RFC 8628 §6.1 suggests.
@@ -336,12 +336,7 @@ pub fn locked_out(
     keys: &[String],
     now: NaiveDateTime,
 ) -> Result<bool, StoreError> {
-    let locked: i64 = password_attempts::table
-        .filter(password_attempts::subject.eq_any(keys))
-        .filter(password_attempts::locked_until.gt(now))
-        .count()
-        .get_result(conn)?;
-    Ok(locked > 0)
+    failure_counters::any_locked(conn, keys, now)
 }
 
 /// Counts one wrong code against both counters.
@@ -352,7 +347,7 @@ pub fn count_wrong_code(
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
     for key in keys {
-        lockout::count_failure(conn, key, limits, now)?;
+        failure_counters::count_failure(conn, key, limits, now)?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! and answered back (RFC 7591 §3.2.1, RFC 7592 §3). What the registry has
 //! no column for is kept as JSON beside the service.
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::input::ServiceInput;
 use super::model::Service;
@@ -277,60 +277,106 @@ impl ClientMetadata {
     }
 }
 
-/// The metadata of a registered client, as RFC 7591 answers it.
+/// A registered client (RFC 7591 §3.2.1, RFC 7592 §3): its metadata, and
+/// what it manages its registration with. The stored extras are listed here,
+/// not flattened: a flattened schema cannot be closed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisteredClient {
+    pub client_id: String,
+    pub client_id_issued_at: i64,
+    pub client_name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub logo_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_version: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub backchannel_logout_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub jwks: Option<Value>,
+    pub require_pushed_authorization_requests: bool,
+    pub dpop_bound_access_tokens: bool,
+    pub token_endpoint_auth_method: String,
+    pub grant_types: Vec<String>,
+    pub response_types: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub contacts: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tos_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_uri: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub software_id: Option<String>,
+    /// Only for clients that authenticate with a secret; shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// `0`: the secret does not expire.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub client_secret_expires_at: Option<i64>,
+    /// The bearer token of `registration_client_uri`; shown once.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub registration_access_token: Option<String>,
+    pub registration_client_uri: String,
+}
+
+/// The metadata of a registered client, as RFC 7591 answers it;
+/// `registration_client_uri` is where it manages its registration.
 pub fn describe(
     service: &Service,
     redirect_uris: &[String],
-    extras: &Extras,
-) -> Map<String, Value> {
-    let mut out = match serde_json::to_value(extras) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
-    };
-    let list = |json: &str| -> Value {
-        serde_json::from_str::<Vec<String>>(json)
-            .map(Value::from)
-            .unwrap_or_else(|_| Value::Array(vec![]))
-    };
-    out.insert("client_id".into(), service.id.clone().into());
-    out.insert(
-        "client_id_issued_at".into(),
-        service.created.and_utc().timestamp().into(),
-    );
-    out.insert("client_name".into(), service.name.clone().into());
-    out.insert("redirect_uris".into(), redirect_uris.to_vec().into());
-    out.insert(
-        "post_logout_redirect_uris".into(),
-        list(&service.post_logout_redirect_uris),
-    );
-    let optional = [
-        ("client_uri", &service.home_url),
-        ("logo_uri", &service.icon_url),
-        ("software_version", &service.version),
-        ("backchannel_logout_uri", &service.backchannel_logout_uri),
-        ("jwks_uri", &service.jwks_uri),
-    ];
-    for (name, value) in optional {
-        if let Some(value) = value {
-            out.insert(name.into(), value.clone().into());
-        }
+    extras: Extras,
+    registration_client_uri: String,
+) -> RegisteredClient {
+    let Extras {
+        token_endpoint_auth_method,
+        grant_types,
+        response_types,
+        scope,
+        contacts,
+        tos_uri,
+        policy_uri,
+        software_id,
+    } = extras;
+    RegisteredClient {
+        client_id: service.id.clone(),
+        client_id_issued_at: service.created.and_utc().timestamp(),
+        client_name: service.name.clone(),
+        redirect_uris: redirect_uris.to_vec(),
+        post_logout_redirect_uris: serde_json::from_str(&service.post_logout_redirect_uris)
+            .unwrap_or_default(),
+        client_uri: service.home_url.clone(),
+        logo_uri: service.icon_url.clone(),
+        software_version: service.version.clone(),
+        backchannel_logout_uri: service.backchannel_logout_uri.clone(),
+        jwks_uri: service.jwks_uri.clone(),
+        jwks: service
+            .jwks
+            .as_deref()
+            .and_then(|j| serde_json::from_str::<Value>(j).ok()),
+        require_pushed_authorization_requests: service.par_required,
+        dpop_bound_access_tokens: service.dpop_required,
+        token_endpoint_auth_method,
+        grant_types,
+        response_types,
+        scope,
+        contacts,
+        tos_uri,
+        policy_uri,
+        software_id,
+        client_secret: None,
+        client_secret_expires_at: None,
+        registration_access_token: None,
+        registration_client_uri,
     }
-    out.insert(
-        "require_pushed_authorization_requests".into(),
-        service.par_required.into(),
-    );
-    out.insert(
-        "dpop_bound_access_tokens".into(),
-        service.dpop_required.into(),
-    );
-    if let Some(jwks) = service
-        .jwks
-        .as_deref()
-        .and_then(|j| serde_json::from_str::<Value>(j).ok())
-    {
-        out.insert("jwks".into(), jwks);
-    }
-    out
 }
 
 #[cfg(test)]

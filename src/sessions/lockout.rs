@@ -14,19 +14,12 @@
 use std::net::IpAddr;
 
 use chrono::{Duration, NaiveDateTime};
-use diesel::prelude::*;
 
+use super::failure_counters;
+pub use super::failure_counters::Limits;
 use crate::config::Settings;
-use crate::db::schema::password_attempts;
 use crate::db::DbConn;
 use crate::error::StoreError;
-
-#[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max_failures: i32,
-    pub window: Duration,
-    pub lockout: Duration,
-}
 
 /// The limits for each way failures are counted, from the settings.
 #[derive(Debug, Clone, Copy)]
@@ -116,18 +109,13 @@ impl Counters {
 
     /// True when any of the counters is locked now.
     pub fn locked(&self, conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, StoreError> {
-        let subjects: Vec<&str> = self.all().iter().map(|(s, _)| s.as_str()).collect();
-        let locked: i64 = password_attempts::table
-            .filter(password_attempts::subject.eq_any(subjects))
-            .filter(password_attempts::locked_until.gt(now))
-            .count()
-            .get_result(conn)?;
-        Ok(locked > 0)
+        let subjects = self.all().map(|(s, _)| s.as_str());
+        failure_counters::any_locked(conn, &subjects, now)
     }
 
     pub fn record_failure(&self, conn: &mut DbConn, now: NaiveDateTime) -> Result<(), StoreError> {
         for (subject, limits) in self.all() {
-            count_failure(conn, subject, *limits, now)?;
+            failure_counters::count_failure(conn, subject, *limits, now)?;
         }
         Ok(())
     }
@@ -135,77 +123,8 @@ impl Counters {
     /// A success forgets the pair's failures; the wider counters run out on
     /// their own, so a sign-in between guesses does not reset a spray.
     pub fn record_success(&self, conn: &mut DbConn) -> Result<(), StoreError> {
-        diesel::delete(password_attempts::table.find(&self.pair.0)).execute(conn)?;
-        Ok(())
+        failure_counters::forget(conn, &self.pair.0)
     }
-}
-
-/// One more failure for `subject`, counted atomically so that parallel
-/// guesses (on any instance) cannot race past the limit.
-pub fn count_failure(
-    conn: &mut DbConn,
-    subject: &str,
-    limits: Limits,
-    now: NaiveDateTime,
-) -> Result<(), StoreError> {
-    use password_attempts::dsl as a;
-    conn.transaction::<(), StoreError, _>(|conn| {
-        let in_window = diesel::update(
-            a::password_attempts
-                .find(subject)
-                .filter(a::window_start.gt(now - limits.window)),
-        )
-        .set(a::failures.eq(a::failures + 1))
-        .execute(conn)?;
-        if in_window == 0 {
-            // Only an expired window restarts: a row another failure just
-            // created (or restarted) is counted on, never reset.
-            let restarted = diesel::update(
-                a::password_attempts
-                    .find(subject)
-                    .filter(a::window_start.le(now - limits.window)),
-            )
-            .set((a::failures.eq(1), a::window_start.eq(now)))
-            .execute(conn)?;
-            if restarted == 0 {
-                let inserted = conn.transaction::<_, StoreError, _>(|conn| {
-                    diesel::insert_into(a::password_attempts)
-                        .values((
-                            a::subject.eq(subject),
-                            a::failures.eq(1),
-                            a::window_start.eq(now),
-                        ))
-                        .execute(conn)
-                        .map_err(StoreError::from)
-                });
-                match inserted {
-                    Ok(_) => {}
-                    // The row exists (a parallel failure inserted it, or its
-                    // window is live): count on it.
-                    Err(StoreError::Duplicate(_)) => {
-                        diesel::update(a::password_attempts.find(subject))
-                            .set(a::failures.eq(a::failures + 1))
-                            .execute(conn)?;
-                    }
-                    Err(other) => return Err(other),
-                }
-            }
-        }
-        let failures: i32 = a::password_attempts
-            .find(subject)
-            .select(a::failures)
-            .first(conn)?;
-        if failures >= limits.max_failures {
-            diesel::update(a::password_attempts.find(subject))
-                .set((
-                    a::failures.eq(0),
-                    a::window_start.eq(now),
-                    a::locked_until.eq(Some(now + limits.lockout)),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
-    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Browser sessions and signing in with a password: below both the pages and
 //! the OAuth endpoints, which share the sign-in rule and its lockout.
+pub mod failure_counters;
 pub mod lockout;
 pub mod repo;
 pub mod sign_in;

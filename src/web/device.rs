@@ -17,7 +17,7 @@ use crate::audit::{Actor, Event, Kind};
 use crate::oauth2::device::{self, Approver, DeviceRequest};
 use crate::registry::repo as services_repo;
 use crate::scope::{Requested, StoredScope};
-use crate::sessions::lockout::Limits;
+use crate::sessions::failure_counters::Limits;
 use crate::sessions::repo::Session;
 use crate::state::AppState;
 use crate::{clock, db};

@@ -26,11 +26,10 @@ pub struct CodeExchange {
 
 pub async fn grant(
     deps: &GrantDeps<'_>,
-    presented: Option<PresentedClient>,
+    presented: PresentedClient,
     exchange: CodeExchange,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let presented = client_auth::require_client(presented)?;
     let ttl = deps.policy.refresh_token_ttl;
     deps.run_with_caches(move |conn, caches| redeem(conn, caches, &presented, &exchange, ttl, now))
         .await

@@ -19,10 +19,9 @@ pub struct ClientCredentialsRequest {
 
 pub async fn grant(
     deps: &GrantDeps<'_>,
-    presented: Option<PresentedClient>,
+    presented: PresentedClient,
     request: ClientCredentialsRequest,
 ) -> Result<Issued, OAuthError> {
-    let presented = client_auth::require_client(presented)?;
     let client = client_auth::authenticate_cached(deps.pool, deps.services, &presented).await?;
     let service = &client.service;
     if !client.confidential {

@@ -95,6 +95,8 @@ pub async fn grant(
     request: TokenRequest,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
+    // Every grant is a confidential client's, or a public one naming itself.
+    let client = super::client_auth::require_client(client)?;
     match request {
         TokenRequest::AuthorizationCode(exchange) => {
             authorization_code::grant(deps, client, exchange, now).await

@@ -31,11 +31,10 @@ pub struct PasswordRequest {
 
 pub async fn grant(
     deps: &GrantDeps<'_>,
-    presented: Option<PresentedClient>,
+    presented: PresentedClient,
     request: PasswordRequest,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let presented = client_auth::require_client(presented)?;
     let PasswordRequest {
         username,
         password,

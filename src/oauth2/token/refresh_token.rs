@@ -24,11 +24,10 @@ pub struct RefreshRequest {
 
 pub async fn grant(
     deps: &GrantDeps<'_>,
-    presented: Option<PresentedClient>,
+    presented: PresentedClient,
     request: RefreshRequest,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let presented = client_auth::require_client(presented)?;
     let ttl = deps.policy.refresh_token_ttl;
     deps.run_with_caches(move |conn, caches| rotate(conn, caches, &presented, &request, ttl, now))
         .await

@@ -35,11 +35,10 @@ fn refused(why: &str) -> OAuthError {
 
 pub async fn grant(
     deps: &GrantDeps<'_>,
-    presented: Option<PresentedClient>,
+    presented: PresentedClient,
     request: ExchangeRequest,
     _now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let presented = client_auth::require_client(presented)?;
     let client = client_auth::authenticate_cached(deps.pool, deps.services, &presented).await?;
     let caller = client.service.id.clone();
     if !client.confidential {
