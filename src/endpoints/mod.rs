@@ -22,6 +22,7 @@ use actix_cors::Cors;
 use actix_web::web;
 
 use crate::oidc::discovery::OAUTH_BASE;
+use crate::web::page_routes::{page, post_page};
 
 fn cors() -> Cors {
     Cors::default()
@@ -47,20 +48,20 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/keys", web::get().to(discovery::jwks))
             .service(
-                web::resource("/auth")
+                page("/auth")
                     .route(web::get().to(authorize::auth_get))
                     .route(web::post().to(authorize::auth_post)),
             )
-            .route("/auth/consent", web::post().to(authorize::consent_post))
+            .service(post_page("/auth/consent", authorize::consent_post))
             .route("/token", web::post().to(token::token))
             .route("/introspect", web::post().to(introspect::introspect))
             .route("/revoke", web::post().to(revoke::revoke))
             .service(
-                web::resource("/logout")
+                page("/logout")
                     .route(web::get().to(logout::logout_get))
                     .route(web::post().to(logout::logout_post)),
             )
-            .route("/logout/confirm", web::post().to(logout::confirm))
+            .service(post_page("/logout/confirm", logout::confirm))
             .route("/register", web::post().to(register::register))
             .route("/par", web::post().to(par::push))
             .route("/device", web::post().to(device_authorization::start))

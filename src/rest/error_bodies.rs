@@ -13,22 +13,32 @@ use serde_json::json;
 use crate::oauth2::error::OAuthError;
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::web::page::PageError;
+use crate::web::page_routes;
 
-/// Paths a person's browser shows: errors there are pages.
-fn is_page(path: &str) -> bool {
-    ["/login", "/logout", "/account"]
-        .iter()
-        .any(|page| path == *page || path.starts_with(&format!("{page}/")))
-        || path
-            .strip_prefix(OAUTH_BASE)
-            .is_some_and(|rest| rest == "/auth" || rest.starts_with("/auth/"))
+/// A browser asked: a request routed to a page (marked where its route is
+/// declared, `web::page_routes`), or one no route serves whose client
+/// prefers HTML (a person who typed a wrong address).
+fn for_a_browser(req: &HttpRequest, routed: bool) -> bool {
+    if routed {
+        return page_routes::is_page(req);
+    }
+    req.headers()
+        .get(header::ACCEPT)
+        .and_then(|accept| accept.to_str().ok())
+        .is_some_and(|accept| {
+            accept
+                .split(',')
+                .any(|kind| kind.trim().starts_with("text/html"))
+        })
 }
 
-/// The body of an error that had none, for a request to `path`.
-pub fn error_body(path: &str, status: StatusCode) -> HttpResponse {
+/// The body of an error that had none, for `req`; `routed` when a route
+/// matched it.
+fn error_body(req: &HttpRequest, routed: bool, status: StatusCode) -> HttpResponse {
+    let path = req.path();
     let reason = status.canonical_reason().unwrap_or("Error");
     let description = reason.to_lowercase();
-    if is_page(path) {
+    if for_a_browser(req, routed) {
         return PageError {
             status,
             title: reason.to_owned(),
@@ -48,7 +58,7 @@ pub fn error_body(path: &str, status: StatusCode) -> HttpResponse {
 
 /// The answer for a path no route serves.
 pub async fn no_route(req: HttpRequest) -> HttpResponse {
-    error_body(req.path(), StatusCode::NOT_FOUND)
+    error_body(&req, false, StatusCode::NOT_FOUND)
 }
 
 /// True when a client error carries no body a client could parse.
@@ -78,7 +88,8 @@ pub async fn fill_empty_errors(
     }
     let status = response.status();
     let (req, mut original) = response.into_parts();
-    let mut filled = error_body(req.path(), status);
+    let routed = req.match_pattern().is_some();
+    let mut filled = error_body(&req, routed, status);
     for (name, value) in original.headers_mut().drain() {
         let Some(name) = name else { continue };
         let describes_the_old_body = name == header::CONTENT_TYPE || name == header::CONTENT_LENGTH;
@@ -87,21 +98,4 @@ pub async fn fill_empty_errors(
         }
     }
     Ok(ServiceResponse::new(req, filled))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn pages_are_told_from_apis() {
-        assert!(is_page("/login"));
-        assert!(is_page("/account/tokens"));
-        assert!(is_page("/api/rest/oauth2/auth"));
-        assert!(is_page("/api/rest/oauth2/auth/consent"));
-        assert!(!is_page("/api/rest/oauth2/token"));
-        assert!(!is_page("/api/rest/oauth2/authx"));
-        assert!(!is_page("/loginx"));
-        assert!(!is_page("/api/rest/services"));
-    }
 }

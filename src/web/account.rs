@@ -7,6 +7,7 @@ use serde::Deserialize;
 use super::cookies;
 use super::login::{current_session, start_session, CsrfOnly};
 use super::page::{render, see_other, PageError};
+use super::page_routes::{get_page, post_page};
 use super::templates::{Account, AppRow, TokenRow};
 use crate::accounts;
 use crate::audit::Caller;
@@ -23,17 +24,11 @@ use crate::validate::{self, MAX_SHORT_TEXT};
 use crate::{clock, db};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/account", web::get().to(show))
-        .route(
-            "/account/apps/{service_id}/revoke",
-            web::post().to(revoke_app),
-        )
-        .route("/account/password", web::post().to(change_password))
-        .route("/account/tokens", web::post().to(create_token))
-        .route(
-            "/account/tokens/{token_id}/delete",
-            web::post().to(delete_token),
-        );
+    cfg.service(get_page("/account", show))
+        .service(post_page("/account/apps/{service_id}/revoke", revoke_app))
+        .service(post_page("/account/password", change_password))
+        .service(post_page("/account/tokens", create_token))
+        .service(post_page("/account/tokens/{token_id}/delete", delete_token));
 }
 
 /// The signed-in, non-guest user, or a redirect to the sign-in page.

@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::cookies;
 use super::login::current_session;
 use super::page::{render, see_other, PageError};
+use super::page_routes::{page, post_page};
 use super::templates;
 use crate::audit::{Actor, Event, Kind};
 use crate::oauth2::device::{self, Approver, DeviceRequest};
@@ -26,11 +27,11 @@ pub const DEVICE_PATH: &str = "/device";
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource(DEVICE_PATH)
+        page(DEVICE_PATH)
             .route(web::get().to(entry_page))
             .route(web::post().to(enter_code)),
     )
-    .route("/device/decide", web::post().to(decide));
+    .service(post_page("/device/decide", decide));
 }
 
 #[derive(Debug, Deserialize)]

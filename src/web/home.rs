@@ -4,11 +4,12 @@ use actix_web::{web, HttpRequest, HttpResponse};
 
 use super::login::current_session;
 use super::page::{render, PageError};
+use super::page_routes::get_page;
 use super::templates::{Home, SignedIn};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home));
+    cfg.service(get_page("/", home));
 }
 
 async fn home(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {

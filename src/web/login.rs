@@ -6,6 +6,7 @@ use serde::Deserialize;
 
 use super::cookies;
 use super::page::{render, see_other, PageError};
+use super::page_routes::page;
 use super::templates;
 use crate::clock;
 use crate::oidc::discovery::OAUTH_BASE;
@@ -16,12 +17,12 @@ use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/login")
+        page("/login")
             .route(web::get().to(login_page))
             .route(web::post().to(login)),
     )
     .service(
-        web::resource("/logout")
+        page("/logout")
             .route(web::get().to(logout_page))
             .route(web::post().to(logout)),
     );

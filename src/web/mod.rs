@@ -8,6 +8,7 @@ pub mod device;
 pub mod home;
 pub mod login;
 pub mod page;
+pub mod page_routes;
 pub mod templates;
 
 use actix_web::web;

@@ -163,7 +163,7 @@ async fn every_console_form_refuses_strangers_others_and_forged_posts() {
     let source =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web/admin/mod.rs"))
             .unwrap();
-    let route = Regex::new(r#""(/admin[^"]*)",\s*web::post\(\)"#).unwrap();
+    let route = Regex::new(r#"post_page\(\s*"(/admin[^"]*)""#).unwrap();
     let param = Regex::new(r"\{[^}]+\}").unwrap();
     let normal = |path: &str| param.replace_all(path, "{}").into_owned();
     let mut routed: Vec<String> = route

@@ -213,3 +213,50 @@ async fn a_wrong_method_is_answered_with_a_json_error() {
     let body: serde_json::Value = services.json().await.unwrap();
     assert_eq!(body["error"], "Method Not Allowed", "{body}");
 }
+
+#[tokio::test]
+async fn errors_on_pages_are_pages_and_a_browser_lost_gets_one_too() {
+    let app = spawn_app().await;
+    let kind = |response: &reqwest::Response| {
+        response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    // Routed to a page, with a method it lacks: the page's own error.
+    for path in ["/login", "/api/rest/oauth2/auth", "/device"] {
+        let wrong = app.client.put(app.url(path)).send().await.unwrap();
+        assert_eq!(wrong.status(), 405, "{path}");
+        assert!(
+            kind(&wrong).starts_with("text/html"),
+            "{path}: {}",
+            kind(&wrong)
+        );
+    }
+    // No route: a browser (asking for HTML) gets a page, a client JSON.
+    for path in [
+        "/admin/nothing-here",
+        "/device/nothing-here",
+        "/nothing-here",
+    ] {
+        let browser = app
+            .client
+            .get(app.url(path))
+            .header("Accept", "text/html,application/xhtml+xml;q=0.9,*/*;q=0.8")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(browser.status(), 404, "{path}");
+        assert!(
+            kind(&browser).starts_with("text/html"),
+            "{path}: {}",
+            kind(&browser)
+        );
+        let client = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(client.status(), 404, "{path}");
+        let body: serde_json::Value = client.json().await.unwrap();
+        assert_eq!(body["error"], "Not Found", "{path}: {body}");
+    }
+}

@@ -682,7 +682,8 @@ async fn flows_through_every_grant_validate_against_the_document() {
 }
 
 /// `(path, method)` of every route `src/endpoints/mod.rs` registers: each
-/// method builder (`web::get()`, …) belongs to the path literal before it.
+/// method builder (`web::get()`, …) belongs to the path literal before it,
+/// and `post_page("/path", …)` is a POST of its path.
 fn registered_oauth_routes() -> Vec<(String, String)> {
     let source =
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/src/endpoints/mod.rs"))
@@ -695,18 +696,24 @@ fn registered_oauth_routes() -> Vec<(String, String)> {
     let (root, scoped) = routes
         .split_once("web::scope(OAUTH_BASE)")
         .expect("the OAuth scope");
-    let token = regex::Regex::new(r#""(/[^"]*)"|web::(get|post|put|delete)\(\)"#).expect("regex");
+    let token =
+        regex::Regex::new(r#"(?:(get|post)_page\(\s*)?"(/[^"]*)"|web::(get|post|put|delete)\(\)"#)
+            .expect("regex");
     let mut found = Vec::new();
     for (prefix, part) in [("", root), (BASE, scoped)] {
         let mut path: Option<String> = None;
         for hit in token.captures_iter(part) {
-            match (hit.get(1), hit.get(2)) {
-                (Some(literal), _) => path = Some(format!("{prefix}{}", literal.as_str())),
-                (None, Some(method)) => {
+            match (hit.get(1), hit.get(2), hit.get(3)) {
+                (Some(method), Some(literal), _) => found.push((
+                    format!("{prefix}{}", literal.as_str()),
+                    method.as_str().to_owned(),
+                )),
+                (None, Some(literal), _) => path = Some(format!("{prefix}{}", literal.as_str())),
+                (_, None, Some(method)) => {
                     let path = path.clone().expect("a method after its path");
                     found.push((path, method.as_str().to_owned()));
                 }
-                (None, None) => {}
+                _ => {}
             }
         }
     }

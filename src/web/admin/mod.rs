@@ -17,6 +17,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use common::administrator;
 
 use super::page::{render, PageError};
+use super::page_routes::{get_page, post_page};
 use super::templates::AdminIndex;
 use crate::state::AppState;
 
@@ -39,56 +40,50 @@ pub const FORMS: &[&str] = &[
 ];
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/admin", web::get().to(index))
-        .route("/admin/services", web::get().to(services::list))
-        .route("/admin/services", web::post().to(service_changes::create))
-        .route("/admin/services/new", web::get().to(services::new))
-        .route("/admin/services/{id}", web::get().to(services::show))
-        .route(
-            "/admin/services/{id}",
-            web::post().to(service_changes::update),
-        )
-        .route(
-            "/admin/services/{id}/edit",
-            web::get().to(service_changes::edit),
-        )
-        .route(
+    cfg.service(get_page("/admin", index))
+        .service(get_page("/admin/services", services::list))
+        .service(post_page("/admin/services", service_changes::create))
+        .service(get_page("/admin/services/new", services::new))
+        .service(get_page("/admin/services/{id}", services::show))
+        .service(post_page("/admin/services/{id}", service_changes::update))
+        .service(get_page("/admin/services/{id}/edit", service_changes::edit))
+        .service(post_page(
             "/admin/services/{id}/trust",
-            web::post().to(service_changes::trust),
-        )
-        .route(
+            service_changes::trust,
+        ))
+        .service(post_page(
             "/admin/services/{id}/reset-secret",
-            web::post().to(service_changes::reset_secret),
-        )
-        .route(
+            service_changes::reset_secret,
+        ))
+        .service(post_page(
             "/admin/services/{id}/delete",
-            web::post().to(service_changes::delete),
-        )
-        .route(
+            service_changes::delete,
+        ))
+        .service(get_page(
             "/admin/services/{id}/{action}",
-            web::get().to(service_changes::confirm),
-        )
-        .route("/admin/users", web::get().to(users::list))
-        .route("/admin/users", web::post().to(user_changes::create))
-        .route("/admin/users/new", web::get().to(users::new))
-        .route("/admin/users/{id}", web::get().to(users::show))
-        .route("/admin/users/{id}", web::post().to(user_changes::update))
-        .route("/admin/users/{id}/ban", web::post().to(user_changes::ban))
-        .route(
+            service_changes::confirm,
+        ))
+        .service(get_page("/admin/users", users::list))
+        .service(post_page("/admin/users", user_changes::create))
+        .service(get_page("/admin/users/new", users::new))
+        .service(get_page("/admin/users/{id}", users::show))
+        .service(post_page("/admin/users/{id}", user_changes::update))
+        .service(post_page("/admin/users/{id}/ban", user_changes::ban))
+        .service(post_page(
             "/admin/users/{id}/password",
-            web::post().to(user_changes::set_password),
-        )
-        .route(
+            user_changes::set_password,
+        ))
+        .service(post_page(
             "/admin/users/{id}/apps/{service_id}/revoke",
-            web::post().to(user_changes::revoke_app),
-        )
-        .route(
+            user_changes::revoke_app,
+        ))
+        .service(post_page(
             "/admin/users/{id}/tokens/{token_id}/delete",
-            web::post().to(user_changes::delete_token),
-        )
-        .route("/admin/keys", web::get().to(keys::list))
-        .route("/admin/keys/rotate", web::post().to(keys::rotate))
-        .route("/admin/audit", web::get().to(audit::list));
+            user_changes::delete_token,
+        ))
+        .service(get_page("/admin/keys", keys::list))
+        .service(post_page("/admin/keys/rotate", keys::rotate))
+        .service(get_page("/admin/audit", audit::list));
 }
 
 async fn index(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, PageError> {
