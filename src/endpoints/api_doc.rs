@@ -53,24 +53,6 @@ pub struct AccessTokenForm {
     pub access_token: String,
 }
 
-/// The sign-out page's confirmation.
-#[derive(Deserialize, ToSchema)]
-pub struct LogoutConfirmation {
-    /// The page's anti-forgery token, matched with its cookie.
-    pub csrf_token: String,
-    pub client_id: Option<String>,
-    pub post_logout_redirect_uri: Option<String>,
-    pub state: Option<String>,
-}
-
-/// RFC 8628 §3.1.
-#[derive(Deserialize, ToSchema)]
-pub struct DeviceForm {
-    pub scope: Option<String>,
-    #[serde(flatten)]
-    pub client: ClientAuthentication,
-}
-
 /// What any OAuth endpoint may answer besides its success (RFC 6749 §5.2).
 #[derive(IntoResponses)]
 pub enum OAuthErrors<'a> {

@@ -29,13 +29,22 @@ pub(crate) struct Answer {
     interval: i32,
 }
 
+/// The device authorization request (RFC 8628 §3.1) and the client's
+/// authentication.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+pub struct DeviceAuthorizationForm {
+    pub scope: Option<String>,
+    #[serde(flatten)]
+    pub client: super::api_doc::ClientAuthentication,
+}
+
 #[utoipa::path(
     operation_id = "device_authorization",
     post,
     path = "/api/rest/oauth2/device",
     tag = "oauth2",
     summary = "Device authorization (RFC 8628 §3.1)",
-    request_body(content = crate::endpoints::api_doc::DeviceForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = DeviceAuthorizationForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, body = Answer), crate::endpoints::api_doc::OAuthErrors),
     security((), ("basic" = []))
 )]
@@ -45,7 +54,7 @@ pub async fn start(
     form: OAuthForm,
 ) -> Result<HttpResponse, OAuthError> {
     let presented = form.presented_client(&req)?;
-    let scope = form.get("scope").map(str::to_owned);
+    let DeviceAuthorizationForm { scope, .. } = form.read()?;
     let address = state.client_address(&req);
     let client_id = presented
         .as_ref()

@@ -85,6 +85,13 @@ impl OAuthForm {
         Self::parse(content_type, body).map_err(|e| PageError::bad_request(e.description))
     }
 
+    /// The form as a request type (serde): unknown parameters are ignored,
+    /// absent ones `None`.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Result<T, OAuthError> {
+        crate::oauth2::from_params(&self.params)
+            .map_err(|e| OAuthError::invalid_request(format!("the request cannot be read: {e}")))
+    }
+
     /// The value of `key`, owned.
     pub fn get_owned(&self, key: &str) -> Option<String> {
         self.get(key).map(str::to_owned)

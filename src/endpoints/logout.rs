@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
 
 use super::form::OAuthForm;
 use crate::db;
@@ -35,7 +36,7 @@ pub async fn logout_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let form = OAuthForm::for_page(&req, req.query_string().as_bytes())?;
-    request(&req, &state, logout_params(&form)).await
+    request(&req, &state, read(&form)?).await
 }
 
 #[utoipa::path(
@@ -53,18 +54,26 @@ pub async fn logout_post(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let form = OAuthForm::for_page(&req, &body)?;
-    request(&req, &state, logout_params(&form)).await
+    request(&req, &state, read(&form)?).await
 }
 
 /// Read by the OAuth form's rules (each parameter once, UTF-8, no NUL), so
 /// a bad request gets a page, as the browser expects, not a JSON error.
-fn logout_params(form: &OAuthForm) -> LogoutParams {
-    LogoutParams {
-        id_token_hint: form.get_owned("id_token_hint"),
-        client_id: form.get_owned("client_id"),
-        post_logout_redirect_uri: form.get_owned("post_logout_redirect_uri"),
-        state: form.get_owned("state"),
-    }
+fn read<T: serde::de::DeserializeOwned>(form: &OAuthForm) -> Result<T, PageError> {
+    form.read()
+        .map_err(|e| PageError::bad_request(e.description))
+}
+
+/// The sign-out page's confirmation: the request it confirms (without the
+/// hint, already judged) and the page's anti-forgery token.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LogoutConfirmation {
+    /// The page's anti-forgery token, matched with its cookie.
+    #[schema(required = true)]
+    pub csrf_token: Option<String>,
+    pub client_id: Option<String>,
+    pub post_logout_redirect_uri: Option<String>,
+    pub state: Option<String>,
 }
 
 /// The client a request names, and where it may return the user.
@@ -147,7 +156,7 @@ async fn request(
     path = "/api/rest/oauth2/logout/confirm",
     tag = "oidc",
     summary = "The user confirms: the session ends and back-channel logout tokens go out",
-    request_body(content = crate::endpoints::api_doc::LogoutConfirmation, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = LogoutConfirmation, content_type = "application/x-www-form-urlencoded"),
     responses(crate::endpoints::api_doc::LogoutPages, crate::endpoints::api_doc::ForgedForm)
 )]
 pub async fn confirm(
@@ -155,11 +164,13 @@ pub async fn confirm(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let form = OAuthForm::for_page(&req, &body)?;
-    cookies::check_csrf(&req, form.get("csrf_token"))?;
+    let confirmation: LogoutConfirmation = read(&OAuthForm::for_page(&req, &body)?)?;
+    cookies::check_csrf(&req, confirmation.csrf_token.as_deref())?;
     let params = LogoutParams {
         id_token_hint: None,
-        ..logout_params(&form)
+        client_id: confirmation.client_id,
+        post_logout_redirect_uri: confirmation.post_logout_redirect_uri,
+        state: confirmation.state,
     };
     let (client, target) = destination(&state, None, &params).await?;
     if let Some(client) = &client {

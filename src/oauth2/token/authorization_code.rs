@@ -9,7 +9,7 @@ use super::issued::{IdTokenRequest, Issued};
 use crate::audit::{self, Kind};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
-use crate::oauth2::client_auth::{self, PresentedClient};
+use crate::oauth2::client_auth::{Client, PresentedClient};
 use crate::oauth2::codes;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::single_use::SingleUse;
@@ -31,19 +31,20 @@ pub async fn grant(
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let ttl = deps.policy.refresh_token_ttl;
-    deps.run_with_caches(move |conn, caches| redeem(conn, caches, &presented, &exchange, ttl, now))
-        .await
+    deps.run_for_client(presented, move |conn, caches, client| {
+        redeem(conn, caches, &client, &exchange, ttl, now)
+    })
+    .await
 }
 
 fn redeem(
     conn: &mut DbConn,
     caches: GrantCaches<'_>,
-    presented: &PresentedClient,
+    client: &Client,
     exchange: &CodeExchange,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let client = client_auth::authenticate(conn, caches.services, presented)?;
     let (code, grant) = codes::find(conn, &exchange.code)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown authorization code"))?;
     if grant.service_id != client.service.id {

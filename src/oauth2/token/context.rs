@@ -7,6 +7,7 @@ use crate::audit::{Origin, Recorder};
 use crate::config::Settings;
 use crate::db::{DbConn, DbPool};
 use crate::oauth2::access_token::TokenChecks;
+use crate::oauth2::client_auth::{self, Client, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::revoked_set::RevokedSet;
 use crate::oauth2::verified::VerifiedTokens;
@@ -89,6 +90,25 @@ impl GrantDeps<'_> {
                 dpop_jkt: jkt.as_deref(),
             };
             work(conn, caches)
+        })
+        .await
+    }
+
+    /// Runs a grant's database work for the client `presented` proves to
+    /// be, authenticated in the same visit: the one client-authentication
+    /// step of the grants that go to the database anyway.
+    pub async fn run_for_client<T, F>(
+        &self,
+        presented: PresentedClient,
+        work: F,
+    ) -> Result<T, OAuthError>
+    where
+        F: FnOnce(&mut DbConn, GrantCaches<'_>, Client) -> Result<T, OAuthError> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run_with_caches(move |conn, caches| {
+            let client = client_auth::authenticate(conn, caches.services, &presented)?;
+            work(conn, caches, client)
         })
         .await
     }

@@ -8,7 +8,7 @@ use super::context::{GrantCaches, GrantDeps};
 use super::issued::{IdTokenRequest, Issued};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
-use crate::oauth2::client_auth::{self, PresentedClient};
+use crate::oauth2::client_auth::{Client, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::{device, refresh_tokens, scope_rules};
 use crate::scope::{Requested, StoredScope, OFFLINE_ACCESS, OPENID};
@@ -26,19 +26,20 @@ pub async fn grant(
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let ttl = deps.policy.refresh_token_ttl;
-    deps.run_with_caches(move |conn, caches| redeem(conn, caches, &presented, &request, ttl, now))
-        .await
+    deps.run_for_client(presented, move |conn, caches, client| {
+        redeem(conn, caches, &client, &request, ttl, now)
+    })
+    .await
 }
 
 fn redeem(
     conn: &mut DbConn,
     caches: GrantCaches<'_>,
-    presented: &PresentedClient,
+    client: &Client,
     request: &DeviceCodeRequest,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let client = client_auth::authenticate(conn, caches.services, presented)?;
     if !client.service.device_flow_enabled {
         return Err(OAuthError::unauthorized_client(
             "the device flow is turned off for this service",

@@ -8,7 +8,7 @@ use super::issued::{IdTokenRequest, Issued};
 use crate::audit::{self, Kind};
 use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
-use crate::oauth2::client_auth::{self, PresentedClient};
+use crate::oauth2::client_auth::{Client, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::scope_rules;
 use crate::oauth2::single_use::SingleUse;
@@ -29,19 +29,20 @@ pub async fn grant(
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
     let ttl = deps.policy.refresh_token_ttl;
-    deps.run_with_caches(move |conn, caches| rotate(conn, caches, &presented, &request, ttl, now))
-        .await
+    deps.run_for_client(presented, move |conn, caches, client| {
+        rotate(conn, caches, &client, &request, ttl, now)
+    })
+    .await
 }
 
 fn rotate(
     conn: &mut DbConn,
     caches: GrantCaches<'_>,
-    presented: &PresentedClient,
+    client: &Client,
     request: &RefreshRequest,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let client = client_auth::authenticate(conn, caches.services, presented)?;
     let (token, grant) = refresh_tokens::find(conn, &request.refresh_token)?
         .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
     // A token of another client is refused without being consumed.
