@@ -41,6 +41,15 @@ pub fn push(
     Ok(request_uri)
 }
 
+/// A pushed request as the authorization endpoint reads it back.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    pub request: AuthorizationRequest,
+    /// When the client pushed it: a sign-in after that answers its
+    /// `prompt=login` and `max_age`.
+    pub pushed_at: NaiveDateTime,
+}
+
 /// The request pushed as `request_uri` by `client_id`: None when
 /// unknown, another client's, expired or already used. Reading does not use
 /// it up: the browser comes back with it after signing in and consenting.
@@ -49,16 +58,23 @@ pub fn load(
     client_id: &str,
     request_uri: &str,
     now: NaiveDateTime,
-) -> Result<Option<AuthorizationRequest>, AppError> {
-    let params: Option<String> = pushed_requests::table
+) -> Result<Option<Pushed>, AppError> {
+    let found: Option<(String, NaiveDateTime)> = pushed_requests::table
         .find(secrets::hash(request_uri))
         .filter(pushed_requests::client_id.eq(client_id))
         .filter(pushed_requests::used_at.is_null())
         .filter(pushed_requests::expires_at.gt(now))
-        .select(pushed_requests::params)
+        .select((pushed_requests::params, pushed_requests::expires_at))
         .first(conn)
         .optional()?;
-    params.map(|text| stored_request(&text)).transpose()
+    found
+        .map(|(text, expires_at)| {
+            Ok(Pushed {
+                request: stored_request(&text)?,
+                pushed_at: expires_at - Duration::seconds(LIFETIME_SECS),
+            })
+        })
+        .transpose()
 }
 
 /// A stored request: an object of its parameters, or, as pushed before

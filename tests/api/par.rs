@@ -184,3 +184,62 @@ async fn an_expired_request_uri_is_refused() {
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("expired"));
 }
+
+/// A pushed request that forces a new sign-in (`prompt=login`) or limits
+/// its age (`max_age`) is answered by the sign-in that follows it: the
+/// browser comes back with the `request_uri` alone, so the request cannot
+/// be changed on the way, and the sign-in, done after the push, counts.
+#[tokio::test]
+async fn a_pushed_request_forcing_a_sign_in_is_satisfied_by_it() {
+    let app = spawn_app().await;
+    let (id, secret) = app.web_client(CALLBACK, json!({"trusted": true})).await;
+    app.create_user("pia", "pia-password").await;
+    let browser = app.browser();
+    // Signed in before the request was pushed.
+    let (page, _) = app.page(&browser, "/login").await;
+    assert_eq!(page, 200);
+    let earlier = app
+        .authorize(
+            &browser,
+            &[
+                ("client_id", &id),
+                ("response_type", "code"),
+                ("redirect_uri", CALLBACK),
+            ],
+        )
+        .await;
+    let signed_in = app
+        .sign_in(&browser, &location(&earlier), "pia", "pia-password")
+        .await;
+    let first_code = app.follow(&browser, signed_in).await;
+    assert!(location(&first_code).starts_with(CALLBACK));
+
+    for extra in [("prompt", "login"), ("max_age", "0")] {
+        // max_age counts whole seconds: the last sign-in must be older than 0.
+        tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+        let pushed: Value = push(&app, (&id, &secret), &[extra])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let request_uri = pushed["request_uri"].as_str().unwrap().to_owned();
+        let asked = app
+            .authorize(
+                &browser,
+                &[("client_id", &id), ("request_uri", &request_uri)],
+            )
+            .await;
+        assert_eq!(asked.status(), 303);
+        assert!(
+            location(&asked).starts_with("/login"),
+            "{extra:?}: sign in again"
+        );
+        let signed_in = app
+            .sign_in(&browser, &location(&asked), "pia", "pia-password")
+            .await;
+        let back = app.follow(&browser, signed_in).await;
+        assert_eq!(back.status(), 303, "{extra:?}");
+        let params = callback_params(&location(&back));
+        assert!(param(&params, "code").is_some(), "{extra:?}: {params:?}");
+    }
+}

@@ -125,6 +125,7 @@ async fn authorize(
         redirect_uri,
         request: sent,
         pushed,
+        pushed_at,
     } = db::run(&state.pool, move |conn| {
         authorization::open(conn, sent, par_required, now)
     })
@@ -132,7 +133,10 @@ async fn authorize(
     .map_err(PageError::bad_request)?;
     // From here on the client and its redirect URI are verified: errors go back to it.
     let request = match authorization::check(&client, redirect_uri, &sent, &state.settings) {
-        Ok(request) => request,
+        Ok(request) => AuthRequest {
+            asked_at: pushed_at,
+            ..request
+        },
         Err((target, error)) => return Ok(error_to_client(&target, &state.issuer, &error)),
     };
     let session_id = cookies::session_id(req);

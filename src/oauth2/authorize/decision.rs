@@ -62,8 +62,9 @@ pub struct Issue<'a> {
 }
 
 /// The session, when it may answer this request: a consent page's answer
-/// comes from a signed-in page, so any live session does; otherwise not when
-/// the request forces a new sign-in or the sign-in is older than `max_age`.
+/// comes from a signed-in page, so any live session does, and so does a
+/// sign-in made after the request was pushed; otherwise not when the
+/// request forces a new sign-in or the sign-in is older than `max_age`.
 pub fn usable_session<'a>(
     request: &AuthRequest,
     session: Option<&'a Session>,
@@ -75,8 +76,11 @@ pub fn usable_session<'a>(
             .max_age
             .is_some_and(|age| (now - auth_time).num_seconds() > age)
     };
+    let since_asked = |auth_time| request.asked_at.is_some_and(|asked| auth_time >= asked);
     session.filter(|s| {
-        answer.is_some() || (request.credentials != Credentials::Required && !stale(s.auth_time))
+        answer.is_some()
+            || since_asked(s.auth_time)
+            || (request.credentials != Credentials::Required && !stale(s.auth_time))
     })
 }
 
@@ -267,6 +271,21 @@ mod tests {
         for (name, extra, trusted, loaded, answer, expected) in cases {
             let next = decide(&request(extra), &client(trusted), &loaded, answer, now());
             assert_eq!(outcome(&next), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn a_sign_in_after_the_push_answers_a_pushed_prompt_login_and_max_age() {
+        for extra in [("prompt", "login"), ("max_age", "0")] {
+            let pushed_at = |ago: i64| AuthRequest {
+                asked_at: Some(now() - Duration::seconds(ago)),
+                ..request(&[extra])
+            };
+            let loaded = loaded(Some(session(60)), false, true);
+            let after = decide(&pushed_at(120), &client(true), &loaded, None, now());
+            assert_eq!(outcome(&after), "issue to ann", "{extra:?}");
+            let before = decide(&pushed_at(30), &client(true), &loaded, None, now());
+            assert_eq!(outcome(&before), "sign in", "{extra:?}");
         }
     }
 

@@ -26,6 +26,8 @@ pub struct Opened {
     pub request: AuthorizationRequest,
     /// The `request_uri` of a pushed request.
     pub pushed: Option<String>,
+    /// When it was pushed.
+    pub pushed_at: Option<NaiveDateTime>,
 }
 
 /// Why a request is refused before its client is verified: shown on a page,
@@ -40,14 +42,14 @@ pub fn open(
     par_required_everywhere: bool,
     now: NaiveDateTime,
 ) -> Result<Result<Opened, Refusal>, AppError> {
-    let (request, pushed) = match sent.request_uri {
-        None => (sent, None),
+    let (request, pushed, pushed_at) = match sent.request_uri {
+        None => (sent, None, None),
         Some(uri) => {
             let Some(client_id) = sent.client_id else {
                 return Ok(Err("A request_uri needs its client_id.".into()));
             };
             match par::load(conn, &client_id, &uri, now)? {
-                Some(pushed) => (pushed, Some(uri)),
+                Some(pushed) => (pushed.request, Some(uri), Some(pushed.pushed_at)),
                 None => {
                     return Ok(Err(
                         "The request_uri is unknown, expired or already used.".into()
@@ -77,6 +79,7 @@ pub fn open(
             redirect_uri,
             request,
             pushed,
+            pushed_at,
         }),
     )
 }

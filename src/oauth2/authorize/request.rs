@@ -3,6 +3,7 @@
 //! it, and its checks in two stages: client and redirect URI first (errors
 //! shown on a page), then the rest (errors sent back to the verified
 //! redirect URI).
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
@@ -222,6 +223,10 @@ pub struct AuthRequest {
     pub login_hint: Option<String>,
     /// RFC 9449 §10: the thumbprint of the DPoP key the code is bound to.
     pub dpop_jkt: Option<String>,
+    /// When a pushed request was pushed: a sign-in since then answers its
+    /// `prompt=login` and `max_age` (the browser comes back with the
+    /// `request_uri` alone, which still says both).
+    pub asked_at: Option<NaiveDateTime>,
 }
 
 impl AuthRequest {
@@ -451,6 +456,7 @@ pub fn check(
             .as_deref()
             .map(|h| h.chars().take(256).collect()),
         dpop_jkt,
+        asked_at: None,
     })
 }
 
