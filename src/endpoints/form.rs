@@ -92,6 +92,12 @@ impl OAuthForm {
             .map_err(|e| OAuthError::invalid_request(format!("the request cannot be read: {e}")))
     }
 
+    /// `read`, for a browser endpoint: a bad request gets a page.
+    pub fn read_page<T: serde::de::DeserializeOwned>(&self) -> Result<T, PageError> {
+        self.read()
+            .map_err(|e| PageError::bad_request(e.description))
+    }
+
     /// The value of `key`, owned.
     pub fn get_owned(&self, key: &str) -> Option<String> {
         self.get(key).map(str::to_owned)

@@ -36,7 +36,7 @@ pub async fn logout_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let form = OAuthForm::for_page(&req, req.query_string().as_bytes())?;
-    request(&req, &state, read(&form)?).await
+    request(&req, &state, form.read_page()?).await
 }
 
 #[utoipa::path(
@@ -54,14 +54,7 @@ pub async fn logout_post(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let form = OAuthForm::for_page(&req, &body)?;
-    request(&req, &state, read(&form)?).await
-}
-
-/// Read by the OAuth form's rules (each parameter once, UTF-8, no NUL), so
-/// a bad request gets a page, as the browser expects, not a JSON error.
-fn read<T: serde::de::DeserializeOwned>(form: &OAuthForm) -> Result<T, PageError> {
-    form.read()
-        .map_err(|e| PageError::bad_request(e.description))
+    request(&req, &state, form.read_page()?).await
 }
 
 /// The sign-out page's confirmation: the request it confirms (without the
@@ -164,7 +157,7 @@ pub async fn confirm(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let confirmation: LogoutConfirmation = read(&OAuthForm::for_page(&req, &body)?)?;
+    let confirmation: LogoutConfirmation = OAuthForm::for_page(&req, &body)?.read_page()?;
     cookies::check_csrf(&req, confirmation.csrf_token.as_deref())?;
     let params = LogoutParams {
         id_token_hint: None,

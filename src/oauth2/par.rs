@@ -25,8 +25,10 @@ pub fn push(
     now: NaiveDateTime,
 ) -> Result<String, AppError> {
     let request_uri = format!("{REQUEST_URI_PREFIX}{}", secrets::generate());
-    let params =
-        serde_json::to_string(request).map_err(|e| AppError::internal_from("pushed request", e))?;
+    // Stored as name and value pairs, the form every idhub version reads, so
+    // instances of two versions (during an upgrade) share pushed requests.
+    let params = serde_json::to_string(&request.pairs())
+        .map_err(|e| AppError::internal_from("pushed request", e))?;
     crate::db::transaction(conn, |conn| {
         diesel::insert_into(pushed_requests::table)
             .values((
@@ -77,8 +79,8 @@ pub fn load(
         .transpose()
 }
 
-/// A stored request: an object of its parameters, or, as pushed before
-/// the request had its own type, a list of name and value pairs.
+/// A stored request: a list of name and value pairs (as `push` writes), or
+/// an object of its parameters.
 fn stored_request(text: &str) -> Result<AuthorizationRequest, AppError> {
     let failed = |e| AppError::internal_from("pushed request", e);
     match serde_json::from_str::<Vec<(String, String)>>(text) {
@@ -103,4 +105,25 @@ pub fn consume(
     .set(pushed_requests::used_at.eq(now))
     .execute(conn)?;
     Ok(consumed == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stored_request_reads_back_as_pairs_or_an_object() {
+        let request = AuthorizationRequest {
+            client_id: Some("app".into()),
+            response_type: Some("code".into()),
+            scope: Some("openid".into()),
+            ..AuthorizationRequest::default()
+        };
+        let pairs = serde_json::to_string(&request.pairs()).unwrap();
+        assert!(pairs.starts_with('['), "{pairs}");
+        assert_eq!(stored_request(&pairs).unwrap(), request);
+        let object = serde_json::to_string(&request).unwrap();
+        assert_eq!(stored_request(&object).unwrap(), request);
+        assert!(stored_request("not json").is_err());
+    }
 }

@@ -27,7 +27,7 @@ pub fn count_failure(
     now: NaiveDateTime,
 ) -> Result<(), StoreError> {
     use password_attempts::dsl as a;
-    conn.transaction::<(), StoreError, _>(|conn| {
+    crate::db::transaction::<(), StoreError>(conn, |conn| {
         let in_window = diesel::update(
             a::password_attempts
                 .find(subject)

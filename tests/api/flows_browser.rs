@@ -616,3 +616,80 @@ async fn the_account_page_revokes_apps_and_manages_tokens() {
     let after = browser.get(app.url("/account")).send().await.unwrap();
     assert_eq!(after.status(), 303, "signed out");
 }
+
+/// Hub's `request_credentials=skip`: nobody signed in, the (unbanned) guest
+/// is who the request is for; a client that asks its users for consent gets
+/// `consent_required` (the guest is never asked), also when a consent form
+/// is posted in its name.
+#[tokio::test]
+async fn skip_falls_back_to_the_guest_who_is_never_asked() {
+    let app = spawn_app().await;
+    let guests: serde_json::Value = app
+        .get("/api/rest/users?query=guest", &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let guest_id = guests["users"][0]["id"].as_str().unwrap().to_owned();
+    let (trusted, _) = app.web_client(CALLBACK, json!({"trusted": true})).await;
+    let (asking, _) = app.web_client(CALLBACK, json!({})).await;
+    let request = |client: &str| {
+        vec![
+            ("response_type", "code".to_owned()),
+            ("client_id", client.to_owned()),
+            ("redirect_uri", CALLBACK.to_owned()),
+            ("request_credentials", "skip".to_owned()),
+        ]
+    };
+    let browser = app.browser();
+    let send = |client: &str| {
+        let pairs = request(client);
+        let browser = browser.clone();
+        let url = app.url("/api/rest/oauth2/auth");
+        async move { browser.get(url).query(&pairs).send().await.unwrap() }
+    };
+
+    // The guest is banned at first: skip falls back to the sign-in page.
+    let banned = send(&trusted).await;
+    assert!(
+        location(&banned).starts_with("/login"),
+        "{}",
+        location(&banned)
+    );
+    app.post_json(
+        &format!("/api/rest/users/{guest_id}"),
+        &app.admin_token,
+        &json!({"banned": false}),
+    )
+    .await;
+
+    let to_trusted = send(&trusted).await;
+    let params = callback_params(&location(&to_trusted));
+    assert!(param(&params, "code").is_some(), "{params:?}");
+    let to_asking = send(&asking).await;
+    let params = callback_params(&location(&to_asking));
+    assert_eq!(param(&params, "error"), Some("consent_required"));
+
+    // A consent form posted in the guest's name is nobody's answer.
+    let login_page = browser.get(app.url("/login")).send().await.unwrap();
+    let csrf = hidden_inputs(&login_page.text().await.unwrap())
+        .into_iter()
+        .find(|(k, _)| k == "csrf_token")
+        .expect("a CSRF token")
+        .1;
+    let mut form = request(&asking);
+    form.push(("csrf_token", csrf));
+    form.push(("decision", "allow".into()));
+    let posted = browser
+        .post(app.url("/api/rest/oauth2/auth/consent"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    let params = callback_params(&location(&posted));
+    assert_eq!(
+        param(&params, "error"),
+        Some("consent_required"),
+        "{params:?}"
+    );
+}

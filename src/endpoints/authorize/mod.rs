@@ -44,7 +44,7 @@ pub async fn auth_get(
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
     let form = OAuthForm::for_page(&req, req.query_string().as_bytes())?;
-    authorize(&req, &state, read(&form)?, None).await
+    authorize(&req, &state, form.read_page()?, None).await
 }
 
 #[utoipa::path(
@@ -62,7 +62,7 @@ pub async fn auth_post(
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
     let form = OAuthForm::for_page(&req, &body)?;
-    authorize(&req, &state, read(&form)?, None).await
+    authorize(&req, &state, form.read_page()?, None).await
 }
 
 /// The consent page's decision, with the authorization request it answers.
@@ -92,7 +92,7 @@ pub async fn consent_post(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, PageError> {
-    let form: ConsentForm = read(&OAuthForm::for_page(&req, &body)?)?;
+    let form: ConsentForm = OAuthForm::for_page(&req, &body)?.read_page()?;
     cookies::check_csrf(&req, form.csrf_token.as_deref())?;
     let answer = match form.decision.as_deref() {
         Some("allow") => Answer::Allow,
@@ -100,11 +100,6 @@ pub async fn consent_post(
         _ => return Err(PageError::bad_request("Choose Allow or Deny.")),
     };
     authorize(&req, &state, form.request, Some(answer)).await
-}
-
-fn read<T: serde::de::DeserializeOwned>(form: &OAuthForm) -> Result<T, PageError> {
-    crate::oauth2::from_params(form.pairs())
-        .map_err(|e| PageError::bad_request(format!("The request cannot be read: {e}")))
 }
 
 /// Loads what the request needs (two visits), lets `authorization::decide`
@@ -120,29 +115,25 @@ async fn authorize(
         note_client(req, client_id);
     }
     let (now, par_required) = (clock::now(), state.settings.par_required);
-    let Opened {
-        client,
-        redirect_uri,
-        request: sent,
-        pushed,
-        pushed_at,
-    } = db::run(&state.pool, move |conn| {
+    let opened = db::run(&state.pool, move |conn| {
         authorization::open(conn, sent, par_required, now)
     })
     .await?
     .map_err(PageError::bad_request)?;
     // From here on the client and its redirect URI are verified: errors go back to it.
-    let request = match authorization::check(&client, redirect_uri, &sent, &state.settings) {
-        Ok(request) => AuthRequest {
-            asked_at: pushed_at,
-            ..request
-        },
+    let request = match opened.check(&state.settings) {
+        Ok(request) => request,
         Err((target, error)) => return Ok(error_to_client(&target, &state.issuer, &error)),
     };
+    let Opened {
+        client,
+        request: sent,
+        pushed,
+        ..
+    } = opened;
     let session_id = cookies::session_id(req);
     let (request, client, loaded) = db::run(&state.pool, move |conn| {
-        let loaded =
-            authorization::load(conn, &request, &client, session_id.as_deref(), answer, now)?;
+        let loaded = authorization::load(conn, &request, &client, session_id.as_deref(), now)?;
         Ok((request, client, loaded))
     })
     .await?;
@@ -248,12 +239,13 @@ async fn answer_allowed(
         authorization::record_authorization(conn, allowed, code_ttl, now)
     })
     .await?;
-    // Recorded once what they record is stored.
-    if issue.consent_given {
-        let event = consent_event(req, state, Kind::ConsentGiven, issue.user, client, request);
-        state.audit.submit(event);
-    }
+    let consent_given = issue
+        .consent_given
+        .then(|| consent_event(req, state, Kind::ConsentGiven, issue.user, client, request));
     if request.target.redirect_uri == OUT_OF_BAND {
+        consent_given
+            .into_iter()
+            .for_each(|event| state.audit.submit(event));
         let page = templates::OutOfBand {
             client_name: client.name.clone(),
             code: code.unwrap_or_default(),
@@ -261,10 +253,9 @@ async fn answer_allowed(
         };
         return Ok(render(StatusCode::OK, &page, vec![]));
     }
-    let mut answer = match request.response_type.issues_tokens_here() {
+    let signed = match request.response_type.issues_tokens_here() {
         true => {
             signed_here(
-                req,
                 state,
                 client,
                 &issue,
@@ -275,19 +266,47 @@ async fn answer_allowed(
             )
             .await?
         }
-        false => Vec::new(),
+        false => SignedHere::default(),
     };
-    if let Some(code) = code {
-        answer.push(("code", code));
+    // Recorded once what they record is stored and signed.
+    consent_given
+        .into_iter()
+        .for_each(|event| state.audit.submit(event));
+    let SignedHere { id_token, access } = signed;
+    if !access.is_empty() {
+        telemetry::token_issued("implicit");
+        let user = issue.user;
+        let event = Event::new(
+            Kind::TokenIssued,
+            Actor::User(user.id.clone()),
+            state.origin(req),
+        )
+        .user(&user.id)
+        .service(&client.id)
+        .detail("grantType", "implicit")
+        .detail("scope", crate::scope::join(&request.scope))
+        .detail("refreshToken", false);
+        state.audit.submit(event);
     }
+    let answer: Vec<(&'static str, String)> = id_token
+        .map(|token| ("id_token", token))
+        .into_iter()
+        .chain(code.map(|code| ("code", code)))
+        .chain(access)
+        .collect();
     Ok(to_client(&request.target, &state.issuer, answer))
 }
 
-/// The tokens of an implicit or hybrid response (the implicit flow issues
+/// The tokens of an implicit or hybrid response: the ID token, and the
+/// access token with its type, lifetime and scope (the implicit flow issues
 /// its access token here, not at /token).
-#[allow(clippy::too_many_arguments)]
+#[derive(Default)]
+struct SignedHere {
+    id_token: Option<String>,
+    access: Vec<(&'static str, String)>,
+}
+
 async fn signed_here(
-    req: &HttpRequest,
     state: &web::Data<AppState>,
     client: &Service,
     issue: &Issue<'_>,
@@ -295,7 +314,7 @@ async fn signed_here(
     grant_id: &str,
     code: Option<&str>,
     now: NaiveDateTime,
-) -> Result<Vec<(&'static str, String)>, PageError> {
+) -> Result<SignedHere, PageError> {
     let keys = state.keys.current(&state.pool).await;
     let ttl = state.settings.access_token_ttl_secs;
     let user = issue.user;
@@ -319,7 +338,7 @@ async fn signed_here(
         }
         false => None,
     };
-    let mut answer: Vec<(&'static str, String)> = Vec::new();
+    let mut signed = SignedHere::default();
     if request.response_type.id_token {
         let subject = IdTokenFor {
             user,
@@ -331,28 +350,15 @@ async fn signed_here(
             code,
             sid: issue.sid,
         };
-        answer.push((
-            "id_token",
-            id_token::sign(&keys, &state.issuer, subject, ttl, now)?,
-        ));
+        signed.id_token = Some(id_token::sign(&keys, &state.issuer, subject, ttl, now)?);
     }
     if let Some(token) = access_token {
-        telemetry::token_issued("implicit");
-        let event = Event::new(
-            Kind::TokenIssued,
-            Actor::User(user.id.clone()),
-            state.origin(req),
-        )
-        .user(&user.id)
-        .service(&client.id)
-        .detail("grantType", "implicit")
-        .detail("scope", crate::scope::join(&request.scope))
-        .detail("refreshToken", false);
-        state.audit.submit(event);
-        answer.push(("access_token", token));
-        answer.push(("token_type", "Bearer".into()));
-        answer.push(("expires_in", ttl.to_string()));
-        answer.push(("scope", crate::scope::join(&request.scope)));
+        signed.access = vec![
+            ("access_token", token),
+            ("token_type", "Bearer".into()),
+            ("expires_in", ttl.to_string()),
+            ("scope", crate::scope::join(&request.scope)),
+        ];
     }
-    Ok(answer)
+    Ok(signed)
 }

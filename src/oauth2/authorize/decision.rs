@@ -20,17 +20,24 @@ pub enum Answer {
     Deny,
 }
 
-/// What `decide` reads.
+/// What `decide` reads. It holds no decision: `load` reads what the
+/// request may need, `decide` picks.
 #[derive(Debug)]
 pub struct Loaded {
     /// The browser's live session, if any.
-    pub session: Option<Session>,
+    pub session: Option<Known<Session>>,
     /// The guest, when the request may fall back to it (Hub's `skip`).
-    pub guest: Option<User>,
-    /// A stored consent covers the request (read only when the client asks).
-    pub consented: bool,
+    pub guest: Option<Known<User>>,
     /// The `(id, name)` of each requested service, or the first unknown one.
     pub service_names: Result<Vec<(String, String)>, UnknownService>,
+}
+
+/// Someone the request may be for, and whether their stored consent covers
+/// it (read only when the client asks users at all).
+#[derive(Debug)]
+pub struct Known<T> {
+    pub item: T,
+    pub consented: bool,
 }
 
 /// The next step.
@@ -100,14 +107,24 @@ pub fn decide<'a>(
     if let Err(unknown) = &loaded.service_names {
         return Next::ToClient(OAuthError::invalid_scope(unknown.to_string()));
     }
-    let who = match usable_session(request, loaded.session.as_ref(), answer, now) {
-        Some(session) => Issue {
-            user: &session.user,
-            auth_time: session.auth_time,
-            sid: session.sid.as_deref(),
-            record_consent: false,
-            consent_given: false,
-        },
+    let session = loaded
+        .session
+        .as_ref()
+        .filter(|known| usable_session(request, Some(&known.item), answer, now).is_some());
+    let (who, consented) = match session {
+        Some(Known {
+            item: session,
+            consented,
+        }) => (
+            Issue {
+                user: &session.user,
+                auth_time: session.auth_time,
+                sid: session.sid.as_deref(),
+                record_consent: false,
+                consent_given: false,
+            },
+            *consented,
+        ),
         None => match (request.credentials, &loaded.guest) {
             (Credentials::Silent, _) => {
                 return Next::ToClient(OAuthError::new(
@@ -115,20 +132,34 @@ pub fn decide<'a>(
                     "nobody is signed in",
                 ))
             }
-            (Credentials::Skip, Some(guest)) => Issue {
-                user: guest,
-                auth_time: now,
-                sid: None,
-                record_consent: false,
-                consent_given: false,
-            },
+            (
+                Credentials::Skip,
+                Some(Known {
+                    item: guest,
+                    consented,
+                }),
+            ) => (
+                Issue {
+                    user: guest,
+                    auth_time: now,
+                    sid: None,
+                    record_consent: false,
+                    consent_given: false,
+                },
+                *consented,
+            ),
             _ => return Next::SignIn,
         },
     };
-    let consent_needed =
-        client_asks_consent(client) && (request.force_consent || !loaded.consented);
+    let consent_needed = client_asks_consent(client) && (request.force_consent || !consented);
     match answer {
         Some(Answer::Deny) => Next::Refused { user: who.user },
+        // The guest is never asked (below), so an answer in its name is
+        // nobody's.
+        Some(Answer::Allow) if who.user.guest && consent_needed => Next::ToClient(OAuthError::new(
+            ErrorCode::ConsentRequired,
+            "the guest cannot allow access",
+        )),
         Some(Answer::Allow) => Next::Issue(Issue {
             record_consent: !who.user.guest,
             consent_given: true,
@@ -207,9 +238,11 @@ mod tests {
 
     fn loaded(session: Option<Session>, guest: bool, consented: bool) -> Loaded {
         Loaded {
-            session,
-            guest: guest.then(|| user("guest", true)),
-            consented,
+            session: session.map(|item| Known { item, consented }),
+            guest: guest.then(|| Known {
+                item: user("guest", true),
+                consented,
+            }),
             service_names: Ok(Vec::new()),
         }
     }
@@ -266,7 +299,9 @@ mod tests {
             ("allowed, sign-in then stale", &[("max_age", "1")], false, loaded(signed_in(), false, false), Some(Answer::Allow), "issue to ann, record, given"),
             ("denied", &[], false, loaded(signed_in(), false, false), Some(Answer::Deny), "refused by ann"),
             ("allowed, signed out meanwhile", &[], false, loaded(None, false, false), Some(Answer::Allow), "sign in"),
-            ("guest allowed: not recorded", &[("request_credentials", "skip")], false, loaded(None, true, false), Some(Answer::Allow), "issue to guest, given"),
+            ("guest allowed, not asked", &[("request_credentials", "skip")], false, loaded(None, true, false), Some(Answer::Allow), "error consent_required"),
+            ("guest allowed, trusted: not recorded", &[("request_credentials", "skip")], true, loaded(None, true, false), Some(Answer::Allow), "issue to guest, given"),
+            ("skip with a stale session: the guest's consent", &[("request_credentials", "skip"), ("max_age", "30")], false, Loaded { session: Some(Known { item: session(60), consented: true }), ..loaded(None, true, false) }, None, "error consent_required"),
         ];
         for (name, extra, trusted, loaded, answer, expected) in cases {
             let next = decide(&request(extra), &client(trusted), &loaded, answer, now());

@@ -5,15 +5,19 @@
 //! `decide` reads).
 use chrono::NaiveDateTime;
 
-use super::decision::{client_asks_consent, usable_session, Answer, Loaded};
-use super::request::{redirect_uri_for, AuthRequest, AuthorizationRequest, Credentials};
+use super::decision::{client_asks_consent, Known, Loaded};
+use super::request::{
+    self, redirect_uri_for, AuthRequest, AuthorizationRequest, Credentials, Target,
+};
+use crate::config::Settings;
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::oauth2::error::OAuthError;
 use crate::oauth2::{consents, par};
 use crate::registry::model::Service;
 use crate::registry::repo as services_repo;
-use crate::sessions::repo as sessions_repo;
-use crate::users::model::GUEST_LOGIN;
+use crate::sessions::repo::{self as sessions_repo, Session};
+use crate::users::model::{User, GUEST_LOGIN};
 use crate::users::repo as users_repo;
 
 /// A request whose client and redirect URI are verified: from here on its
@@ -26,8 +30,27 @@ pub struct Opened {
     pub request: AuthorizationRequest,
     /// The `request_uri` of a pushed request.
     pub pushed: Option<String>,
-    /// When it was pushed.
+    /// When it was pushed: the row's expiry less its lifetime, so a change
+    /// of `par::LIFETIME_SECS` shifts it for requests pushed before (for a
+    /// minute), and it is the pushing instance's clock.
     pub pushed_at: Option<NaiveDateTime>,
+}
+
+impl Opened {
+    /// Stage two (`request::check`), with what only the opened request
+    /// knows: when a pushed one was pushed. Errors go to the client.
+    pub fn check(&self, settings: &Settings) -> Result<AuthRequest, (Target, OAuthError)> {
+        let checked = request::check(
+            &self.client,
+            self.redirect_uri.clone(),
+            &self.request,
+            settings,
+        )?;
+        Ok(AuthRequest {
+            asked_at: self.pushed_at,
+            ..checked
+        })
+    }
 }
 
 /// Why a request is refused before its client is verified: shown on a page,
@@ -90,7 +113,6 @@ pub fn load(
     request: &AuthRequest,
     client: &Service,
     session_id: Option<&str>,
-    answer: Option<Answer>,
     now: NaiveDateTime,
 ) -> Result<Loaded, AppError> {
     let service_names = services_repo::registered_names(conn, &request.requested.services)?;
@@ -98,31 +120,47 @@ pub fn load(
         return Ok(Loaded {
             session: None,
             guest: None,
-            consented: false,
             service_names,
         });
     }
+    // Whose consent decides is `decide`'s to say: read it for each user the
+    // request may be for, when the client asks users at all.
+    let consent_read = client_asks_consent(client) && !request.force_consent;
+    let consented = |conn: &mut DbConn, user: User| -> Result<Known<User>, AppError> {
+        let consented =
+            consent_read && consents::covers(conn, &user.id, &client.id, &request.consent_scope())?;
+        Ok(Known {
+            item: user,
+            consented,
+        })
+    };
     let session = match session_id {
         Some(id) => sessions_repo::find(conn, id, now)?,
         None => None,
     };
-    let usable = usable_session(request, session.as_ref(), answer, now).map(|s| &s.user);
-    let guest = match (usable, request.credentials) {
-        (None, Credentials::Skip) => {
-            users_repo::find_by_login(conn, GUEST_LOGIN)?.filter(|g| g.guest && !g.banned)
+    let session = match session {
+        Some(session) => {
+            let Known {
+                item: user,
+                consented,
+            } = consented(conn, session.user)?;
+            Some(Known {
+                item: Session { user, ..session },
+                consented,
+            })
         }
-        _ => None,
+        None => None,
     };
-    let consented = match usable.or(guest.as_ref()) {
-        Some(user) if client_asks_consent(client) && !request.force_consent => {
-            consents::covers(conn, &user.id, &client.id, &request.consent_scope())?
-        }
-        _ => false,
+    let guest = match request.credentials {
+        Credentials::Skip => users_repo::find_by_login(conn, GUEST_LOGIN)?
+            .filter(|g| g.guest && !g.banned)
+            .map(|guest| consented(conn, guest))
+            .transpose()?,
+        _ => None,
     };
     Ok(Loaded {
         session,
         guest,
-        consented,
         service_names,
     })
 }

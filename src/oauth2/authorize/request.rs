@@ -132,7 +132,8 @@ impl AuthorizationRequest {
         }
     }
 
-    /// The parameters, present ones only, in the order they are declared.
+    /// The parameters, present ones only, by name in alphabetical order
+    /// (unknown ones were never read).
     pub fn pairs(&self) -> Vec<(String, String)> {
         match serde_json::to_value(self) {
             Ok(serde_json::Value::Object(object)) => object

@@ -1,7 +1,6 @@
 //! `password`: a confidential service trading a user's credentials for tokens.
 //! The credentials are checked by the same sign-in rule, lockout included, as
 //! the sign-in page; failures also count against the client.
-use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 use serde::Deserialize;
@@ -9,7 +8,7 @@ use serde::Deserialize;
 use super::context::GrantDeps;
 use super::issued::{IdTokenRequest, Issued};
 use crate::oauth2::access_token::Grantable;
-use crate::oauth2::client_auth::{self, PresentedClient};
+use crate::oauth2::client_auth::PresentedClient;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::{grants, refresh_tokens, scope_rules};
 use crate::scope::{OFFLINE_ACCESS, OPENID};
@@ -42,24 +41,23 @@ pub async fn grant(
         access_type,
     } = request;
     let grant_enabled = deps.policy.password_grant_enabled;
-    let services = Arc::clone(deps.services);
-    let (service, entries, requested) = crate::oauth2::run(deps.pool, move |conn| {
-        let client = client_auth::authenticate(conn, &services, &presented)?;
-        if !client.confidential {
-            return Err(OAuthError::unauthorized_client(
-                "public clients cannot use the password grant",
-            ));
-        }
-        if !grant_enabled || !client.service.password_flow_enabled {
-            return Err(OAuthError::unauthorized_client(
-                "the password grant is turned off for this service",
-            ));
-        }
-        let (entries, requested) = scope_rules::for_user(scope.as_deref())?;
-        scope_rules::registered_names(conn, &requested.services)?;
-        Ok((client.service, entries, requested))
-    })
-    .await?;
+    let (service, entries, requested) = deps
+        .run_for_client(presented, move |conn, _, client| {
+            if !client.confidential {
+                return Err(OAuthError::unauthorized_client(
+                    "public clients cannot use the password grant",
+                ));
+            }
+            if !grant_enabled || !client.service.password_flow_enabled {
+                return Err(OAuthError::unauthorized_client(
+                    "the password grant is turned off for this service",
+                ));
+            }
+            let (entries, requested) = scope_rules::for_user(scope.as_deref())?;
+            scope_rules::registered_names(conn, &requested.services)?;
+            Ok((client.service, entries, requested))
+        })
+        .await?;
 
     let attempt = Attempt {
         identifier: username,
