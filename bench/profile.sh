@@ -4,7 +4,8 @@
 # what else the machine does), sends N requests of one kind, and prints the
 # functions with the highest inclusive cost.
 #
-#   bench/profile.sh client_credentials|introspection|userinfo|refresh [N]
+#   bench/profile.sh client_credentials|introspection|userinfo|refresh|authorize [N]
+#   (authorize: GET /auth for a signed-in user of a trusted service, code flow)
 #   IDHUB_PROFILE_BINARY=/path/to/idhub bench/profile.sh …   (that binary, no build)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +19,8 @@ trap 'kill "$server" 2>/dev/null || true; rm -rf "$work"' EXIT
 port=$((20000 + RANDOM % 20000))
 export DATABASE_URL="sqlite://$work/idhub.db" IDHUB_LISTEN="127.0.0.1:$port" IDHUB_ADMIN_PASSWORD=profile-admin-password IDHUB_LOG=warn IDHUB_WORKERS=1
 $bin migrate >/dev/null 2>&1
-svc=$($bin services add --name profile --trusted --json)
+callback=https://profile.example/cb
+svc=$($bin services add --name profile --trusted --redirect-uri "$callback" --json)
 id=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["id"])' "$svc")
 secret=$(python3 -c 'import json,sys; print(json.loads(sys.argv[1])["secret"])' "$svc")
 $bin users add --login prof --password prof-password >/dev/null
@@ -31,6 +33,15 @@ field() { python3 -c "import json,sys; print(json.load(sys.stdin)['$1'])"; }
 cc=$(token -d grant_type=client_credentials | field access_token)
 user=$(token -d grant_type=password -d username=prof -d password=prof-password -d scope=openid | field access_token)
 refresh=$(token -d grant_type=password -d username=prof -d password=prof-password -d access_type=offline | field refresh_token)
+# A browser session for the authorize case: the sign-in form, as a browser sends it.
+base="http://127.0.0.1:$port"
+csrf=$(curl -sf -c "$work/cookies" "$base/login" |
+  python3 -c 'import re,sys; print(re.search(r"name=\"csrf_token\" value=\"([^\"]+)\"", sys.stdin.read()).group(1))')
+curl -sf -o /dev/null -b "$work/cookies" -c "$work/cookies" "$base/login" \
+  --data-urlencode "csrf_token=$csrf" -d return_to=/ -d login=prof -d password=prof-password
+auth="$url/auth?client_id=$id&response_type=code&redirect_uri=$(python3 -c 'import sys,urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' "$callback")"
+curl -sf -o /dev/null -w '%{redirect_url}' -b "$work/cookies" "$auth" | grep -q "code=" ||
+  { echo "the authorize case did not get a code"; exit 1; }
 # Start counting here: start-up and seeding are not part of the path.
 callgrind_control -z "$server" >/dev/null 2>&1
 for _ in $(seq "$requests"); do
@@ -39,6 +50,7 @@ for _ in $(seq "$requests"); do
     introspection) curl -sf -u "$id:$secret" "$url/introspect" -d "token=$cc" >/dev/null ;;
     userinfo) curl -sf "$url/userinfo" -H "Authorization: Bearer $user" >/dev/null ;;
     refresh) refresh=$(token -d grant_type=refresh_token -d "refresh_token=$refresh" | field refresh_token) ;;
+    authorize) curl -sf -o /dev/null -b "$work/cookies" "$auth" ;;
     *) echo "unknown case $case_name"; exit 2 ;;
   esac
 done
