@@ -64,6 +64,27 @@ fn counts(app: &TestApp) -> Counts {
     ]
 }
 
+/// `counts` once the audit trail's queue is written: hot-path events
+/// (tokens issued, revocations) are written by a background thread in
+/// batches, so a count taken at once may miss the last few. Settled = the
+/// same counts for half a second (the writer lingers 25 ms a batch).
+async fn settled_counts(app: &TestApp) -> Counts {
+    let mut last = counts(app);
+    let mut same_since = std::time::Instant::now();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while same_since.elapsed() < std::time::Duration::from_millis(500)
+        && std::time::Instant::now() < deadline
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        let now = counts(app);
+        if now != last {
+            last = now;
+            same_since = std::time::Instant::now();
+        }
+    }
+    last
+}
+
 fn now() -> NaiveDateTime {
     idhub::clock::now()
 }
@@ -137,7 +158,7 @@ async fn a_pass_deletes_only_what_expired() {
     let app = spawn_app_with(|settings| settings.housekeeping_interval_secs = 0).await;
     let settings = test_settings(&app.database);
     fill(&app).await;
-    let filled = counts(&app);
+    let filled = settled_counts(&app).await;
     for (table, rows) in &filled {
         assert!(*rows > 0, "{table} has rows to keep or delete: {filled:?}");
     }
