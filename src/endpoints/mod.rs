@@ -22,7 +22,7 @@ use actix_cors::Cors;
 use actix_web::web;
 
 use crate::oidc::discovery::OAUTH_BASE;
-use crate::web::page_routes::{page, post_page};
+use crate::web::page_routes::page;
 
 fn cors() -> Cors {
     Cors::default()
@@ -42,29 +42,29 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(
         web::scope(OAUTH_BASE)
             .wrap(cors())
-            .route(
-                "/.well-known/openid-configuration",
-                web::get().to(discovery::discovery_at_oauth_base),
+            .service(
+                web::resource("/.well-known/openid-configuration")
+                    .route(web::get().to(discovery::discovery_at_oauth_base)),
             )
-            .route("/keys", web::get().to(discovery::jwks))
+            .service(web::resource("/keys").route(web::get().to(discovery::jwks)))
             .service(
                 page("/auth")
                     .route(web::get().to(authorize::auth_get))
                     .route(web::post().to(authorize::auth_post)),
             )
-            .service(post_page("/auth/consent", authorize::consent_post))
-            .route("/token", web::post().to(token::token))
-            .route("/introspect", web::post().to(introspect::introspect))
-            .route("/revoke", web::post().to(revoke::revoke))
+            .service(page("/auth/consent").route(web::post().to(authorize::consent_post)))
+            .service(web::resource("/token").route(web::post().to(token::token)))
+            .service(web::resource("/introspect").route(web::post().to(introspect::introspect)))
+            .service(web::resource("/revoke").route(web::post().to(revoke::revoke)))
             .service(
                 page("/logout")
                     .route(web::get().to(logout::logout_get))
                     .route(web::post().to(logout::logout_post)),
             )
-            .service(post_page("/logout/confirm", logout::confirm))
-            .route("/register", web::post().to(register::register))
-            .route("/par", web::post().to(par::push))
-            .route("/device", web::post().to(device_authorization::start))
+            .service(page("/logout/confirm").route(web::post().to(logout::confirm)))
+            .service(web::resource("/register").route(web::post().to(register::register)))
+            .service(web::resource("/par").route(web::post().to(par::push)))
+            .service(web::resource("/device").route(web::post().to(device_authorization::start)))
             .service(
                 web::resource("/register/{client_id}")
                     .route(web::get().to(register::read))

@@ -260,3 +260,43 @@ async fn errors_on_pages_are_pages_and_a_browser_lost_gets_one_too() {
         assert_eq!(body["error"], "Not Found", "{path}: {body}");
     }
 }
+
+/// A method an OAuth endpoint lacks is 405 with `Allow` (RFC 9110 §15.5.6),
+/// not 404 as if the endpoint were not there: JSON on the API endpoints, a
+/// page on the browser ones.
+#[tokio::test]
+async fn a_wrong_method_on_an_oauth_endpoint_is_405_with_allow() {
+    let app = spawn_app().await;
+    for (method, path, allow) in [
+        (reqwest::Method::GET, "/api/rest/oauth2/token", "POST"),
+        (reqwest::Method::GET, "/api/rest/oauth2/introspect", "POST"),
+        (reqwest::Method::PUT, "/api/rest/oauth2/revoke", "POST"),
+        (reqwest::Method::GET, "/api/rest/oauth2/par", "POST"),
+        (reqwest::Method::GET, "/api/rest/oauth2/device", "POST"),
+        (reqwest::Method::GET, "/api/rest/oauth2/register", "POST"),
+        (reqwest::Method::POST, "/api/rest/oauth2/keys", "GET"),
+    ] {
+        let answer = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 405, "{method} {path}");
+        assert_eq!(answer.headers()["allow"], allow, "{method} {path}");
+        assert_oauth_error(answer, 405, "invalid_request").await;
+    }
+    for path in [
+        "/api/rest/oauth2/auth/consent",
+        "/api/rest/oauth2/logout/confirm",
+    ] {
+        let answer = app.client.get(app.url(path)).send().await.unwrap();
+        assert_eq!(answer.status(), 405, "{path}");
+        assert_eq!(answer.headers()["allow"], "POST", "{path}");
+        let kind = answer.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert!(kind.starts_with("text/html"), "{path}: {kind}");
+    }
+}
