@@ -13,7 +13,7 @@ use super::form::OAuthForm;
 use crate::oauth2::authorize::{self as authorization, PushedParameters};
 use crate::oauth2::client_auth;
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::par;
+use crate::oauth2::{par, scope_rules};
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::registry::repo as services_repo;
 use crate::state::AppState;
@@ -93,12 +93,15 @@ pub async fn push(
         .await?;
         let redirect_uri = authorization::redirect_uri_for(&service, &registered, &request)
             .map_err(OAuthError::invalid_request)?;
-        authorization::check(&service, redirect_uri, &request, &state.settings)
+        let checked = authorization::check(&service, redirect_uri, &request, &state.settings)
             .map_err(|(_, error)| error)?;
         let (id, now) = (service.id.clone(), clock::now());
-        db::run(&state.pool, move |conn| par::push(conn, &id, &request, now))
-            .await
-            .map_err(OAuthError::from)
+        // The services of the scope must be registered, as at /auth.
+        crate::oauth2::run(&state.pool, move |conn| {
+            scope_rules::registered_names(conn, &checked.requested.services)?;
+            Ok(par::push(conn, &id, &request, now)?)
+        })
+        .await
     };
     let request_uri = client_guard::guarded(&state, address, &client_id, work).await?;
     Ok(HttpResponse::Created()

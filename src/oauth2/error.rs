@@ -47,6 +47,10 @@ pub enum ErrorCode {
     /// RFC 8693 §2.2.2: a token exchange's audience the server will not
     /// issue a token for.
     InvalidTarget,
+    /// OpenID Connect Core §3.1.2.6: a request object (`request`), which
+    /// idhub does not take; pushed requests (RFC 9126) are the way to send
+    /// a request the browser cannot change.
+    RequestNotSupported,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -243,3 +243,50 @@ async fn a_pushed_request_forcing_a_sign_in_is_satisfied_by_it() {
         assert!(param(&params, "code").is_some(), "{extra:?}: {params:?}");
     }
 }
+
+/// What the authorization endpoint would refuse, pushing refuses too: a
+/// request object (`request`, not supported: `request_not_supported`, OIDC
+/// Core §3.1.2.6) and a scope naming no registered service
+/// (`invalid_scope`); both used to get a 201.
+#[tokio::test]
+async fn pushing_refuses_request_objects_and_unknown_services() {
+    let app = spawn_app().await;
+    let (id, secret) = app.web_client(CALLBACK, json!({})).await;
+    let object = push(
+        &app,
+        (&id, &secret),
+        &[("request", "eyJhbGciOiJub25lIn0.e30.")],
+    )
+    .await;
+    assert_oauth_error(object, 400, "request_not_supported").await;
+    let unknown = app
+        .oauth_post(
+            "par",
+            &[
+                ("response_type", "code"),
+                ("redirect_uri", CALLBACK),
+                ("scope", "openid no-such-service"),
+            ],
+            Some((&id, &secret)),
+        )
+        .await;
+    assert_oauth_error(unknown, 400, "invalid_scope").await;
+
+    // At the authorization endpoint, a request object goes back to the client.
+    let browser = app.browser();
+    let sent = app
+        .authorize(
+            &browser,
+            &[
+                ("client_id", &id),
+                ("response_type", "code"),
+                ("redirect_uri", CALLBACK),
+                ("state", "ro"),
+                ("request", "eyJhbGciOiJub25lIn0.e30."),
+            ],
+        )
+        .await;
+    let params = callback_params(&location(&sent));
+    assert_eq!(param(&params, "error"), Some("request_not_supported"));
+    assert_eq!(param(&params, "state"), Some("ro"));
+}

@@ -98,6 +98,9 @@ authorization_parameters! {
     access_type,
     /// Hub's `silent` (as `prompt=none`), `skip`, `required` or `default`.
     request_credentials,
+    /// A request object (OpenID Connect Core §6): not supported, answered
+    /// with `request_not_supported`; push the request instead (RFC 9126).
+    request,
 }
 
 impl AuthorizationRequest {
@@ -337,6 +340,12 @@ pub fn check(
         )));
     }
 
+    if params.request.is_some() {
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects are not supported; push the request instead (RFC 9126)",
+        )));
+    }
     let (entries, requested) = scope_rules::for_user(params.scope.as_deref()).map_err(fail)?;
     let openid = requested.has(OPENID);
     if response_type.id_token && !openid {
