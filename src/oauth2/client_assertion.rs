@@ -176,6 +176,20 @@ pub struct AssertionDeps<'a> {
 struct AssertionClaims {
     exp: i64,
     jti: String,
+    iat: Option<i64>,
+    nbf: Option<i64>,
+}
+
+impl AssertionClaims {
+    /// Made now, not ahead: `iat` and `nbf` no later than now and the
+    /// leeway, and a lifetime of at most `MAX_LIFETIME_SECS` from now.
+    fn timely(&self, now_secs: i64) -> bool {
+        let leeway = LEEWAY_SECS as i64;
+        let latest = now_secs.saturating_add(leeway);
+        self.iat.is_none_or(|iat| iat <= latest)
+            && self.nbf.is_none_or(|nbf| nbf <= latest)
+            && self.exp.saturating_sub(now_secs) <= MAX_LIFETIME_SECS.saturating_add(leeway)
+    }
 }
 
 enum Rejected {
@@ -238,8 +252,7 @@ pub async fn prove(
         other => other,
     }
     .map_err(|_| OAuthError::invalid_client())?;
-    let now_secs = now.and_utc().timestamp();
-    if claims.exp.saturating_sub(now_secs) > MAX_LIFETIME_SECS.saturating_add(LEEWAY_SECS as i64) {
+    if !claims.timely(now.and_utc().timestamp()) {
         return Err(OAuthError::invalid_client());
     }
     // Kept as long as the assertion could be accepted, leeway included.
@@ -265,6 +278,35 @@ pub async fn prove(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_assertion_made_ahead_is_not_timely() {
+        let now = 1_800_000_000;
+        let claims = |iat: Option<i64>, nbf: Option<i64>, exp: i64| AssertionClaims {
+            exp,
+            jti: "j".into(),
+            iat,
+            nbf,
+        };
+        assert!(claims(Some(now), None, now + 60).timely(now));
+        assert!(claims(None, None, now + 60).timely(now));
+        assert!(
+            claims(Some(now + 20), Some(now + 20), now + 60).timely(now),
+            "within the leeway"
+        );
+        assert!(
+            !claims(Some(now + 86_400), None, now + 60).timely(now),
+            "iat a day ahead"
+        );
+        assert!(
+            !claims(None, Some(now + 86_400), now + 60).timely(now),
+            "nbf a day ahead"
+        );
+        assert!(
+            !claims(Some(now), None, now + 600).timely(now),
+            "lives too long"
+        );
+    }
 
     #[test]
     fn the_subject_is_read_from_the_payload() {

@@ -275,3 +275,28 @@ async fn a_client_registered_with_private_key_jwt_gets_no_secret_and_uses_its_ke
         .await;
     assert_oauth_error(missing_keys, 400, "invalid_client_metadata").await;
 }
+
+/// An assertion made ahead of time (`iat` or `nbf` in the future beyond the
+/// leeway) is refused like a wrong secret, as one living too long is.
+#[tokio::test]
+async fn an_assertion_dated_in_the_future_is_refused() {
+    let app = spawn_app().await;
+    let key = client_key("client-key-ahead");
+    let (id, _) = app
+        .service_with(json!({"trusted": true, "jwks": {"keys": [key.jwk]}}))
+        .await;
+    let token_url = app.url("/api/rest/oauth2/token");
+    for ahead in [
+        json!({"iat": now() + 86_400}),
+        json!({"nbf": now() + 86_400}),
+    ] {
+        let dated = assertion(&key, &id, &token_url, ahead);
+        assert_oauth_error(token_with(&app, &dated, &[]).await, 401, "invalid_client").await;
+    }
+    let timely = assertion(&key, &id, &token_url, json!({"iat": now() + 10}));
+    assert_eq!(
+        token_with(&app, &timely, &[]).await.status(),
+        200,
+        "within the leeway"
+    );
+}
