@@ -238,7 +238,7 @@ pub async fn remove(
     let caller = Caller::service(&id, state.origin(&req));
     let (target, cache) = (id.clone(), Arc::clone(&state.services));
     db::run(&state.pool, move |conn| {
-        changes::delete(conn, &cache, &target, &caller)
+        changes::delete_client(conn, &cache, &target, &caller)
     })
     .await
     .map_err(oauth_error)?;

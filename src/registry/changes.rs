@@ -105,6 +105,26 @@ pub fn delete(
     Ok(())
 }
 
+/// Deletes a registered client at its own request (RFC 7592): never a
+/// trusted one, whose registration administrators manage.
+pub fn delete_client(
+    conn: &mut DbConn,
+    cache: &ServiceCache,
+    id: &str,
+    caller: &Caller,
+) -> Result<(), AppError> {
+    crate::db::transaction(conn, |conn| {
+        if repo::find(conn, id)?.trusted {
+            return Err(AppError::Forbidden(
+                "a trusted client's registration is managed by administrators".into(),
+            ));
+        }
+        repo::delete(conn, id, caller)
+    })?;
+    cache.invalidate(id);
+    Ok(())
+}
+
 /// Registers a client from its metadata (RFC 7591): a service, never
 /// trusted, and its registration.
 pub fn register_client(

@@ -422,6 +422,10 @@ async fn a_client_can_only_narrow_what_an_administrator_allowed() {
         .await;
     let refused = manage(&app, reqwest::Method::PUT, &uri, &token, Some(&again)).await;
     assert_oauth_error(refused, 403, "access_denied").await;
+    // Nor may it delete itself (it could, before).
+    let refused = manage(&app, reqwest::Method::DELETE, &uri, &token, None).await;
+    assert_oauth_error(refused, 403, "access_denied").await;
+    assert_eq!(app.get(&service, &app.admin_token).await.status(), 200);
 }
 
 #[tokio::test]
