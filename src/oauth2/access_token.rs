@@ -84,6 +84,13 @@ pub struct ActingParty {
     pub act: Option<Box<ActingParty>>,
 }
 
+impl ActingParty {
+    /// How many parties act, this one included.
+    pub fn depth(&self) -> usize {
+        std::iter::successors(Some(self), |party| party.act.as_deref()).count()
+    }
+}
+
 impl AccessClaims {
     /// Client-credentials tokens act for the service itself; all others for a user.
     pub fn user_id(&self) -> Option<&str> {

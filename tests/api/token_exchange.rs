@@ -186,3 +186,38 @@ async fn only_allowed_services_exchange_only_tokens_meant_for_them() {
         .unwrap();
     assert_eq!(service["tokenExchangeEnabled"], false);
 }
+
+/// Each exchange of an exchanged token adds a service to `act`; a chain of
+/// more than five is refused, so a token cannot grow without end.
+#[tokio::test]
+async fn a_chain_of_exchanges_stops_at_five_acting_services() {
+    let app = spawn_app().await;
+    app.create_user("uma", "uma-password").await;
+    let (front, front_secret) = app.service_with(json!({"trusted": true})).await;
+    let (a, a_secret) = app
+        .service_with(json!({"tokenExchangeEnabled": true}))
+        .await;
+    let (b, b_secret) = app
+        .service_with(json!({"tokenExchangeEnabled": true}))
+        .await;
+    let mut token = user_token(&app, (&front, &front_secret), &format!("{a} {b}")).await;
+    // A for B, B for A, … : each passes the token on to the other.
+    let turns = [((&a, &a_secret), &b), ((&b, &b_secret), &a)];
+    for round in 0..5 {
+        let ((caller, secret), audience) = turns[round % 2];
+        let answer = exchange(&app, (caller, secret), &token, audience).await;
+        assert_eq!(answer.status(), 200, "exchange {}", round + 1);
+        let answer: Value = answer.json().await.unwrap();
+        token = answer["access_token"].as_str().unwrap().to_owned();
+    }
+    let mut depth = 0;
+    let mut act = &peek(&token, 1)["act"];
+    while act.is_object() {
+        depth += 1;
+        act = &act["act"];
+    }
+    assert_eq!(depth, 5);
+    let ((caller, secret), audience) = turns[1];
+    let sixth = exchange(&app, (caller, secret), &token, audience).await;
+    assert_oauth_error(sixth, 400, "invalid_request").await;
+}

@@ -18,6 +18,10 @@ use crate::oauth2::{grants, scope_rules};
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::scope::{Requested, ServiceId};
 
+/// Services acting one for another in a token (`act`, RFC 8693 §4.1): each
+/// exchange of an exchanged token adds one, and the token grows with them.
+const MAX_ACTING_PARTIES: usize = 5;
+
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ExchangeRequest {
     pub subject_token: String,
@@ -153,6 +157,15 @@ pub async fn grant(
             ErrorCode::InvalidTarget,
             format!("the user has not allowed access to '{never}'"),
         ));
+    }
+    if subject
+        .act
+        .as_ref()
+        .is_some_and(|act| act.depth() >= MAX_ACTING_PARTIES)
+    {
+        return Err(OAuthError::invalid_request(format!(
+            "at most {MAX_ACTING_PARTIES} services may act in a chain of exchanges"
+        )));
     }
     let act = ActingParty {
         sub: caller.clone(),
