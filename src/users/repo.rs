@@ -57,12 +57,17 @@ pub fn find_by_login(conn: &mut DbConn, login: &str) -> Result<Option<User>, Sto
         .optional()?)
 }
 
+/// Logins and emails name one user each, also across the two: the sign-in
+/// form takes either (`find_by_identifier`), so a login that is another
+/// user's email or id, or an email that is another user's login, would make
+/// one name two people.
 fn ensure_unique(
     conn: &mut DbConn,
     login: Option<&str>,
     email: Option<&str>,
     except: Option<&str>,
 ) -> Result<(), AppError> {
+    let other = |found: Vec<String>| found.into_iter().any(|id| Some(id.as_str()) != except);
     if let Some(login) = login {
         if let Some(existing) = find_by_login(conn, login)? {
             if Some(existing.id.as_str()) != except {
@@ -72,22 +77,44 @@ fn ensure_unique(
                 ));
             }
         }
+        if other(emails_or_ids_equal(conn, login)?) {
+            return Err(AppError::conflict(
+                "login",
+                format!("login '{login}' names another user (their email or id)"),
+            ));
+        }
     }
     if let Some(email) = email {
-        let taken: Option<String> = users::table
+        let taken: Vec<String> = users::table
             .filter(
-                users::email
+                (users::email
                     .is_not_null()
-                    .and(lower(users::email.assume_not_null()).eq(email.to_lowercase())),
+                    .and(lower(users::email.assume_not_null()).eq(email.to_lowercase())))
+                .or(lower(users::login).eq(email.to_lowercase())),
             )
             .select(users::id)
-            .first(conn)
-            .optional()?;
-        if taken.is_some() && taken.as_deref() != except {
-            return Err(AppError::conflict("email", "email is used by another user"));
+            .load(conn)?;
+        if other(taken) {
+            return Err(AppError::conflict(
+                "email",
+                "email is used by another user (as their email or login)",
+            ));
         }
     }
     Ok(())
+}
+
+/// The users whose email (case-insensitive) or id is `name`.
+fn emails_or_ids_equal(conn: &mut DbConn, name: &str) -> Result<Vec<String>, StoreError> {
+    Ok(users::table
+        .filter(
+            (users::email
+                .is_not_null()
+                .and(lower(users::email.assume_not_null()).eq(name.to_lowercase())))
+            .or(users::id.eq(name)),
+        )
+        .select(users::id)
+        .load(conn)?)
 }
 
 pub fn create(conn: &mut DbConn, new_user: User, caller: &Caller) -> Result<User, AppError> {

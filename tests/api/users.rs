@@ -354,3 +354,45 @@ async fn after_pages_through_users_as_skip_does() {
         .await;
     assert_error(unknown, 400, Some("$after")).await;
 }
+
+/// The sign-in form takes a login or an email, so neither may name another
+/// user: an email that is someone's login, or a login that is someone's
+/// email, is a 409 naming the field (both were accepted).
+#[tokio::test]
+async fn a_login_or_email_never_names_another_user() {
+    let app = spawn_app().await;
+    let bob = json!({"login": "bob@corp.example", "password": "bob-password-1"});
+    let created = app
+        .post_json("/api/rest/users", &app.admin_token, &bob)
+        .await;
+    assert_eq!(created.status(), 200);
+    let jane_id = app.create_user("jane", "jane-password").await;
+
+    let taken = app
+        .post_json(
+            &format!("/api/rest/users/{jane_id}"),
+            &app.admin_token,
+            &json!({"email": "BOB@corp.example"}),
+        )
+        .await;
+    assert_error(taken, 409, Some("email")).await;
+    let twin = json!({"login": "Jane@Example.com", "password": "twin-password-1"});
+    let taken = app
+        .post_json("/api/rest/users", &app.admin_token, &twin)
+        .await;
+    assert_error(taken, 409, Some("login")).await;
+    let by_id = json!({"login": jane_id, "password": "twin-password-1"});
+    let taken = app
+        .post_json("/api/rest/users", &app.admin_token, &by_id)
+        .await;
+    assert_error(taken, 409, Some("login")).await;
+
+    // One's own login as one's email stays fine.
+    let own = json!({"login": "kim@corp.example", "password": "kim-password-1", "email": "kim@corp.example"});
+    assert_eq!(
+        app.post_json("/api/rest/users", &app.admin_token, &own)
+            .await
+            .status(),
+        200
+    );
+}
