@@ -114,11 +114,7 @@ pub fn delete_client(
     caller: &Caller,
 ) -> Result<(), AppError> {
     crate::db::transaction(conn, |conn| {
-        if repo::find(conn, id)?.trusted {
-            return Err(AppError::Forbidden(
-                "a trusted client's registration is managed by administrators".into(),
-            ));
-        }
+        registrations::managed_by_itself(repo::find(conn, id)?)?;
         repo::delete(conn, id, caller)
     })?;
     cache.invalidate(id);

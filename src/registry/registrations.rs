@@ -29,6 +29,17 @@ pub struct Registered {
     pub secret: Option<String>,
 }
 
+/// A client manages its own registration (RFC 7592) until an
+/// administrator trusts it; from then on only administrators change it.
+pub(super) fn managed_by_itself(service: Service) -> Result<Service, AppError> {
+    match service.trusted {
+        true => Err(AppError::Forbidden(
+            "a trusted client's registration is managed by administrators".into(),
+        )),
+        false => Ok(service),
+    }
+}
+
 fn extras_json(extras: &Extras) -> Result<String, AppError> {
     serde_json::to_string(extras).map_err(|e| AppError::internal_from("client metadata", e))
 }
@@ -137,12 +148,7 @@ pub(super) fn update(
     let metadata = extras_json(&extras)?;
     crate::db::transaction(conn, |conn| {
         require_known_scope(conn, &extras)?;
-        let current = repo::find(conn, client_id)?;
-        if current.trusted {
-            return Err(AppError::Forbidden(
-                "a trusted client's registration is managed by administrators".into(),
-            ));
-        }
+        let current = managed_by_itself(repo::find(conn, client_id)?)?;
         switches::as_client_may(&mut input.changes, Some(&current));
         repo::update(conn, client_id, input.changes, input.redirect_uris, caller)?;
         diesel::update(client_registrations::table.find(client_id))
