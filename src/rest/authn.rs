@@ -68,13 +68,13 @@ pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, AppError> {
     let value = value
         .to_str()
         .map_err(|_| AppError::InvalidToken("the Authorization header is not readable".into()))?;
-    match value.split_once(' ') {
-        Some((scheme, token))
-            if scheme.eq_ignore_ascii_case("bearer") && !token.trim().is_empty() =>
-        {
-            Ok(Some(token.trim().to_owned()))
-        }
-        _ => Err(AppError::InvalidToken(
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
+    match (scheme.eq_ignore_ascii_case("bearer"), token.trim()) {
+        (true, "") => Err(AppError::InvalidToken(
+            "the Bearer token in the Authorization header is empty".into(),
+        )),
+        (true, token) => Ok(Some(token.to_owned())),
+        (false, _) => Err(AppError::InvalidToken(
             "expected 'Authorization: Bearer <token>'".into(),
         )),
     }

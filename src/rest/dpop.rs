@@ -37,10 +37,20 @@ pub fn sent_token(req: &HttpRequest) -> Result<Option<Sent>, OAuthError> {
         )
     };
     let value = value.to_str().map_err(|_| malformed())?;
-    let (scheme, token) = value.split_once(' ').ok_or_else(malformed)?;
+    let (scheme, token) = value.split_once(' ').unwrap_or((value, ""));
     let token = token.trim();
     if token.is_empty() {
-        return Err(malformed());
+        let known = ["bearer", "dpop"]
+            .iter()
+            .any(|s| scheme.eq_ignore_ascii_case(s));
+        return Err(match known {
+            // Most often a shell variable that came out empty.
+            true => OAuthError::new(
+                ErrorCode::InvalidToken,
+                format!("the {scheme} token in the Authorization header is empty"),
+            ),
+            false => malformed(),
+        });
     }
     if scheme.eq_ignore_ascii_case("bearer") {
         Ok(Some(Sent::Bearer(token.to_owned())))

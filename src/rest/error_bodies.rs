@@ -42,7 +42,10 @@ fn error_body(req: &HttpRequest, routed: bool, status: StatusCode) -> HttpRespon
         return PageError {
             status,
             title: reason.to_owned(),
-            message: format!("This request cannot be served ({description})."),
+            message: match status {
+                StatusCode::NOT_FOUND => "There is no page at this address.".to_owned(),
+                _ => format!("This request cannot be served ({description})."),
+            },
         }
         .error_response();
     }

@@ -254,6 +254,12 @@ async fn errors_on_pages_are_pages_and_a_browser_lost_gets_one_too() {
             "{path}: {}",
             kind(&browser)
         );
+        let page = browser.text().await.unwrap();
+        assert!(page.contains("There is no page at this address."), "{page}");
+        assert!(
+            page.contains(r#"<a href="/">Home</a>"#),
+            "a way home: {page}"
+        );
         let client = app.client.get(app.url(path)).send().await.unwrap();
         assert_eq!(client.status(), 404, "{path}");
         let body: serde_json::Value = client.json().await.unwrap();
@@ -264,6 +270,29 @@ async fn errors_on_pages_are_pages_and_a_browser_lost_gets_one_too() {
 /// A method an OAuth endpoint lacks is 405 with `Allow` (RFC 9110 §15.5.6),
 /// not 404 as if the endpoint were not there: JSON on the API endpoints, a
 /// page on the browser ones.
+/// `Authorization: Bearer ` with nothing after it (a shell variable that
+/// came out empty) says the token is empty, not that the header is malformed.
+#[tokio::test]
+async fn an_empty_bearer_token_is_named_as_such() {
+    let app = spawn_app().await;
+    for path in ["/api/rest/services", "/api/rest/oauth2/userinfo"] {
+        let answer = app
+            .client
+            .get(app.url(path))
+            .header("Authorization", "Bearer ")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), 401, "{path}");
+        let body: serde_json::Value = answer.json().await.unwrap();
+        let said = body["error_description"].as_str().unwrap_or_default();
+        assert!(
+            said.contains("token in the Authorization header is empty"),
+            "{path}: {body}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn a_wrong_method_on_an_oauth_endpoint_is_405_with_allow() {
     let app = spawn_app().await;
