@@ -328,6 +328,18 @@ pub struct RegisteredClient {
     pub registration_client_uri: String,
 }
 
+/// Whether the service's switches let it use `grant` (a grant type name).
+fn grant_allowed(service: &Service, grant: &str) -> bool {
+    match grant {
+        "implicit" => service.implicit_flow_enabled,
+        "password" => service.password_flow_enabled,
+        "client_credentials" => service.client_credentials_flow_enabled,
+        grant_types::DEVICE_CODE => service.device_flow_enabled,
+        grant_types::TOKEN_EXCHANGE => service.token_exchange_enabled,
+        _ => true,
+    }
+}
+
 /// The metadata of a registered client, as RFC 7591 answers it;
 /// `registration_client_uri` is where it manages its registration.
 pub fn describe(
@@ -338,14 +350,19 @@ pub fn describe(
 ) -> RegisteredClient {
     let Extras {
         token_endpoint_auth_method,
-        grant_types,
-        response_types,
+        mut grant_types,
+        mut response_types,
         scope,
         contacts,
         tos_uri,
         policy_uri,
         software_id,
     } = extras;
+    // What the client asked for, less what an administrator turned off
+    // since: the answer says what the client may do now.
+    grant_types.retain(|grant| grant_allowed(service, grant));
+    response_types
+        .retain(|kind| service.implicit_flow_enabled || kind.split(' ').all(|part| part == "code"));
     RegisteredClient {
         client_id: service.id.clone(),
         client_id_issued_at: service.created.and_utc().timestamp(),

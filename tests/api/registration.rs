@@ -400,7 +400,15 @@ async fn a_client_can_only_narrow_what_an_administrator_allowed() {
                        "grant_types": ["authorization_code", "implicit"], "response_types": ["code", "id_token"]});
     let replaced = manage(&app, reqwest::Method::PUT, &uri, &token, Some(&again)).await;
     assert_eq!(replaced.status(), 200);
-    token = replaced.json::<Value>().await.unwrap()["registration_access_token"]
+    let replaced: Value = replaced.json().await.unwrap();
+    // The answer says what the client may do now (it listed what it asked).
+    assert_eq!(
+        replaced["grant_types"],
+        json!(["authorization_code"]),
+        "{replaced}"
+    );
+    assert_eq!(replaced["response_types"], json!(["code"]), "{replaced}");
+    token = replaced["registration_access_token"]
         .as_str()
         .unwrap()
         .to_owned();
