@@ -98,15 +98,6 @@ impl OAuthForm {
             .map_err(|e| PageError::bad_request(e.description))
     }
 
-    /// The value of `key`, owned.
-    pub fn get_owned(&self, key: &str) -> Option<String> {
-        self.get(key).map(str::to_owned)
-    }
-
-    pub fn into_pairs(self) -> Vec<(String, String)> {
-        self.params
-    }
-
     pub fn pairs(&self) -> &[(String, String)] {
         &self.params
     }

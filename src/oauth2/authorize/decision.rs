@@ -72,7 +72,7 @@ pub struct Issue<'a> {
 /// comes from a signed-in page, so any live session does, and so does a
 /// sign-in made after the request was pushed; otherwise not when the
 /// request forces a new sign-in or the sign-in is older than `max_age`.
-pub fn usable_session<'a>(
+fn usable_session<'a>(
     request: &AuthRequest,
     session: Option<&'a Session>,
     answer: Option<Answer>,

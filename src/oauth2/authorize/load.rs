@@ -16,7 +16,7 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::{consents, par};
 use crate::registry::model::Service;
 use crate::registry::repo as services_repo;
-use crate::sessions::repo::{self as sessions_repo, Session};
+use crate::sessions::repo as sessions_repo;
 use crate::users::model::{User, GUEST_LOGIN};
 use crate::users::repo as users_repo;
 
@@ -126,36 +126,30 @@ pub fn load(
     // Whose consent decides is `decide`'s to say: read it for each user the
     // request may be for, when the client asks users at all.
     let consent_read = client_asks_consent(client) && !request.force_consent;
-    let consented = |conn: &mut DbConn, user: User| -> Result<Known<User>, AppError> {
-        let consented =
-            consent_read && consents::covers(conn, &user.id, &client.id, &request.consent_scope())?;
-        Ok(Known {
-            item: user,
-            consented,
-        })
+    let consented = |conn: &mut DbConn, user: &User| -> Result<bool, AppError> {
+        Ok(consent_read && consents::covers(conn, &user.id, &client.id, &request.consent_scope())?)
     };
     let session = match session_id {
         Some(id) => sessions_repo::find(conn, id, now)?,
         None => None,
     };
     let session = match session {
-        Some(session) => {
-            let Known {
-                item: user,
-                consented,
-            } = consented(conn, session.user)?;
-            Some(Known {
-                item: Session { user, ..session },
-                consented,
-            })
-        }
+        Some(item) => Some(Known {
+            consented: consented(conn, &item.user)?,
+            item,
+        }),
         None => None,
     };
     let guest = match request.credentials {
-        Credentials::Skip => users_repo::find_by_login(conn, GUEST_LOGIN)?
-            .filter(|g| g.guest && !g.banned)
-            .map(|guest| consented(conn, guest))
-            .transpose()?,
+        Credentials::Skip => {
+            match users_repo::find_by_login(conn, GUEST_LOGIN)?.filter(|g| g.guest && !g.banned) {
+                Some(item) => Some(Known {
+                    consented: consented(conn, &item)?,
+                    item,
+                }),
+                None => None,
+            }
+        }
         _ => None,
     };
     Ok(Loaded {
