@@ -149,6 +149,7 @@ async fn verify_current_password(
         source: requester.source.clone(),
         origin: requester.origin.clone(),
         via: Via::PasswordChange,
+        device: None,
     };
     let outcome = sign_in::check(
         deps.pool,
@@ -160,7 +161,7 @@ async fn verify_current_password(
     )
     .await?;
     match outcome {
-        Outcome::Verified(user) if user.id == user_id => Ok(()),
+        Outcome::Verified(user, _) if user.id == user_id => Ok(()),
         Outcome::Locked => Err(AppError::Forbidden(
             "too many failed attempts; try again later".into(),
         )),

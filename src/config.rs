@@ -151,6 +151,11 @@ pub struct Settings {
     /// Anyone may register a client at the registration endpoint (RFC 7591);
     /// when off, registering needs an administrator's bearer token.
     pub open_registration: bool,
+    /// Registrations without a token from one address (an IPv6 /64) per
+    /// hour; past it the answer is 429 with `Retry-After`.
+    pub open_registration_per_hour: i32,
+    /// Registrations without a token from all addresses together per hour.
+    pub open_registration_overall_per_hour: i32,
     /// Every authorization request must be pushed first (RFC 9126), whatever
     /// the service's `parRequired`.
     pub par_required: bool,
@@ -213,6 +218,8 @@ impl Default for Settings {
             key_cache_secs: 5,
             password_grant_enabled: true,
             open_registration: false,
+            open_registration_per_hour: 10,
+            open_registration_overall_per_hour: 500,
             par_required: false,
             dpop_nonce_required: false,
             implicit_grant_enabled: true,

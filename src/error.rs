@@ -123,6 +123,12 @@ pub enum AppError {
     },
     #[error("request body is larger than {0} bytes")]
     PayloadTooLarge(usize),
+    /// A rate the caller went past; worth retrying after that many seconds.
+    #[error("{message}")]
+    TooManyRequests {
+        message: String,
+        retry_after_secs: u64,
+    },
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("storage failed")]

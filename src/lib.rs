@@ -14,6 +14,7 @@ pub mod error;
 pub mod feed_proof;
 pub mod fields;
 pub mod grant_types;
+pub mod outbound;
 pub mod paging;
 pub mod query_terms;
 pub mod scope;

@@ -23,6 +23,7 @@ use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::keystore::{self, KeyPolicy, KeyStore};
 use crate::oidc::{backchannel, discovery};
 use crate::registry::cache::ServiceCache;
+use crate::sessions::familiar_devices::DeviceKey;
 use crate::sessions::lockout::Lockout;
 use crate::state::AppState;
 use crate::users::cache::UserCache;
@@ -69,6 +70,10 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         )),
         false => None,
     };
+    let devices = Arc::new(
+        DeviceKey::load_or_create(&mut conn)
+            .map_err(|e| anyhow::anyhow!("device cookie key: {e}"))?,
+    );
     drop(conn);
     let jtis = JtiLedger::start(pool.clone()).context("cannot start the JWT id writer")?;
     let feed_proof = Arc::new(FeedProof::new(timeout));
@@ -85,6 +90,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         verified: VerifiedTokens::default(),
         client_keys: Arc::new(ClientKeys::new().map_err(anyhow::Error::msg)?),
         dpop_nonces,
+        devices,
         jtis,
         revoked: Arc::new(RevokedSet::new(
             settings.access_token_ttl_secs,
@@ -303,6 +309,9 @@ fn serve(
             .app_data(rest::json::path_config())
             .app_data(web::form_config(body_limit))
             .wrap(actix_web::middleware::from_fn(rest::nul_guard::refuse_nul))
+            .wrap(actix_web::middleware::from_fn(
+                rest::body_deadline::read_body_in_time,
+            ))
             .wrap(actix_web::middleware::from_fn(
                 rest::error_bodies::fill_empty_errors,
             ))

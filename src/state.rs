@@ -21,6 +21,7 @@ use crate::oauth2::used_jtis::JtiLedger;
 use crate::oauth2::verified::VerifiedTokens;
 use crate::oidc::keystore::KeyStore;
 use crate::registry::cache::ServiceCache;
+use crate::sessions::familiar_devices::DeviceKey;
 use crate::sessions::lockout::{Lockout, Source};
 use crate::users::cache::UserCache;
 use crate::users::model::User;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub jtis: JtiLedger,
     /// The key of DPoP nonces, when the settings require them.
     pub dpop_nonces: Option<Arc<NonceKey>>,
+    /// The key of the cookies that mark browsers familiar to an account.
+    pub devices: Arc<DeviceKey>,
     /// Revoked access tokens and grants, so token checks skip the database.
     pub revoked: Arc<RevokedSet>,
     /// Failed sign-ins that lock a user or a client, from the settings.

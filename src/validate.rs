@@ -46,6 +46,98 @@ fn bounded<'a>(field: &str, text: &'a str, max: usize) -> Result<&'a str, AppErr
             format!("{field} must not contain control characters"),
         ));
     }
+    if text.chars().any(invisible) {
+        return Err(AppError::bad_field(
+            field,
+            format!("{field} must not contain invisible or direction-changing characters"),
+        ));
+    }
+    Ok(text)
+}
+
+/// Characters that show nothing or turn the text around, so that a name
+/// reads as another: direction marks, embeddings, overrides and isolates,
+/// zero-width spaces, the byte-order mark, soft hyphens, Hangul fillers and
+/// tag characters. The joiners some scripts need (ZWJ, ZWNJ) stay allowed.
+fn invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{180E}'
+            | '\u{200B}'
+            | '\u{200E}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{2064}'
+            | '\u{2066}'..='\u{2069}'
+            | '\u{3164}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E007F}'
+    )
+}
+
+/// The scripts whose letters pass for one another (Latin a, Cyrillic а,
+/// Greek ο and Latin o): a login that mixes them imitates another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum LookalikeScript {
+    Latin,
+    Greek,
+    Cyrillic,
+}
+
+fn lookalike_script(c: char) -> Option<LookalikeScript> {
+    match u32::from(c) {
+        0x41..=0x5A
+        | 0x61..=0x7A
+        | 0xC0..=0x24F
+        | 0x1E00..=0x1EFF
+        | 0x2C60..=0x2C7F
+        | 0xA720..=0xA7FF
+        | 0xAB30..=0xAB6F => Some(LookalikeScript::Latin),
+        0x370..=0x3FF | 0x1F00..=0x1FFF => Some(LookalikeScript::Greek),
+        0x400..=0x52F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => {
+            Some(LookalikeScript::Cyrillic)
+        }
+        _ => None,
+    }
+}
+
+/// A login as stored: NFKC (so fullwidth `ａｄｍｉｎ` is `admin`), letters
+/// beyond ASCII in lower case (so `lower()` in SQLite, which folds ASCII
+/// only, and in PostgreSQL agree with the lookup's), and one of the Latin,
+/// Greek and Cyrillic scripts at most. ASCII keeps the case it was given.
+pub fn login(value: &str) -> Result<String, AppError> {
+    let normalized =
+        icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(value.trim());
+    let mut text = String::with_capacity(normalized.len());
+    for c in normalized.chars() {
+        match c.is_ascii() {
+            true => text.push(c),
+            false => text.extend(c.to_lowercase()),
+        }
+    }
+    let valid_chars = text
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | '+'));
+    if text.is_empty() || text.chars().count() > 64 || !valid_chars {
+        return Err(AppError::bad_field(
+            "login",
+            "login must be 1 to 64 letters, digits or . - _ @ +",
+        ));
+    }
+    let mut scripts = text.chars().filter_map(lookalike_script);
+    if let Some(first) = scripts.next() {
+        if scripts.any(|script| script != first) {
+            return Err(AppError::bad_field(
+                "login",
+                "login must not mix Latin, Greek and Cyrillic letters",
+            ));
+        }
+    }
     Ok(text)
 }
 
@@ -61,20 +153,6 @@ pub fn web_url(field: &str, value: &str) -> Result<String, AppError> {
             format!("{field} must be an absolute http(s) URL"),
         )),
     }
-}
-
-pub fn login(value: &str) -> Result<String, AppError> {
-    let text = value.trim();
-    let valid_chars = text
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | '+'));
-    if text.is_empty() || text.chars().count() > 64 || !valid_chars {
-        return Err(AppError::bad_field(
-            "login",
-            "login must be 1 to 64 letters, digits or . - _ @ +",
-        ));
-    }
-    Ok(text.to_owned())
 }
 
 pub fn email(value: &str) -> Result<String, AppError> {
@@ -122,6 +200,9 @@ mod tests {
         assert_eq!(required_text("name", Some(" a "), 10).unwrap(), "a");
         assert!(required_text("name", Some(&"x".repeat(11)), 10).is_err());
         assert!(required_text("name", Some("a\u{0}b"), 10).is_err());
+        assert!(required_text("name", Some("idhub\u{202E}elosnoC"), 40).is_err());
+        assert!(required_text("name", Some("id\u{200B}hub"), 40).is_err());
+        assert!(required_text("name", Some("Ünïcödé ok"), 40).is_ok());
         assert_eq!(optional_text("v", Some(""), 10).unwrap(), None);
     }
 
@@ -133,6 +214,21 @@ mod tests {
         assert!(login("jane.doe").is_ok());
         assert!(login("jane doe").is_err());
         assert!(login("").is_err());
+        assert_eq!(
+            login("Jane.Doe").unwrap(),
+            "Jane.Doe",
+            "ASCII keeps its case"
+        );
+        assert_eq!(login("Ädmin").unwrap(), "ädmin");
+        assert_eq!(login("ａｄｍｉｎ").unwrap(), "admin");
+        assert_eq!(login("админ").unwrap(), "админ");
+        assert!(login("\u{0430}dmin").is_err(), "Cyrillic a among Latin");
+        assert!(
+            login("p\u{03BF}stmaster").is_err(),
+            "Greek omicron among Latin"
+        );
+        assert!(login("ad\u{200D}min").is_err());
+        assert!(login("田中tanaka").is_ok());
         assert!(email("a@b.c").is_ok());
         assert!(email("nope").is_err());
         assert!(email("a@b@c").is_err());

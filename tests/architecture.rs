@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
         "feed_proof",
         "fields",
         "grant_types",
+        "outbound",
         "paging",
         "query_terms",
         "scope",

@@ -8,6 +8,7 @@ use super::passwords::read_new;
 use crate::audit::Caller;
 use crate::error::AppError;
 use crate::paging::{Page, MAX_TOP};
+use crate::sessions::lockout;
 use crate::state::AppState;
 use crate::users::model::{User, UserChanges, UserView};
 use crate::users::{password_hash as password, repo as users_repo};
@@ -47,6 +48,9 @@ pub enum UsersCommand {
     Ban { user: String },
     /// Lift a ban.
     Unban { user: String },
+    /// Lift the locks failed sign-ins put on a user's account (from every
+    /// address), e.g. when guesses from many addresses locked it.
+    Unlock { user: String },
     /// Set a user's password, asked for on a prompt (or read from stdin);
     /// ends their browser sessions.
     SetPassword { user: String },
@@ -77,6 +81,7 @@ pub fn run(command: UsersCommand, state: &AppState) -> anyhow::Result<String> {
         }
         UsersCommand::Ban { user } => set_banned(state, &user, true),
         UsersCommand::Unban { user } => set_banned(state, &user, false),
+        UsersCommand::Unlock { user } => unlock(state, &user),
         UsersCommand::SetPassword { user } => set_password(state, &user),
     }
 }
@@ -165,6 +170,18 @@ fn set_banned(state: &AppState, identifier: &str, banned: bool) -> anyhow::Resul
     })?;
     let done = if banned { "banned" } else { "no longer banned" };
     Ok(format!("user {} ({}) is {done}", user.login, user.id))
+}
+
+fn unlock(state: &AppState, identifier: &str) -> anyhow::Result<String> {
+    let (user, lifted) = with_conn(state, |conn| {
+        let user = find(conn, identifier)?;
+        let lifted = lockout::unlock_account(conn, &user.id)?;
+        Ok((user, lifted))
+    })?;
+    Ok(format!(
+        "{lifted} lock(s) and failure counts lifted for {} ({})",
+        user.login, user.id
+    ))
 }
 
 fn set_password(state: &AppState, identifier: &str) -> anyhow::Result<String> {

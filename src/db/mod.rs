@@ -3,6 +3,7 @@ pub mod change_feed;
 pub mod lease;
 pub mod migrations;
 pub mod schema;
+pub mod server_secrets;
 pub mod visits;
 
 use std::ops::{Deref, DerefMut};

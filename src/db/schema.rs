@@ -45,6 +45,7 @@ diesel::table! {
         device_flow_enabled -> Bool,
         dpop_required -> Bool,
         token_exchange_enabled -> Bool,
+        verified -> Bool,
     }
 }
 

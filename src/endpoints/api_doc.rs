@@ -65,6 +65,10 @@ pub enum OAuthErrors<'a> {
     /// `access_denied`, `insufficient_scope`.
     #[response(status = 403)]
     Forbidden(#[to_schema] OAuthErrorBody<'a>),
+    /// `temporarily_unavailable` with `Retry-After`: a rate was exceeded
+    /// (open registration).
+    #[response(status = 429)]
+    TooMany(#[to_schema] OAuthErrorBody<'a>),
     /// `server_error`.
     #[response(status = 500)]
     Failed(#[to_schema] OAuthErrorBody<'a>),

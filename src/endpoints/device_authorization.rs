@@ -72,7 +72,7 @@ pub async fn start(
                 "the device flow is turned off for this service (deviceFlowEnabled)",
             ));
         }
-        let (entries, requested) = scope_rules::for_user(scope.as_deref())?;
+        let (entries, requested) = scope_rules::for_user(&client.service, scope.as_deref())?;
         scope_rules::require_registered_cached(&state.pool, &state.services, &requested.services)
             .await?;
         let (id, now) = (client.service.id.clone(), clock::now());

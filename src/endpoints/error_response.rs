@@ -18,6 +18,9 @@ pub struct OAuthErrorBody<'a> {
 
 impl ResponseError for OAuthError {
     fn status_code(&self) -> StatusCode {
+        if self.retry_after_secs.is_some() {
+            return StatusCode::TOO_MANY_REQUESTS;
+        }
         match self.code {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
             // At a resource a bad proof is a 401 with a challenge; at the
@@ -39,6 +42,9 @@ impl ResponseError for OAuthError {
             .insert_header((header::PRAGMA, "no-cache"));
         if let Some(nonce) = &self.dpop_nonce {
             response.insert_header(("DPoP-Nonce", nonce.as_str()));
+        }
+        if let Some(seconds) = self.retry_after_secs {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         let description = self.description.replace(['"', '\\'], "'");
         let code = self.code_name();

@@ -19,7 +19,7 @@ use crate::rest::request_log::{note_client, note_user};
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::login::{current_session, sign_out};
-use crate::web::page::{render, see_other, PageError};
+use crate::web::page::{host_of, render, see_other, PageError};
 use crate::web::templates::Logout;
 
 #[utoipa::path(
@@ -120,7 +120,7 @@ async fn request(
         note_user(req, user_id);
     }
     if !logout::needs_confirmation(hint.as_ref(), signed_in) {
-        return finish(state, req, target).await;
+        return finish(state, req, target, client.as_deref()).await;
     }
     let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let carried = [
@@ -137,6 +137,7 @@ async fn request(
             .filter_map(|(name, value)| Some((name.to_owned(), value?)))
             .collect(),
         client_name: client.map(|c| c.name.clone()),
+        continue_to: None,
     };
     Ok(render(StatusCode::OK, &page, cookie.into_iter().collect()))
 }
@@ -169,24 +170,29 @@ pub async fn confirm(
     if let Some(client) = &client {
         note_client(&req, &client.id);
     }
-    finish(&state, &req, target).await
+    finish(&state, &req, target, client.as_deref()).await
 }
 
 async fn finish(
     state: &AppState,
     req: &HttpRequest,
     target: Option<String>,
+    client: Option<&Service>,
 ) -> Result<HttpResponse, PageError> {
     let expired = sign_out(state, req).await?;
+    // An unverified client's return URI is offered, not followed: a link
+    // to idhub's logout must not land on anybody's site (RFC 9700 §4.11.2).
+    let vouched = client.is_none_or(Service::vouched_for);
     match target {
-        Some(uri) => Ok(see_other(&uri, vec![expired])),
-        None => {
+        Some(uri) if vouched => Ok(see_other(&uri, vec![expired])),
+        target => {
             let page = Logout {
                 signed_in: false,
                 csrf_token: String::new(),
                 action: String::new(),
                 params: vec![],
                 client_name: None,
+                continue_to: target.map(|uri| (host_of(&uri), uri)),
             };
             Ok(render(StatusCode::OK, &page, vec![expired]))
         }

@@ -94,7 +94,7 @@ pub async fn push(
         let redirect_uri = authorization::redirect_uri_for(&service, &registered, &request)
             .map_err(OAuthError::invalid_request)?;
         let checked = authorization::check(&service, redirect_uri, &request, &state.settings)
-            .map_err(|(_, error)| error)?;
+            .map_err(|refused| refused.1)?;
         let (id, now) = (service.id.clone(), clock::now());
         // The services of the scope must be registered, as at /auth.
         crate::oauth2::run(&state.pool, move |conn| {

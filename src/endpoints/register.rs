@@ -16,10 +16,12 @@ use crate::oauth2::error::{ErrorCode, OAuthError};
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::registry::changes;
 use crate::registry::client_metadata::{describe, ClientMetadata, Refusal, RegisteredClient};
+use crate::registry::open_registration::{self, Allowance, MAX_ANONYMOUS_METADATA_BYTES};
 use crate::registry::registrations::{self, Registered};
 use crate::registry::repo as services_repo;
 use crate::rest::authn::{bearer_token, Principal};
 use crate::rest::request_log::note_client;
+use crate::rest::strict_json::StrictValue;
 use crate::state::AppState;
 
 fn refusal(refused: Refusal) -> OAuthError {
@@ -51,12 +53,28 @@ fn oauth_error(error: AppError) -> OAuthError {
 }
 
 fn metadata(body: &[u8]) -> Result<ClientMetadata, OAuthError> {
-    serde_json::from_slice(body).map_err(|e| {
-        OAuthError::new(
+    serde_json::from_slice::<StrictValue>(body)
+        .and_then(|StrictValue(value)| serde_json::from_value(value))
+        .map_err(|e| {
+            OAuthError::new(
+                ErrorCode::InvalidClientMetadata,
+                format!("the body is not client metadata JSON: {e}"),
+            )
+        })
+}
+
+/// Metadata sent without an administrator (an anonymous registration, a
+/// client's own update) is kept small.
+fn small_enough(body: &[u8]) -> Result<(), OAuthError> {
+    match body.len() > MAX_ANONYMOUS_METADATA_BYTES {
+        true => Err(OAuthError::new(
             ErrorCode::InvalidClientMetadata,
-            format!("the body is not client metadata JSON: {e}"),
-        )
-    })
+            format!(
+                "client metadata sent without an administrator is at most {MAX_ANONYMOUS_METADATA_BYTES} bytes"
+            ),
+        )),
+        false => Ok(()),
+    }
 }
 
 fn client_uri(state: &AppState, id: &str) -> String {
@@ -83,12 +101,21 @@ fn answer(state: &AppState, status: StatusCode, registered: Registered) -> HttpR
         .json(body)
 }
 
+/// Who registers, and whether the open door's limits apply to them.
+struct Registrar {
+    caller: Caller,
+    administrator: bool,
+}
+
 /// Who registers: an administrator, or anybody when registration is open.
-async fn registrar(req: &HttpRequest, state: &AppState) -> Result<Caller, OAuthError> {
+async fn registrar(req: &HttpRequest, state: &AppState) -> Result<Registrar, OAuthError> {
     let origin = state.origin(req);
     let presented = bearer_token(req).map_err(oauth_error)?.is_some();
     if state.settings.open_registration && !presented {
-        return Ok(Caller::anonymous(origin));
+        return Ok(Registrar {
+            caller: Caller::anonymous(origin),
+            administrator: false,
+        });
     }
     if !presented {
         return Err(OAuthError::new(
@@ -103,7 +130,10 @@ async fn registrar(req: &HttpRequest, state: &AppState) -> Result<Caller, OAuthE
             "registering a client needs an administrator",
         ));
     }
-    Ok(Caller::user(&principal.user.id, origin))
+    Ok(Registrar {
+        caller: Caller::user(&principal.user.id, origin),
+        administrator: principal.is_admin(),
+    })
 }
 
 #[utoipa::path(
@@ -121,11 +151,25 @@ pub async fn register(
     state: web::Data<AppState>,
     body: web::Bytes,
 ) -> Result<HttpResponse, OAuthError> {
-    let caller = registrar(&req, &state).await?;
+    let Registrar {
+        caller,
+        administrator,
+    } = registrar(&req, &state).await?;
+    if !administrator {
+        small_enough(&body)?;
+    }
     let checked = metadata(&body)?.check().map_err(refusal)?;
     let now = crate::clock::now();
+    let address = state.client_address(&req);
+    let allowance = Allowance {
+        per_address: state.settings.open_registration_per_hour,
+        overall: state.settings.open_registration_overall_per_hour,
+    };
     let registered = db::run(&state.pool, move |conn| {
-        changes::register_client(conn, checked, now, &caller)
+        if !administrator {
+            open_registration::admit(conn, address, allowance, now)?;
+        }
+        changes::register_client(conn, checked, now, &caller, administrator)
     })
     .await
     .map_err(oauth_error)?;
@@ -200,6 +244,7 @@ pub async fn replace(
 ) -> Result<HttpResponse, OAuthError> {
     let id = path.into_inner();
     managed(&req, &state, &id).await?;
+    small_enough(&body)?;
     let metadata = metadata(&body)?;
     if metadata.client_id.as_deref() != Some(id.as_str()) {
         return Err(OAuthError::new(

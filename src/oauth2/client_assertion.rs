@@ -23,6 +23,7 @@ use super::error::OAuthError;
 use super::used_jtis::{JtiLedger, Use};
 use crate::db::DbPool;
 use crate::oidc::jwt::CLIENT_ASSERTION_ALGORITHMS;
+use crate::outbound::{Outbound, Reach};
 use crate::registry::cache::ServiceCache;
 use crate::registry::model::Service;
 
@@ -68,17 +69,13 @@ struct Fetched {
 
 /// Keys fetched from services' `jwksUri`, per service.
 pub struct ClientKeys {
-    http: reqwest::Client,
+    http: Outbound,
     fetched: Mutex<HashMap<String, Fetched>>,
 }
 
 impl ClientKeys {
     pub fn new() -> Result<Self, String> {
-        let http = reqwest::Client::builder()
-            .timeout(FETCH_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| format!("HTTP client: {e}"))?;
+        let http = Outbound::new(FETCH_TIMEOUT)?;
         Ok(Self {
             http,
             fetched: Mutex::new(HashMap::new()),
@@ -124,7 +121,11 @@ impl ClientKeys {
         if let Some(remembered) = self.remembered(&source, keep) {
             return remembered.ok_or_else(OAuthError::invalid_client);
         }
-        match self.fetch(uri).await {
+        let reach = match service.vouched_for() {
+            true => Reach::Anywhere,
+            false => Reach::PublicOnly,
+        };
+        match self.fetch(uri, reach).await {
             Ok(set) => {
                 let set = Arc::new(set);
                 self.remember(source, Some(Arc::clone(&set)));
@@ -138,8 +139,9 @@ impl ClientKeys {
         }
     }
 
-    async fn fetch(&self, uri: &str) -> Result<JwkSet, String> {
-        let mut response = self.http.get(uri).send().await.map_err(|e| e.to_string())?;
+    async fn fetch(&self, uri: &str, reach: Reach) -> Result<JwkSet, String> {
+        let client = self.http.client_for(uri, reach)?;
+        let mut response = client.get(uri).send().await.map_err(|e| e.to_string())?;
         if !response.status().is_success() {
             return Err(format!("answered {}", response.status().as_u16()));
         }

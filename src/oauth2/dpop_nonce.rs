@@ -8,12 +8,10 @@
 use aws_lc_rs::hmac;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use diesel::prelude::*;
 
-use crate::db::schema::server_secrets;
+use crate::db::server_secrets;
 use crate::db::DbConn;
 use crate::error::StoreError;
-use crate::secrets;
 
 const SECRET_NAME: &str = "dpop-nonce";
 pub const WINDOW_SECS: i64 = 300;
@@ -31,31 +29,8 @@ impl std::fmt::Debug for NonceKey {
 impl NonceKey {
     /// The shared key, made by whichever instance needs it first.
     pub fn load_or_create(conn: &mut DbConn) -> Result<Self, StoreError> {
-        let existing: Option<String> = server_secrets::table
-            .find(SECRET_NAME)
-            .select(server_secrets::value)
-            .first(conn)
-            .optional()?;
-        let value = match existing {
-            Some(value) => value,
-            None => {
-                let inserted = diesel::insert_into(server_secrets::table)
-                    .values((
-                        server_secrets::name.eq(SECRET_NAME),
-                        server_secrets::value.eq(secrets::generate()),
-                    ))
-                    .execute(conn);
-                match inserted.map_err(StoreError::from) {
-                    Ok(_) | Err(StoreError::Duplicate(_)) => {}
-                    Err(other) => return Err(other),
-                }
-                server_secrets::table
-                    .find(SECRET_NAME)
-                    .select(server_secrets::value)
-                    .first(conn)?
-            }
-        };
-        Ok(Self::from_secret(value.as_bytes()))
+        let secret = server_secrets::load_or_create(conn, SECRET_NAME)?;
+        Ok(Self::from_secret(secret.as_bytes()))
     }
 
     pub fn from_secret(secret: &[u8]) -> Self {

@@ -63,6 +63,8 @@ pub struct OAuthError {
     pub dpop_challenge: bool,
     /// A nonce for the client's next DPoP proof (RFC 9449 §8).
     pub dpop_nonce: Option<String>,
+    /// The caller went past a rate: a 429 with `Retry-After` (RFC 6585).
+    pub retry_after_secs: Option<u64>,
 }
 
 impl OAuthError {
@@ -72,6 +74,7 @@ impl OAuthError {
             description: description.into(),
             dpop_challenge: false,
             dpop_nonce: None,
+            retry_after_secs: None,
         }
     }
 
@@ -128,6 +131,13 @@ impl From<AppError> for OAuthError {
                 Self::invalid_request(format!("the body is larger than {limit} bytes"))
             }
             AppError::BadRequest { message, .. } => Self::invalid_request(message),
+            AppError::TooManyRequests {
+                message,
+                retry_after_secs,
+            } => Self {
+                retry_after_secs: Some(retry_after_secs),
+                ..Self::new(ErrorCode::TemporarilyUnavailable, message)
+            },
             other => {
                 tracing::error!(error = %cause_chain(&other), "OAuth endpoint failure");
                 Self::new(ErrorCode::ServerError, "internal error")

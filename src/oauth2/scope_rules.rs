@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::error::OAuthError;
 use crate::db::{DbConn, DbPool};
 use crate::registry::cache::ServiceCache;
-use crate::registry::model::HUB_SERVICE_ID;
+use crate::registry::model::{Service, HUB_SERVICE_ID};
 use crate::registry::repo::{self as services_repo, UnknownService};
 use crate::scope::{self, Requested, ServiceId};
 
@@ -73,15 +73,31 @@ pub fn audience(requested: &Requested, client_id: &str) -> Vec<ServiceId> {
     }
 }
 
-/// The scope of a request for a token acting for a user (authorization,
-/// password): no `user:` entries.
-pub fn for_user(text: Option<&str>) -> Result<(Vec<String>, Requested), OAuthError> {
+/// The scope of a request by `client` for a token acting for a user
+/// (authorization, device, password): no `user:` entries, and the Hub
+/// service only for a client an administrator vouched for. A token for Hub
+/// acts as the user in idhub itself; one consent click on a client anybody
+/// registered under a name like "idhub Console" must not hand that over.
+pub fn for_user(
+    client: &Service,
+    text: Option<&str>,
+) -> Result<(Vec<String>, Requested), OAuthError> {
     let entries = parse(text)?;
     let requested = Requested::from_entries(entries.clone());
     if !requested.users.is_empty() {
         return Err(OAuthError::invalid_scope(
             "user: scopes are only for the client_credentials grant",
         ));
+    }
+    if !client.vouched_for()
+        && requested
+            .services
+            .iter()
+            .any(|s| s.as_str() == HUB_SERVICE_ID)
+    {
+        return Err(OAuthError::invalid_scope(format!(
+            "an unverified client may not ask for the Hub service ({HUB_SERVICE_ID}); an administrator can verify it"
+        )));
     }
     Ok((entries, requested))
 }
@@ -100,6 +116,13 @@ mod tests {
         );
         let requested = Requested::from_entries(vec!["a".into(), "openid".into()]);
         assert_eq!(audience(&requested, "client"), vec![ServiceId::new("a")]);
-        assert!(for_user(Some("a user:x")).is_err());
+        let mut client = Service::new("c".into(), String::new(), chrono::NaiveDateTime::default());
+        assert!(for_user(&client, Some("a user:x")).is_err());
+        assert!(for_user(&client, None).is_ok());
+        client.verified = false;
+        assert!(for_user(&client, None).is_err(), "empty means Hub");
+        assert!(for_user(&client, Some("openid a")).is_ok());
+        client.trusted = true;
+        assert!(for_user(&client, Some(HUB_SERVICE_ID)).is_ok());
     }
 }

@@ -24,6 +24,7 @@ use crate::audit::{Actor, Event, Kind, Origin, Recorder};
 use crate::db::schema::{ended_sessions, grants, services};
 use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, StoreError};
+use crate::outbound::{Outbound, Reach};
 
 /// The `typ` of a logout token (the spec's recommendation).
 pub const LOGOUT_TOKEN_TYPE: &str = "logout+jwt";
@@ -61,6 +62,9 @@ pub struct Notice {
     pub user_id: String,
     pub service_id: String,
     pub uri: String,
+    /// Who chose `uri` (`outbound`): a self-registered client's receiver
+    /// must be on a public host.
+    pub reach: Reach,
 }
 
 pub fn logout_token(
@@ -83,6 +87,9 @@ pub fn logout_token(
     jwt::encode(&keys.current, LOGOUT_TOKEN_TYPE, &claims)
 }
 
+/// A service to notify: id, receiver, trusted, verified.
+type Target = (String, Option<String>, bool, bool);
+
 /// Claims up to `limit` ended sessions (deleting each row: whoever deletes
 /// it delivers it) and returns where to deliver them.
 pub fn claim(conn: &mut DbConn, limit: i64) -> Result<Vec<Notice>, StoreError> {
@@ -100,23 +107,36 @@ pub fn claim(conn: &mut DbConn, limit: i64) -> Result<Vec<Notice>, StoreError> {
             if claimed == 0 {
                 return Ok::<_, StoreError>(Vec::new());
             }
-            let targets: Vec<(String, Option<String>)> = grants::table
+            let targets: Vec<Target> = grants::table
                 .inner_join(services::table)
                 .filter(grants::sid.eq(&sid))
                 .filter(services::backchannel_logout_uri.is_not_null())
-                .select((services::id, services::backchannel_logout_uri))
+                .select((
+                    services::id,
+                    services::backchannel_logout_uri,
+                    services::trusted,
+                    services::verified,
+                ))
                 .distinct()
                 .load(conn)?;
             Ok(targets)
         })?;
-        notices.extend(targets.into_iter().filter_map(|(service_id, uri)| {
-            Some(Notice {
-                sid: sid.clone(),
-                user_id: user_id.clone(),
-                service_id,
-                uri: uri?,
-            })
-        }));
+        notices.extend(
+            targets
+                .into_iter()
+                .filter_map(|(service_id, uri, trusted, verified)| {
+                    Some(Notice {
+                        sid: sid.clone(),
+                        user_id: user_id.clone(),
+                        service_id,
+                        uri: uri?,
+                        reach: match trusted || verified {
+                            true => Reach::Anywhere,
+                            false => Reach::PublicOnly,
+                        },
+                    })
+                }),
+        );
     }
     Ok(notices)
 }
@@ -154,11 +174,7 @@ pub fn spawn(deliverer: Deliverer) -> std::io::Result<()> {
 
 impl Deliverer {
     async fn run(self) {
-        let client = match reqwest::Client::builder()
-            .timeout(DELIVERY_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-        {
+        let client = match Outbound::new(DELIVERY_TIMEOUT) {
             Ok(client) => client,
             Err(error) => {
                 tracing::error!(%error, "back-channel logout has no HTTP client");
@@ -195,7 +211,7 @@ impl Deliverer {
         }
     }
 
-    async fn deliver(&self, client: &reqwest::Client, notice: Notice) {
+    async fn deliver(&self, client: &Outbound, notice: Notice) {
         let keys = self.keys.current(&self.pool).await;
         let token = match logout_token(&keys, &self.issuer, &notice, crate::clock::now()) {
             Ok(token) => token,
@@ -204,10 +220,10 @@ impl Deliverer {
                 return;
             }
         };
-        let mut outcome = post(client, &notice.uri, &token).await;
+        let mut outcome = post(client, &notice, &token).await;
         if outcome.is_err() {
             tokio::time::sleep(RETRY_AFTER).await;
-            outcome = post(client, &notice.uri, &token).await;
+            outcome = post(client, &notice, &token).await;
         }
         let event = Event::new(
             match outcome {
@@ -233,12 +249,13 @@ impl Deliverer {
 
 /// One delivery: 200 or 204 is success (the spec's answers); anything else,
 /// a timeout or no connection is a failure, named without the token.
-async fn post(client: &reqwest::Client, uri: &str, token: &str) -> Result<(), String> {
+async fn post(outbound: &Outbound, notice: &Notice, token: &str) -> Result<(), String> {
+    let client = outbound.client_for(&notice.uri, notice.reach)?;
     let body: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("logout_token", token)
         .finish();
     let sent = client
-        .post(uri)
+        .post(&notice.uri)
         .header("content-type", "application/x-www-form-urlencoded")
         .body(body)
         .send()

@@ -128,8 +128,9 @@ pub fn register_client(
     checked: Checked,
     now: NaiveDateTime,
     caller: &Caller,
+    by_administrator: bool,
 ) -> Result<Registered, AppError> {
-    registrations::register(conn, checked, now, caller)
+    registrations::register(conn, checked, now, caller, by_administrator)
 }
 
 /// Replaces a registered client's metadata (RFC 7592) and its registration

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::input::ServiceInput;
 use super::model::Service;
 use crate::grant_types;
+use crate::outbound;
 use crate::validate::{self, MAX_SHORT_TEXT};
 
 /// The token endpoint authentication methods a client may register.
@@ -105,30 +106,15 @@ fn optional_url(field: &str, value: Option<String>) -> Result<Option<String>, Re
 }
 
 /// A URL idhub itself will call (keys, back-channel logout): https, and
-/// not an address of this host or a private network, so a registrant cannot
-/// point idhub at what only it can reach. A name that resolves to one is
-/// not caught here (see docs/security.md).
+/// not a special-purpose address or a name of this host, so a registrant
+/// cannot point idhub at what only it can reach. Names are checked again
+/// after resolution, on every call (`outbound`).
 fn outbound_url(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
     let Some(checked) = optional_url(field, value)? else {
         return Ok(None);
     };
     let url = url::Url::parse(&checked).map_err(|_| refuse(format!("{field} is not a URL")))?;
-    let internal = match url.host() {
-        Some(url::Host::Ipv4(ip)) => {
-            ip.is_loopback() || ip.is_private() || ip.is_link_local() || ip.is_unspecified()
-        }
-        Some(url::Host::Ipv6(ip)) => {
-            ip.is_loopback()
-                || ip.is_unspecified()
-                || (ip.segments()[0] & 0xfe00) == 0xfc00
-                || (ip.segments()[0] & 0xffc0) == 0xfe80
-        }
-        Some(url::Host::Domain(name)) => {
-            name.eq_ignore_ascii_case("localhost")
-                || name.to_ascii_lowercase().ends_with(".localhost")
-        }
-        None => true,
-    };
+    let internal = url.host().is_none_or(|host| outbound::refused_host(&host));
     if url.scheme() != "https" || internal {
         return Err(refuse(format!(
             "{field} must be an https URL of a public host"
@@ -461,6 +447,13 @@ mod tests {
             "https://169.254.169.254/latest",
             "https://[::1]/jwks",
             "https://localhost/jwks",
+            "https://localhost./jwks",
+            "https://[::ffff:127.0.0.1]:8443/jwks",
+            "https://[::ffff:a9fe:a9fe]/latest",
+            "https://100.64.0.1/jwks",
+            "https://198.18.0.1/jwks",
+            "https://224.0.0.1/jwks",
+            "https://255.255.255.255/jwks",
         ] {
             let json =
                 serde_json::json!({"grant_types": ["client_credentials"], "jwks_uri": internal});

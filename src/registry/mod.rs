@@ -4,6 +4,7 @@ pub mod changes;
 pub mod client_metadata;
 pub mod input;
 pub mod model;
+pub mod open_registration;
 pub mod query;
 pub mod redirect_uri;
 pub mod registrations;

@@ -63,6 +63,9 @@ pub struct Service {
     /// May exchange tokens it received for tokens to other services
     /// (RFC 8693). Only an admin can turn it on.
     pub token_exchange_enabled: bool,
+    /// An administrator made it, or vouched for it; a client registered by
+    /// anybody else (open RFC 7591 registration) is not, until verified.
+    pub verified: bool,
 }
 
 fn json_object<S: serde::Serializer>(
@@ -88,6 +91,12 @@ pub fn millis<S: serde::Serializer>(
 }
 
 impl Service {
+    /// An administrator stands behind it: it verified or trusted it. What an
+    /// unverified client registered is its own word (see `verified`).
+    pub fn vouched_for(&self) -> bool {
+        self.verified || self.trusted
+    }
+
     /// A service with Hub's defaults; the caller fills in what the request says.
     pub fn new(name: String, secret_hash: String, now: NaiveDateTime) -> Self {
         Self {
@@ -120,6 +129,7 @@ impl Service {
             device_flow_enabled: false,
             dpop_required: false,
             token_exchange_enabled: false,
+            verified: true,
         }
     }
 }
@@ -155,6 +165,7 @@ pub struct ServiceChanges {
     pub device_flow_enabled: Option<bool>,
     pub dpop_required: Option<bool>,
     pub token_exchange_enabled: Option<bool>,
+    pub verified: Option<bool>,
 }
 
 /// The REST view: the service and its redirect URIs.

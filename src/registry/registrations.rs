@@ -49,6 +49,7 @@ pub(super) fn register(
     checked: Checked,
     now: NaiveDateTime,
     caller: &Caller,
+    by_administrator: bool,
 ) -> Result<Registered, AppError> {
     let Checked { input, extras } = checked;
     // Only clients that authenticate with it get a secret.
@@ -57,6 +58,7 @@ pub(super) fn register(
         .starts_with("client_secret");
     let mut input = input.check(true)?;
     switches::as_client_may(&mut input.changes, None);
+    input.changes.verified = Some(by_administrator);
     let token = secrets::generate();
     let metadata = extras_json(&extras)?;
     crate::db::transaction(conn, |conn| {

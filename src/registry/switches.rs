@@ -146,6 +146,13 @@ pub const SWITCHES: &[Switch] = &[
         "Token exchange",
         "may exchange a user's token it received for one to other services the user allowed (RFC 8693)",
     ),
+    switch!(
+        verified,
+        "verified",
+        Never,
+        "Verified",
+        "an administrator vouches for it; off for clients anybody registered: no Hub scope, marked unverified on consent, no redirect without a click",
+    ),
 ];
 
 impl ServiceChanges {

@@ -18,7 +18,7 @@ use crate::web::page_routes;
 /// A browser asked: a request routed to a page (marked where its route is
 /// declared, `web::page_routes`), or one no route serves whose client
 /// prefers HTML (a person who typed a wrong address).
-fn for_a_browser(req: &HttpRequest, routed: bool) -> bool {
+pub(super) fn for_a_browser(req: &HttpRequest, routed: bool) -> bool {
     if routed {
         return page_routes::is_page(req);
     }

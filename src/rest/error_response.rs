@@ -26,6 +26,7 @@ impl ResponseError for AppError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Store(store) if store.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             Self::Store(_) | Self::Internal { .. } => StatusCode::INTERNAL_SERVER_ERROR,
@@ -65,6 +66,11 @@ impl ResponseError for AppError {
                     DPOP_ALGORITHMS.join(" ")
                 );
                 response.insert_header((header::WWW_AUTHENTICATE, value));
+            }
+            Self::TooManyRequests {
+                retry_after_secs, ..
+            } => {
+                response.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
             }
             _ => {}
         }

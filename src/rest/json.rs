@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 use crate::error::AppError;
 use crate::fields::Fields;
 use crate::paging::Page;
+use crate::rest::strict_json::StrictValue;
 
 #[derive(Debug, Deserialize, Default, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -84,8 +85,8 @@ pub fn no_store(mut response: HttpResponse) -> HttpResponse {
 }
 
 /// A JSON body whose type errors name the offending field (`redirectUris[2]`),
-/// which actix's `Json` cannot; size, content type and syntax are still checked
-/// by `json_config`.
+/// which actix's `Json` cannot, and in which no object repeats a key; size,
+/// content type and syntax are still checked by `json_config`.
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
@@ -93,9 +94,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, actix_web::Error>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let value = web::Json::<Value>::from_request(req, payload);
+        let value = web::Json::<StrictValue>::from_request(req, payload);
         Box::pin(async move {
-            let web::Json(value) = value.await?;
+            let web::Json(StrictValue(value)) = value.await?;
             serde_path_to_error::deserialize(value)
                 .map(JsonBody)
                 .map_err(|error| {

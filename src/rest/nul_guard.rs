@@ -1,8 +1,8 @@
 //! A NUL byte cannot be stored in a PostgreSQL text column: a query carrying
 //! one fails inside the database. No identifier, token or query of idhub ever
 //! holds one, so a request whose URL encodes it (`%00`) is refused at the
-//! door with a 400: an OAuth `invalid_request` under the OAuth endpoints, a
-//! Hub-shaped error elsewhere.
+//! door with a 400: an error page for a browser, an OAuth `invalid_request`
+//! under the OAuth endpoints, a Hub-shaped error elsewhere.
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::middleware::Next;
@@ -11,6 +11,8 @@ use actix_web::ResponseError;
 use crate::error::AppError;
 use crate::oauth2::error::OAuthError;
 use crate::oidc::discovery::OAUTH_BASE;
+use crate::rest::error_bodies::for_a_browser;
+use crate::web::page::PageError;
 
 /// True when a path or query string encodes a NUL byte.
 pub fn has_encoded_nul(uri: &str) -> bool {
@@ -33,7 +35,14 @@ pub async fn refuse_nul(
             .map(ServiceResponse::map_into_boxed_body);
     }
     let message = "the request contains a NUL character";
-    let response = if req.path().starts_with(OAUTH_BASE) {
+    // Before routing, a browser is known by what it accepts: the
+    // authorization endpoint opened from a link gets a page, not JSON.
+    let response = if for_a_browser(req.request(), false) {
+        PageError::bad_request(
+            "This address contains a NUL character, which no page of idhub takes.",
+        )
+        .error_response()
+    } else if req.path().starts_with(OAUTH_BASE) {
         OAuthError::invalid_request(message).error_response()
     } else {
         AppError::bad_request(message).error_response()

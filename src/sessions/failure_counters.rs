@@ -113,6 +113,22 @@ pub fn any_locked(
     Ok(!locks(conn, subjects, now)?.is_empty())
 }
 
+/// Forgets the failures of `subject` and of subjects `LIKE` `pattern`.
+pub fn forget_matching(
+    conn: &mut DbConn,
+    subject: &str,
+    pattern: &str,
+) -> Result<usize, StoreError> {
+    Ok(diesel::delete(
+        password_attempts::table.filter(
+            password_attempts::subject
+                .eq(subject)
+                .or(password_attempts::subject.like(pattern)),
+        ),
+    )
+    .execute(conn)?)
+}
+
 /// Forgets a subject's failures.
 pub fn forget(conn: &mut DbConn, subject: &str) -> Result<(), StoreError> {
     diesel::delete(password_attempts::table.find(subject)).execute(conn)?;

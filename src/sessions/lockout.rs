@@ -5,7 +5,9 @@
 //!   password grant, guessing one account's password;
 //! - per source (20 for an address, 100 for a client): one source spraying
 //!   many accounts;
-//! - per account (50): a guess spread over many addresses.
+//! - per account (50): a guess spread over many addresses; not for a browser
+//!   that signed in to the account before (`familiar_devices`), so nobody
+//!   locks an administrator out from the network.
 //!
 //! The right password is refused only where a lock applies, so a stranger who
 //! locks `admin` from their own address locks only themselves out, unless they
@@ -83,11 +85,19 @@ pub struct Counters {
     /// Source and account together: cleared by a successful sign-in.
     pub pair: (String, Limits),
     pub source: (String, Limits),
-    pub account: (String, Limits),
+    /// None for a familiar browser: the account-wide lock is not its.
+    pub account: Option<(String, Limits)>,
+}
+
+/// Whether the browser signed in to the account before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Device {
+    Familiar,
+    Unknown,
 }
 
 impl Counters {
-    pub fn new(lockout: &Lockout, source: &Source, account: &str) -> Self {
+    pub fn new(lockout: &Lockout, source: &Source, account: &str, device: Device) -> Self {
         let source_limits = match source {
             Source::Address(_) => lockout.per_address,
             Source::Client(_) => lockout.per_client,
@@ -99,17 +109,19 @@ impl Counters {
                 lockout.per_source_and_account,
             ),
             source: (source_key, source_limits),
-            account: (account.to_owned(), lockout.per_account),
+            account: (device == Device::Unknown).then(|| (account.to_owned(), lockout.per_account)),
         }
     }
 
-    fn all(&self) -> [&(String, Limits); 3] {
-        [&self.pair, &self.source, &self.account]
+    fn all(&self) -> impl Iterator<Item = &(String, Limits)> {
+        [Some(&self.pair), Some(&self.source), self.account.as_ref()]
+            .into_iter()
+            .flatten()
     }
 
     /// True when any of the counters is locked now.
     pub fn locked(&self, conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, StoreError> {
-        let subjects = self.all().map(|(s, _)| s.as_str());
+        let subjects: Vec<&str> = self.all().map(|(s, _)| s.as_str()).collect();
         failure_counters::any_locked(conn, &subjects, now)
     }
 
@@ -125,6 +137,13 @@ impl Counters {
     pub fn record_success(&self, conn: &mut DbConn) -> Result<(), StoreError> {
         failure_counters::forget(conn, &self.pair.0)
     }
+}
+
+/// Forgets the failures counted against a user's account, alone and with
+/// every source; returns how many counters went.
+pub fn unlock_account(conn: &mut DbConn, user_id: &str) -> Result<usize, StoreError> {
+    let account = account_key(Some(user_id), "");
+    failure_counters::forget_matching(conn, &account, &format!("pair:%|{account}"))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Browser sessions and signing in with a password: below both the pages and
 //! the OAuth endpoints, which share the sign-in rule and its lockout.
 pub mod failure_counters;
+pub mod familiar_devices;
 pub mod lockout;
 pub mod repo;
 pub mod sign_in;

@@ -5,7 +5,10 @@
 //! same counters), so neither the answer nor its timing tells them apart.
 use chrono::NaiveDateTime;
 
-use super::lockout::{self, Counters, Lockout, Source};
+use std::sync::Arc;
+
+use super::familiar_devices::DeviceKey;
+use super::lockout::{self, Counters, Device, Lockout, Source};
 use crate::audit::{self, Actor, Event, Kind, Origin, Recorder};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
@@ -24,6 +27,14 @@ pub struct Attempt {
     /// For the audit trail: the request's address and agent, and the way in.
     pub origin: Origin,
     pub via: Via,
+    /// On the sign-in page: the key of device cookies and the cookie the
+    /// browser sent, if any (`familiar_devices`).
+    pub device: Option<PresentedDevice>,
+}
+
+pub struct PresentedDevice {
+    pub key: Arc<DeviceKey>,
+    pub cookie: Option<String>,
 }
 
 /// The way a password reached idhub, as the audit trail names it.
@@ -70,8 +81,8 @@ fn audit_event(user: Option<&User>, origin: &Origin, via: &Via, failure: Option<
 #[derive(Debug)]
 pub enum Outcome {
     /// The password is right. The user may still be banned: callers say so
-    /// in their own words.
-    Verified(User),
+    /// in their own words. On the sign-in page, the device cookie to set.
+    Verified(User, Option<String>),
     /// Unknown user or wrong password, answered alike.
     WrongCredentials,
     /// Too many recent failures from this source, for this account, or both.
@@ -92,9 +103,10 @@ pub async fn check(
         source,
         origin,
         via,
+        device,
     } = attempt;
     let (origin_then, via_then) = (origin.clone(), via.clone());
-    let (user, counters, locked) = db::run(pool, move |conn| {
+    let (user, counters, locked, device_tag) = db::run(pool, move |conn| {
         // No login, email or id holds a control character (and PostgreSQL
         // refuses a NUL in a query): such an identifier names nobody.
         let identifier = identifier.trim();
@@ -103,9 +115,23 @@ pub async fn check(
             false => users_repo::find_by_identifier(conn, identifier)?.filter(|u| !u.guest),
         };
         let account = lockout::account_key(user.as_ref().map(|u| u.id.as_str()), identifier);
-        let counters = Counters::new(&lockout, &source, &account);
+        let (familiar, device_tag) = match (&device, &user) {
+            (Some(presented), Some(user)) => {
+                let recognized = presented
+                    .cookie
+                    .as_deref()
+                    .is_some_and(|cookie| presented.key.recognizes(cookie, &user.id));
+                let familiar = match recognized {
+                    true => Device::Familiar,
+                    false => Device::Unknown,
+                };
+                (familiar, Some(presented.key.tag(&user.id)))
+            }
+            _ => (Device::Unknown, None),
+        };
+        let counters = Counters::new(&lockout, &source, &account, familiar);
         let locked = counters.locked(conn, now)?;
-        Ok((user, counters, locked))
+        Ok((user, counters, locked, device_tag))
     })
     .await?;
     if locked {
@@ -140,7 +166,7 @@ pub async fn check(
     })
     .await?;
     Ok(match user {
-        Some(user) if verified => Outcome::Verified(user),
+        Some(user) if verified => Outcome::Verified(user, device_tag),
         _ => Outcome::WrongCredentials,
     })
 }

@@ -46,6 +46,17 @@ pub fn session_cookie(value: String, secure: bool, ttl: Duration) -> Cookie<'sta
     )
 }
 
+/// The browser signed in to this account (`sessions::familiar_devices`):
+/// kept a year, renewed at each sign-in.
+pub fn device_cookie(tag: String, secure: bool) -> Cookie<'static> {
+    cookie(
+        crate::sessions::familiar_devices::DEVICE_COOKIE,
+        tag,
+        secure,
+        Some(time::Duration::days(365)),
+    )
+}
+
 pub fn expired_session_cookie(secure: bool) -> Cookie<'static> {
     cookie(
         SESSION_COOKIE,

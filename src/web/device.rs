@@ -227,6 +227,7 @@ async fn consent_page(
     let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let page = templates::DeviceConsent {
         csrf_token,
+        unverified: !client.vouched_for(),
         client_name: client.name,
         user_login: session.user.login.clone(),
         user_code: device::normalize(typed)

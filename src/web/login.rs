@@ -12,7 +12,10 @@ use crate::clock;
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::sessions::lockout::Source;
 use crate::sessions::repo::{self as sessions_repo, Session};
-use crate::sessions::sign_in::{self, Attempt, Outcome, Via};
+use std::sync::Arc;
+
+use crate::sessions::familiar_devices::DEVICE_COOKIE;
+use crate::sessions::sign_in::{self, Attempt, Outcome, PresentedDevice, Via};
 use crate::state::AppState;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -141,8 +144,12 @@ async fn login(
         source: Source::Address(state.client_address(&req)),
         origin: state.origin(&req),
         via: Via::SignInPage,
+        device: Some(PresentedDevice {
+            key: Arc::clone(&state.devices),
+            cookie: req.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned()),
+        }),
     };
-    let user = match sign_in::check(
+    let (user, device) = match sign_in::check(
         &state.pool,
         &state.hasher,
         state.lockout,
@@ -152,7 +159,7 @@ async fn login(
     )
     .await?
     {
-        Outcome::Verified(user) => user,
+        Outcome::Verified(user, device) => (user, device),
         Outcome::WrongCredentials => return refuse(WRONG_CREDENTIALS),
         Outcome::Locked => return refuse("Too many failed attempts. Wait a minute and try again."),
     };
@@ -160,7 +167,11 @@ async fn login(
         return refuse("This account is banned.");
     }
     let cookie = start_session(&state, &req, user.id, now).await?;
-    Ok(see_other(&return_to, vec![cookie]))
+    let device = device.map(|tag| cookies::device_cookie(tag, state.secure_cookies()));
+    Ok(see_other(
+        &return_to,
+        std::iter::once(cookie).chain(device).collect(),
+    ))
 }
 
 /// Starts a new session for the user, ending the one the browser had (a
@@ -201,6 +212,7 @@ async fn logout_page(
             action: "/logout".into(),
             params: vec![],
             client_name: None,
+            continue_to: None,
         },
         cookie.into_iter().collect(),
     ))

@@ -12,6 +12,14 @@ use crate::error::{cause_chain, AppError};
 const CSP: &str = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; \
                    frame-ancestors 'none'; base-uri 'none'";
 
+/// The host part of a URI, as a user reads where a link goes.
+pub fn host_of(uri: &str) -> String {
+    url::Url::parse(uri)
+        .ok()
+        .and_then(|url| url.host_str().map(str::to_owned))
+        .unwrap_or_else(|| uri.to_owned())
+}
+
 pub fn render(
     status: StatusCode,
     page: &impl Template,
@@ -152,6 +160,11 @@ impl From<AppError> for PageError {
             AppError::PayloadTooLarge(_) | AppError::UnsupportedMediaType(_) => {
                 Self::bad_request(error.to_string())
             }
+            AppError::TooManyRequests { message, .. } => Self {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                title: "Too many requests".into(),
+                message,
+            },
             other => {
                 tracing::error!(error = %cause_chain(&other), "page failure");
                 Self::internal()

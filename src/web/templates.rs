@@ -21,6 +21,9 @@ pub struct Login {
 pub struct Consent {
     pub csrf_token: String,
     pub client_name: String,
+    /// For a client no administrator vouched for: the host the answer goes
+    /// to, the one thing about it that is not its own word.
+    pub unverified_host: Option<String>,
     pub user_login: String,
     pub items: Vec<String>,
     /// The authorization request, carried to the decision unchanged.
@@ -41,6 +44,8 @@ pub struct Device {
 pub struct DeviceConsent {
     pub csrf_token: String,
     pub client_name: String,
+    /// No administrator vouched for the client.
+    pub unverified: bool,
     pub user_login: String,
     pub user_code: String,
     pub items: Vec<String>,
@@ -59,6 +64,20 @@ pub struct OutOfBand {
     pub client_name: String,
     pub code: String,
     pub minutes: i64,
+}
+
+/// Where an unverified client's answer would go, offered instead of sent:
+/// a link (`href`), or a form posted to `action` with `params`.
+#[derive(Template)]
+#[template(path = "leave.html")]
+pub struct Leave {
+    pub title: String,
+    pub message: String,
+    pub client_name: String,
+    pub host: String,
+    pub href: String,
+    pub action: String,
+    pub params: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -100,6 +119,9 @@ pub struct Logout {
     pub params: Vec<(String, String)>,
     /// The application that asks to sign the user out.
     pub client_name: Option<String>,
+    /// Signed out, and where an unverified client asked to send the user:
+    /// its host and the URI, offered as a link rather than followed.
+    pub continue_to: Option<(String, String)>,
 }
 
 pub struct AppRow {

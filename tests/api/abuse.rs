@@ -104,6 +104,55 @@ async fn guesses_spread_over_addresses_lock_the_account() {
     assert!(page.contains(LOCKED), "the account-wide backstop holds");
 }
 
+/// Guesses from many addresses cannot lock an account's owner out of a
+/// browser they signed in with before (its device cookie), and the
+/// operator's `idhub users unlock` lifts the lock for new browsers.
+#[tokio::test]
+async fn a_familiar_browser_is_not_locked_out_by_guesses_from_elsewhere() {
+    let app = behind_proxy(|s| s.password_account_max_failures = 6).await;
+    app.create_user("fern", "fern-password").await;
+    let owner = app.browser();
+    let sign_in = |browser: reqwest::Client, address: &'static str| {
+        let app = &app;
+        async move {
+            let page = browser.get(app.url("/login")).send().await.unwrap();
+            let mut form = hidden_inputs(&page.text().await.unwrap());
+            form.push(("login".into(), "fern".into()));
+            form.push(("password".into(), "fern-password".into()));
+            browser
+                .post(app.url("/login"))
+                .header("X-Forwarded-For", address)
+                .form(&form)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let first = sign_in(owner.clone(), "10.3.0.200").await;
+    assert_eq!(first.status(), StatusCode::SEE_OTHER);
+    assert!(first
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .any(|c| c.to_str().unwrap().starts_with("idhub_device=")));
+    for n in 0..6 {
+        sign_in_from(&app, &format!("10.3.0.{n}"), "fern", "wrong-guess").await;
+    }
+    let (_, stranger) = sign_in_from(&app, "10.3.0.100", "fern", "fern-password").await;
+    assert!(stranger.contains(LOCKED), "a new browser waits");
+    let again = sign_in(owner, "10.3.0.201").await;
+    assert_eq!(
+        again.status(),
+        StatusCode::SEE_OTHER,
+        "the owner's browser signs in"
+    );
+
+    let said = app.cli(&["users", "unlock", "fern"]);
+    assert!(said.contains("lifted"), "{said}");
+    let (status, _) = sign_in_from(&app, "10.3.0.100", "fern", "fern-password").await;
+    assert_eq!(status, 303, "unlocked for every browser");
+}
+
 #[tokio::test]
 async fn parallel_guesses_are_all_counted() {
     let app = spawn_app_with(|s| {

@@ -9,7 +9,7 @@ use idhub::oidc::jwt;
 use idhub::oidc::keys::{generate_pem, SigningAlgorithm, SigningKey};
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_oauth_error, spawn_app, TestApp};
+use crate::helpers::{assert_oauth_error, spawn_app, spawn_app_with, TestApp};
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
@@ -190,6 +190,21 @@ async fn private_keys_are_refused_as_service_keys() {
         )
         .await;
     crate::helpers::assert_error(response, 400, Some("jwks")).await;
+    // A 1024-bit RSA key would be stored and then never verify anything.
+    let short = json!({"kty": "RSA", "kid": "short", "e": "AQAB",
+                       "n": base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, [0xC5u8; 128])});
+    let response = app
+        .post_json(
+            "/api/rest/services",
+            &app.admin_token,
+            &json!({"name": "Short", "jwks": {"keys": [short]}}),
+        )
+        .await;
+    let error = crate::helpers::assert_error(response, 400, Some("jwks")).await;
+    assert!(error["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("2048"));
 }
 
 #[tokio::test]
@@ -299,4 +314,76 @@ async fn an_assertion_dated_in_the_future_is_refused() {
         200,
         "within the leeway"
     );
+}
+
+/// A client anybody registered (open RFC 7591 registration) has its
+/// `jwksUri` called only on a public host, checked at the call, not only at
+/// registration: here it points at this host, and idhub does not connect
+/// until an administrator trusts the client.
+#[tokio::test]
+async fn an_unverified_clients_keys_are_not_fetched_from_an_internal_host() {
+    let app = spawn_app_with(|s| s.open_registration = true).await;
+    let key = client_key("self-registered-key");
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let jwks_uri = format!("http://{}/jwks", listener.local_addr().unwrap());
+    let (counted, set) = (Arc::clone(&fetches), json!({"keys": [key.jwk]}));
+    let server = HttpServer::new(move || {
+        let (counted, set) = (Arc::clone(&counted), set.clone());
+        App::new().route(
+            "/jwks",
+            web::get().to(move || {
+                counted.fetch_add(1, Ordering::SeqCst);
+                let set = set.clone();
+                async move { HttpResponse::Ok().json(set) }
+            }),
+        )
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    let response = app
+        .client
+        .post(app.url("/api/rest/oauth2/register"))
+        .json(&json!({"grant_types": ["client_credentials"], "token_endpoint_auth_method": "private_key_jwt",
+                       "jwks_uri": "https://keys.rp.example/jwks"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    let id = response.json::<Value>().await.unwrap()["client_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // As if its public name had come to resolve to this host.
+    let moved = app
+        .post_json(
+            &format!("/api/rest/services/{id}"),
+            &app.admin_token,
+            &json!({"jwksUri": jwks_uri}),
+        )
+        .await;
+    assert_eq!(moved.status(), 200, "{}", moved.text().await.unwrap());
+    let token_url = app.url("/api/rest/oauth2/token");
+    let refused = token_with(&app, &assertion(&key, &id, &token_url, json!({})), &[]).await;
+    assert_oauth_error(refused, 401, "invalid_client").await;
+    assert_eq!(fetches.load(Ordering::SeqCst), 0, "no connection was made");
+
+    let trusted = app
+        .post_json(
+            &format!("/api/rest/services/{id}"),
+            &app.admin_token,
+            &json!({"trusted": true, "jwksUri": format!("{jwks_uri}?trusted")}),
+        )
+        .await;
+    assert_eq!(trusted.status(), 200);
+    let accepted = token_with(&app, &assertion(&key, &id, &token_url, json!({})), &[]).await;
+    assert_eq!(
+        accepted.status(),
+        200,
+        "an administrator's choice is called"
+    );
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
 }

@@ -152,6 +152,20 @@ async fn nul_bytes_are_refused_with_4xx_on_every_backend() {
         let answer = app.get(path, &app.admin_token).await;
         assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{path}");
     }
+    // A browser following a link with a NUL gets a page, not JSON.
+    let opened = app
+        .client
+        .get(app.url("/api/rest/oauth2/auth?client_id=%00&response_type=code"))
+        .header("accept", "text/html,application/xhtml+xml,*/*;q=0.8")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(opened.status(), StatusCode::BAD_REQUEST);
+    assert!(opened.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(opened.text().await.unwrap().contains("NUL character"));
     let page = app.client.get(app.url("/login")).send().await.unwrap();
     let mut form = hidden_inputs(&page.text().await.unwrap());
     form.push(("login".into(), "ad\0min".into()));
@@ -328,4 +342,73 @@ async fn a_wrong_method_on_an_oauth_endpoint_is_405_with_allow() {
             .to_owned();
         assert!(kind.starts_with("text/html"), "{path}: {kind}");
     }
+}
+
+/// A key given twice in a JSON object is refused, not read as its last
+/// value: a proxy in front may read the first (found by the hardening
+/// trial). The same at RFC 7591 registration and deep inside a body.
+#[tokio::test]
+async fn json_with_a_repeated_key_is_refused() {
+    let app = spawn_app().await;
+    for (path, body) in [
+        (
+            "/api/rest/services",
+            r#"{"name": "First", "name": "Second"}"#,
+        ),
+        (
+            "/api/rest/services",
+            r#"{"name": "Keys", "jwks": {"keys": [], "keys": []}}"#,
+        ),
+        (
+            "/api/rest/oauth2/register",
+            r#"{"redirect_uris": ["https://rp.example/cb"], "client_name": "a", "client_name": "b"}"#,
+        ),
+    ] {
+        let response = app
+            .client
+            .post(app.url(path))
+            .bearer_auth(&app.admin_token)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "{path} {body}");
+        let error: serde_json::Value = response.json().await.unwrap();
+        assert!(
+            error["error_description"]
+                .as_str()
+                .is_some_and(|d| d.contains("given twice")),
+            "{error}"
+        );
+    }
+}
+
+/// A body that never finishes arriving is answered 408 (with a JSON body)
+/// after the deadline, not held open for as long as the client likes.
+#[tokio::test]
+async fn a_body_that_stalls_is_cut_off() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = spawn_app().await;
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    let head = format!(
+        "POST /api/rest/oauth2/token HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\ngrant_type=cli"
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let started = std::time::Instant::now();
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        stream.read_to_end(&mut answer),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection was held past 30 s");
+    let text = String::from_utf8_lossy(&answer);
+    assert!(text.starts_with("HTTP/1.1 408"), "{text}");
+    assert!(
+        text.contains("invalid_request"),
+        "an OAuth error body: {text}"
+    );
+    assert!(started.elapsed() >= std::time::Duration::from_secs(5));
 }

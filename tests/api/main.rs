@@ -50,4 +50,5 @@ mod run_log;
 mod shutdown;
 mod spa_chromium;
 mod token_exchange;
+mod unverified_clients;
 mod users;

@@ -480,3 +480,42 @@ async fn a_clients_update_and_deletion_apply_to_its_next_request() {
     )
     .await;
 }
+
+/// Open registration is bounded: anonymous metadata is small, and one
+/// address registers a few clients an hour, then gets 429 with
+/// `Retry-After`; an administrator is not counted.
+#[tokio::test]
+async fn open_registration_is_limited_in_size_and_rate() {
+    let open = spawn_app_with(|s| {
+        s.open_registration = true;
+        s.open_registration_per_hour = 3;
+    })
+    .await;
+    let small = json!({"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none"});
+    let large = json!({"redirect_uris": [CALLBACK], "token_endpoint_auth_method": "none",
+                       "client_name": "x", "contacts": vec!["someone@rp.example"; 1200]});
+    let refused = register(&open, None, &large).await;
+    assert_oauth_error(refused, 400, "invalid_client_metadata").await;
+    let by_admin = register(&open, Some(&open.admin_token), &large).await;
+    assert_ne!(by_admin.status(), 429);
+    for _ in 0..3 {
+        assert_eq!(register(&open, None, &small).await.status(), 201);
+    }
+    let limited = register(&open, None, &small).await;
+    assert_eq!(limited.status(), 429);
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=3600).contains(&retry_after), "{retry_after}");
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "temporarily_unavailable", "{body}");
+    assert_eq!(
+        register(&open, Some(&open.admin_token), &small)
+            .await
+            .status(),
+        201,
+        "an administrator is not limited"
+    );
+}

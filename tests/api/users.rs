@@ -396,3 +396,52 @@ async fn a_login_or_email_never_names_another_user() {
         200
     );
 }
+
+/// Logins are one thing on both databases: NFKC, letters beyond ASCII in
+/// lower case, so `Ädmin` signs in and has no lowercase twin; lookalikes
+/// mixing scripts are refused, and a fullwidth `ａｄｍｉｎ` is `admin`.
+/// Names refuse invisible and direction-changing characters.
+#[tokio::test]
+async fn logins_are_normalized_and_lookalikes_refused() {
+    let app = spawn_app().await;
+    let created = app
+        .post_json(
+            "/api/rest/users",
+            &app.admin_token,
+            &json!({"login": "Ädmin", "password": "umlaut-password-1"}),
+        )
+        .await;
+    assert_eq!(created.status(), 200);
+    let user: Value = created.json().await.unwrap();
+    assert_eq!(user["login"], "ädmin");
+    let browser = app.browser();
+    let signed_in = app
+        .sign_in(&browser, "/login", "Ädmin", "umlaut-password-1")
+        .await;
+    assert_eq!(
+        signed_in.status(),
+        303,
+        "signed in with the capital it was made with"
+    );
+    let mut conn = app.pool.get().unwrap();
+    let found = idhub::users::repo::find_by_login(&mut conn, "ÄDMIN").unwrap();
+    assert!(found.is_some(), "found whatever the case");
+    for (login, status) in [("ädmin", 409), ("ａｄｍｉｎ", 409), ("\u{0430}dmin", 400)] {
+        let response = app
+            .post_json(
+                "/api/rest/users",
+                &app.admin_token,
+                &json!({"login": login, "password": "another-password-1"}),
+            )
+            .await;
+        assert_error(response, status, Some("login")).await;
+    }
+    let reversed = app
+        .post_json(
+            "/api/rest/services",
+            &app.admin_token,
+            &json!({"name": "idhub\u{202E}elosnoC"}),
+        )
+        .await;
+    assert_error(reversed, 400, Some("name")).await;
+}

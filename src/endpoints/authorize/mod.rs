@@ -7,7 +7,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::{Duration, NaiveDateTime};
 use serde::Deserialize;
 
-use respond::{error_to_client, to_client};
+use respond::{error_params, error_to_client, to_client};
 
 use super::form::OAuthForm;
 use crate::audit::{Actor, Event, Kind};
@@ -24,7 +24,7 @@ use crate::registry::redirect_uri::OUT_OF_BAND;
 use crate::rest::request_log::note_client;
 use crate::state::AppState;
 use crate::users::model::User;
-use crate::web::page::{render, see_other, PageError};
+use crate::web::page::{host_of, render, see_other, PageError};
 use crate::web::{consent, cookies, templates};
 use crate::{clock, db, telemetry};
 
@@ -123,7 +123,15 @@ async fn authorize(
     // From here on the client and its redirect URI are verified: errors go back to it.
     let request = match opened.check(&state.settings) {
         Ok(request) => request,
-        Err((target, error)) => return Ok(error_to_client(&target, &state.issuer, &error)),
+        Err(refused) => {
+            let (target, error) = *refused;
+            return Ok(error_to_client(
+                &opened.client,
+                &target,
+                &state.issuer,
+                &error,
+            ));
+        }
     };
     let Opened {
         client,
@@ -137,7 +145,14 @@ async fn authorize(
         Ok((request, client, loaded))
     })
     .await?;
-    let fail = |error: &OAuthError| Ok(error_to_client(&request.target, &state.issuer, error));
+    let fail = |error: &OAuthError| {
+        Ok(error_to_client(
+            &client,
+            &request.target,
+            &state.issuer,
+            error,
+        ))
+    };
     let carried = sent.carried(pushed.as_deref());
     match authorization::decide(&request, &client, &loaded, answer, now) {
         Next::SignIn => Ok(to_login(&carried, request.login_hint.as_deref())),
@@ -147,9 +162,12 @@ async fn authorize(
         Next::Refused { user } => {
             let event = consent_event(req, state, Kind::ConsentRefused, user, &client, &request);
             state.audit.submit(event);
-            fail(&OAuthError::new(
-                ErrorCode::AccessDenied,
-                "the user denied access",
+            // The user clicked Deny: sent on at once, as an answer they chose.
+            let denied = OAuthError::new(ErrorCode::AccessDenied, "the user denied access");
+            Ok(to_client(
+                &request.target,
+                &state.issuer,
+                error_params(&denied),
             ))
         }
         Next::ToClient(error) => fail(&error),
@@ -203,6 +221,7 @@ fn consent_page(
     let page = templates::Consent {
         csrf_token,
         client_name: client.name.clone(),
+        unverified_host: (!client.vouched_for()).then(|| host_of(&request.target.redirect_uri)),
         user_login: user.login.clone(),
         items,
         params: carried.pairs(),

@@ -7,12 +7,11 @@ use chrono::NaiveDateTime;
 
 use super::decision::{client_asks_consent, Known, Loaded};
 use super::request::{
-    self, redirect_uri_for, AuthRequest, AuthorizationRequest, Credentials, Target,
+    self, redirect_uri_for, AuthRequest, AuthorizationRequest, Credentials, ForClient,
 };
 use crate::config::Settings;
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::oauth2::error::OAuthError;
 use crate::oauth2::{consents, par};
 use crate::registry::model::Service;
 use crate::registry::repo as services_repo;
@@ -39,7 +38,7 @@ pub struct Opened {
 impl Opened {
     /// Stage two (`request::check`), with what only the opened request
     /// knows: when a pushed one was pushed. Errors go to the client.
-    pub fn check(&self, settings: &Settings) -> Result<AuthRequest, (Target, OAuthError)> {
+    pub fn check(&self, settings: &Settings) -> Result<AuthRequest, ForClient> {
         let checked = request::check(
             &self.client,
             self.redirect_uri.clone(),

@@ -273,13 +273,17 @@ fn invalid(description: &str) -> OAuthError {
     OAuthError::invalid_request(description)
 }
 
+/// A request refused once its client and redirect URI are verified: where
+/// the error goes, and the error (boxed: large, and the rare path).
+pub type ForClient = Box<(Target, OAuthError)>;
+
 /// Stage two. Errors are sent to `target` by the caller.
 pub fn check(
     client: &Service,
     redirect_uri: String,
     params: &AuthorizationRequest,
     settings: &Settings,
-) -> Result<AuthRequest, (Target, OAuthError)> {
+) -> Result<AuthRequest, ForClient> {
     let state = params.state.clone();
     let parsed_type = params
         .response_type
@@ -303,7 +307,7 @@ pub fn check(
         mode: *mode.as_ref().unwrap_or(&default_mode),
         state,
     };
-    let fail = |error: OAuthError| (target.clone(), error);
+    let fail = |error: OAuthError| Box::new((target.clone(), error));
     let mode = mode.map_err(fail)?;
     let response_type = match (params.response_type.as_deref(), parsed_type) {
         (None, _) => return Err(fail(invalid("response_type is missing"))),
@@ -346,7 +350,8 @@ pub fn check(
             "request objects are not supported; push the request instead (RFC 9126)",
         )));
     }
-    let (entries, requested) = scope_rules::for_user(params.scope.as_deref()).map_err(fail)?;
+    let (entries, requested) =
+        scope_rules::for_user(client, params.scope.as_deref()).map_err(fail)?;
     let openid = requested.has(OPENID);
     if response_type.id_token && !openid {
         return Err(fail(invalid(
@@ -552,7 +557,7 @@ mod tests {
         .unwrap();
         assert_eq!(implicit.target.mode, ResponseMode::Fragment);
 
-        let code_of = |r: Result<AuthRequest, (Target, OAuthError)>| r.err().map(|(_, e)| e.code);
+        let code_of = |r: Result<AuthRequest, ForClient>| r.err().map(|refused| refused.1.code);
         assert_eq!(
             code_of(check_with(&[
                 ("response_type", "id_token"),

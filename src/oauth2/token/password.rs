@@ -53,7 +53,7 @@ pub async fn grant(
                     "the password grant is turned off for this service",
                 ));
             }
-            let (entries, requested) = scope_rules::for_user(scope.as_deref())?;
+            let (entries, requested) = scope_rules::for_user(&client.service, scope.as_deref())?;
             scope_rules::registered_names(conn, &requested.services)?;
             Ok((client.service, entries, requested))
         })
@@ -65,6 +65,7 @@ pub async fn grant(
         source: Source::Client(service.id.clone()),
         origin: deps.origin.clone(),
         via: Via::PasswordGrant(service.id.clone()),
+        device: None,
     };
     let user = match sign_in::check(
         deps.pool,
@@ -76,7 +77,7 @@ pub async fn grant(
     )
     .await?
     {
-        Outcome::Verified(user) => user,
+        Outcome::Verified(user, _) => user,
         Outcome::WrongCredentials => return Err(OAuthError::invalid_grant(WRONG_CREDENTIALS)),
         Outcome::Locked => return Err(OAuthError::invalid_grant(LOCKED)),
     };

@@ -139,7 +139,32 @@ fn check_jwks(set: &serde_json::Value) -> Result<String, AppError> {
             "jwks must hold public keys only",
         ));
     }
+    if keys.iter().any(short_rsa_key) {
+        return Err(AppError::bad_field(
+            "jwks",
+            "RSA keys in jwks must have at least 2048 bits (a shorter one could never sign in)",
+        ));
+    }
     serde_json::to_string(set).map_err(|e| AppError::internal_from("serializing jwks", e))
+}
+
+/// An RSA key whose modulus is under 2048 bits, which the verifier refuses.
+fn short_rsa_key(key: &serde_json::Value) -> bool {
+    use base64::Engine;
+    if key.get("kty").and_then(|k| k.as_str()) != Some("RSA") {
+        return false;
+    }
+    let modulus = key
+        .get("n")
+        .and_then(|n| n.as_str())
+        .and_then(|n| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(n)
+                .ok()
+        })
+        .unwrap_or_default();
+    let significant = modulus.iter().skip_while(|byte| **byte == 0).count();
+    significant < 256
 }
 
 fn shorten(text: &str) -> String {

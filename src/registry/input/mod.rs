@@ -47,6 +47,7 @@ pub struct ServiceInput {
     pub device_flow_enabled: Option<bool>,
     pub dpop_required: Option<bool>,
     pub token_exchange_enabled: Option<bool>,
+    pub verified: Option<bool>,
 }
 
 /// A checked request: column changes plus the new redirect URI list, if given.

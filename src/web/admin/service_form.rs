@@ -242,7 +242,8 @@ mod tests {
                 "consent_required",
                 "implicit_flow_enabled",
                 "password_flow_enabled",
-                "client_credentials_flow_enabled"
+                "client_credentials_flow_enabled",
+                "verified"
             ]
         );
     }
