@@ -7,6 +7,7 @@ use super::common::{with_conn, Output};
 use crate::audit::Caller;
 use crate::clock;
 use crate::config::Settings;
+use crate::db::scrub::{self, Scrubbed};
 use crate::oidc::key_encryption::KeyEncryption;
 use crate::oidc::keystore::{self, KeyPolicy};
 use crate::state::AppState;
@@ -40,6 +41,23 @@ pub enum KeysCommand {
 }
 
 /// Handled before any database is opened.
+/// Clears what the rewrite left of the old keys in the files, and says
+/// what remains to do.
+fn scrubbed(state: &AppState) -> anyhow::Result<&'static str> {
+    Ok(match with_conn(state, |conn| Ok(scrub::scrub(conn)?))? {
+        Scrubbed::Clean => "",
+        Scrubbed::LogInUse => {
+            " (a running server still reads the old pages of the write-ahead log; \
+             they are gone after its next checkpoint)"
+        }
+        Scrubbed::NotSqlite => {
+            " (PostgreSQL keeps old row versions until it vacuums, and its WAL and \
+             backups longer: run `idhub keys rotate` so the keys that were stored in \
+             plaintext retire)"
+        }
+    })
+}
+
 pub fn new_encryption_key() -> anyhow::Result<String> {
     KeyEncryption::generate().map_err(anyhow::Error::msg)
 }
@@ -87,7 +105,10 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
             let count = with_conn(state, |conn| {
                 keystore::encrypt_all(conn, Some(&key), &key, &Caller::cli(), clock::now())
             })?;
-            Ok(format!("{count} signing keys are encrypted"))
+            Ok(format!(
+                "{count} signing keys are encrypted{}",
+                scrubbed(state)?
+            ))
         }
         KeysCommand::ChangeEncryptionKey => {
             let current = KeyPolicy::from_settings(settings)
@@ -107,8 +128,9 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
                 keystore::encrypt_all(conn, current.as_deref(), &new, &Caller::cli(), clock::now())
             })?;
             Ok(format!(
-                "{count} signing keys are encrypted with the new key: set \
-                 IDHUB_KEY_ENCRYPTION_KEY to it for every server and CLI run, and restart the servers"
+                "{count} signing keys are encrypted with the new key{}: set \
+                 IDHUB_KEY_ENCRYPTION_KEY to it for every server and CLI run, and restart the servers",
+                scrubbed(state)?
             ))
         }
     }

@@ -3,6 +3,7 @@ pub mod change_feed;
 pub mod lease;
 pub mod migrations;
 pub mod schema;
+pub mod scrub;
 pub mod server_secrets;
 pub mod visits;
 
@@ -203,7 +204,7 @@ pub fn connect(location: &DatabaseLocation, timeout: Duration) -> Result<DbConn,
                 // Per connection: SQLite forgets these on every open.
                 conn.batch_execute(&format!(
                     "PRAGMA busy_timeout = {}; PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-                     PRAGMA synchronous = NORMAL;",
+                     PRAGMA synchronous = NORMAL; PRAGMA secure_delete = ON;",
                     timeout.as_millis()
                 ))
                 .map_err(r2d2::Error::QueryError)?;

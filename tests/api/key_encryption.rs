@@ -72,8 +72,40 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
 
     let refused = cli(&database, None, &["keys", "encrypt"], "");
     fails_saying(&refused, "set IDHUB_KEY_ENCRYPTION_KEY first");
+    let plaintext: Vec<String> = stored_keys(&database);
+    // A running server holds connections, so nothing checkpoints when the
+    // CLI exits: the file keeps what the log has not yet replaced. (Held in
+    // another process: reading the files here while this process held a
+    // connection would drop its POSIX locks.)
+    let running = Server::start_with(&database, free_port(), &[]).await;
     let encrypted = succeeds(&cli(&database, Some(&first), &["keys", "encrypt"], ""));
-    assert_eq!(encrypted, "1 signing keys are encrypted");
+    assert!(
+        encrypted.starts_with("1 signing keys are encrypted"),
+        "{encrypted}"
+    );
+    // No old copy stays in the SQLite files (free pages, the log): recovered
+    // from the file, one forged an admin token (the hardening trial).
+    if let idhub::db::DatabaseLocation::Sqlite(path) = database.location() {
+        assert_eq!(encrypted, "1 signing keys are encrypted");
+        let body = |pem: &str| {
+            pem.lines()
+                .find(|line| line.len() > 40 && !line.starts_with("-----"))
+                .unwrap_or_default()
+                .to_owned()
+        };
+        for file in [path.clone(), format!("{path}-wal")] {
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            for pem in &plaintext {
+                let needle = body(pem);
+                assert!(!needle.is_empty());
+                assert!(
+                    !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                    "{file} still holds the plaintext key"
+                );
+            }
+        }
+    }
+    drop(running);
     let stored = stored_keys(&database);
     assert!(
         stored
