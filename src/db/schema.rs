@@ -46,6 +46,7 @@ diesel::table! {
         dpop_required -> Bool,
         token_exchange_enabled -> Bool,
         verified -> Bool,
+        token_endpoint_auth_method -> Nullable<Text>,
     }
 }
 

@@ -23,7 +23,15 @@ pub struct PresentedClient {
     pub assertion: Option<String>,
     /// Set only by `client_assertion::prove` once the assertion checked out.
     pub proof: Option<Proof>,
+    /// How the credentials came, as RFC 7591's `token_endpoint_auth_method`
+    /// names it.
+    pub method: &'static str,
 }
+
+pub const SECRET_BASIC: &str = "client_secret_basic";
+pub const SECRET_POST: &str = "client_secret_post";
+pub const PRIVATE_KEY_JWT: &str = "private_key_jwt";
+pub const NONE: &str = "none";
 
 /// An authenticated client; `confidential` is false for a public client that
 /// sent only its id.
@@ -77,6 +85,10 @@ pub fn presented(credentials: Credentials<'_>) -> Result<Option<PresentedClient>
             secret: form_secret.map(str::to_owned),
             assertion: None,
             proof: None,
+            method: match form_secret {
+                Some(_) => SECRET_POST,
+                None => NONE,
+            },
         })),
     }
 }
@@ -106,6 +118,7 @@ fn assertion_of(credentials: Credentials<'_>) -> Result<Option<PresentedClient>,
         secret: None,
         assertion: Some(assertion.to_owned()),
         proof: None,
+        method: PRIVATE_KEY_JWT,
     }))
 }
 
@@ -141,6 +154,7 @@ fn parse_basic(value: &str) -> Result<Option<PresentedClient>, OAuthError> {
         secret: Some(decode(secret)).filter(|s| !s.is_empty()),
         assertion: None,
         proof: None,
+        method: SECRET_BASIC,
     }))
 }
 
@@ -178,6 +192,16 @@ fn check(service: Option<Arc<Service>>, presented: &PresentedClient) -> Result<C
         (None, None) if service.public_client && presented.assertion.is_none() => false,
         _ => return Err(OAuthError::invalid_client()),
     };
+    // A client that registered how it authenticates uses that way only
+    // (RFC 7591 §2): a leaked secret of a private_key_jwt client is no key.
+    if let Some(registered) = service.token_endpoint_auth_method.as_deref() {
+        if registered != presented.method {
+            return Err(OAuthError::new(
+                super::error::ErrorCode::InvalidClient,
+                format!("this client registered token_endpoint_auth_method {registered}"),
+            ));
+        }
+    }
     Ok(Client {
         service,
         confidential,

@@ -66,6 +66,9 @@ pub struct Service {
     /// An administrator made it, or vouched for it; a client registered by
     /// anybody else (open RFC 7591 registration) is not, until verified.
     pub verified: bool,
+    /// The client authentication method a client registered (RFC 7591),
+    /// the only one it may use; None for a service an administrator made.
+    pub token_endpoint_auth_method: Option<String>,
 }
 
 fn json_object<S: serde::Serializer>(
@@ -130,6 +133,7 @@ impl Service {
             dpop_required: false,
             token_exchange_enabled: false,
             verified: true,
+            token_endpoint_auth_method: None,
         }
     }
 }
@@ -166,6 +170,7 @@ pub struct ServiceChanges {
     pub dpop_required: Option<bool>,
     pub token_exchange_enabled: Option<bool>,
     pub verified: Option<bool>,
+    pub token_endpoint_auth_method: Option<Option<String>>,
 }
 
 /// The REST view: the service and its redirect URIs.

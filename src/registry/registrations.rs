@@ -59,6 +59,8 @@ pub(super) fn register(
     let mut input = input.check(true)?;
     switches::as_client_may(&mut input.changes, None);
     input.changes.verified = Some(by_administrator);
+    input.changes.token_endpoint_auth_method =
+        Some(Some(extras.token_endpoint_auth_method.clone()));
     let token = secrets::generate();
     let metadata = extras_json(&extras)?;
     crate::db::transaction(conn, |conn| {
@@ -146,6 +148,8 @@ pub(super) fn update(
 ) -> Result<Registered, AppError> {
     let Checked { input, extras } = checked;
     let mut input = input.check(false)?;
+    input.changes.token_endpoint_auth_method =
+        Some(Some(extras.token_endpoint_auth_method.clone()));
     let token = secrets::generate();
     let metadata = extras_json(&extras)?;
     crate::db::transaction(conn, |conn| {

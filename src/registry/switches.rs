@@ -177,6 +177,10 @@ impl ServiceChanges {
             ("backchannelLogoutUri", c.backchannel_logout_uri.is_some()),
             ("jwks", c.jwks.is_some()),
             ("jwksUri", c.jwks_uri.is_some()),
+            (
+                "tokenEndpointAuthMethod",
+                c.token_endpoint_auth_method.is_some(),
+            ),
         ];
         let switches = SWITCHES
             .iter()

@@ -519,3 +519,56 @@ async fn open_registration_is_limited_in_size_and_rate() {
         "an administrator is not limited"
     );
 }
+
+/// The registered `token_endpoint_auth_method` is the only way the client
+/// authenticates (it was not enforced: a client with keys could still use
+/// its secret). Authenticated, a bogus refresh token is `invalid_grant`
+/// (400); the wrong method is `invalid_client` (401).
+#[tokio::test]
+async fn a_client_authenticates_only_the_way_it_registered() {
+    let app = spawn_app().await;
+    let refresh = [("grant_type", "refresh_token"), ("refresh_token", "bogus")];
+    for (method, works_with_basic) in [("client_secret_post", false), ("client_secret_basic", true)]
+    {
+        let client = registered(
+            &app,
+            &json!({"redirect_uris": [CALLBACK], "grant_types": ["authorization_code", "refresh_token"],
+                    "token_endpoint_auth_method": method}),
+        )
+        .await;
+        let (id, secret) = (
+            client["client_id"].as_str().unwrap(),
+            client["client_secret"].as_str().unwrap(),
+        );
+        let basic = app
+            .client
+            .post(app.url("/api/rest/oauth2/token"))
+            .basic_auth(id, Some(secret))
+            .form(&refresh)
+            .send()
+            .await
+            .unwrap();
+        let mut form = refresh.to_vec();
+        form.extend([("client_id", id), ("client_secret", secret)]);
+        let post = app
+            .client
+            .post(app.url("/api/rest/oauth2/token"))
+            .form(&form)
+            .send()
+            .await
+            .unwrap();
+        let (right, wrong) = match works_with_basic {
+            true => (basic, post),
+            false => (post, basic),
+        };
+        assert_oauth_error(right, 400, "invalid_grant").await;
+        let refused = assert_oauth_error(wrong, 401, "invalid_client").await;
+        assert!(
+            refused["error_description"]
+                .as_str()
+                .unwrap()
+                .contains(method),
+            "{refused}"
+        );
+    }
+}
