@@ -66,6 +66,19 @@ const NOT_SETTINGS: &[&str] = &[
     "profile_binary",
 ];
 
+/// `IDHUB_PORT` is what container links set (`tcp://10.0.0.7:8080`), so it
+/// is no setting; a bare port number there is somebody's guess at one, which
+/// would otherwise be ignored without a word.
+fn port_guess(value: Option<&str>) -> Result<(), String> {
+    match value.map(str::trim).and_then(|v| v.parse::<u16>().ok()) {
+        Some(port) => Err(format!(
+            "IDHUB_PORT is not a setting: to listen on port {port}, set \
+             IDHUB_LISTEN=127.0.0.1:{port} (or 0.0.0.0:{port} for every interface)"
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Whether an `IDHUB_*` variable (its name after the prefix) is meant as a
 /// setting. Kubernetes and Docker links name a service's address in
 /// variables like `IDHUB_SERVICE_HOST` and `IDHUB_PORT_8080_TCP` when the
@@ -253,6 +266,7 @@ impl std::fmt::Debug for Settings {
 
 impl Settings {
     pub fn load() -> Result<Self, String> {
+        port_guess(std::env::var("IDHUB_PORT").ok().as_deref())?;
         let mut figment = Figment::from(Serialized::defaults(Settings::default()));
         if let Ok(path) = std::env::var("IDHUB_CONFIG") {
             if !std::path::Path::new(&path).is_file() {
@@ -373,6 +387,17 @@ mod tests {
             assert_eq!(settings.database_url, "postgres://x@localhost/db");
             Ok(())
         });
+    }
+
+    #[test]
+    fn a_port_number_in_idhub_port_names_the_setting_to_use() {
+        let refused = port_guess(Some("8090")).err().unwrap_or_default();
+        assert!(refused.contains("IDHUB_LISTEN=127.0.0.1:8090"), "{refused}");
+        assert!(
+            port_guess(Some("tcp://10.0.0.7:8080")).is_ok(),
+            "a container link"
+        );
+        assert!(port_guess(None).is_ok());
     }
 
     #[test]

@@ -30,7 +30,7 @@ fn main() -> std::process::ExitCode {
     };
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings),
-        other => cli::run(other, &settings).map(|printed| println!("{printed}")),
+        other => cli::run(other, &settings).and_then(|printed| print_out(&printed)),
     };
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
@@ -38,6 +38,17 @@ fn main() -> std::process::ExitCode {
             eprintln!("idhub: {error:#}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// Prints a command's result. A reader that stopped reading (`| head`) is
+/// no failure: the output was wanted up to there.
+fn print_out(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other?),
     }
 }
 

@@ -53,7 +53,7 @@ pub enum Command {
     /// Manage permanent tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
-    /// Manage the token signing keys (list, rotate).
+    /// Manage the token signing keys (list, rotate, and encrypt them at rest).
     #[command(subcommand)]
     Keys(KeysCommand),
     /// Password hashing with the configured Argon2id parameters.
@@ -95,13 +95,14 @@ Settings (environment; docs/configuration.md explains each):
   IDHUB_DEVICE_CODE_TTL_SECS     device and user code lifetime, RFC 8628 (600)
   IDHUB_DEVICE_CODE_MAX_FAILURES wrong user codes at /device before a lock (10)
   IDHUB_SESSION_TTL_SECS          browser session lifetime (28800)
-  IDHUB_SIGNING_ALGORITHM         RS256 or ES256 (RS256)
+  IDHUB_SIGNING_ALGORITHM         RS256, ES256 or EdDSA (RS256)
   IDHUB_KEY_ROTATION_DAYS         automatic key rotation (90)
   IDHUB_KEY_ENCRYPTION_KEY        encrypts the signing keys at rest (32 bytes, base64; unset)
   IDHUB_KEY_CACHE_SECS            how long keys are used before rereading (5, at most 10)
   IDHUB_PASSWORD_GRANT_ENABLED    the password grant (true)
   IDHUB_IMPLICIT_GRANT_ENABLED    the implicit flow (true)
   IDHUB_OPEN_REGISTRATION         anyone may register clients (RFC 7591) (false)
+  IDHUB_OPEN_REGISTRATION_PER_HOUR, _OVERALL_PER_HOUR   clients registered without a token, per address and in all (10, 500)
   IDHUB_DPOP_NONCE_REQUIRED       DPoP proofs must carry a server nonce, RFC 9449 (false)
   IDHUB_PAR_REQUIRED              authorization requests must be pushed first (RFC 9126) (false)
   IDHUB_PASSWORD_HASH_MEMORY_KIB, _ITERATIONS, _PARALLELISM, _CONCURRENCY   Argon2id

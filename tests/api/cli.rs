@@ -355,3 +355,51 @@ fn a_misspelt_setting_is_refused_by_name() {
         "names the valid keys: {stderr}"
     );
 }
+
+/// `idhub audit tail | head` panicked on the broken pipe (exit 101): a
+/// reader that stops early is no failure.
+#[test]
+fn output_into_a_closed_pipe_is_no_failure() {
+    let database = TestDatabase::new();
+    stdout_of(&database, &["migrate"]);
+    // The reader (`true`) is gone before idhub writes.
+    let status_file = tempfile::NamedTempFile::new().expect("temp file");
+    let script = format!(
+        "(sleep 0.5; \"$0\" audit tail; echo $? > '{}') | true",
+        status_file.path().display()
+    );
+    let output = idhub_command(&database)
+        .arg0_shell(&script)
+        .output()
+        .expect("run sh");
+    assert!(output.status.success(), "{output:?}");
+    let status = std::fs::read_to_string(status_file.path()).expect("status");
+    assert_eq!(
+        status.trim(),
+        "0",
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+trait ShellWithBinary {
+    fn arg0_shell(&mut self, script: &str) -> &mut Self;
+}
+
+/// Runs `script` in `sh` with the idhub binary as `$0` and this command's
+/// environment.
+impl ShellWithBinary for std::process::Command {
+    fn arg0_shell(&mut self, script: &str) -> &mut Self {
+        let binary = self.get_program().to_owned();
+        let mut shell = std::process::Command::new("sh");
+        shell.arg("-c").arg(script).arg(binary);
+        for (key, value) in self.get_envs() {
+            match value {
+                Some(value) => shell.env(key, value),
+                None => shell.env_remove(key),
+            };
+        }
+        *self = shell;
+        self
+    }
+}
