@@ -87,6 +87,7 @@ async fn page(
         csrf_token,
         user_name: user.name,
         user_login: user.login,
+        admin: user.admin,
         apps: apps.into_iter().map(AppRow::from).collect(),
         tokens: token_rows.iter().map(TokenRow::from).collect(),
         new_token: notice.new_token,

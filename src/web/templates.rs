@@ -175,6 +175,8 @@ pub struct Account {
     pub csrf_token: String,
     pub user_name: String,
     pub user_login: String,
+    /// An administrator's page links the console.
+    pub admin: bool,
     pub apps: Vec<AppRow>,
     pub tokens: Vec<TokenRow>,
     pub new_token: Option<String>,

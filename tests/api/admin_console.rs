@@ -38,6 +38,10 @@ async fn only_administrators_see_the_console() {
         assert_eq!(status, 403, "{path}: {html}");
         assert!(!html.contains("Audit events</h1>"));
     }
+    // An administrator's account page leads to the console.
+    let admin = signed_in_admin(&app).await;
+    let (_, html) = app.page(&admin, "/account").await;
+    assert!(html.contains(r#"<a href="/admin">Console</a>"#), "{html}");
 }
 
 #[tokio::test]
