@@ -87,6 +87,7 @@ enum LookalikeScript {
     Latin,
     Greek,
     Cyrillic,
+    Armenian,
 }
 
 fn lookalike_script(c: char) -> Option<LookalikeScript> {
@@ -102,17 +103,23 @@ fn lookalike_script(c: char) -> Option<LookalikeScript> {
         0x400..=0x52F | 0x1C80..=0x1C8F | 0x2DE0..=0x2DFF | 0xA640..=0xA69F => {
             Some(LookalikeScript::Cyrillic)
         }
+        0x530..=0x58F | 0xFB13..=0xFB17 => Some(LookalikeScript::Armenian),
         _ => None,
     }
+}
+
+/// Unicode compatibility normalization (NFKC): fullwidth and other
+/// compatibility forms become their ordinary letters.
+pub fn nfkc(text: &str) -> std::borrow::Cow<'_, str> {
+    icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(text)
 }
 
 /// A login as stored: NFKC (so fullwidth `ａｄｍｉｎ` is `admin`), letters
 /// beyond ASCII in lower case (so `lower()` in SQLite, which folds ASCII
 /// only, and in PostgreSQL agree with the lookup's), and one of the Latin,
-/// Greek and Cyrillic scripts at most. ASCII keeps the case it was given.
+/// Greek, Cyrillic and Armenian scripts at most. ASCII keeps the case it was given.
 pub fn login(value: &str) -> Result<String, AppError> {
-    let normalized =
-        icu_normalizer::ComposingNormalizerBorrowed::new_nfkc().normalize(value.trim());
+    let normalized = nfkc(value.trim());
     let mut text = String::with_capacity(normalized.len());
     for c in normalized.chars() {
         match c.is_ascii() {
@@ -120,9 +127,10 @@ pub fn login(value: &str) -> Result<String, AppError> {
             false => text.extend(c.to_lowercase()),
         }
     }
-    let valid_chars = text
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '_' | '@' | '+'));
+    // Hangul fillers are letters, and invisible.
+    let valid_chars = text.chars().all(|c| {
+        (c.is_alphanumeric() && !invisible(c)) || matches!(c, '.' | '-' | '_' | '@' | '+')
+    });
     if text.is_empty() || text.chars().count() > 64 || !valid_chars {
         return Err(AppError::bad_field(
             "login",
@@ -134,7 +142,7 @@ pub fn login(value: &str) -> Result<String, AppError> {
         if scripts.any(|script| script != first) {
             return Err(AppError::bad_field(
                 "login",
-                "login must not mix Latin, Greek and Cyrillic letters",
+                "login must not mix Latin, Greek, Cyrillic and Armenian letters",
             ));
         }
     }
@@ -228,6 +236,14 @@ mod tests {
             "Greek omicron among Latin"
         );
         assert!(login("ad\u{200D}min").is_err());
+        assert!(
+            login("admin\u{3164}").is_err(),
+            "a Hangul filler, invisible"
+        );
+        assert!(
+            login("p\u{0585}stmaster").is_err(),
+            "Armenian o among Latin"
+        );
         assert!(login("田中tanaka").is_ok());
         assert!(email("a@b.c").is_ok());
         assert!(email("nope").is_err());

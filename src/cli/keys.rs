@@ -47,8 +47,8 @@ fn scrubbed(state: &AppState) -> anyhow::Result<&'static str> {
     Ok(match with_conn(state, |conn| Ok(scrub::scrub(conn)?))? {
         Scrubbed::Clean => "",
         Scrubbed::LogInUse => {
-            " (a running server still reads the old pages of the write-ahead log; \
-             they are gone after its next checkpoint)"
+            " (running servers kept the write-ahead log busy, and it may still hold the \
+             old keys: stop the servers and run this command again to clear it)"
         }
         Scrubbed::NotSqlite => {
             " (PostgreSQL keeps old row versions until it vacuums, and its WAL and \

@@ -3,7 +3,9 @@
 //! `secure_delete` on, so space a write frees is zeroed; a rewrite is then
 //! followed by `VACUUM` (the file rebuilt from live rows only, which also
 //! clears what older versions left in free pages) and a checkpoint that
-//! truncates the write-ahead log, which holds page images until then.
+//! truncates the write-ahead log, which holds page images until then. Both
+//! take SQLite's write lock: servers' writes wait meanwhile (on a large
+//! file, long enough to answer 503).
 //! PostgreSQL keeps old row versions until its own vacuum, and its WAL and
 //! backups keep them longer: there the answer is a key rotation after
 //! encrypting (docs/security.md).
@@ -19,13 +21,16 @@ struct Checkpoint {
     busy: i32,
 }
 
+const TRUNCATE_TRIES: u32 = 30;
+
 /// What scrubbing achieved.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scrubbed {
     /// The file and its log hold live rows only.
     Clean,
-    /// A reader (a running server) kept the log from being truncated: the
-    /// old pages go at that server's next checkpoint.
+    /// Readers (running servers) kept the log from being truncated for
+    /// three seconds: its old pages may stay until the servers stop (their
+    /// own checkpoints never truncate it).
     LogInUse,
     /// PostgreSQL: nothing to do here (see the module's comment).
     NotSqlite,
@@ -37,10 +42,14 @@ pub fn scrub(conn: &mut DbConn) -> Result<Scrubbed, StoreError> {
         return Ok(Scrubbed::NotSqlite);
     };
     diesel::sql_query("VACUUM").execute(sqlite)?;
-    let checkpoint: Checkpoint =
-        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(sqlite)?;
-    Ok(match checkpoint.busy {
-        0 => Scrubbed::Clean,
-        _ => Scrubbed::LogInUse,
-    })
+    // A server's reads hold the log for moments at a time: try a while.
+    for _ in 0..TRUNCATE_TRIES {
+        let checkpoint: Checkpoint =
+            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(sqlite)?;
+        if checkpoint.busy == 0 {
+            return Ok(Scrubbed::Clean);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Ok(Scrubbed::LogInUse)
 }

@@ -256,6 +256,7 @@ pub async fn replace(
     let caller = Caller::service(&id, state.origin(&req));
     let (target, cache, now) = (id.clone(), Arc::clone(&state.services), crate::clock::now());
     let updated = db::run(&state.pool, move |conn| {
+        open_registration::admit_update(conn, &target, now)?;
         changes::update_client(conn, &cache, &target, checked, now, &caller)
     })
     .await

@@ -149,12 +149,17 @@ fn parse_basic(value: &str) -> Result<Option<PresentedClient>, OAuthError> {
     if client_id.is_empty() || client_id.chars().any(char::is_control) {
         return Err(OAuthError::invalid_client());
     }
+    let secret = Some(decode(secret)).filter(|s| !s.is_empty());
     Ok(Some(PresentedClient {
         client_id,
-        secret: Some(decode(secret)).filter(|s| !s.is_empty()),
+        // A public client may send its id as Basic with an empty secret.
+        method: match secret {
+            Some(_) => SECRET_BASIC,
+            None => NONE,
+        },
+        secret,
         assertion: None,
         proof: None,
-        method: SECRET_BASIC,
     }))
 }
 

@@ -89,17 +89,20 @@ pub fn for_user(
             "user: scopes are only for the client_credentials grant",
         ));
     }
-    if !client.vouched_for()
-        && requested
-            .services
-            .iter()
-            .any(|s| s.as_str() == HUB_SERVICE_ID)
-    {
-        return Err(OAuthError::invalid_scope(format!(
-            "an unverified client may not ask for the Hub service ({HUB_SERVICE_ID}); an administrator can verify it"
-        )));
-    }
+    hub_allowed(client, &requested.services)?;
     Ok((entries, requested))
+}
+
+/// The Hub service only for a client an administrator vouched for, also
+/// when a grant made before (or before its client lost `verified`) is
+/// refreshed.
+pub fn hub_allowed(client: &Service, services: &[ServiceId]) -> Result<(), OAuthError> {
+    match !client.vouched_for() && services.iter().any(|s| s.as_str() == HUB_SERVICE_ID) {
+        true => Err(OAuthError::invalid_scope(format!(
+            "an unverified client may not use the Hub service ({HUB_SERVICE_ID}); an administrator can verify it"
+        ))),
+        false => Ok(()),
+    }
 }
 
 #[cfg(test)]

@@ -25,6 +25,7 @@ use crate::db::schema::{ended_sessions, grants, services};
 use crate::db::{DbConn, DbPool};
 use crate::error::{AppError, StoreError};
 use crate::outbound::{Outbound, Reach};
+use crate::registry::model::vouched;
 
 /// The `typ` of a logout token (the spec's recommendation).
 pub const LOGOUT_TOKEN_TYPE: &str = "logout+jwt";
@@ -130,7 +131,7 @@ pub fn claim(conn: &mut DbConn, limit: i64) -> Result<Vec<Notice>, StoreError> {
                         user_id: user_id.clone(),
                         service_id,
                         uri: uri?,
-                        reach: match trusted || verified {
+                        reach: match vouched(trusted, verified) {
                             true => Reach::Anywhere,
                             false => Reach::PublicOnly,
                         },

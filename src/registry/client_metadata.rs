@@ -94,6 +94,10 @@ pub struct Extras {
 pub struct Checked {
     pub input: ServiceInput,
     pub extras: Extras,
+    /// The authentication method the client named itself, enforced; a
+    /// client that named none gets the default (`client_secret_basic`) and
+    /// may also send its secret in the form, as idhub allowed before.
+    pub enforced_method: Option<String>,
 }
 
 fn optional_url(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
@@ -158,6 +162,7 @@ fn response_types_fit(response_types: &[String], grant_types: &[String]) -> Resu
 
 impl ClientMetadata {
     pub fn check(self) -> Result<Checked, Refusal> {
+        let enforced_method = self.token_endpoint_auth_method.clone();
         let method = self
             .token_endpoint_auth_method
             .unwrap_or_else(|| "client_secret_basic".into());
@@ -259,7 +264,11 @@ impl ClientMetadata {
             policy_uri: optional_url("policy_uri", self.policy_uri)?,
             software_id: optional_text("software_id", self.software_id)?,
         };
-        Ok(Checked { input, extras })
+        Ok(Checked {
+            input,
+            extras,
+            enforced_method,
+        })
     }
 }
 

@@ -93,11 +93,17 @@ pub fn millis<S: serde::Serializer>(
     serializer.serialize_i64(time.and_utc().timestamp_millis())
 }
 
+/// An administrator stands behind a service it trusted or verified (for
+/// callers that read the two columns, not the whole service).
+pub fn vouched(trusted: bool, verified: bool) -> bool {
+    trusted || verified
+}
+
 impl Service {
     /// An administrator stands behind it: it verified or trusted it. What an
     /// unverified client registered is its own word (see `verified`).
     pub fn vouched_for(&self) -> bool {
-        self.verified || self.trusted
+        vouched(self.trusted, self.verified)
     }
 
     /// A service with Hub's defaults; the caller fills in what the request says.

@@ -51,7 +51,11 @@ pub(super) fn register(
     caller: &Caller,
     by_administrator: bool,
 ) -> Result<Registered, AppError> {
-    let Checked { input, extras } = checked;
+    let Checked {
+        input,
+        extras,
+        enforced_method,
+    } = checked;
     // Only clients that authenticate with it get a secret.
     let uses_secret = extras
         .token_endpoint_auth_method
@@ -59,8 +63,7 @@ pub(super) fn register(
     let mut input = input.check(true)?;
     switches::as_client_may(&mut input.changes, None);
     input.changes.verified = Some(by_administrator);
-    input.changes.token_endpoint_auth_method =
-        Some(Some(extras.token_endpoint_auth_method.clone()));
+    input.changes.token_endpoint_auth_method = Some(enforced_method);
     let token = secrets::generate();
     let metadata = extras_json(&extras)?;
     crate::db::transaction(conn, |conn| {
@@ -146,16 +149,21 @@ pub(super) fn update(
     now: NaiveDateTime,
     caller: &Caller,
 ) -> Result<Registered, AppError> {
-    let Checked { input, extras } = checked;
+    let Checked {
+        input,
+        extras,
+        enforced_method,
+    } = checked;
     let mut input = input.check(false)?;
-    input.changes.token_endpoint_auth_method =
-        Some(Some(extras.token_endpoint_auth_method.clone()));
+    input.changes.token_endpoint_auth_method = Some(enforced_method);
     let token = secrets::generate();
     let metadata = extras_json(&extras)?;
     crate::db::transaction(conn, |conn| {
         require_known_scope(conn, &extras)?;
         let current = managed_by_itself(repo::find(conn, client_id)?)?;
         switches::as_client_may(&mut input.changes, Some(&current));
+        // Its own word now, not what an administrator vouched for.
+        input.changes.verified = Some(false);
         repo::update(conn, client_id, input.changes, input.redirect_uris, caller)?;
         diesel::update(client_registrations::table.find(client_id))
             .set((

@@ -113,20 +113,19 @@ pub fn any_locked(
     Ok(!locks(conn, subjects, now)?.is_empty())
 }
 
-/// Forgets the failures of `subject` and of subjects `LIKE` `pattern`.
+/// Forgets the failures of `subject` and of subjects `LIKE` any of
+/// `patterns`.
 pub fn forget_matching(
     conn: &mut DbConn,
     subject: &str,
-    pattern: &str,
+    patterns: &[String],
 ) -> Result<usize, StoreError> {
-    Ok(diesel::delete(
-        password_attempts::table.filter(
-            password_attempts::subject
-                .eq(subject)
-                .or(password_attempts::subject.like(pattern)),
-        ),
-    )
-    .execute(conn)?)
+    let mut forgotten = diesel::delete(password_attempts::table.find(subject)).execute(conn)?;
+    for pattern in patterns {
+        let matching = password_attempts::table.filter(password_attempts::subject.like(pattern));
+        forgotten = forgotten.saturating_add(diesel::delete(matching).execute(conn)?);
+    }
+    Ok(forgotten)
 }
 
 /// Forgets a subject's failures.

@@ -1,12 +1,14 @@
 //! Browsers that signed in to an account before (OWASP's "device cookies"):
-//! a successful sign-in leaves a cookie that is an HMAC of the user's id
-//! under a key every instance shares. The account-wide lock, the backstop
-//! against guessing from many addresses, does not apply to a browser that
-//! carries the account's cookie, so strangers with a botnet cannot lock an
-//! administrator out of their own browser; that browser is still throttled
-//! per address and account like any other. A new browser during such an
-//! attack waits for the lock to end (or an operator runs `idhub users
-//! unlock`).
+//! a successful sign-in leaves a cookie `nonce.mac`, the MAC (under a key
+//! every instance shares) of the user's id, a random nonce and the user's
+//! current password hash, so a password change retires every cookie. The
+//! account-wide lock, the backstop against guessing from many addresses,
+//! does not apply to a browser with a valid cookie: strangers with a botnet
+//! cannot lock an administrator out of their own browser. Such a browser is
+//! counted per address and account like any other, and per cookie instead
+//! of per account, so a stolen cookie buys a few guesses, not the account's
+//! allowance from every address. A new browser during such an attack waits
+//! for the lock to end (or an operator runs `idhub users unlock`).
 use aws_lc_rs::hmac;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -39,16 +41,26 @@ impl DeviceKey {
         }
     }
 
-    /// The cookie's value for a browser that signed in as `user_id`.
-    pub fn tag(&self, user_id: &str) -> String {
-        URL_SAFE_NO_PAD.encode(hmac::sign(&self.key, user_id.as_bytes()))
+    fn message(user_id: &str, nonce: &str, credential: &str) -> Vec<u8> {
+        [user_id, nonce, credential].join("\0").into_bytes()
     }
 
-    /// Whether `cookie` is the tag of `user_id` (compared in constant time).
-    pub fn recognizes(&self, cookie: &str, user_id: &str) -> bool {
-        URL_SAFE_NO_PAD
-            .decode(cookie)
-            .is_ok_and(|tag| hmac::verify(&self.key, user_id.as_bytes(), &tag).is_ok())
+    /// A new cookie for a browser that signed in as `user_id`, whose
+    /// password hash is `credential`.
+    pub fn issue(&self, user_id: &str, credential: &str) -> String {
+        let nonce = crate::secrets::generate();
+        let mac = hmac::sign(&self.key, &Self::message(user_id, &nonce, credential));
+        format!("{nonce}.{}", URL_SAFE_NO_PAD.encode(mac))
+    }
+
+    /// The cookie's nonce when it was issued for `user_id` with this
+    /// credential (the MAC compared in constant time).
+    pub fn recognize(&self, cookie: &str, user_id: &str, credential: &str) -> Option<String> {
+        let (nonce, mac) = cookie.split_once('.')?;
+        let mac = URL_SAFE_NO_PAD.decode(mac).ok()?;
+        hmac::verify(&self.key, &Self::message(user_id, nonce, credential), &mac)
+            .ok()
+            .map(|()| nonce.to_owned())
     }
 }
 
@@ -57,12 +69,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_tag_is_recognized_for_its_user_only() {
+    fn a_cookie_is_recognized_for_its_user_and_password_only() {
         let key = DeviceKey::from_secret(b"key");
-        let tag = key.tag("u1");
-        assert!(key.recognizes(&tag, "u1"));
-        assert!(!key.recognizes(&tag, "u2"));
-        assert!(!DeviceKey::from_secret(b"other").recognizes(&tag, "u1"));
-        assert!(!key.recognizes("not base64 !", "u1"));
+        let cookie = key.issue("u1", "hash-1");
+        assert!(key.recognize(&cookie, "u1", "hash-1").is_some());
+        assert!(key.recognize(&cookie, "u2", "hash-1").is_none());
+        assert!(
+            key.recognize(&cookie, "u1", "hash-2").is_none(),
+            "password changed"
+        );
+        assert!(DeviceKey::from_secret(b"other")
+            .recognize(&cookie, "u1", "hash-1")
+            .is_none());
+        assert!(key.recognize("no-dot", "u1", "hash-1").is_none());
+        assert_ne!(cookie, key.issue("u1", "hash-1"), "a nonce per browser");
     }
 }

@@ -85,15 +85,25 @@ pub struct Counters {
     /// Source and account together: cleared by a successful sign-in.
     pub pair: (String, Limits),
     pub source: (String, Limits),
-    /// None for a familiar browser: the account-wide lock is not its.
-    pub account: Option<(String, Limits)>,
+    /// The account, from anywhere; for a familiar browser its cookie
+    /// instead (the account-wide lock is not its).
+    pub account: (String, Limits),
 }
 
 /// Whether the browser signed in to the account before.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Device {
-    Familiar,
+    /// With a valid cookie, and its nonce.
+    Familiar {
+        user_id: String,
+        nonce: String,
+    },
     Unknown,
+}
+
+/// The counter of one familiar browser's cookie.
+fn device_key(user_id: &str, nonce: &str) -> String {
+    format!("device:{user_id}:{nonce}")
 }
 
 impl Counters {
@@ -109,19 +119,22 @@ impl Counters {
                 lockout.per_source_and_account,
             ),
             source: (source_key, source_limits),
-            account: (device == Device::Unknown).then(|| (account.to_owned(), lockout.per_account)),
+            account: match device {
+                Device::Familiar { user_id, nonce } => {
+                    (device_key(&user_id, &nonce), lockout.per_source_and_account)
+                }
+                Device::Unknown => (account.to_owned(), lockout.per_account),
+            },
         }
     }
 
-    fn all(&self) -> impl Iterator<Item = &(String, Limits)> {
-        [Some(&self.pair), Some(&self.source), self.account.as_ref()]
-            .into_iter()
-            .flatten()
+    fn all(&self) -> [&(String, Limits); 3] {
+        [&self.pair, &self.source, &self.account]
     }
 
     /// True when any of the counters is locked now.
     pub fn locked(&self, conn: &mut DbConn, now: NaiveDateTime) -> Result<bool, StoreError> {
-        let subjects: Vec<&str> = self.all().map(|(s, _)| s.as_str()).collect();
+        let subjects = self.all().map(|(s, _)| s.as_str());
         failure_counters::any_locked(conn, &subjects, now)
     }
 
@@ -139,11 +152,19 @@ impl Counters {
     }
 }
 
-/// Forgets the failures counted against a user's account, alone and with
-/// every source; returns how many counters went.
+/// Forgets the failures counted against a user's account, alone, with
+/// every source and on every familiar browser; returns how many counters
+/// went.
 pub fn unlock_account(conn: &mut DbConn, user_id: &str) -> Result<usize, StoreError> {
     let account = account_key(Some(user_id), "");
-    failure_counters::forget_matching(conn, &account, &format!("pair:%|{account}"))
+    failure_counters::forget_matching(
+        conn,
+        &account,
+        &[
+            format!("pair:%|{account}"),
+            format!("{}%", device_key(user_id, "")),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -117,15 +117,17 @@ pub async fn check(
         let account = lockout::account_key(user.as_ref().map(|u| u.id.as_str()), identifier);
         let (familiar, device_tag) = match (&device, &user) {
             (Some(presented), Some(user)) => {
-                let recognized = presented
+                // A password change retires the cookies issued before.
+                let credential = user.password_hash.as_deref().unwrap_or_default();
+                let familiar = presented
                     .cookie
                     .as_deref()
-                    .is_some_and(|cookie| presented.key.recognizes(cookie, &user.id));
-                let familiar = match recognized {
-                    true => Device::Familiar,
-                    false => Device::Unknown,
-                };
-                (familiar, Some(presented.key.tag(&user.id)))
+                    .and_then(|cookie| presented.key.recognize(cookie, &user.id, credential))
+                    .map_or(Device::Unknown, |nonce| Device::Familiar {
+                        user_id: user.id.clone(),
+                        nonce,
+                    });
+                (familiar, Some(presented.key.issue(&user.id, credential)))
             }
             _ => (Device::Unknown, None),
         };

@@ -34,7 +34,8 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<User, AppError> {
 
 /// Finds a user by login or email (case-insensitive) or by id, as a sign-in form does.
 pub fn find_by_identifier(conn: &mut DbConn, identifier: &str) -> Result<Option<User>, StoreError> {
-    let lowered = identifier.to_lowercase();
+    // As logins are stored: a fullwidth `ａｄｍｉｎ` typed is `admin`.
+    let lowered = crate::validate::nfkc(identifier).to_lowercase();
     Ok(users::table
         .filter(
             lower(users::login)

@@ -544,7 +544,10 @@ async fn the_account_page_revokes_apps_and_manages_tokens() {
         .text()
         .await
         .unwrap();
-    assert!(!html.contains(r#"href="/admin""#), "no console link for a user");
+    assert!(
+        !html.contains(r#"href="/admin""#),
+        "no console link for a user"
+    );
     let csrf = hidden_inputs(&html)
         .into_iter()
         .find(|(k, _)| k == "csrf_token")

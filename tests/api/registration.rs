@@ -571,4 +571,21 @@ async fn a_client_authenticates_only_the_way_it_registered() {
             "{refused}"
         );
     }
+    // A client that named no method may send its secret either way, as
+    // before the method was enforced.
+    let client = registered(&app, &json!({"redirect_uris": [CALLBACK], "grant_types": ["authorization_code", "refresh_token"]})).await;
+    let (id, secret) = (
+        client["client_id"].as_str().unwrap(),
+        client["client_secret"].as_str().unwrap(),
+    );
+    let mut form = refresh.to_vec();
+    form.extend([("client_id", id), ("client_secret", secret)]);
+    let post = app
+        .client
+        .post(app.url("/api/rest/oauth2/token"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_oauth_error(post, 400, "invalid_grant").await;
 }

@@ -82,7 +82,7 @@ async fn an_unverified_client_cannot_ask_for_hub_and_is_marked_on_consent() {
     assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
     assert!(refused.headers().get("location").is_none());
     let html = refused.text().await.unwrap();
-    assert!(html.contains("may not ask for the Hub service"), "{html}");
+    assert!(html.contains("may not use the Hub service"), "{html}");
     assert!(
         html.contains("unverified") && html.contains("phish.example"),
         "{html}"
@@ -153,4 +153,91 @@ async fn an_unverified_clients_sign_out_offers_its_site_instead_of_going_there()
         .await
         .unwrap();
     assert!(again.headers().get("location").is_none());
+}
+
+/// What an administrator vouched for is what was registered then: a client
+/// that changes its own registration (RFC 7592) is unverified again, and a
+/// Hub grant it holds stops refreshing once its client is unverified
+/// (found by review: the trial's phishing grant would have kept refreshing).
+#[tokio::test]
+async fn a_clients_own_update_unverifies_it_and_its_hub_grant_stops_refreshing() {
+    let app = spawn_app_with(|s| s.open_registration = true).await;
+    let registered: Value = app
+        .post_json(
+            "/api/rest/oauth2/register",
+            &app.admin_token,
+            &json!({"client_name": "Partner", "redirect_uris": [CALLBACK]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = registered["client_id"].as_str().unwrap();
+    assert_eq!(
+        service_of(&app, id).await["verified"],
+        true,
+        "an administrator registered it"
+    );
+    let mut update = registered.clone();
+    update["client_name"] = json!("idhub Console");
+    for key in [
+        "registration_access_token",
+        "registration_client_uri",
+        "client_secret",
+        "client_secret_expires_at",
+        "client_id_issued_at",
+    ] {
+        update.as_object_mut().unwrap().remove(key);
+    }
+    let updated = app
+        .client
+        .put(registered["registration_client_uri"].as_str().unwrap())
+        .bearer_auth(registered["registration_access_token"].as_str().unwrap())
+        .json(&update)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(updated.status(), 200, "{}", updated.text().await.unwrap());
+    assert_eq!(service_of(&app, id).await["verified"], false);
+
+    // A Hub grant made while a service was vouched for stops refreshing
+    // when it no longer is.
+    let (svc, secret) = app.service_with(json!({"passwordFlowEnabled": true})).await;
+    app.create_user("hedy", "hedy-password").await;
+    let tokens = app
+        .token(
+            &[
+                ("grant_type", "password"),
+                ("username", "hedy"),
+                ("password", "hedy-password"),
+                ("scope", "0-0-0-0-0 offline_access"),
+            ],
+            (&svc, &secret),
+        )
+        .await;
+    let refresh = tokens["refresh_token"].as_str().unwrap().to_owned();
+    let unverified = app
+        .post_json(
+            &format!("/api/rest/services/{svc}"),
+            &app.admin_token,
+            &json!({"verified": false}),
+        )
+        .await;
+    assert_eq!(unverified.status(), 200);
+    let refused = app
+        .oauth_post(
+            "token",
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+            ],
+            Some((&svc, &secret)),
+        )
+        .await;
+    crate::helpers::assert_oauth_error(refused, 400, "invalid_scope").await;
+}
+
+async fn service_of(app: &TestApp, id: &str) -> Value {
+    let path = format!("/api/rest/services/{id}");
+    app.get(&path, &app.admin_token).await.json().await.unwrap()
 }

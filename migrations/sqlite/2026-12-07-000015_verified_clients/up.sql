@@ -8,3 +8,9 @@
 ALTER TABLE services ADD COLUMN verified BOOLEAN NOT NULL DEFAULT TRUE;
 UPDATE services SET verified = FALSE
  WHERE trusted = FALSE AND id IN (SELECT service_id FROM client_registrations);
+-- What such a client got for the Hub service before is revoked: one consent
+-- click on a phishing client must not keep refreshing a Hub token.
+UPDATE grants SET revoked_at = CURRENT_TIMESTAMP
+ WHERE revoked_at IS NULL
+   AND service_id IN (SELECT id FROM services WHERE verified = FALSE)
+   AND (' ' || scope || ' ') LIKE '% 0-0-0-0-0 %';

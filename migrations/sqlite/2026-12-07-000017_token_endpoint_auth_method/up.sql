@@ -8,3 +8,8 @@ UPDATE services SET token_endpoint_auth_method = (
     SELECT json_extract(metadata, '$.token_endpoint_auth_method')
       FROM client_registrations WHERE service_id = services.id)
  WHERE id IN (SELECT service_id FROM client_registrations);
+-- The stored metadata holds client_secret_basic also for clients that named
+-- no method (the default), which could send the secret in the form until
+-- now: those stay free to.
+UPDATE services SET token_endpoint_auth_method = NULL
+ WHERE token_endpoint_auth_method = 'client_secret_basic';

@@ -80,6 +80,8 @@ fn rotate(
             asked
         }
     };
+    let requested = Requested::from_entries(entries.clone());
+    scope_rules::hub_allowed(&client.service, &requested.services)?;
     let user_id = grant.user_id.clone();
     let user = match &user_id {
         Some(user_id) => match caches.users.lookup(conn, user_id)? {
@@ -115,7 +117,6 @@ fn rotate(
         )
     })?;
     let new_refresh_token = outcome?;
-    let requested = Requested::from_entries(entries.clone());
     let id_token = match (user, requested.has(OPENID)) {
         (Some(user), true) => Some(IdTokenRequest {
             user: User::clone(&user),
