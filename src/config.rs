@@ -90,6 +90,9 @@ fn is_setting(key: &str) -> bool {
         && !key.starts_with("port")
 }
 
+/// The longest `backchannel_logout_window_secs`.
+pub const MAX_BACKCHANNEL_LOGOUT_WINDOW_SECS: u64 = 24 * 3600;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -192,6 +195,10 @@ pub struct Settings {
     /// Seconds between housekeeping passes, which delete expired rows (one
     /// instance at a time); 0: never (run `idhub housekeeping` instead).
     pub housekeeping_interval_secs: u64,
+    /// How long after a session ended idhub keeps trying to deliver its
+    /// back-channel logout tokens, in seconds (at most a day); at least one
+    /// attempt is made whatever the window.
+    pub backchannel_logout_window_secs: u64,
     /// The window in which failed attempts are counted, in seconds.
     pub password_failure_window_secs: i64,
     /// How long a lock lasts, in seconds.
@@ -243,6 +250,7 @@ impl Default for Settings {
             client_auth_max_failures: 10,
             audit_retention_days: 90,
             housekeeping_interval_secs: 300,
+            backchannel_logout_window_secs: 600,
             password_failure_window_secs: 300,
             password_lockout_secs: 60,
             trusted_proxies: String::new(),
@@ -282,6 +290,7 @@ impl Settings {
             .and_then(|settings| {
                 settings.trusted_proxies()?;
                 settings.check_issuer()?;
+                settings.check_backchannel_logout_window()?;
                 Ok(settings)
             })
     }
@@ -312,6 +321,18 @@ impl Settings {
                 ))
             }
             Ok(_) => Ok(()),
+        }
+    }
+
+    /// A logout token is worth sending while the service may still hold the
+    /// session; a day is far past that, and keeps the time sums in range.
+    fn check_backchannel_logout_window(&self) -> Result<(), String> {
+        match self.backchannel_logout_window_secs {
+            0..=MAX_BACKCHANNEL_LOGOUT_WINDOW_SECS => Ok(()),
+            _ => Err(format!(
+                "invalid settings: backchannel_logout_window_secs may be at most \
+                 {MAX_BACKCHANNEL_LOGOUT_WINDOW_SECS} (a day)"
+            )),
         }
     }
 
@@ -459,6 +480,24 @@ pool_sise = 4",
                 let settings = Settings::load().map_err(figment::Error::from)?;
                 assert_eq!(settings.issuer(), good);
             }
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn the_backchannel_logout_window_is_at_most_a_day() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            jail.set_env("IDHUB_BACKCHANNEL_LOGOUT_WINDOW_SECS", "86401");
+            let refused = Settings::load().err().unwrap_or_default();
+            assert!(
+                refused.contains("backchannel_logout_window_secs"),
+                "{refused}"
+            );
+            jail.set_env("IDHUB_BACKCHANNEL_LOGOUT_WINDOW_SECS", "86400");
+            let settings = Settings::load().map_err(figment::Error::from)?;
+            assert_eq!(settings.backchannel_logout_window_secs, 86_400);
             Ok(())
         });
     }

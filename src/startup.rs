@@ -147,6 +147,7 @@ impl Application {
             issuer: state.issuer.clone(),
             audit: state.audit.clone(),
             wake: Arc::downgrade(&state.logout_wake),
+            window: std::time::Duration::from_secs(state.settings.backchannel_logout_window_secs),
         })
         .context("cannot start back-channel logout")?;
         let location = db::DatabaseLocation::parse(&state.settings.database_url)

@@ -235,6 +235,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    logout_outbox (jti) {
+        jti -> Text,
+        sid -> Text,
+        user_id -> Text,
+        service_id -> Text,
+        uri -> Text,
+        public_only -> Bool,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        give_up_at -> Timestamp,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
     leases (name) {
         name -> Text,
         holder -> Text,
@@ -244,6 +259,7 @@ diesel::table! {
 
 diesel::joinable!(grants -> services (service_id));
 diesel::joinable!(client_registrations -> services (service_id));
+diesel::joinable!(logout_outbox -> services (service_id));
 diesel::joinable!(grants -> users (user_id));
 diesel::joinable!(authorization_codes -> grants (grant_id));
 diesel::joinable!(refresh_tokens -> grants (grant_id));
@@ -262,6 +278,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     consents,
     ended_sessions,
+    logout_outbox,
     client_registrations,
     used_jtis,
     pushed_requests,

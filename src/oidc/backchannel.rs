@@ -1,47 +1,51 @@
 //! OpenID Connect Back-Channel Logout 1.0: when a browser session ends (sign
 //! out, the logout endpoint, a ban, a password set), every service it signed
-//! into that registered a `backchannelLogoutUri` gets a signed logout token.
+//! into that registered a `backchannelLogoutUri` gets a signed logout token,
+//! at least once.
 //!
 //! Whatever ends a session notes its `sid` in `ended_sessions`, in the same
-//! transaction. A worker thread on every instance polls that table (and is
-//! woken by this instance's sign-outs); whoever deletes a row delivers it, so
-//! each is delivered once whichever instance, or the CLI, ended the session.
-//! Deliveries run in the background with a short timeout and one retry:
+//! transaction. A worker thread on every instance polls that table every
+//! second (and is woken by this instance's sign-outs); whoever deletes a note
+//! turns it into one outbox row per service (`logout_outbox`), in the same
+//! transaction, whichever instance, or the CLI, ended the session. The
+//! workers lease due rows from the outbox, so one attempt is sent by one
+//! instance, and retry a failed one with exponential backoff until the
+//! delivery window (`backchannel_logout_window_secs`, 10 minutes by
+//! default) after the session ended closes. Every attempt carries the same
+//! `jti`, for the receiver to recognise a token it already has. Deliveries
+//! run in the background with a short timeout and a cap on those in flight:
 //! nobody waits for them, and a service that is down stops no other. Each
-//! outcome is in the audit trail, never the token.
+//! delivery, or giving up, is in the audit trail once, never the token.
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
-use chrono::NaiveDateTime;
-use diesel::prelude::*;
+use chrono::{NaiveDateTime, TimeDelta};
 use serde::Serialize;
 use serde_json::{json, Value};
-use tokio::sync::Notify;
+use tokio::sync::{Notify, Semaphore};
 
 use super::jwt;
 use super::keystore::{KeySet, KeyStore};
+use super::logout_outbox::{self, Attempt, Outcome, Settled};
 use crate::audit::{Actor, Event, Kind, Origin, Recorder};
-use crate::db::schema::{ended_sessions, grants, services};
-use crate::db::{DbConn, DbPool};
-use crate::error::{AppError, StoreError};
+use crate::db::DbPool;
+use crate::error::AppError;
 use crate::outbound::{Outbound, Reach};
-use crate::registry::model::vouched;
 
 /// The `typ` of a logout token (the spec's recommendation).
 pub const LOGOUT_TOKEN_TYPE: &str = "logout+jwt";
 pub const LOGOUT_EVENT: &str = "http://schemas.openid.net/event/backchannel-logout";
-/// How long a service has to answer one delivery.
+/// How long a service has to answer one delivery; the outbox's lease
+/// (`logout_outbox::LEASE`) must be well past it.
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(5);
-/// The pause before the one retry.
-const RETRY_AFTER: Duration = Duration::from_secs(2);
-/// How often other processes' sign-outs are looked for.
+/// How often other processes' sign-outs, and attempts due, are looked for.
 const POLL: Duration = Duration::from_secs(1);
 /// A logout token's lifetime.
 const TOKEN_TTL_SECS: i64 = 120;
-/// Ended sessions claimed per round.
+/// Ended sessions claimed, and at most attempts leased, per round.
 const BATCH: i64 = 100;
-/// Deliveries in flight at once; more wait their turn (a mass ban must not
-/// open thousands of connections).
+/// Deliveries in flight at once; more wait their turn in the outbox (a mass
+/// ban must not open thousands of connections).
 const IN_FLIGHT: usize = 64;
 
 #[derive(Debug, Serialize)]
@@ -59,6 +63,8 @@ pub struct LogoutClaims {
 /// A session that ended, and where to say so.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
+    /// The logout token's `jti`: the same on every attempt.
+    pub jti: String,
     pub sid: String,
     pub user_id: String,
     pub service_id: String,
@@ -80,66 +86,12 @@ pub fn logout_token(
         aud: notice.service_id.clone(),
         iat,
         exp: iat.saturating_add(TOKEN_TTL_SECS),
-        jti: uuid::Uuid::new_v4().to_string(),
+        jti: notice.jti.clone(),
         sub: notice.user_id.clone(),
         sid: notice.sid.clone(),
         events: json!({ LOGOUT_EVENT: {} }),
     };
     jwt::encode(&keys.current, LOGOUT_TOKEN_TYPE, &claims)
-}
-
-/// A service to notify: id, receiver, trusted, verified.
-type Target = (String, Option<String>, bool, bool);
-
-/// Claims up to `limit` ended sessions (deleting each row: whoever deletes
-/// it delivers it) and returns where to deliver them.
-pub fn claim(conn: &mut DbConn, limit: i64) -> Result<Vec<Notice>, StoreError> {
-    let pending: Vec<(String, String)> = ended_sessions::table
-        .order(ended_sessions::ended_at.asc())
-        .limit(limit)
-        .select((ended_sessions::sid, ended_sessions::user_id))
-        .load(conn)?;
-    let mut notices = Vec::new();
-    for (sid, user_id) in pending {
-        // The claim and the read of its targets stand or fall together: a
-        // failed read leaves the note for the next round.
-        let targets = crate::db::transaction(conn, |conn| {
-            let claimed = diesel::delete(ended_sessions::table.find(&sid)).execute(conn)?;
-            if claimed == 0 {
-                return Ok::<_, StoreError>(Vec::new());
-            }
-            let targets: Vec<Target> = grants::table
-                .inner_join(services::table)
-                .filter(grants::sid.eq(&sid))
-                .filter(services::backchannel_logout_uri.is_not_null())
-                .select((
-                    services::id,
-                    services::backchannel_logout_uri,
-                    services::trusted,
-                    services::verified,
-                ))
-                .distinct()
-                .load(conn)?;
-            Ok(targets)
-        })?;
-        notices.extend(
-            targets
-                .into_iter()
-                .filter_map(|(service_id, uri, trusted, verified)| {
-                    Some(Notice {
-                        sid: sid.clone(),
-                        user_id: user_id.clone(),
-                        service_id,
-                        uri: uri?,
-                        reach: match vouched(trusted, verified) {
-                            true => Reach::Anywhere,
-                            false => Reach::PublicOnly,
-                        },
-                    })
-                }),
-        );
-    }
-    Ok(notices)
 }
 
 /// What the worker needs.
@@ -151,6 +103,8 @@ pub struct Deliverer {
     /// Woken by this instance's sign-outs; dropped by the server that
     /// owns it, which ends the worker.
     pub wake: Weak<Notify>,
+    /// How long after a session ended its tokens are tried.
+    pub window: Duration,
 }
 
 /// Starts the worker thread; it ends when `wake`'s owner drops it.
@@ -174,6 +128,9 @@ pub fn spawn(deliverer: Deliverer) -> std::io::Result<()> {
 }
 
 impl Deliverer {
+    /// Rounds until the server stops. Attempts in flight then are dropped
+    /// with the runtime; their leases run out and another instance, or this
+    /// one started again, makes them.
     async fn run(self) {
         let client = match Outbound::new(DELIVERY_TIMEOUT) {
             Ok(client) => client,
@@ -183,75 +140,130 @@ impl Deliverer {
             }
         };
         let this = Arc::new(self);
-        let permits = Arc::new(tokio::sync::Semaphore::new(IN_FLIGHT));
+        let permits = Arc::new(Semaphore::new(IN_FLIGHT));
         loop {
             let Some(wake) = this.wake.upgrade() else {
                 return;
             };
             let _ = tokio::time::timeout(POLL, wake.notified()).await;
             drop(wake);
-            let pool = this.pool.clone();
-            let claimed = crate::db::run(&pool, |conn| Ok(claim(conn, BATCH)?)).await;
-            let notices = match claimed {
-                Ok(notices) => notices,
-                Err(error) => {
-                    tracing::warn!(%error, "back-channel logout: ended sessions unreadable");
-                    continue;
-                }
-            };
-            for notice in notices {
+            this.claim().await;
+            // No more leased than can be sent at once: a leased row waiting
+            // for its turn could outlive its lease.
+            let free = i64::try_from(permits.available_permits()).unwrap_or(0);
+            for attempt in this.lease(free.min(BATCH)).await {
                 let Ok(permit) = Arc::clone(&permits).acquire_owned().await else {
                     return;
                 };
                 let (this, client) = (Arc::clone(&this), client.clone());
                 tokio::spawn(async move {
-                    this.deliver(&client, notice).await;
+                    this.attempt(&client, attempt).await;
                     drop(permit);
                 });
             }
         }
     }
 
-    async fn deliver(&self, client: &Outbound, notice: Notice) {
+    /// Turns ended sessions into outbox rows; a failure leaves them for the
+    /// next round.
+    async fn claim(&self) {
+        let window = TimeDelta::from_std(self.window).unwrap_or(TimeDelta::MAX);
+        let claimed = crate::db::run(&self.pool, move |conn| {
+            Ok(logout_outbox::claim(
+                conn,
+                BATCH,
+                window,
+                crate::clock::now(),
+            )?)
+        })
+        .await;
+        if let Err(error) = claimed {
+            tracing::warn!(%error, "back-channel logout: ended sessions unreadable");
+        }
+    }
+
+    async fn lease(&self, limit: i64) -> Vec<Attempt> {
+        let leased = crate::db::run(&self.pool, move |conn| {
+            Ok(logout_outbox::lease(conn, limit, crate::clock::now())?)
+        })
+        .await;
+        leased.unwrap_or_else(|error| {
+            tracing::warn!(%error, "back-channel logout: the outbox is unreadable");
+            Vec::new()
+        })
+    }
+
+    /// One attempt, settled in the outbox; a failure to settle leaves the
+    /// row leased, to be tried again when the lease runs out.
+    async fn attempt(&self, client: &Outbound, attempt: Attempt) {
+        let outcome = self.send(client, &attempt.notice).await;
+        if let Outcome::Failed(reason) = &outcome {
+            tracing::debug!(service = %attempt.notice.service_id, number = attempt.number, %reason,
+                "back-channel logout attempt failed");
+        }
+        let spread: f64 = rand::random();
+        let settled = {
+            let (attempt, outcome) = (attempt.clone(), outcome.clone());
+            crate::db::run(&self.pool, move |conn| {
+                let now = crate::clock::now();
+                Ok(logout_outbox::settle(
+                    conn, &attempt, &outcome, now, spread,
+                )?)
+            })
+            .await
+        };
+        match settled {
+            Ok(settled) => self.record(&attempt, settled),
+            Err(error) => {
+                tracing::warn!(%error, "back-channel logout: an attempt could not be recorded");
+            }
+        }
+    }
+
+    /// Signs a token for this attempt (fresh `iat` and `exp`, the row's
+    /// `jti`) and posts it.
+    async fn send(&self, client: &Outbound, notice: &Notice) -> Outcome {
         let keys = self.keys.current(&self.pool).await;
-        let token = match logout_token(&keys, &self.issuer, &notice, crate::clock::now()) {
-            Ok(token) => token,
+        match logout_token(&keys, &self.issuer, notice, crate::clock::now()) {
+            Ok(token) => post(client, notice, &token).await,
             Err(error) => {
                 tracing::error!(%error, "back-channel logout token not signed");
-                return;
+                Outcome::Failed("not signed".into())
             }
-        };
-        let mut outcome = post(client, &notice, &token).await;
-        if outcome.is_err() {
-            tokio::time::sleep(RETRY_AFTER).await;
-            outcome = post(client, &notice, &token).await;
         }
-        let event = Event::new(
-            match outcome {
-                Ok(()) => Kind::LogoutDelivered,
-                Err(_) => Kind::LogoutDeliveryFailed,
-            },
-            Actor::System,
-            Origin::default(),
-        )
-        .user(&notice.user_id)
-        .service(&notice.service_id)
-        .detail("sid", notice.sid.as_str());
-        let event = match outcome {
-            Ok(()) => event,
-            Err(reason) => {
-                tracing::warn!(service = %notice.service_id, %reason, "back-channel logout failed");
-                event.detail("reason", reason)
+    }
+
+    fn record(&self, attempt: &Attempt, settled: Settled) {
+        let notice = &attempt.notice;
+        let (kind, reason) = match settled {
+            Settled::Pending => return,
+            Settled::Delivered => (Kind::LogoutDelivered, None),
+            Settled::GaveUp(reason) => {
+                tracing::warn!(service = %notice.service_id, attempts = attempt.number, %reason,
+                    "back-channel logout failed");
+                (Kind::LogoutDeliveryFailed, Some(reason))
             }
         };
-        self.audit.submit(event);
+        let event = Event::new(kind, Actor::System, Origin::default())
+            .user(&notice.user_id)
+            .service(&notice.service_id)
+            .detail("sid", notice.sid.as_str())
+            .detail("jti", notice.jti.as_str())
+            .detail("attempts", attempt.number);
+        self.audit.submit(match reason {
+            Some(reason) => event.detail("reason", reason),
+            None => event,
+        });
     }
 }
 
 /// One delivery: 200 or 204 is success (the spec's answers); anything else,
 /// a timeout or no connection is a failure, named without the token.
-async fn post(outbound: &Outbound, notice: &Notice, token: &str) -> Result<(), String> {
-    let client = outbound.client_for(&notice.uri, notice.reach)?;
+async fn post(outbound: &Outbound, notice: &Notice, token: &str) -> Outcome {
+    let client = match outbound.client_for(&notice.uri, notice.reach) {
+        Ok(client) => client,
+        Err(reason) => return Outcome::Refused(reason),
+    };
     let body: String = url::form_urlencoded::Serializer::new(String::new())
         .append_pair("logout_token", token)
         .finish();
@@ -262,9 +274,9 @@ async fn post(outbound: &Outbound, notice: &Notice, token: &str) -> Result<(), S
         .send()
         .await;
     match sent {
-        Ok(response) if response.status().is_success() => Ok(()),
-        Ok(response) => Err(format!("answered {}", response.status().as_u16())),
-        Err(error) if error.is_timeout() => Err("timed out".into()),
-        Err(_) => Err("unreachable".into()),
+        Ok(response) if response.status().is_success() => Outcome::Delivered,
+        Ok(response) => Outcome::Failed(format!("answered {}", response.status().as_u16())),
+        Err(error) if error.is_timeout() => Outcome::Failed("timed out".into()),
+        Err(_) => Outcome::Failed("unreachable".into()),
     }
 }

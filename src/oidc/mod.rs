@@ -8,4 +8,5 @@ pub mod jwt;
 pub mod key_encryption;
 pub mod keys;
 pub mod keystore;
+pub mod logout_outbox;
 pub mod user_claims;

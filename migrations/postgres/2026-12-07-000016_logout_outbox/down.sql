@@ -1,0 +1,3 @@
+DROP INDEX logout_outbox_service;
+DROP INDEX logout_outbox_due;
+DROP TABLE logout_outbox;
