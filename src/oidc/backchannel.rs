@@ -26,11 +26,11 @@ use tokio::sync::{Notify, Semaphore};
 
 use super::jwt;
 use super::keystore::{KeySet, KeyStore};
-use super::logout_outbox::{self, Attempt, Outcome, Settled};
+use super::logout_outbox::{self, Attempt, Notice, Outcome, Settled};
 use crate::audit::{Actor, Event, Kind, Origin, Recorder};
 use crate::db::DbPool;
 use crate::error::AppError;
-use crate::outbound::{Outbound, Reach};
+use crate::outbound::Outbound;
 
 /// The `typ` of a logout token (the spec's recommendation).
 pub const LOGOUT_TOKEN_TYPE: &str = "logout+jwt";
@@ -58,20 +58,6 @@ pub struct LogoutClaims {
     pub sub: String,
     pub sid: String,
     pub events: Value,
-}
-
-/// A session that ended, and where to say so.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Notice {
-    /// The logout token's `jti`: the same on every attempt.
-    pub jti: String,
-    pub sid: String,
-    pub user_id: String,
-    pub service_id: String,
-    pub uri: String,
-    /// Who chose `uri` (`outbound`): a self-registered client's receiver
-    /// must be on a public host.
-    pub reach: Reach,
 }
 
 pub fn logout_token(

@@ -13,12 +13,25 @@
 use chrono::{NaiveDateTime, TimeDelta};
 use diesel::prelude::*;
 
-use super::backchannel::Notice;
 use crate::db::schema::{ended_sessions, grants, logout_outbox, services};
 use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::outbound::Reach;
 use crate::registry::model::vouched;
+
+/// A session that ended, and where to say so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The logout token's `jti`: the same on every attempt.
+    pub jti: String,
+    pub sid: String,
+    pub user_id: String,
+    pub service_id: String,
+    pub uri: String,
+    /// Who chose `uri` (`outbound`): a self-registered client's receiver
+    /// must be on a public host.
+    pub reach: Reach,
+}
 
 /// How long an attempt is leased: well past the 5 s a service has to answer,
 /// so that a slow database or a busy instance does not let another instance
