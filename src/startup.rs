@@ -311,9 +311,6 @@ fn serve(
             .app_data(web::form_config(body_limit))
             .wrap(actix_web::middleware::from_fn(rest::nul_guard::refuse_nul))
             .wrap(actix_web::middleware::from_fn(
-                rest::body_deadline::read_body_in_time,
-            ))
-            .wrap(actix_web::middleware::from_fn(
                 rest::error_bodies::fill_empty_errors,
             ))
             .wrap(

@@ -29,7 +29,8 @@ fn carries_body(headers: &actix_web::http::header::HeaderMap) -> bool {
         .is_some_and(|length| length.trim() != "0")
 }
 
-/// Middleware (`actix_web::middleware::from_fn`).
+/// The rest of the door checks (`nul_guard::refuse_nul` calls it, so the
+/// two cost one middleware layer).
 pub async fn read_body_in_time(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
