@@ -2,6 +2,7 @@
 pub mod change_feed;
 pub mod lease;
 pub mod migrations;
+pub mod numbered;
 pub mod schema;
 pub mod scrub;
 pub mod server_secrets;

@@ -97,12 +97,23 @@ pub fn for_user(
 /// when a grant made before (or before its client lost `verified`) is
 /// refreshed.
 pub fn hub_allowed(client: &Service, services: &[ServiceId]) -> Result<(), OAuthError> {
-    match !client.vouched_for() && services.iter().any(|s| s.as_str() == HUB_SERVICE_ID) {
-        true => Err(OAuthError::invalid_scope(format!(
-            "an unverified client may not use the Hub service ({HUB_SERVICE_ID}); an administrator can verify it"
-        ))),
-        false => Ok(()),
+    match refused_service(client) {
+        Some(refused) if services.iter().any(|s| s.as_str() == refused) => Err(refusal_of(refused)),
+        _ => Ok(()),
     }
+}
+
+/// The service this client may not ask for: the Hub service, unless an
+/// administrator vouched for the client.
+pub fn refused_service(client: &Service) -> Option<&'static str> {
+    (!client.vouched_for()).then_some(HUB_SERVICE_ID)
+}
+
+/// The answer to a client asking for the service `refused_service` names.
+pub fn refusal_of(service: &str) -> OAuthError {
+    OAuthError::invalid_scope(format!(
+        "an unverified client may not use the Hub service ({service}); an administrator can verify it"
+    ))
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_oauth_error, spawn_app, TestApp};
+use crate::helpers::{assert_oauth_error, peek, spawn_app, TestApp};
 
 struct Offline {
     client: (String, String),
@@ -203,4 +203,39 @@ async fn two_simultaneous_refreshes_issue_tokens_once() {
     );
     let bodies: Vec<Value> = vec![a.json().await.unwrap(), b.json().await.unwrap()];
     assert!(bodies.iter().any(|b| b["error"] == "invalid_grant"));
+}
+
+#[tokio::test]
+async fn a_banned_users_token_is_refused_without_being_used() {
+    let app = spawn_app().await;
+    let user_id = app.create_user("bea", "bea-password").await;
+    let client = app.service_with(json!({})).await;
+    let basic = (client.0.as_str(), client.1.as_str());
+    let login = app
+        .token(
+            &[
+                ("grant_type", "password"),
+                ("username", "bea"),
+                ("password", "bea-password"),
+                ("scope", "openid"),
+                ("access_type", "offline"),
+            ],
+            basic,
+        )
+        .await;
+    let refresh = login["refresh_token"].as_str().unwrap();
+    let form = [("grant_type", "refresh_token"), ("refresh_token", refresh)];
+    let user_url = format!("/api/rest/users/{user_id}");
+    app.post_json(&user_url, &app.admin_token, &json!({"banned": true}))
+        .await;
+    let refused = app.oauth_post("token", &form, Some(basic)).await;
+    assert_oauth_error(refused, 400, "invalid_grant").await;
+    // Refused, not used: once the ban is lifted the same token rotates, and
+    // the ID token names the user read with it.
+    app.post_json(&user_url, &app.admin_token, &json!({"banned": false}))
+        .await;
+    let rotated = app.token(&form, basic).await;
+    assert!(rotated["refresh_token"].is_string());
+    let claims = peek(rotated["id_token"].as_str().unwrap(), 1);
+    assert_eq!(claims["sub"], user_id.as_str());
 }

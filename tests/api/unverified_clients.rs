@@ -235,6 +235,18 @@ async fn a_clients_own_update_unverifies_it_and_its_hub_grant_stops_refreshing()
         )
         .await;
     crate::helpers::assert_oauth_error(refused, 400, "invalid_scope").await;
+    // Refused, not used: narrowed to leave the Hub out, the same token rotates.
+    let narrowed = app
+        .token(
+            &[
+                ("grant_type", "refresh_token"),
+                ("refresh_token", refresh.as_str()),
+                ("scope", "offline_access"),
+            ],
+            (&svc, &secret),
+        )
+        .await;
+    assert_eq!(narrowed["scope"], "offline_access", "{narrowed}");
 }
 
 async fn service_of(app: &TestApp, id: &str) -> Value {

@@ -12,8 +12,9 @@ use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{Client, PresentedClient};
 use crate::oauth2::codes;
 use crate::oauth2::error::OAuthError;
+use crate::oauth2::refresh_tokens::NewRefreshToken;
 use crate::oauth2::single_use::SingleUse;
-use crate::oauth2::{grants, pkce, refresh_tokens, scope_rules};
+use crate::oauth2::{grants, pkce, scope_rules};
 use crate::scope::{Requested, StoredScope, OFFLINE_ACCESS, OPENID};
 use crate::users::model::User;
 
@@ -54,14 +55,7 @@ fn redeem(
     }
     if code.used_at.is_some() {
         // A second use is a replay, whatever else it gets right or wrong.
-        crate::db::transaction(conn, |conn| {
-            codes::redeem(conn, caches.revoked, &code, now)?;
-            let event = grants::replay_event(Kind::CodeReplayed, &grant, caches.origin);
-            audit::store::record(conn, &event, now)
-        })?;
-        return Err(OAuthError::invalid_grant(
-            "the code was already used; its tokens are revoked",
-        ));
+        return Err(replayed(conn, &caches, &grant, now));
     }
     if code.redirect_uri != exchange.redirect_uri {
         return Err(OAuthError::invalid_grant(
@@ -101,33 +95,27 @@ fn redeem(
     let entries = StoredScope(&code.scope).to_vec();
     let requested = Requested::from_entries(entries.clone());
     let offline = code.offline || requested.has(OFFLINE_ACCESS);
-    // Commit a replay's revocation even though the exchange fails.
-    let outcome = crate::db::transaction(conn, |conn| {
-        Ok::<_, OAuthError>(match codes::redeem(conn, caches.revoked, &code, now)? {
-            SingleUse::Won if grant.revoked_at.is_some() => {
-                Err(OAuthError::invalid_grant("the grant has been revoked"))
-            }
-            SingleUse::Won if offline => Ok(Some(refresh_tokens::issue(
-                conn,
-                &grant.id,
-                &code.scope,
-                // RFC 9449 §5: a public client's refresh token is bound.
-                caches.dpop_jkt.filter(|_| !client.confidential),
-                ttl,
-                now,
-            )?)),
-            SingleUse::Won => Ok(None),
-            SingleUse::Replayed => {
-                let event = grants::replay_event(Kind::CodeReplayed, &grant, caches.origin);
-                audit::store::record(conn, &event, now)?;
-                Err(OAuthError::invalid_grant(
-                    "the code was already used; its tokens are revoked",
-                ))
-            }
-            SingleUse::Expired => Err(OAuthError::invalid_grant("the code has expired")),
-        })
-    })?;
-    let refresh_token = outcome?;
+    // The refresh token of an offline grant is stored by the statement that
+    // uses the code, so neither happens without the other.
+    let refresh = (offline && grant.revoked_at.is_none()).then(|| {
+        NewRefreshToken::generate(
+            &grant.id,
+            &code.scope,
+            // RFC 9449 §5: a public client's refresh token is bound.
+            caches.dpop_jkt.filter(|_| !client.confidential),
+            ttl,
+            now,
+        )
+    });
+    let refresh_token = match codes::redeem(conn, &code, now, refresh.as_ref())? {
+        SingleUse::Won if grant.revoked_at.is_some() => {
+            return Err(OAuthError::invalid_grant("the grant has been revoked"))
+        }
+        SingleUse::Won => refresh.map(|r| r.plain),
+        // Another use won the race: a replay all the same.
+        SingleUse::Replayed => return Err(replayed(conn, &caches, &grant, now)),
+        SingleUse::Expired => return Err(OAuthError::invalid_grant("the code has expired")),
+    };
     let id_token = requested.has(OPENID).then(|| IdTokenRequest {
         user: user.clone(),
         auth_time: code.auth_time,
@@ -146,4 +134,23 @@ fn redeem(
         refresh_token,
         id_token,
     })
+}
+
+/// Revokes the grant of a code used twice and records it, together; the
+/// answer to the replay.
+fn replayed(
+    conn: &mut DbConn,
+    caches: &GrantCaches<'_>,
+    grant: &grants::Grant,
+    now: NaiveDateTime,
+) -> OAuthError {
+    let revoked = crate::db::transaction(conn, |conn| {
+        grants::revoke(conn, caches.revoked, &grant.id, now)?;
+        let event = grants::replay_event(Kind::CodeReplayed, grant, caches.origin);
+        audit::store::record(conn, &event, now)
+    });
+    match revoked {
+        Ok(()) => OAuthError::invalid_grant("the code was already used; its tokens are revoked"),
+        Err(error) => error.into(),
+    }
 }

@@ -10,11 +10,9 @@ use crate::db::DbConn;
 use crate::oauth2::access_token::Grantable;
 use crate::oauth2::client_auth::{Client, PresentedClient};
 use crate::oauth2::error::OAuthError;
-use crate::oauth2::scope_rules;
-use crate::oauth2::single_use::SingleUse;
-use crate::oauth2::{grants, refresh_tokens};
+use crate::oauth2::refresh_tokens::{self, Outcome, Refusal, RotationRequest};
+use crate::oauth2::{grants, scope_rules};
 use crate::scope::{Requested, StoredScope, OPENID};
-use crate::users::model::User;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
@@ -43,83 +41,54 @@ fn rotate(
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<Issued, OAuthError> {
-    let (token, grant) = refresh_tokens::find(conn, &request.refresh_token)?
-        .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
-    // A token of another client is refused without being consumed.
-    if grant.service_id != client.service.id {
-        return Err(OAuthError::invalid_grant(
-            "the refresh token was issued to another client",
-        ));
-    }
-    if grant.revoked_at.is_some() {
-        return Err(OAuthError::invalid_grant("the grant has been revoked"));
-    }
-    if token.jkt.is_some() && token.jkt.as_deref() != caches.dpop_jkt {
-        return Err(OAuthError::invalid_grant(
-            "the refresh token is bound to a DPoP key; send a proof signed with it",
-        ));
-    }
-    // A bound token stays bound to its key; a public client's token is
-    // bound to the key of its first proof (RFC 9449 §5).
-    let binding = token.jkt.clone().or_else(|| {
-        caches
-            .dpop_jkt
-            .filter(|_| !client.confidential)
-            .map(str::to_owned)
-    });
-    let granted = StoredScope(&token.scope).to_vec();
-    let entries = match request.scope.as_deref() {
-        None => granted.clone(),
-        Some(text) => {
-            let asked = scope_rules::parse(Some(text))?;
-            if let Some(extra) = asked.iter().find(|s| !granted.contains(s)) {
-                return Err(OAuthError::invalid_scope(format!(
-                    "'{extra}' was not granted; scope may only narrow"
-                )));
-            }
-            asked
-        }
-    };
-    let requested = Requested::from_entries(entries.clone());
-    scope_rules::hub_allowed(&client.service, &requested.services)?;
-    let user_id = grant.user_id.clone();
-    let user = match &user_id {
-        Some(user_id) => match caches.users.lookup(conn, user_id)? {
-            Some(user) if !user.banned => Some(user),
-            _ => return Err(OAuthError::invalid_grant("the user is banned or gone")),
+    // A malformed scope is refused before the token is looked at; whether
+    // the scope only narrows is judged with the token, before it is used.
+    let asked = request
+        .scope
+        .as_deref()
+        .map(|text| scope_rules::parse(Some(text)))
+        .transpose()?;
+    let rotation = refresh_tokens::rotate(
+        conn,
+        caches.users,
+        &RotationRequest {
+            plain: &request.refresh_token,
+            client_id: &client.service.id,
+            dpop_jkt: caches.dpop_jkt,
+            narrowed_to: asked.as_deref(),
+            // A bound token stays bound to its key; a public client's token is
+            // bound to the key of its first proof (RFC 9449 §5).
+            bind_unbound_to: caches.dpop_jkt.filter(|_| !client.confidential),
+            refused_service: scope_rules::refused_service(&client.service),
+            ttl,
+            now,
         },
-        None => None,
+    )?
+    .ok_or_else(|| OAuthError::invalid_grant("unknown refresh token"))?;
+    let grant = rotation.grant;
+    let new_refresh_token = match rotation.outcome {
+        Outcome::Rotated(successor) => successor,
+        Outcome::Refused(refusal) => return Err(refused(refusal)),
+        Outcome::Replayed => {
+            // The revocation and its audit event are committed together.
+            crate::db::transaction(conn, |conn| {
+                grants::revoke(conn, caches.revoked, &grant.id, now)?;
+                let event = grants::replay_event(Kind::RefreshTokenReused, &grant, caches.origin);
+                audit::store::record(conn, &event, now)
+            })?;
+            return Err(OAuthError::invalid_grant(
+                "the refresh token was already used; its grant is revoked",
+            ));
+        }
+        Outcome::Expired => return Err(OAuthError::invalid_grant("the refresh token has expired")),
     };
-    // Commit the consumption even when it ends in a refusal: a replay must stay revoked.
-    let outcome = crate::db::transaction(conn, |conn| {
-        Ok::<_, OAuthError>(
-            match refresh_tokens::consume(conn, caches.revoked, &token, now)? {
-                SingleUse::Won => Ok(refresh_tokens::issue(
-                    conn,
-                    &grant.id,
-                    &token.scope,
-                    binding.as_deref(),
-                    ttl,
-                    now,
-                )?),
-                SingleUse::Replayed => {
-                    let event =
-                        grants::replay_event(Kind::RefreshTokenReused, &grant, caches.origin);
-                    audit::store::record(conn, &event, now)?;
-                    Err(OAuthError::invalid_grant(
-                        "the refresh token was already used; its grant is revoked",
-                    ))
-                }
-                SingleUse::Expired => {
-                    Err(OAuthError::invalid_grant("the refresh token has expired"))
-                }
-            },
-        )
-    })?;
-    let new_refresh_token = outcome?;
-    let id_token = match (user, requested.has(OPENID)) {
+    let entries = asked.unwrap_or_else(|| StoredScope(&rotation.token.scope).to_vec());
+    let requested = Requested::from_entries(entries.clone());
+    let user_id = grant.user_id.clone();
+    // The rotation refused a banned or deleted user.
+    let id_token = match (rotation.user, requested.has(OPENID)) {
         (Some(user), true) => Some(IdTokenRequest {
-            user: User::clone(&user),
+            user,
             // The grant was made when the user signed in.
             auth_time: grant.created,
             nonce: None,
@@ -139,4 +108,26 @@ fn rotate(
         },
         refresh_token: Some(new_refresh_token),
     })
+}
+
+/// The answer to a request that may not use the token it presents.
+fn refused(refusal: Refusal) -> OAuthError {
+    match refusal {
+        // A token of another client is refused without being consumed.
+        Refusal::OtherClient => {
+            OAuthError::invalid_grant("the refresh token was issued to another client")
+        }
+        Refusal::GrantRevoked => OAuthError::invalid_grant("the grant has been revoked"),
+        Refusal::OtherKey => OAuthError::invalid_grant(
+            "the refresh token is bound to a DPoP key; send a proof signed with it",
+        ),
+        Refusal::ScopeWidened(extra) => {
+            OAuthError::invalid_scope(format!("'{extra}' was not granted; scope may only narrow"))
+        }
+        Refusal::ServiceRefused(service) => scope_rules::refusal_of(&service),
+        Refusal::UserGone => OAuthError::invalid_grant("the user is banned or gone"),
+        Refusal::NotAdmitted => {
+            OAuthError::invalid_grant("the refresh token cannot be used for this request")
+        }
+    }
 }
