@@ -187,17 +187,21 @@ impl RotationRequest<'_> {
         if token.jkt.is_some() && token.jkt.as_deref() != self.dpop_jkt {
             return Some(Refusal::OtherKey);
         }
-        let granted = crate::scope::StoredScope(&token.scope);
+        // Split on single spaces exactly as `ROTATE_SQL`'s `string_to_array`
+        // does (stored scopes are entries joined by one space), so the two
+        // judgements cannot differ on a scope written some other way.
+        let granted: Vec<&str> = token.scope.split(' ').collect();
+        let is_granted = |entry: &str| granted.contains(&entry);
         if let Some(extra) = self
             .narrowed_to
-            .and_then(|asked| asked.iter().find(|s| !granted.contains(s)))
+            .and_then(|asked| asked.iter().find(|s| !is_granted(s)))
         {
             return Some(Refusal::ScopeWidened(extra.clone()));
         }
         if let Some(refused) = self.refused_service {
             let kept = match self.narrowed_to {
                 Some(asked) => asked.iter().any(|s| s == refused),
-                None => granted.contains(refused),
+                None => is_granted(refused),
             };
             if kept {
                 return Some(Refusal::ServiceRefused(refused.to_owned()));
@@ -252,8 +256,9 @@ struct Found {
 ///
 /// On PostgreSQL this is one statement (one round trip, no transaction to
 /// begin and commit), which reads the user with the token and checks the
-/// ban in the same snapshot as the use. SQLite has no data-modifying CTE,
-/// so there it is a read and a transaction of the UPDATE and the INSERT, as
+/// ban in the same statement as the use (a ban committed while it runs may
+/// be missed, as between a read and a write before). SQLite has no
+/// data-modifying CTE, so there it is a read and a transaction of the UPDATE and the INSERT, as
 /// it always was, with the user from `users`: in-process these cost no
 /// round trips. The judgement of the outcome is shared.
 pub fn rotate(
@@ -271,9 +276,16 @@ pub fn rotate(
         return Ok(None);
     };
     // Either judgement refuses. Should the statement's SQL ever admit what
-    // `refusal` refuses, the token is used up and nothing issued: a lost
-    // token, never tokens against the rules.
+    // `refusal` refuses, the token is used up and nothing issued (its next
+    // use reads as a replay and revokes the grant): never tokens against the
+    // rules, and the disagreement is logged as the bug it is.
     let refusal = request.refusal(&found.token, &found.grant, found.user.as_ref());
+    if refusal.is_some() && found.rotated {
+        tracing::error!(
+            grant = %found.grant.id,
+            "refresh rotation: the database admitted a request the rules refuse; the token is used up"
+        );
+    }
     let outcome = match (refusal, found.admitted) {
         (Some(refusal), _) => Outcome::Refused(refusal),
         (None, false) => Outcome::Refused(Refusal::NotAdmitted),
