@@ -5,7 +5,7 @@
 //! This write is on the path of every DPoP-bound request, so ids are written
 //! by one thread per process in batches (group commit): under load, one
 //! transaction with one `INSERT … ON CONFLICT DO NOTHING RETURNING` records
-//! many requests' ids, and each learns from the returned rows whether its id
+//! many requests' ids (on PostgreSQL in one round trip), and each learns from the returned rows whether its id
 //! was new. With one request at a time a batch is that one id; when the
 //! last batch held several (requests are arriving together), the writer
 //! waits up to a millisecond for as many before it commits, as PostgreSQL's
@@ -17,7 +17,10 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::{Array, Text, Timestamp, Untyped};
 use tokio::sync::oneshot;
 
 use crate::db::schema::used_jtis;
@@ -190,28 +193,81 @@ fn record(
     if batch.is_empty() {
         return Ok(HashSet::new());
     }
-    let rows: Vec<_> = batch
-        .iter()
-        .map(|p| {
-            (
-                used_jtis::jti_hash.eq(p.hash.as_str()),
-                used_jtis::expires_at.eq(p.accepted_until),
-            )
-        })
-        .collect();
-    let insert = diesel::insert_into(used_jtis::table)
-        .values(&rows)
-        .on_conflict_do_nothing();
     let new: Vec<String> = match conn {
-        // Without waiting for the WAL flush: a crash may forget the last
-        // few milliseconds of ids, and a proof is good for a minute at most.
-        DbConn::Postgresql(pg) => pg.transaction(|pg| {
-            diesel::sql_query("SET LOCAL synchronous_commit TO OFF").execute(pg)?;
-            insert.returning(used_jtis::jti_hash).get_results(pg)
-        })?,
-        DbConn::Sqlite(sqlite) => insert.returning(used_jtis::jti_hash).get_results(sqlite)?,
+        DbConn::Postgresql(pg) => InsertBatch {
+            hashes: batch.iter().map(|p| p.hash.clone()).collect(),
+            accepted_until: batch.iter().map(|p| p.accepted_until).collect(),
+        }
+        .get_results::<NewId>(pg)?
+        .into_iter()
+        .map(|row| row.jti_hash)
+        .collect(),
+        DbConn::Sqlite(sqlite) => {
+            let rows: Vec<_> = batch
+                .iter()
+                .map(|p| {
+                    (
+                        used_jtis::jti_hash.eq(p.hash.as_str()),
+                        used_jtis::expires_at.eq(p.accepted_until),
+                    )
+                })
+                .collect();
+            diesel::insert_into(used_jtis::table)
+                .values(&rows)
+                .on_conflict_do_nothing()
+                .returning(used_jtis::jti_hash)
+                .get_results(sqlite)?
+        }
     };
     Ok(new.into_iter().collect())
+}
+
+/// The batch as one PostgreSQL statement, one round trip: the ids as two
+/// arrays (so the text is the same for any batch size and is prepared once
+/// per connection, `db::numbered`), and without waiting for the WAL flush
+/// (`set_config(…, true)` holds for the statement's own transaction): a
+/// crash may forget the last few milliseconds of ids, and a proof is good
+/// for a minute at most. It replaces BEGIN, SET LOCAL, an INSERT planned
+/// anew for each batch size, and COMMIT.
+/// $1 the ids' hashes, $2 until when each could be accepted.
+const INSERT_BATCH_SQL: &str = "\
+INSERT INTO used_jtis (jti_hash, expires_at)
+SELECT id.jti_hash, id.expires_at
+FROM unnest($1, $2) AS id (jti_hash, expires_at),
+    (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed
+ON CONFLICT DO NOTHING
+RETURNING jti_hash";
+
+struct InsertBatch {
+    hashes: Vec<String>,
+    accepted_until: Vec<NaiveDateTime>,
+}
+
+impl QueryId for InsertBatch {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl Query for InsertBatch {
+    type SqlType = Untyped;
+}
+
+impl RunQueryDsl<diesel::PgConnection> for InsertBatch {}
+
+impl QueryFragment<Pg> for InsertBatch {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        crate::db::numbered::walk(INSERT_BATCH_SQL, &mut out, |n, out| match n {
+            "1" => out.push_bind_param::<Array<Text>, _>(&self.hashes),
+            "2" => out.push_bind_param::<Array<Timestamp>, _>(&self.accepted_until),
+            other => Err(crate::db::numbered::unknown(other)),
+        })
+    }
+}
+
+#[derive(QueryableByName)]
+struct NewId {
+    #[diesel(sql_type = Text)]
+    jti_hash: String,
 }
 
 /// Tells each request whether its id was new: the first of equal ids in a
