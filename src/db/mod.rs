@@ -6,6 +6,7 @@ pub mod numbered;
 pub mod schema;
 pub mod scrub;
 pub mod server_secrets;
+pub mod unexpired;
 pub mod visits;
 
 use std::ops::{Deref, DerefMut};

@@ -10,6 +10,7 @@ use super::grants::Grant;
 use super::refresh_tokens::NewRefreshToken;
 use super::single_use::SingleUse;
 use crate::db::schema::{authorization_codes, grants as grants_table};
+use crate::db::unexpired::unexpired;
 use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::secrets;
@@ -134,7 +135,7 @@ fn use_code(
         authorization_codes::table
             .filter(authorization_codes::code_hash.eq(&code.code_hash))
             .filter(authorization_codes::used_at.is_null())
-            .filter(authorization_codes::expires_at.gt(now)),
+            .filter(unexpired(authorization_codes::expires_at, now)),
     )
     .set(authorization_codes::used_at.eq(now))
     .execute(conn)?;
@@ -148,7 +149,7 @@ fn use_code(
 const REDEEM_ISSUING_SQL: &str = "\
 WITH used AS (
     UPDATE authorization_codes SET used_at = $2
-    WHERE code_hash = $1 AND used_at IS NULL AND expires_at > $2
+    WHERE code_hash = $1 AND used_at IS NULL AND COALESCE(expires_at > $2, FALSE)
     RETURNING grant_id
 ), successor AS (
     INSERT INTO refresh_tokens (token_hash, grant_id, scope, created, expires_at, used_at, jkt)

@@ -12,6 +12,7 @@ use rand::RngCore;
 use super::error::{ErrorCode, OAuthError};
 use super::{consents, grants};
 use crate::db::schema::device_codes;
+use crate::db::unexpired::unexpired;
 use crate::db::{self, DbConn};
 use crate::error::{AppError, StoreError};
 use crate::scope::StoredScope;
@@ -148,7 +149,7 @@ pub fn find_pending(
     Ok(device_codes::table
         .filter(device_codes::user_code_hash.eq(secrets::hash(user_code)))
         .filter(device_codes::status.eq(PENDING))
-        .filter(device_codes::expires_at.gt(now))
+        .filter(unexpired(device_codes::expires_at, now))
         .select(DeviceRequest::as_select())
         .first(conn)
         .optional()?)
@@ -178,7 +179,7 @@ pub fn decide(
         let pending = device_codes::table
             .find(&request.device_code_hash)
             .filter(device_codes::status.eq(PENDING))
-            .filter(device_codes::expires_at.gt(now));
+            .filter(unexpired(device_codes::expires_at, now));
         let updated = if allow {
             let scope = StoredScope(&request.scope).to_vec();
             consents::record(conn, approver.user_id, &request.client_id, &scope, now)?;

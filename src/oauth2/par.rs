@@ -9,6 +9,7 @@ use diesel::prelude::*;
 
 use super::authorize::request::AuthorizationRequest;
 use crate::db::schema::pushed_requests;
+use crate::db::unexpired::unexpired;
 use crate::db::DbConn;
 use crate::error::{AppError, StoreError};
 use crate::secrets;
@@ -65,7 +66,7 @@ pub fn load(
         .find(secrets::hash(request_uri))
         .filter(pushed_requests::client_id.eq(client_id))
         .filter(pushed_requests::used_at.is_null())
-        .filter(pushed_requests::expires_at.gt(now))
+        .filter(unexpired(pushed_requests::expires_at, now))
         .select((pushed_requests::params, pushed_requests::expires_at))
         .first(conn)
         .optional()?;
@@ -100,7 +101,7 @@ pub fn consume(
         pushed_requests::table
             .find(secrets::hash(request_uri))
             .filter(pushed_requests::used_at.is_null())
-            .filter(pushed_requests::expires_at.gt(now)),
+            .filter(unexpired(pushed_requests::expires_at, now)),
     )
     .set(pushed_requests::used_at.eq(now))
     .execute(conn)?;

@@ -10,6 +10,7 @@ use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamp, Untyped};
 use super::grants::Grant;
 use super::single_use::SingleUse;
 use crate::db::schema::{grants as grants_table, refresh_tokens};
+use crate::db::unexpired::unexpired;
 use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::secrets;
@@ -340,7 +341,7 @@ fn rotate_in_a_transaction(
                 refresh_tokens::table
                     .filter(refresh_tokens::token_hash.eq(&token.token_hash))
                     .filter(refresh_tokens::used_at.is_null())
-                    .filter(refresh_tokens::expires_at.gt(now)),
+                    .filter(unexpired(refresh_tokens::expires_at, now)),
             )
             .set(refresh_tokens::used_at.eq(now))
             .execute(conn)?;
@@ -402,7 +403,7 @@ WITH found AS (
     WHERE t.token_hash = $1
 ), used AS (
     UPDATE refresh_tokens t SET used_at = $5
-    WHERE t.token_hash = $1 AND t.used_at IS NULL AND t.expires_at > $5
+    WHERE t.token_hash = $1 AND t.used_at IS NULL AND COALESCE(t.expires_at > $5, FALSE)
         AND (SELECT admitted FROM found)
     RETURNING t.grant_id, t.scope, t.jkt
 ), successor AS (

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::audit::{self, Actor, Event, Kind, Origin};
 use crate::db::schema::{sessions, users};
+use crate::db::unexpired::unexpired;
 use crate::db::DbConn;
 use crate::error::StoreError;
 use crate::secrets;
@@ -50,7 +51,7 @@ pub fn find(
     let found: Option<(NaiveDateTime, Option<String>, User)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id_hash.eq(secrets::hash(plain)))
-        .filter(sessions::expires_at.gt(now))
+        .filter(unexpired(sessions::expires_at, now))
         .select((sessions::auth_time, sessions::sid, User::as_select()))
         .first(conn)
         .optional()?;
