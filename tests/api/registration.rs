@@ -589,3 +589,47 @@ async fn a_client_authenticates_only_the_way_it_registered() {
         .unwrap();
     assert_oauth_error(post, 400, "invalid_grant").await;
 }
+
+/// An administrator sets (or clears) the one method a service authenticates
+/// with through the REST API, as a client does at registration; a method
+/// idhub does not know is refused by name.
+#[tokio::test]
+async fn an_administrator_sets_the_client_authentication_method() {
+    let app = spawn_app().await;
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    let path = format!("/api/rest/services/{id}");
+    let form = [("grant_type", "client_credentials")];
+    let set = |method: Value| {
+        let app = &app;
+        let path = path.clone();
+        async move {
+            app.post_json(
+                &path,
+                &app.admin_token,
+                &json!({"tokenEndpointAuthMethod": method}),
+            )
+            .await
+        }
+    };
+    let refused = set(json!("tls_client_auth")).await;
+    crate::helpers::assert_error(refused, 400, Some("tokenEndpointAuthMethod")).await;
+
+    let changed = set(json!("client_secret_post")).await;
+    assert_eq!(changed.status(), 200);
+    let shown: Value = changed.json().await.unwrap();
+    assert_eq!(shown["tokenEndpointAuthMethod"], "client_secret_post");
+    let basic = app.oauth_post("token", &form, Some((&id, &secret))).await;
+    assert_oauth_error(basic, 401, "invalid_client").await;
+    let mut posted = form.to_vec();
+    posted.extend([
+        ("client_id", id.as_str()),
+        ("client_secret", secret.as_str()),
+    ]);
+    let post = app.oauth_post("token", &posted, None).await;
+    assert_eq!(post.status(), 200, "{}", post.text().await.unwrap());
+
+    let cleared = set(Value::Null).await;
+    assert_eq!(cleared.status(), 200);
+    let basic = app.oauth_post("token", &form, Some((&id, &secret))).await;
+    assert_eq!(basic.status(), 200);
+}

@@ -2,6 +2,7 @@
 //! the changes to store.
 use super::{CheckedInput, ServiceInput};
 use crate::error::AppError;
+use crate::registry::client_metadata::AUTH_METHODS;
 use crate::registry::model::ServiceChanges;
 use crate::registry::redirect_uri;
 use crate::registry::switches::SWITCHES;
@@ -46,6 +47,10 @@ impl ServiceInput {
                 .map(|jwks| jwks.map(|set| check_jwks(&set)).transpose())
                 .transpose()?,
             jwks_uri: url_patch("jwksUri", self.jwks_uri)?,
+            token_endpoint_auth_method: self
+                .token_endpoint_auth_method
+                .map(|method| method.map(check_auth_method).transpose())
+                .transpose()?,
             ..switched
         };
         let redirect_uris = self
@@ -79,6 +84,20 @@ fn url_patch(
             Some(url) => validate::web_url(field, url).map(Some),
         })
         .transpose()
+}
+
+fn check_auth_method(method: String) -> Result<String, AppError> {
+    match AUTH_METHODS.contains(&method.as_str()) {
+        true => Ok(method),
+        false => Err(AppError::bad_field(
+            "tokenEndpointAuthMethod",
+            format!(
+                "'{}' is not supported (use one of {}, or null for any)",
+                shorten(&method),
+                AUTH_METHODS.join(", ")
+            ),
+        )),
+    }
 }
 
 fn check_base_urls(urls: &[String]) -> Result<String, AppError> {

@@ -43,6 +43,10 @@ pub struct ServiceInput {
     pub jwks: Option<Option<serde_json::Value>>,
     #[serde(default, deserialize_with = "crate::validate::nullable")]
     pub jwks_uri: Option<Option<String>>,
+    /// The one client authentication method the client may use (RFC 7591
+    /// names); `null` for any.
+    #[serde(default, deserialize_with = "crate::validate::nullable")]
+    pub token_endpoint_auth_method: Option<Option<String>>,
     pub par_required: Option<bool>,
     pub device_flow_enabled: Option<bool>,
     pub dpop_required: Option<bool>,
