@@ -63,7 +63,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         tracing::info!(
             listen = %settings.listen,
             port = app.port(),
-            database = %idhub::config::redact_url(&settings.database_url),
+            database = %idhub::db::DatabaseLocation::parse(&settings.database_url)
+                .map(|location| location.shown())
+                .unwrap_or_default(),
             "idhub is serving"
         );
         app.run_until_stopped().await?;

@@ -35,12 +35,23 @@ use crate::{bootstrap, clock, endpoints, housekeeping, invalidation, rest, web};
 pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
     let location =
         db::DatabaseLocation::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
+    let shown = location.shown();
     let timeout = std::time::Duration::from_millis(settings.database_timeout_ms.max(1));
     let pool = db::build_pool(location, settings.pool_size, timeout).map_err(anyhow::Error::msg)?;
     let hasher = PasswordHasher::new(settings).map_err(anyhow::Error::msg)?;
     let mut conn = pool.get().context("cannot get a database connection")?;
+    let new_database = db::migrations::none_applied(&mut conn)
+        .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
     db::migrations::run_pending(&mut conn)
         .map_err(|e| anyhow::anyhow!("migrations failed: {e}"))?;
+    if new_database {
+        // A server started from another directory, or without the
+        // DATABASE_URL of the usual terminal, would otherwise start empty
+        // without a word.
+        eprintln!(
+            "idhub: created a new, empty database at {shown}; if you expected existing services and users, stop and set DATABASE_URL to their database"
+        );
+    }
     let generated = bootstrap::ensure(&mut conn, settings, &hasher, clock::now())
         .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
     if let Some(password) = generated {

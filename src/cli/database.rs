@@ -7,7 +7,7 @@ use std::time::Duration;
 use diesel::connection::SimpleConnection;
 use diesel::Connection;
 
-use crate::config::{redact_url, Settings};
+use crate::config::Settings;
 use crate::db::{with_connect_timeout, DatabaseLocation};
 
 const POINT_ELSEWHERE: &str = "set DATABASE_URL (or database_url in the file IDHUB_CONFIG names) \
@@ -15,26 +15,18 @@ const POINT_ELSEWHERE: &str = "set DATABASE_URL (or database_url in the file IDH
 
 pub fn announce_and_check(settings: &Settings, may_create: bool) -> anyhow::Result<()> {
     let location = DatabaseLocation::parse(&settings.database_url).map_err(anyhow::Error::msg)?;
+    let shown = location.shown();
+    eprintln!("idhub: database {shown}");
     match &location {
         DatabaseLocation::Sqlite(path) => {
-            let shown = std::path::absolute(path).unwrap_or_else(|_| Path::new(path).to_path_buf());
-            eprintln!("idhub: database {}", shown.display());
             if !may_create && !Path::new(path).exists() {
-                anyhow::bail!(
-                    "there is no database at {}: {POINT_ELSEWHERE}",
-                    shown.display()
-                );
+                anyhow::bail!("there is no database at {shown}: {POINT_ELSEWHERE}");
             }
             if !may_create && !sqlite_has_idhub_tables(path) {
-                anyhow::bail!(
-                    "{} holds no idhub database: {POINT_ELSEWHERE}",
-                    shown.display()
-                );
+                anyhow::bail!("{shown} holds no idhub database: {POINT_ELSEWHERE}");
             }
         }
         DatabaseLocation::Postgres(url) => {
-            let shown = redact_url(url);
-            eprintln!("idhub: database {shown}");
             if !may_create && !postgres_has_idhub_tables(url) {
                 anyhow::bail!("{shown} holds no idhub database: {POINT_ELSEWHERE}");
             }

@@ -39,6 +39,14 @@ pub fn run_pending(conn: &mut DbConn) -> MigrationResult<Vec<String>> {
     Ok(applied.iter().map(|v| v.to_string()).collect())
 }
 
+/// Whether no migration ever ran here: a database made just now.
+pub fn none_applied(conn: &mut DbConn) -> MigrationResult<bool> {
+    Ok(match conn {
+        DbConn::Sqlite(c) => c.applied_migrations()?.is_empty(),
+        DbConn::Postgresql(c) => c.applied_migrations()?.is_empty(),
+    })
+}
+
 /// Reverts every applied migration (used by the up/down/up test and by operators).
 pub fn revert_all(conn: &mut DbConn) -> MigrationResult<Vec<String>> {
     let reverted = match conn {

@@ -87,6 +87,19 @@ pub enum DatabaseLocation {
 }
 
 impl DatabaseLocation {
+    /// Where it is, as a person needs to read it: a SQLite file's absolute
+    /// path (a relative one is relative to the working directory, so a
+    /// server started elsewhere opens another file), a PostgreSQL URL
+    /// without its password.
+    pub fn shown(&self) -> String {
+        match self {
+            Self::Sqlite(path) => std::path::absolute(path)
+                .map(|absolute| absolute.display().to_string())
+                .unwrap_or_else(|_| path.clone()),
+            Self::Postgres(url) => redact_url(url),
+        }
+    }
+
     pub fn parse(url: &str) -> Result<Self, String> {
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             return Ok(Self::Postgres(url.to_owned()));

@@ -170,6 +170,16 @@ fn commands_refuse_to_create_a_database_and_say_which_they_open() {
     let stderr = String::from_utf8_lossy(&migrated.stderr);
     assert!(stderr.starts_with("idhub: database "), "{stderr}");
     assert!(
+        stderr.contains("created a new, empty database at"),
+        "a new database is announced: {stderr}"
+    );
+    let again = idhub(&database, &["migrate"]);
+    let stderr_again = String::from_utf8_lossy(&again.stderr);
+    assert!(
+        !stderr_again.contains("created a new"),
+        "an existing one is not: {stderr_again}"
+    );
+    assert!(
         !stderr.contains("password"),
         "no URL password shown: {stderr}"
     );

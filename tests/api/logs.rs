@@ -189,7 +189,20 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
         .expect("the sign-out's line");
     assert_eq!(logout_line["client_id"], registered_id.as_str());
 
-    assert!(lines.iter().any(|l| l["message"] == "idhub is serving"));
+    let serving = lines
+        .iter()
+        .find(|l| l["message"] == "idhub is serving")
+        .expect("the start line");
+    // Says which database, as a path that does not depend on where the
+    // server was started, and without a password.
+    let shown = serving["database"].as_str().unwrap_or_default();
+    match database.url.strip_prefix("sqlite://") {
+        Some(path) => {
+            assert!(shown.starts_with('/'), "absolute: {shown}");
+            assert!(shown.ends_with(path.trim_start_matches("./")), "{shown}");
+        }
+        None => assert!(shown.starts_with("postgres"), "{shown}"),
+    }
     assert!(lines.iter().any(|l| l["message"] == "idhub stopped"));
     assert!(
         !lines.iter().any(|l| l["target"]
