@@ -13,14 +13,24 @@ use crate::users::model::{ADMIN_LOGIN, GUEST_LOGIN};
 use crate::users::password_hash::{self, PasswordHasher};
 use crate::users::repo as users_repo;
 
-/// Creates whatever is missing; returns the admin password when it was generated
-/// here, so the caller can show it this one time.
+/// What first-start found of the `admin` user.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Admin {
+    /// Made now; with the password when it was generated here, so the
+    /// caller can show it this one time.
+    Created(Option<String>),
+    /// There already (or made by another instance starting at the same
+    /// time): `IDHUB_ADMIN_PASSWORD` did nothing.
+    Existing,
+}
+
+/// Creates whatever is missing.
 pub fn ensure(
     conn: &mut DbConn,
     settings: &Settings,
     hasher: &PasswordHasher,
     now: NaiveDateTime,
-) -> Result<Option<String>, AppError> {
+) -> Result<Admin, AppError> {
     ensure_hub_service(conn, now)?;
     if users_repo::find_by_login(conn, GUEST_LOGIN)?.is_none() {
         let mut guest = users_repo::new_user(GUEST_LOGIN.into(), Some("Guest".into()), now);
@@ -29,7 +39,7 @@ pub fn ensure(
         ignore_race(users_repo::create(conn, guest, &Caller::system()).map(|_| ()))?;
     }
     if users_repo::find_by_login(conn, ADMIN_LOGIN)?.is_some() {
-        return Ok(None);
+        return Ok(Admin::Existing);
     }
     let (password, generated) = match &settings.admin_password {
         Some(password) if !password.expose().is_empty() => {
@@ -45,8 +55,8 @@ pub fn ensure(
     admin.admin = true;
     admin.password_hash = Some(hasher.hash(&password)?);
     match users_repo::create(conn, admin, &Caller::system()) {
-        Ok(_) => Ok(generated.then_some(password)),
-        Err(AppError::Conflict { .. }) => Ok(None),
+        Ok(_) => Ok(Admin::Created(generated.then_some(password))),
+        Err(AppError::Conflict { .. }) => Ok(Admin::Existing),
         Err(other) => Err(other),
     }
 }

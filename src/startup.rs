@@ -52,14 +52,26 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
             "idhub: created a new, empty database at {shown}; if you expected existing services and users, stop and set DATABASE_URL to their database"
         );
     }
-    let generated = bootstrap::ensure(&mut conn, settings, &hasher, clock::now())
+    let admin = bootstrap::ensure(&mut conn, settings, &hasher, clock::now())
         .map_err(|e| anyhow::anyhow!("bootstrap failed: {e}"))?;
-    if let Some(password) = generated {
-        // Printed, never logged: this is the only time anyone sees it.
-        eprintln!("idhub: created user 'admin' with the generated password: {password}");
-        eprintln!(
-            "idhub: it is not shown again; set IDHUB_ADMIN_PASSWORD on first start to choose it."
-        );
+    let password_set = settings
+        .admin_password
+        .as_ref()
+        .is_some_and(|password| !password.expose().is_empty());
+    match admin {
+        bootstrap::Admin::Created(Some(password)) => {
+            // Printed, never logged: this is the only time anyone sees it.
+            eprintln!("idhub: created user 'admin' with the generated password: {password}");
+            eprintln!(
+                "idhub: it is not shown again; set IDHUB_ADMIN_PASSWORD on first start to choose it."
+            );
+        }
+        // Logged by the server only (commands do not log): an operator who
+        // set it to change the password learns that it did not.
+        bootstrap::Admin::Existing if password_set => tracing::warn!(
+            "IDHUB_ADMIN_PASSWORD is set but user 'admin' exists: it only chooses the first admin's password; change a password with `idhub users set-password admin`"
+        ),
+        bootstrap::Admin::Created(None) | bootstrap::Admin::Existing => {}
     }
     let policy = KeyPolicy::from_settings(settings).map_err(anyhow::Error::msg)?;
     let algorithm = policy.algorithm;

@@ -221,3 +221,32 @@ async fn json_log_lines_carry_the_request_fields_and_no_secrets() {
         assert!(!log.contains(secret), "{secret} is in the log");
     }
 }
+
+/// `IDHUB_ADMIN_PASSWORD` chooses the first admin's password only; a server
+/// started with it on a database that has its admin says so, where the
+/// operator who set it to change the password looks.
+#[tokio::test]
+async fn an_admin_password_setting_that_does_nothing_is_logged() {
+    const IGNORED: &str = "IDHUB_ADMIN_PASSWORD is set but user 'admin' exists";
+    let database = TestDatabase::new();
+    let settings = [("IDHUB_LOG", "info"), ("IDHUB_LOG_FORMAT", "json")];
+    let mut first = Server::start_watched(&database, free_port(), &settings).await;
+    let (_, log) = first.stop(libc::SIGTERM);
+    assert!(!log.contains(IGNORED), "the first start used it: {log}");
+    let mut second = Server::start_watched(&database, free_port(), &settings).await;
+    let (_, log) = second.stop(libc::SIGTERM);
+    let warned = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| {
+            line["message"]
+                .as_str()
+                .is_some_and(|m| m.contains(IGNORED))
+        })
+        .unwrap_or_else(|| panic!("no line about the ignored setting: {log}"));
+    assert_eq!(warned["level"], "WARN");
+    assert!(
+        !log.contains(crate::helpers::ADMIN_PASSWORD),
+        "never the password itself"
+    );
+}
