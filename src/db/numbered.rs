@@ -27,6 +27,24 @@ pub fn walk<'b>(
     Ok(())
 }
 
+/// Makes a statement type with its own `QueryFragment<Pg>` runnable on a
+/// PostgreSQL connection, prepared once per connection (a static query id).
+macro_rules! prepared_once {
+    ($statement:ty) => {
+        impl diesel::query_builder::QueryId for $statement {
+            type QueryId = Self;
+            const HAS_STATIC_QUERY_ID: bool = true;
+        }
+
+        impl diesel::query_builder::Query for $statement {
+            type SqlType = diesel::sql_types::Untyped;
+        }
+
+        impl diesel::RunQueryDsl<diesel::PgConnection> for $statement {}
+    };
+}
+pub(crate) use prepared_once;
+
 /// The error of a `$n` a statement does not bind.
 pub fn unknown(n: &str) -> diesel::result::Error {
     diesel::result::Error::QueryBuilderError(format!("no parameter ${n} in this statement").into())

@@ -3,8 +3,8 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Bool, Nullable, Text, Timestamp, Untyped};
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{Bool, Nullable, Text, Timestamp};
 
 use super::grants::Grant;
 use super::refresh_tokens::NewRefreshToken;
@@ -169,16 +169,7 @@ struct RedeemIssuing {
     jkt: Option<String>,
 }
 
-impl QueryId for RedeemIssuing {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for RedeemIssuing {
-    type SqlType = Untyped;
-}
-
-impl RunQueryDsl<diesel::PgConnection> for RedeemIssuing {}
+crate::db::numbered::prepared_once!(RedeemIssuing);
 
 impl QueryFragment<Pg> for RedeemIssuing {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {

@@ -4,8 +4,8 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamp, Untyped};
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{Array, Bool, Nullable, Text, Timestamp};
 
 use super::grants::Grant;
 use super::single_use::SingleUse;
@@ -447,16 +447,7 @@ struct RotateStatement {
     refused_service: Option<String>,
 }
 
-impl QueryId for RotateStatement {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for RotateStatement {
-    type SqlType = Untyped;
-}
-
-impl RunQueryDsl<diesel::PgConnection> for RotateStatement {}
+crate::db::numbered::prepared_once!(RotateStatement);
 
 impl QueryFragment<Pg> for RotateStatement {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {

@@ -19,8 +19,8 @@ use std::time::{Duration, Instant};
 use chrono::NaiveDateTime;
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::sql_types::{Array, Text, Timestamp, Untyped};
+use diesel::query_builder::{AstPass, QueryFragment};
+use diesel::sql_types::{Array, Text, Timestamp};
 use tokio::sync::oneshot;
 
 use crate::db::schema::used_jtis;
@@ -243,16 +243,7 @@ struct InsertBatch {
     accepted_until: Vec<NaiveDateTime>,
 }
 
-impl QueryId for InsertBatch {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl Query for InsertBatch {
-    type SqlType = Untyped;
-}
-
-impl RunQueryDsl<diesel::PgConnection> for InsertBatch {}
+crate::db::numbered::prepared_once!(InsertBatch);
 
 impl QueryFragment<Pg> for InsertBatch {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
