@@ -66,6 +66,29 @@ const NOT_SETTINGS: &[&str] = &[
     "profile_binary",
 ];
 
+/// 0.0.0.0 or [::]: every interface, to a listener.
+fn host_is_unspecified(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_unspecified(),
+        Some(url::Host::Ipv6(ip)) => ip.is_unspecified(),
+        _ => false,
+    }
+}
+
+/// 127.0.0.0/8, [::1] or `localhost`: traffic that never leaves the machine.
+fn host_is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(name)) => {
+            let name = name.trim_end_matches('.');
+            name.eq_ignore_ascii_case("localhost")
+                || name.to_ascii_lowercase().ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
 /// `IDHUB_PORT` is what container links set (`tcp://10.0.0.7:8080`), so it
 /// is no setting; a bare port number there is somebody's guess at one, which
 /// would otherwise be ignored without a word.
@@ -73,7 +96,7 @@ fn port_guess(value: Option<&str>) -> Result<(), String> {
     match value.map(str::trim).and_then(|v| v.parse::<u16>().ok()) {
         Some(port) => Err(format!(
             "IDHUB_PORT is not a setting: to listen on port {port}, set \
-             IDHUB_LISTEN=127.0.0.1:{port} (or 0.0.0.0:{port} for every interface)"
+             IDHUB_LISTEN=127.0.0.1:{port} (or 0.0.0.0:{port} and IDHUB_ISSUER for every interface)"
         )),
         None => Ok(()),
     }
@@ -299,7 +322,7 @@ impl Settings {
     /// fragment: it prefixes every endpoint and is compared in tokens.
     fn check_issuer(&self) -> Result<(), String> {
         let Some(issuer) = &self.issuer else {
-            return Ok(());
+            return self.check_listen_as_issuer();
         };
         let refuse = |why: &str| Err(format!("invalid settings: issuer '{issuer}' {why}"));
         match url::Url::parse(issuer) {
@@ -320,8 +343,49 @@ impl Settings {
                     url.as_str().trim_end_matches('/')
                 ))
             }
+            Ok(url) if host_is_unspecified(&url) => refuse(
+                "names no host: 0.0.0.0 and [::] mean every interface to a \
+                 listener and nothing to a client; use the name or address \
+                 clients reach idhub at",
+            ),
             Ok(_) => Ok(()),
         }
+    }
+
+    /// Without an issuer the listen address is the issuer, which every token
+    /// and discovery carries: an every-interface address there would be
+    /// announced to clients, who cannot use it.
+    fn check_listen_as_issuer(&self) -> Result<(), String> {
+        match url::Url::parse(&self.issuer()) {
+            Ok(url) if host_is_unspecified(&url) => Err(format!(
+                "invalid settings: IDHUB_LISTEN={} listens on every interface, \
+                 so it cannot be the issuer clients are told to use: set \
+                 IDHUB_ISSUER to the URL they reach idhub at (for example \
+                 http://192.0.2.10:{}, or https://id.example.com behind a proxy)",
+                self.listen,
+                url.port().unwrap_or(80)
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// What an operator should hear about the issuer at start: a plain-http
+    /// issuer on a host other than loopback sends passwords, tokens and
+    /// session cookies (without `Secure`) over the network in the clear.
+    pub fn issuer_warnings(&self) -> Vec<String> {
+        let issuer = self.issuer();
+        let Ok(url) = url::Url::parse(&issuer) else {
+            return Vec::new();
+        };
+        if url.scheme() != "http" || host_is_loopback(&url) {
+            return Vec::new();
+        }
+        vec![format!(
+            "the issuer {issuer} is plain http on a host other than loopback: \
+             passwords, tokens and session cookies cross the network in the \
+             clear, and cookies lose Secure; serve idhub behind TLS and set \
+             IDHUB_ISSUER to its https URL (docs/deployment.md)"
+        )]
     }
 
     /// A logout token is worth sending while the service may still hold the
@@ -400,6 +464,7 @@ mod tests {
             jail.clear_env();
             jail.create_file("idhub.toml", "pool_size = 3\nlisten = \"0.0.0.0:9000\"")?;
             jail.set_env("IDHUB_CONFIG", "idhub.toml");
+            jail.set_env("IDHUB_ISSUER", "https://id.example.com");
             jail.set_env("IDHUB_POOL_SIZE", "5");
             jail.set_env("DATABASE_URL", "postgres://x@localhost/db");
             let settings = Settings::load().map_err(figment::Error::from)?;
@@ -467,6 +532,8 @@ pool_sise = 4",
                 "HTTPS://ID.example.com",
                 "https://u:pw@id.example.com",
                 "http:id.example.com",
+                "http://0.0.0.0:8080",
+                "http://[::]:8080",
             ] {
                 jail.set_env("IDHUB_ISSUER", bad);
                 let refused = Settings::load().err().unwrap_or_default();
@@ -482,6 +549,50 @@ pool_sise = 4",
             }
             Ok(())
         });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)]
+    fn an_every_interface_listen_address_needs_an_issuer() {
+        figment::Jail::expect_with(|jail| {
+            jail.clear_env();
+            for every in ["0.0.0.0:8092", "[::]:8092"] {
+                jail.set_env("IDHUB_LISTEN", every);
+                let refused = Settings::load().err().unwrap_or_default();
+                assert!(refused.contains("set IDHUB_ISSUER"), "{every}: {refused}");
+                assert!(refused.contains(":8092"), "{refused}");
+                jail.set_env("IDHUB_ISSUER", "https://id.example.com");
+                let settings = Settings::load().map_err(figment::Error::from)?;
+                assert_eq!(settings.issuer(), "https://id.example.com");
+                jail.clear_env();
+            }
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn plain_http_is_worth_a_warning_off_loopback_only() {
+        let with = |issuer: &str| Settings {
+            issuer: Some(issuer.into()),
+            ..Settings::default()
+        };
+        for quiet in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+            "http://app.localhost",
+            "https://id.example.com",
+        ] {
+            assert!(with(quiet).issuer_warnings().is_empty(), "{quiet}");
+        }
+        assert!(Settings::default().issuer_warnings().is_empty());
+        for loud in ["http://id.example.com", "http://192.0.2.10:8080"] {
+            let warned = with(loud).issuer_warnings().join(" ");
+            assert!(
+                warned.contains("plain http") && warned.contains(loud),
+                "{warned}"
+            );
+        }
     }
 
     #[test]

@@ -68,6 +68,9 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
                 .unwrap_or_default(),
             "idhub is serving"
         );
+        for warning in settings.issuer_warnings() {
+            tracing::warn!("{warning}");
+        }
         app.run_until_stopped().await?;
         tracing::info!("idhub stopped");
         Ok(())

@@ -137,6 +137,7 @@ pub struct Application {
     /// The listener for `/metrics` and `/health/*`, when one is configured.
     metrics: Option<(u16, Server)>,
     audit: Recorder,
+    pool: db::DbPool,
 }
 
 impl Application {
@@ -201,12 +202,14 @@ impl Application {
             }
             None => None,
         };
+        let pool = state.pool.clone();
         let server = serve(listener, state, metrics_server.is_none().then_some(metrics))?;
         Ok(Self {
             port,
             server,
             metrics: metrics_server,
             audit,
+            pool,
         })
     }
 
@@ -263,6 +266,10 @@ impl Application {
                 .unwrap_or(false);
         if !flushed {
             tracing::warn!("audit events still queued at shutdown were not all written");
+        }
+        let folded = db::run(&self.pool, |conn| Ok(db::scrub::truncate_log(conn)?)).await;
+        if let Err(error) = folded {
+            tracing::warn!(%error, "the SQLite log was not folded into the database at stop");
         }
         served
     }
@@ -332,7 +339,9 @@ fn serve(
             .app_data(rest::json::query_config())
             .app_data(rest::json::path_config())
             .app_data(web::form_config(body_limit))
-            .wrap(actix_web::middleware::from_fn(rest::nul_guard::refuse_nul))
+            .wrap(actix_web::middleware::from_fn(
+                rest::door::check_at_the_door,
+            ))
             .wrap(actix_web::middleware::from_fn(
                 rest::error_bodies::fill_empty_errors,
             ))

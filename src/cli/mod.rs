@@ -62,6 +62,13 @@ pub enum Command {
     /// Read the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Copy the SQLite database to FILE, a new file (mode 0600), consistent
+    /// while servers run; restore by using the copy as the database.
+    /// PostgreSQL: use pg_dump (the error says how).
+    Backup {
+        /// Where to write the copy; an existing file is never overwritten.
+        file: std::path::PathBuf,
+    },
     /// Delete expired codes, tokens, sessions and lockouts now (a server
     /// does this every IDHUB_HOUSEKEEPING_INTERVAL_SECS).
     Housekeeping {
@@ -145,5 +152,14 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
         Command::Keys(command) => keys::run(command, &state, settings),
         Command::Audit(command) => audit::run(command, &state),
         Command::Housekeeping { all } => housekeeping::run(&state, settings, all),
+        Command::Backup { file } => {
+            let bytes =
+                common::with_conn(&state, |conn| Ok(crate::db::backup::backup(conn, &file)))?
+                    .map_err(anyhow::Error::from)?;
+            Ok(format!(
+                "backed up to {} ({bytes} bytes); to restore, stop idhub and point DATABASE_URL at a copy of it",
+                file.display()
+            ))
+        }
     }
 }

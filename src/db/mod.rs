@@ -1,4 +1,5 @@
 //! Storage: one diesel code path over SQLite and PostgreSQL.
+pub mod backup;
 pub mod change_feed;
 pub mod lease;
 pub mod migrations;

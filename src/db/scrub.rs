@@ -44,12 +44,27 @@ pub fn scrub(conn: &mut DbConn) -> Result<Scrubbed, StoreError> {
     diesel::sql_query("VACUUM").execute(sqlite)?;
     // A server's reads hold the log for moments at a time: try a while.
     for _ in 0..TRUNCATE_TRIES {
-        let checkpoint: Checkpoint =
-            diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(sqlite)?;
-        if checkpoint.busy == 0 {
+        if truncate_sqlite_log(sqlite)? {
             return Ok(Scrubbed::Clean);
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     Ok(Scrubbed::LogInUse)
+}
+
+/// Folds SQLite's write-ahead log into the database file and empties it,
+/// so the file alone holds every committed write (a server does this as
+/// it stops: a copy of `idhub.db` taken then is whole). False when readers
+/// kept it from finishing; on PostgreSQL there is nothing to do.
+pub fn truncate_log(conn: &mut DbConn) -> Result<bool, StoreError> {
+    match conn {
+        DbConn::Sqlite(sqlite) => truncate_sqlite_log(sqlite),
+        DbConn::Postgresql(_) => Ok(true),
+    }
+}
+
+fn truncate_sqlite_log(sqlite: &mut diesel::SqliteConnection) -> Result<bool, StoreError> {
+    let checkpoint: Checkpoint =
+        diesel::sql_query("PRAGMA wal_checkpoint(TRUNCATE)").get_result(sqlite)?;
+    Ok(checkpoint.busy == 0)
 }

@@ -29,8 +29,7 @@ fn carries_body(headers: &actix_web::http::header::HeaderMap) -> bool {
         .is_some_and(|length| length.trim() != "0")
 }
 
-/// The rest of the door checks (`nul_guard::refuse_nul` calls it, so the
-/// two cost one middleware layer).
+/// The last of the door checks (`door::check_at_the_door`).
 pub async fn read_body_in_time(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,

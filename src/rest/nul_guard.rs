@@ -3,10 +3,8 @@
 //! holds one, so a request whose URL encodes it (`%00`) is refused at the
 //! door with a 400: an error page for a browser, an OAuth `invalid_request`
 //! under the OAuth endpoints, a Hub-shaped error elsewhere.
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::middleware::Next;
-use actix_web::ResponseError;
+use actix_web::dev::ServiceRequest;
+use actix_web::{HttpResponse, ResponseError};
 
 use crate::error::AppError;
 use crate::oauth2::error::OAuthError;
@@ -21,22 +19,16 @@ pub fn has_encoded_nul(uri: &str) -> bool {
         .any(|w| w[0] == b'%' && w[1] == b'0' && w[2] == b'0')
 }
 
-/// Middleware (`actix_web::middleware::from_fn`): refuses such a request,
-/// passes any other on to `body_deadline`.
-pub async fn refuse_nul(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+/// The refusal of a request whose URL carries a NUL byte; None for others.
+pub fn refusal(req: &ServiceRequest) -> Option<HttpResponse> {
     let uri = req.uri();
     if !has_encoded_nul(uri.path()) && !uri.query().is_some_and(has_encoded_nul) {
-        // One middleware layer for both door checks: each layer costs every
-        // request (userinfo paid 5 % more with two).
-        return super::body_deadline::read_body_in_time(req, next).await;
+        return None;
     }
     let message = "the request contains a NUL character";
     // Before routing, a browser is known by what it accepts: the
     // authorization endpoint opened from a link gets a page, not JSON.
-    let response = if for_a_browser(req.request(), false) {
+    Some(if for_a_browser(req.request(), false) {
         PageError::bad_request(
             "This address contains a NUL character, which no page of idhub takes.",
         )
@@ -45,8 +37,7 @@ pub async fn refuse_nul(
         OAuthError::invalid_request(message).error_response()
     } else {
         AppError::bad_request(message).error_response()
-    };
-    Ok(req.into_response(response))
+    })
 }
 
 #[cfg(test)]

@@ -911,3 +911,52 @@ async fn a_service_saved_in_the_console_applies_to_its_next_request() {
         "the client credentials box was cleared"
     );
 }
+
+#[tokio::test]
+async fn the_console_sets_and_clears_the_client_authentication_method() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let (id, secret) = app.service_with(json!({"trusted": true})).await;
+    let page = format!("/admin/services/{id}");
+    let edit = format!("{page}/edit");
+    let kept = [
+        ("name", "Posts its secret"),
+        ("trusted", "on"),
+        ("client_credentials_flow_enabled", "on"),
+    ];
+    let mut post_only = kept.to_vec();
+    post_only.push(("token_endpoint_auth_method", "client_secret_post"));
+    assert_eq!(
+        submit(&app, &admin, &edit, &page, &post_only)
+            .await
+            .status(),
+        303
+    );
+    let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
+    assert_eq!(service["tokenEndpointAuthMethod"], "client_secret_post");
+    let (_, html) = app.page(&admin, &page).await;
+    assert!(html.contains("client_secret_post only"), "{html}");
+    let (_, form) = app.page(&admin, &edit).await;
+    assert!(
+        form.contains(r#"<option value="client_secret_post" selected>"#),
+        "the edit form shows the stored method: {form}"
+    );
+    assert_eq!(
+        client_credentials(&app, &id, &secret).await,
+        401,
+        "HTTP Basic is no longer allowed"
+    );
+
+    let mut refused = kept.to_vec();
+    refused.push(("token_endpoint_auth_method", "client_secret_jwt"));
+    let response = submit(&app, &admin, &edit, &page, &refused).await;
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("is not supported"));
+
+    let mut any = kept.to_vec();
+    any.push(("token_endpoint_auth_method", ""));
+    assert_eq!(submit(&app, &admin, &edit, &page, &any).await.status(), 303);
+    let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
+    assert_eq!(service["tokenEndpointAuthMethod"], Value::Null);
+    assert_eq!(client_credentials(&app, &id, &secret).await, 200);
+}

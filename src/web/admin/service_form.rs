@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::error::AppError;
+use crate::registry::client_metadata::AUTH_METHODS;
 use crate::registry::input::ServiceInput;
 use crate::registry::model::Service;
 use crate::registry::switches::SWITCHES;
@@ -29,6 +30,8 @@ pub struct ServiceForm {
     /// A JWK set, as JSON text.
     jwks: Option<String>,
     jwks_uri: Option<String>,
+    /// Blank for any method.
+    token_endpoint_auth_method: Option<String>,
     application_name: Option<String>,
     description: Option<String>,
     vendor: Option<String>,
@@ -70,6 +73,10 @@ impl ServiceForm {
             backchannel_logout_uri: Some(self.backchannel_logout_uri),
             jwks: Some(jwks),
             jwks_uri: Some(self.jwks_uri),
+            token_endpoint_auth_method: Some(
+                self.token_endpoint_auth_method
+                    .filter(|method| !method.trim().is_empty()),
+            ),
             application_name: Some(self.application_name),
             description: Some(self.description),
             vendor: Some(self.vendor),
@@ -108,6 +115,10 @@ pub struct ServiceFields {
     pub backchannel_logout_uri: String,
     pub jwks: String,
     pub jwks_uri: String,
+    /// Blank for any.
+    pub token_endpoint_auth_method: String,
+    /// The methods the form offers.
+    pub auth_methods: &'static [&'static str],
     pub application_name: String,
     pub description: String,
     pub vendor: String,
@@ -134,6 +145,8 @@ impl ServiceFields {
             backchannel_logout_uri: text(&s.backchannel_logout_uri),
             jwks: text(&s.jwks),
             jwks_uri: text(&s.jwks_uri),
+            token_endpoint_auth_method: text(&s.token_endpoint_auth_method),
+            auth_methods: &AUTH_METHODS,
             application_name: text(&s.application_name),
             description: text(&s.description),
             vendor: text(&s.vendor),
@@ -161,6 +174,7 @@ impl ServiceFields {
         shown.backchannel_logout_uri = form.backchannel_logout_uri;
         shown.jwks = form.jwks;
         shown.jwks_uri = form.jwks_uri;
+        shown.token_endpoint_auth_method = form.token_endpoint_auth_method;
         shown.name = form.name.unwrap_or_default();
         shown.key = form.key;
         shown.home_url = form.home_url;
