@@ -114,18 +114,23 @@ pub async fn delete(
         ));
     }
     let (caller, id) = (requester.caller(), target_id.to_owned());
-    db::run(deps.pool, move |conn| {
-        let user = users_repo::find(conn, &id)?;
-        if user.guest {
-            return Err(AppError::Forbidden(
-                "the guest account cannot be deleted; ban it instead".into(),
-            ));
-        }
-        users_repo::delete(conn, &id, &caller)
-    })
-    .await?;
+    db::run(deps.pool, move |conn| delete_user(conn, &id, &caller)).await?;
     deps.users.invalidate(target_id);
     Ok(())
+}
+
+/// Deletes a user and what is theirs (grants, tokens, sessions), never the
+/// guest, which is banned instead: the rule for the REST API, the console
+/// and the CLI.
+pub fn delete_user(conn: &mut db::DbConn, id: &str, caller: &Caller) -> Result<User, AppError> {
+    let user = users_repo::find(conn, id)?;
+    if user.guest {
+        return Err(AppError::Forbidden(
+            "the guest account cannot be deleted; ban it instead".into(),
+        ));
+    }
+    users_repo::delete(conn, id, caller)?;
+    Ok(user)
 }
 
 /// The current password, checked by the sign-in rule (failures count towards

@@ -19,6 +19,7 @@ pub mod paging;
 pub mod query_terms;
 pub mod scope;
 pub mod secrets;
+pub mod submissions;
 pub mod telemetry;
 pub mod validate;
 // Storage, and entities cached from it.

@@ -128,6 +128,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         issuer: settings.issuer(),
         discovery: serde_json::to_string(&discovery::document(settings, algorithm.name()))
             .context("the discovery document")?,
+        submissions: Default::default(),
     })
 }
 

@@ -65,6 +65,8 @@ pub struct AppState {
     pub issuer: String,
     /// The discovery document, serialized once.
     pub discovery: String,
+    /// Keys of the console's creating forms already acted on.
+    pub submissions: crate::submissions::Submissions,
 }
 
 impl AppState {

@@ -22,6 +22,7 @@ const LAYERS: &[&[&str]] = &[
         "query_terms",
         "scope",
         "secrets",
+        "submissions",
         "telemetry",
         "validate",
     ],

@@ -51,7 +51,7 @@ pub fn run(command: AuditCommand, state: &AppState) -> anyhow::Result<String> {
 /// One event on one line: time, type, then whatever it names.
 fn line(event: &EventView) -> String {
     let time = chrono::DateTime::from_timestamp_millis(event.timestamp)
-        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .map(|t| crate::clock::shown(t.naive_utc()))
         .unwrap_or_default();
     let mut line = format!("{time} {}", event.kind);
     for (name, value) in [

@@ -73,9 +73,9 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
                     false => {
                         let state = match key.retired_at {
                             None => "current".to_owned(),
-                            Some(at) => format!("retired {}", at.format("%Y-%m-%dT%H:%M:%SZ")),
+                            Some(at) => format!("retired {}", clock::shown(at)),
                         };
-                        let created = key.created.format("%Y-%m-%dT%H:%M:%SZ");
+                        let created = clock::shown(key.created);
                         format!("{}  {}  created {created}  {state}", key.kid, key.algorithm)
                     }
                 })

@@ -1,4 +1,4 @@
-//! `idhub users`: list, add, ban, unban, set-password. `set-password` is also
+//! `idhub users`: list, add, ban, unban, unlock, set-password, delete. `set-password` is also
 //! the way back in for a locked-out admin (docs/cli.md).
 use clap::Subcommand;
 use serde_json::json;
@@ -54,6 +54,9 @@ pub enum UsersCommand {
     /// Set a user's password, asked for on a prompt (or read from stdin);
     /// ends their browser sessions.
     SetPassword { user: String },
+    /// Delete a user (login, email or id) with their grants, tokens and
+    /// sessions; the guest cannot be deleted (ban it instead).
+    Delete { user: String },
 }
 
 pub fn run(command: UsersCommand, state: &AppState) -> anyhow::Result<String> {
@@ -83,6 +86,13 @@ pub fn run(command: UsersCommand, state: &AppState) -> anyhow::Result<String> {
         UsersCommand::Unban { user } => set_banned(state, &user, false),
         UsersCommand::Unlock { user } => unlock(state, &user),
         UsersCommand::SetPassword { user } => set_password(state, &user),
+        UsersCommand::Delete { user } => {
+            let deleted = with_conn(state, |conn| {
+                let user = find(conn, &user)?;
+                crate::accounts::delete_user(conn, &user.id, &Caller::cli())
+            })?;
+            Ok(format!("user {} ({}) deleted", deleted.login, deleted.id))
+        }
     }
 }
 

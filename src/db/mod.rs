@@ -288,6 +288,9 @@ pub fn build_pool(
     size: u32,
     timeout: Duration,
 ) -> Result<DbPool, String> {
+    if let DatabaseLocation::Postgres(url) = &location {
+        refuse_permanent_failure(url, timeout)?;
+    }
     let opened = Arc::new(AtomicBool::new(false));
     let errors = PoolErrors {
         opened: Arc::clone(&opened),
@@ -335,6 +338,51 @@ impl r2d2::HandleError<r2d2::Error> for PoolErrors {
 }
 
 /// libpq's messages span lines (a hint after a newline and a tab).
+/// A PostgreSQL server that answers "no such database" or "not this user"
+/// will answer the same until someone acts: said at once, with the fix,
+/// rather than after the pool has retried for its whole timeout. A server
+/// that does not answer (down, restarting) is left to the pool's retries.
+fn refuse_permanent_failure(url: &str, timeout: Duration) -> Result<(), String> {
+    let Err(error) = establish_postgres(&with_connect_timeout(url, timeout)) else {
+        return Ok(());
+    };
+    let said = one_line(&error.to_string());
+    let shown = redact_url(url);
+    let fix = match permanent_fix(&said, url) {
+        Some(fix) => fix,
+        None => return Ok(()),
+    };
+    Err(format!("cannot open the database {shown}: {said}; {fix}"))
+}
+
+/// The fix for a connection refusal that lasts, from libpq's message.
+fn permanent_fix(said: &str, url: &str) -> Option<String> {
+    let name = url::Url::parse(url)
+        .ok()
+        .map(|u| u.path().trim_start_matches('/').to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "idhub".to_owned());
+    if said.contains("database") && said.contains("does not exist") {
+        return Some(format!(
+            "create it first (`createdb {name}`, or CREATE DATABASE {name}), then run \
+             `idhub migrate` or start the server again"
+        ));
+    }
+    let refused_user = [
+        "password authentication failed",
+        "role \"",
+        "no pg_hba.conf entry",
+    ];
+    if refused_user.iter().any(|sign| said.contains(sign)) {
+        return Some(
+            "check the user and password in DATABASE_URL, and that pg_hba.conf lets \
+             this user in from this host"
+                .to_owned(),
+        );
+    }
+    None
+}
+
 fn one_line(message: &str) -> String {
     message.split_whitespace().collect::<Vec<_>>().join(" ")
 }
@@ -425,6 +473,26 @@ diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn lasting_postgres_refusals_name_their_fix() {
+        let url = "postgres://u@db.example/idhub_prod";
+        let missing = permanent_fix(
+            "connection to server at \"db\" failed: FATAL: database \"idhub_prod\" does not exist",
+            url,
+        );
+        assert!(missing.is_some_and(|fix| fix.contains("createdb idhub_prod")));
+        let password = permanent_fix("FATAL: password authentication failed for user \"u\"", url);
+        assert!(password.is_some_and(|fix| fix.contains("user and password")));
+        assert_eq!(
+            permanent_fix(
+                "connection to server at \"db\" failed: Connection refused",
+                url
+            ),
+            None,
+            "a server that is down may come back: the pool retries"
+        );
+    }
 
     #[test]
     fn backend_comes_from_scheme() {

@@ -199,13 +199,17 @@ pub fn rotate(
 }
 
 /// A signing key as admins see it: never the private key.
+/// Times in JSON as Hub gives them, milliseconds since the epoch.
 #[derive(Debug, Clone, Queryable, Selectable, serde::Serialize)]
 #[diesel(table_name = signing_keys)]
+#[serde(rename_all = "camelCase")]
 pub struct KeyInfo {
     pub kid: String,
     pub algorithm: String,
+    #[serde(serialize_with = "crate::clock::serialize_millis")]
     pub created: NaiveDateTime,
     /// When a newer key replaced it; it stays in the JWKS a while after.
+    #[serde(serialize_with = "crate::clock::serialize_optional_millis")]
     pub retired_at: Option<NaiveDateTime>,
 }
 

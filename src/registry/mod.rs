@@ -1,4 +1,5 @@
 //! The service registry: applications and resource servers, with their secrets.
+pub mod application_type;
 pub mod cache;
 pub mod changes;
 pub mod client_metadata;

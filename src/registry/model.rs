@@ -36,10 +36,10 @@ pub struct Service {
     pub implicit_flow_enabled: bool,
     pub password_flow_enabled: bool,
     pub client_credentials_flow_enabled: bool,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::clock::serialize_millis")]
     #[schema(value_type = i64)]
     pub created: NaiveDateTime,
-    #[serde(serialize_with = "millis")]
+    #[serde(serialize_with = "crate::clock::serialize_millis")]
     #[schema(value_type = i64)]
     pub secret_rotated: NaiveDateTime,
     /// JSON array of strings: where RP-initiated logout may send users back.
@@ -83,14 +83,6 @@ fn json_object<S: serde::Serializer>(
 fn json_list<S: serde::Serializer>(text: &str, serializer: S) -> Result<S::Ok, S::Error> {
     let list: Vec<String> = serde_json::from_str(text).unwrap_or_default();
     list.serialize(serializer)
-}
-
-/// Hub gives times as milliseconds since the epoch.
-pub fn millis<S: serde::Serializer>(
-    time: &NaiveDateTime,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.serialize_i64(time.and_utc().timestamp_millis())
 }
 
 /// An administrator stands behind a service it trusted or verified (for

@@ -249,6 +249,7 @@ pub struct AdminAudit {
     pub older: Option<String>,
 }
 
+pub use super::admin::connect::Connect;
 pub use super::admin::service_form::{ServiceFields, Switch};
 
 pub struct GrantRow {
@@ -262,6 +263,8 @@ pub struct GrantRow {
 #[template(path = "admin/service.html")]
 pub struct AdminService {
     pub csrf_token: String,
+    /// Reached by sending the new-service form twice.
+    pub sent_twice: bool,
     pub id: String,
     pub fields: ServiceFields,
     pub trusted: bool,
@@ -270,6 +273,7 @@ pub struct AdminService {
     pub created: String,
     pub secret_rotated: String,
     pub grants: Vec<GrantRow>,
+    pub connect: Connect,
 }
 
 #[derive(Template)]
@@ -283,6 +287,29 @@ pub struct AdminServiceForm {
     pub error: Option<String>,
 }
 
+/// A new service: its name, its kind and where users come back; every
+/// other field afterwards, with Edit.
+#[derive(Template)]
+#[template(path = "admin/service_new.html")]
+pub struct AdminServiceNew {
+    pub csrf_token: String,
+    /// The form's key, so a second sending creates nothing more.
+    pub submission: String,
+    pub name: String,
+    pub redirect_uris: String,
+    pub description: String,
+    pub kinds: Vec<KindChoice>,
+    pub error: Option<String>,
+}
+
+/// One application type on the new-service form.
+pub struct KindChoice {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub hint: &'static str,
+    pub chosen: bool,
+}
+
 /// A secret, shown once, with a button that copies it.
 #[derive(Template)]
 #[template(path = "admin/secret.html")]
@@ -292,6 +319,7 @@ pub struct AdminSecret {
     pub name: String,
     pub secret: String,
     pub script_nonce: String,
+    pub connect: Connect,
 }
 
 /// "Are you sure?" before a change that cannot be undone.

@@ -960,3 +960,29 @@ async fn the_console_sets_and_clears_the_client_authentication_method() {
     assert_eq!(service["tokenEndpointAuthMethod"], Value::Null);
     assert_eq!(client_credentials(&app, &id, &secret).await, 200);
 }
+
+#[tokio::test]
+async fn administrators_delete_users_after_confirming() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let id = app.create_user("departed", "departed-password").await;
+    let page = format!("/admin/users/{id}");
+    let (_, html) = app.page(&admin, &page).await;
+    assert!(html.contains(r#"id="delete-user""#), "{html}");
+    let confirm = format!("{page}/delete");
+    let (status, asked) = app.page(&admin, &confirm).await;
+    assert_eq!(status, 200);
+    assert!(asked.contains("Delete departed?"), "{asked}");
+    let deleted = submit(&app, &admin, &confirm, &confirm, &[]).await;
+    assert_eq!(deleted.status(), 303);
+    assert_eq!(location(&deleted), "/admin/users");
+    let (status, _) = rest(&app, &format!("/api/rest/users/{id}")).await;
+    assert_eq!(status, 404);
+
+    let (_, me) = rest(&app, "/api/rest/users/me").await;
+    let mine = format!("/admin/users/{}", me["id"].as_str().unwrap());
+    let (_, html) = app.page(&admin, &mine).await;
+    assert!(!html.contains(r#"id="delete-user""#), "no deleting oneself");
+    let refused = submit(&app, &admin, &mine, &format!("{mine}/delete"), &[]).await;
+    assert_eq!(refused.status(), 400);
+}

@@ -413,3 +413,33 @@ impl ShellWithBinary for std::process::Command {
         self
     }
 }
+
+/// A PostgreSQL database that does not exist is said at once, with the
+/// command that creates it, by the server and by the CLI.
+#[test]
+fn a_missing_postgres_database_is_reported_at_once_with_createdb() {
+    let Ok(base) = std::env::var("TEST_DATABASE_URL") else {
+        crate::helpers::skipped("PostgreSQL only (TEST_DATABASE_URL is not set)");
+        return;
+    };
+    let mut url = url::Url::parse(&base).expect("TEST_DATABASE_URL is a URL");
+    url.set_path("idhub_t_never_created");
+    for command in [&["serve"][..], &["users", "list"][..]] {
+        let started = std::time::Instant::now();
+        let output = idhub_command_at(url.as_str())
+            .env("IDHUB_DATABASE_TIMEOUT_MS", "8000")
+            .args(command)
+            .output()
+            .expect("run idhub");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{command:?}: {stderr}");
+        assert!(
+            stderr.contains("createdb idhub_t_never_created"),
+            "{command:?}: {stderr}"
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(4),
+            "{command:?} waited out its timeout"
+        );
+    }
+}

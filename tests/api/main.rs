@@ -3,6 +3,7 @@
 //! TEST_DATABASE_URL is set) and speaks HTTP to it.
 mod abuse;
 mod admin_console;
+mod application_types;
 mod audit;
 mod authorize_visits;
 mod backup;

@@ -12,6 +12,16 @@ const MAX_URIS: usize = 100;
 
 impl ServiceInput {
     pub fn check(mut self, creating: bool) -> Result<CheckedInput, AppError> {
+        if let Some(kind) = self.application_type.take() {
+            if !creating {
+                return Err(AppError::bad_field(
+                    "applicationType",
+                    "applicationType is chosen when a service is created; \
+                     to change a service, set its switches",
+                ));
+            }
+            kind.apply(&mut self);
+        }
         let mut switched = ServiceChanges::default();
         for switch in SWITCHES {
             *(switch.change)(&mut switched) = (switch.asked)(&mut self).take();

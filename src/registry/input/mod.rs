@@ -4,6 +4,7 @@ mod check;
 
 use serde::Deserialize;
 
+use super::application_type::ApplicationType;
 use super::model::ServiceChanges;
 
 #[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
@@ -52,6 +53,10 @@ pub struct ServiceInput {
     pub dpop_required: Option<bool>,
     pub token_exchange_enabled: Option<bool>,
     pub verified: Option<bool>,
+    /// At creation only: the kind of application, which sets the switches
+    /// the request leaves unset as RFC 9700 advises
+    /// (`registry::application_type`); without it, Hub's defaults.
+    pub application_type: Option<ApplicationType>,
 }
 
 /// A checked request: column changes plus the new redirect URI list, if given.

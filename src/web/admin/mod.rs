@@ -4,6 +4,7 @@
 //! 403 for a form). Every form carries the CSRF token.
 mod audit;
 mod common;
+pub mod connect;
 mod keys;
 mod service_changes;
 pub mod service_form;
@@ -36,6 +37,7 @@ pub const FORMS: &[&str] = &[
     "/admin/users/{id}/password",
     "/admin/users/{id}/apps/{key}/revoke",
     "/admin/users/{id}/tokens/{key}/delete",
+    "/admin/users/{id}/delete",
     "/admin/keys/rotate",
 ];
 
@@ -81,6 +83,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/admin/users/{id}/tokens/{token_id}/delete",
             user_changes::delete_token,
         ))
+        .service(get_page(
+            "/admin/users/{id}/delete",
+            user_changes::confirm_delete,
+        ))
+        .service(post_page("/admin/users/{id}/delete", user_changes::delete))
         .service(get_page("/admin/keys", keys::list))
         .service(post_page("/admin/keys/rotate", keys::rotate))
         .service(get_page("/admin/audit", audit::list));

@@ -12,25 +12,87 @@ use super::common::{administrator, csrf, form_administrator, refusal};
 use super::service_form::{ServiceFields, ServiceForm};
 use crate::audit::Caller;
 use crate::error::AppError;
+use crate::registry::application_type::ApplicationType;
 use crate::registry::cache::ServiceCache;
 use crate::registry::changes;
+use crate::registry::model::Service;
 use crate::registry::repo as services_repo;
 use crate::state::AppState;
+use crate::submissions::Sending;
 use crate::web::login::CsrfOnly;
 use crate::web::page::{render, render_with_script, see_other, PageError};
-use crate::web::templates::{AdminConfirm, AdminSecret, AdminServiceForm};
+use crate::web::templates::{
+    AdminConfirm, AdminSecret, AdminServiceForm, AdminServiceNew, Connect, KindChoice,
+};
 use crate::{clock, db, secrets};
 
-fn secret_page(heading: &str, id: String, name: String, secret: String) -> HttpResponse {
+fn secret_page(
+    state: &AppState,
+    heading: &str,
+    service: &Service,
+    redirect_uris: &[String],
+    secret: String,
+) -> HttpResponse {
     let nonce = secrets::generate();
     let page = AdminSecret {
         heading: heading.to_owned(),
-        id,
-        name,
+        id: service.id.clone(),
+        name: service.name.clone(),
         secret,
         script_nonce: nonce.clone(),
+        connect: Connect::of(&state.issuer, service, redirect_uris),
     };
     render_with_script(StatusCode::OK, &page, vec![], &nonce)
+}
+
+/// The new-service form, blank or as it was sent.
+pub fn new_service_page(
+    state: &AppState,
+    req: &HttpRequest,
+    status: StatusCode,
+    sent: Option<&ServiceForm>,
+    error: Option<String>,
+) -> HttpResponse {
+    let (csrf_token, cookies) = csrf(state, req);
+    let text = |value: Option<&Option<String>>| value.cloned().flatten().unwrap_or_default();
+    let chosen = sent
+        .and_then(|form| form.application_type.as_deref())
+        .unwrap_or(ApplicationType::Web.name());
+    let page = AdminServiceNew {
+        csrf_token,
+        submission: sent
+            .and_then(|form| form.submission.clone())
+            .unwrap_or_else(secrets::generate),
+        name: text(sent.map(|form| &form.name)),
+        redirect_uris: text(sent.map(|form| &form.redirect_uris)),
+        description: text(sent.map(|form| &form.description)),
+        kinds: ApplicationType::ALL
+            .into_iter()
+            .map(|kind| KindChoice {
+                name: kind.name(),
+                label: kind.label(),
+                hint: kind.hint(),
+                chosen: kind.name() == chosen,
+            })
+            .collect(),
+        error,
+    };
+    render(status, &page, cookies)
+}
+
+/// A new-service form sent again: what the first sending made, once.
+fn sent_again(made: Option<String>) -> HttpResponse {
+    match made {
+        Some(id) => see_other(&format!("/admin/services/{id}?sent=twice"), vec![]),
+        None => see_other("/admin/services?sent=twice", vec![]),
+    }
+}
+
+/// A form key worth remembering: what `secrets::generate` makes.
+fn submission_key(form: &ServiceForm) -> Option<String> {
+    form.submission
+        .clone()
+        .filter(|key| !key.is_empty() && key.len() <= 128)
 }
 
 /// The service form: `id` None for a new service.
@@ -95,6 +157,12 @@ pub async fn create(
 ) -> Result<HttpResponse, PageError> {
     let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
     let form = form.into_inner();
+    let key = submission_key(&form);
+    if let Some(key) = &key {
+        if let Sending::Again(made) = state.submissions.begin(key) {
+            return Ok(sent_again(made));
+        }
+    }
     let caller = Caller::user(&admin.user.id, state.origin(&req));
     let registered = match form
         .clone()
@@ -109,22 +177,37 @@ pub async fn create(
         }
         Err(error) => Err(error),
     };
-    match registered {
-        Ok(created) => Ok(secret_page(
-            "Service registered",
-            created.service.id,
-            created.service.name,
-            created.secret,
-        )),
-        Err(error) => Ok(form_page(
-            &state,
-            &req,
-            StatusCode::BAD_REQUEST,
-            None,
-            ServiceFields::sent(form),
-            Some(refusal(error)?),
-        )),
+    let created = match registered {
+        Ok(created) => created,
+        Err(error) => {
+            if let Some(key) = &key {
+                state.submissions.forget(key);
+            }
+            let message = Some(refusal(error)?);
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(match form.application_type.is_some() {
+                true => new_service_page(&state, &req, status, Some(&form), message),
+                false => form_page(
+                    &state,
+                    &req,
+                    status,
+                    None,
+                    ServiceFields::sent(form),
+                    message,
+                ),
+            });
+        }
+    };
+    if let Some(key) = &key {
+        state.submissions.made(key, &created.service.id);
     }
+    Ok(secret_page(
+        &state,
+        "Service registered",
+        &created.service,
+        &created.redirect_uris,
+        created.secret,
+    ))
 }
 
 pub async fn edit(
@@ -270,12 +353,18 @@ pub async fn reset_secret(
 ) -> Result<HttpResponse, PageError> {
     let id = path.into_inner();
     let csrf = form.csrf_token.as_deref();
-    let (secret, service) = change_service(&req, &state, csrf, &id, |conn, cache, id, caller| {
+    let (secret, found) = change_service(&req, &state, csrf, &id, |conn, cache, id, caller| {
         let secret = changes::reset_secret(conn, cache, id, clock::now(), caller)?;
-        Ok((secret, services_repo::find(conn, id)?))
+        Ok((secret, services_repo::find_view(conn, id)?))
     })
     .await?;
-    Ok(secret_page("New secret", id, service.name, secret))
+    Ok(secret_page(
+        &state,
+        "New secret",
+        &found.service,
+        &found.redirect_uris,
+        secret,
+    ))
 }
 
 pub async fn delete(

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::error::AppError;
+use crate::registry::application_type::ApplicationType;
 use crate::registry::client_metadata::AUTH_METHODS;
 use crate::registry::input::ServiceInput;
 use crate::registry::model::Service;
@@ -17,13 +18,13 @@ use crate::registry::switches::SWITCHES;
 #[derive(Debug, Clone, Default, Deserialize)]
 pub struct ServiceForm {
     pub csrf_token: Option<String>,
-    name: Option<String>,
+    pub name: Option<String>,
     key: Option<String>,
     home_url: Option<String>,
     /// One per line.
     base_urls: Option<String>,
     /// One per line.
-    redirect_uris: Option<String>,
+    pub redirect_uris: Option<String>,
     /// One per line.
     post_logout_redirect_uris: Option<String>,
     backchannel_logout_uri: Option<String>,
@@ -33,10 +34,15 @@ pub struct ServiceForm {
     /// Blank for any method.
     token_endpoint_auth_method: Option<String>,
     application_name: Option<String>,
-    description: Option<String>,
+    pub description: Option<String>,
     vendor: Option<String>,
     version: Option<String>,
     icon_url: Option<String>,
+    /// The new-service form's choice (`ApplicationType::name`); its
+    /// switches then come from the type, not from boxes.
+    pub application_type: Option<String>,
+    /// The new-service form's key (`submissions`).
+    pub submission: Option<String>,
     /// The ticked boxes (and any other field not named above), by name.
     #[serde(flatten)]
     ticked: BTreeMap<String, String>,
@@ -57,6 +63,12 @@ impl ServiceForm {
     /// service's page has its own button, so an edit form opened before a
     /// trust change cannot undo it.
     pub fn into_input(self, creating: bool) -> Result<ServiceInput, AppError> {
+        let application_type = match self.application_type.as_deref().filter(|_| creating) {
+            None => None,
+            Some(name) => Some(ApplicationType::parse(name).ok_or_else(|| {
+                AppError::bad_field("application_type", "Choose the kind of application.")
+            })?),
+        };
         let jwks = match self.jwks.as_deref().map(str::trim) {
             None | Some("") => None,
             Some(text) => Some(serde_json::from_str(text).map_err(|e| {
@@ -82,8 +94,12 @@ impl ServiceForm {
             vendor: Some(self.vendor),
             version: Some(self.version),
             icon_url: Some(self.icon_url),
+            application_type,
             ..ServiceInput::default()
         };
+        if application_type.is_some() {
+            return Ok(input);
+        }
         for switch in SWITCHES.iter().filter(|s| creating || !is_trust(s.field)) {
             *(switch.asked)(&mut input) = Some(self.ticked.contains_key(switch.field));
         }

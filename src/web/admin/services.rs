@@ -2,9 +2,11 @@
 //! service with its settings and active grants; the form for a new one.
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
+use serde::Deserialize;
 
 use super::common::{administrator, csrf, span, ListQuery, PAGE_ROWS};
-use super::service_changes::form_page;
+use super::connect::Connect;
+use super::service_changes::new_service_page;
 use super::service_form::ServiceFields;
 use crate::db;
 use crate::oauth2::authorized_apps;
@@ -56,10 +58,17 @@ pub async fn list(
     Ok(render(StatusCode::OK, &page, vec![]))
 }
 
+/// `?sent=twice`: the page a new-service form sent again leads to.
+#[derive(Debug, Deserialize)]
+pub struct ShowQuery {
+    sent: Option<String>,
+}
+
 pub async fn show(
     req: HttpRequest,
     state: web::Data<AppState>,
     path: web::Path<String>,
+    query: web::Query<ShowQuery>,
 ) -> Result<HttpResponse, PageError> {
     if let Err(redirect) = administrator(&state, &req).await? {
         return Ok(redirect);
@@ -75,6 +84,8 @@ pub async fn show(
     let service = found.service;
     let page = AdminService {
         csrf_token,
+        sent_twice: query.sent.as_deref() == Some("twice"),
+        connect: Connect::of(&state.issuer, &service, &found.redirect_uris),
         fields: ServiceFields::of(&service, &found.redirect_uris),
         deletable: service.id != HUB_SERVICE_ID,
         id: service.id,
@@ -98,6 +109,5 @@ pub async fn new(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpRes
     if let Err(redirect) = administrator(&state, &req).await? {
         return Ok(redirect);
     }
-    let fields = ServiceFields::defaults();
-    Ok(form_page(&state, &req, StatusCode::OK, None, fields, None))
+    Ok(new_service_page(&state, &req, StatusCode::OK, None, None))
 }

@@ -1,5 +1,6 @@
 //! The console's user changes: create, save name/email/admin, ban and unban,
-//! set a password, revoke an application, delete a permanent token. Users
+//! set a password, revoke an application, delete a permanent token, delete
+//! the user. Users
 //! change through `accounts` (who may, field checks, hashing), as in the
 //! REST API; applications and tokens through the functions "my account" uses.
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::common::{form_administrator, refusal};
+use super::common::{administrator, csrf, form_administrator, refusal};
 use super::users::{new_user_page, user_page, NewUserFields};
 use crate::accounts;
 use crate::audit::Caller;
@@ -17,8 +18,10 @@ use crate::sessions::repo::Session;
 use crate::state::AppState;
 use crate::users::input::UserInput;
 use crate::users::permanent_tokens as tokens;
+use crate::users::repo as users_repo;
 use crate::web::login::{start_session, CsrfOnly};
-use crate::web::page::{see_other, PageError};
+use crate::web::page::{render, see_other, PageError};
+use crate::web::templates::AdminConfirm;
 use crate::{clock, db};
 
 fn back_to(id: &str) -> HttpResponse {
@@ -209,4 +212,43 @@ pub async fn delete_token(
     })
     .await?;
     Ok(back_to(&id))
+}
+
+/// "Are you sure?" before a user is deleted.
+pub async fn confirm_delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, PageError> {
+    if let Err(redirect) = administrator(&state, &req).await? {
+        return Ok(redirect);
+    }
+    let id = path.into_inner();
+    let target = id.clone();
+    let user = db::run(&state.pool, move |conn| users_repo::find(conn, &target)).await?;
+    let (csrf_token, cookies) = csrf(&state, &req);
+    let page = AdminConfirm {
+        heading: format!("Delete {}?", user.login),
+        message: "The user is removed with their grants, permanent tokens and sessions: \
+                  every token issued to them stops working. This cannot be undone; to \
+                  stop the account's use but keep it, ban it instead."
+            .to_owned(),
+        action: format!("/admin/users/{id}/delete"),
+        button: "Delete the user".to_owned(),
+        cancel: format!("/admin/users/{id}"),
+        csrf_token,
+    };
+    Ok(render(StatusCode::OK, &page, cookies))
+}
+
+pub async fn delete(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
+    let requester = state.requester(admin.user, &req);
+    accounts::delete(&state.account_deps(), &requester, &path.into_inner()).await?;
+    Ok(see_other("/admin/users", vec![]))
 }
