@@ -10,7 +10,6 @@
 //! password flows on, PKCE off), which clients written for Hub rely on.
 use serde::{Deserialize, Serialize};
 
-use super::input::ServiceInput;
 use super::model::Service;
 
 #[derive(
@@ -29,14 +28,6 @@ pub enum ApplicationType {
     Machine,
     /// An API that receives tokens and asks idhub about them (introspection).
     ResourceServer,
-}
-
-/// The switches a type sets.
-struct Preset {
-    public_client: bool,
-    client_credentials: bool,
-    device_flow: bool,
-    trusted: bool,
 }
 
 impl ApplicationType {
@@ -93,50 +84,26 @@ impl ApplicationType {
         }
     }
 
-    fn preset(self) -> Preset {
-        let none = Preset {
-            public_client: false,
-            client_credentials: false,
-            device_flow: false,
-            trusted: false,
-        };
-        match self {
-            ApplicationType::Web | ApplicationType::ResourceServer => none,
-            ApplicationType::Spa => Preset {
-                public_client: true,
-                ..none
-            },
-            ApplicationType::Native => Preset {
-                public_client: true,
-                device_flow: true,
-                ..none
-            },
+    /// The switches this type sets, by column name (`SWITCHES`' `field`);
+    /// `ServiceInput::check` sets each one the request left unset.
+    pub fn preset(self) -> [(&'static str, bool); 7] {
+        let (public, client_credentials, device, trusted) = match self {
+            ApplicationType::Web | ApplicationType::ResourceServer => (false, false, false, false),
+            ApplicationType::Spa => (true, false, false, false),
+            ApplicationType::Native => (true, false, true, false),
             // Client credentials need trust; only administrators create
             // services, so the one who picks this type gives it.
-            ApplicationType::Machine => Preset {
-                client_credentials: true,
-                trusted: true,
-                ..none
-            },
-        }
-    }
-
-    /// Sets each switch of `input` that the request left unset.
-    pub fn apply(self, input: &mut ServiceInput) {
-        let preset = self.preset();
-        let unset = |asked: &mut Option<bool>, value: bool| {
-            asked.get_or_insert(value);
+            ApplicationType::Machine => (false, true, false, true),
         };
-        unset(&mut input.pkce_required, true);
-        unset(&mut input.implicit_flow_enabled, false);
-        unset(&mut input.password_flow_enabled, false);
-        unset(&mut input.public_client, preset.public_client);
-        unset(
-            &mut input.client_credentials_flow_enabled,
-            preset.client_credentials,
-        );
-        unset(&mut input.device_flow_enabled, preset.device_flow);
-        unset(&mut input.trusted, preset.trusted);
+        [
+            ("pkce_required", true),
+            ("implicit_flow_enabled", false),
+            ("password_flow_enabled", false),
+            ("public_client", public),
+            ("client_credentials_flow_enabled", client_credentials),
+            ("device_flow_enabled", device),
+            ("trusted", trusted),
+        ]
     }
 
     /// The type a stored service looks like, for the snippets its page
@@ -155,76 +122,58 @@ impl ApplicationType {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::registry::switches::SWITCHES;
 
-    fn applied(kind: ApplicationType, input: ServiceInput) -> ServiceInput {
-        let mut input = input;
-        kind.apply(&mut input);
-        input
+    fn preset_of(kind: ApplicationType, field: &str) -> bool {
+        kind.preset()
+            .into_iter()
+            .find(|(name, _)| *name == field)
+            .map(|(_, on)| on)
+            .unwrap_or_else(|| panic!("{kind:?} does not set {field}"))
     }
 
     #[test]
-    fn every_type_signs_in_with_pkce_and_neither_implicit_nor_password() {
+    fn every_preset_names_real_switches() {
         for kind in ApplicationType::ALL {
-            let input = applied(kind, ServiceInput::default());
-            assert_eq!(input.pkce_required, Some(true), "{kind:?}");
-            assert_eq!(input.implicit_flow_enabled, Some(false), "{kind:?}");
-            assert_eq!(input.password_flow_enabled, Some(false), "{kind:?}");
+            for (field, _) in kind.preset() {
+                assert!(SWITCHES.iter().any(|s| s.field == field), "{field}");
+            }
             assert_eq!(ApplicationType::parse(kind.name()), Some(kind));
         }
         assert_eq!(ApplicationType::parse("desktop"), None);
     }
 
     #[test]
-    fn code_on_the_users_device_keeps_no_secret() {
-        for kind in [ApplicationType::Spa, ApplicationType::Native] {
-            assert_eq!(
-                applied(kind, ServiceInput::default()).public_client,
-                Some(true)
-            );
+    fn every_type_signs_in_with_pkce_and_neither_implicit_nor_password() {
+        for kind in ApplicationType::ALL {
+            assert!(preset_of(kind, "pkce_required"), "{kind:?}");
+            assert!(!preset_of(kind, "implicit_flow_enabled"), "{kind:?}");
+            assert!(!preset_of(kind, "password_flow_enabled"), "{kind:?}");
         }
-        for kind in [ApplicationType::Web, ApplicationType::Machine] {
-            assert_eq!(
-                applied(kind, ServiceInput::default()).public_client,
-                Some(false)
-            );
-        }
-        let native = applied(ApplicationType::Native, ServiceInput::default());
-        assert_eq!(native.device_flow_enabled, Some(true));
-        let machine = applied(ApplicationType::Machine, ServiceInput::default());
-        assert_eq!(machine.client_credentials_flow_enabled, Some(true));
-        assert_eq!(machine.trusted, Some(true));
-        let web = applied(ApplicationType::Web, ServiceInput::default());
-        assert_eq!(web.client_credentials_flow_enabled, Some(false));
-        assert_eq!(web.trusted, Some(false));
     }
 
     #[test]
-    fn what_the_request_sets_wins() {
-        let asked = ServiceInput {
-            implicit_flow_enabled: Some(true),
-            trusted: Some(false),
-            ..ServiceInput::default()
-        };
-        let input = applied(ApplicationType::Machine, asked);
-        assert_eq!(input.implicit_flow_enabled, Some(true));
-        assert_eq!(input.trusted, Some(false));
+    fn code_on_the_users_device_keeps_no_secret() {
+        for kind in ApplicationType::ALL {
+            let on_device = matches!(kind, ApplicationType::Spa | ApplicationType::Native);
+            assert_eq!(preset_of(kind, "public_client"), on_device, "{kind:?}");
+            let machine = kind == ApplicationType::Machine;
+            assert_eq!(preset_of(kind, "client_credentials_flow_enabled"), machine);
+            assert_eq!(preset_of(kind, "trusted"), machine);
+            let native = kind == ApplicationType::Native;
+            assert_eq!(preset_of(kind, "device_flow_enabled"), native);
+        }
     }
 
     #[test]
     fn a_stored_service_is_told_apart_by_its_switches() {
-        let now = chrono::NaiveDate::from_ymd_opt(2026, 1, 1)
-            .and_then(|d| d.and_hms_opt(0, 0, 0))
-            .unwrap_or_default();
         let uris = ["https://app.example/cb".to_owned()];
         for kind in ApplicationType::ALL {
-            let mut input = applied(kind, ServiceInput::default());
-            let mut service = Service::new("s".into(), String::new(), now);
-            service.public_client = input.public_client.take().unwrap_or_default();
-            service.device_flow_enabled = input.device_flow_enabled.take().unwrap_or_default();
-            service.client_credentials_flow_enabled = input
-                .client_credentials_flow_enabled
-                .take()
-                .unwrap_or_default();
+            let mut service = Service::new("s".into(), String::new(), chrono::NaiveDateTime::MIN);
+            service.public_client = preset_of(kind, "public_client");
+            service.device_flow_enabled = preset_of(kind, "device_flow_enabled");
+            service.client_credentials_flow_enabled =
+                preset_of(kind, "client_credentials_flow_enabled");
             let redirects: &[String] = match kind {
                 ApplicationType::Machine | ApplicationType::ResourceServer => &[],
                 _ => &uris,

@@ -250,3 +250,29 @@ async fn an_admin_password_setting_that_does_nothing_is_logged() {
         "never the password itself"
     );
 }
+
+/// A plain-http issuer on a host other than loopback is said at start, as a
+/// warning naming the fix; the loopback default is not.
+#[tokio::test]
+async fn a_plain_http_issuer_off_loopback_is_a_warning_at_start() {
+    const WARNED: &str = "is plain http on a host other than loopback";
+    let database = TestDatabase::new();
+    let quiet = [("IDHUB_LOG", "info")];
+    let mut local = Server::start_watched(&database, free_port(), &quiet).await;
+    let (_, log) = local.stop(libc::SIGTERM);
+    assert!(!log.contains(WARNED), "{log}");
+    let loud = [
+        ("IDHUB_LOG", "info"),
+        ("IDHUB_LOG_FORMAT", "json"),
+        ("IDHUB_ISSUER", "http://id.example.com"),
+    ];
+    let mut exposed = Server::start_watched(&database, free_port(), &loud).await;
+    let (_, log) = exposed.stop(libc::SIGTERM);
+    let warned = log
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .find(|line| line["message"].as_str().is_some_and(|m| m.contains(WARNED)))
+        .unwrap_or_else(|| panic!("no warning about the http issuer: {log}"));
+    assert_eq!(warned["level"], "WARN");
+    assert!(warned["message"].as_str().unwrap().contains("IDHUB_ISSUER"));
+}

@@ -20,7 +20,11 @@ impl ServiceInput {
                      to change a service, set its switches",
                 ));
             }
-            kind.apply(&mut self);
+            for (field, on) in kind.preset() {
+                if let Some(switch) = SWITCHES.iter().find(|s| s.field == field) {
+                    (switch.asked)(&mut self).get_or_insert(on);
+                }
+            }
         }
         let mut switched = ServiceChanges::default();
         for switch in SWITCHES {

@@ -212,7 +212,8 @@ impl ServiceFields {
         self
     }
 
-    /// A new service's form: Hub's defaults, from the one place that has them.
+    /// The form of a service made without an application type: Hub's
+    /// defaults, from the one place that has them.
     pub fn defaults() -> Self {
         Self::of(
             &Service::new(String::new(), String::new(), crate::clock::now()),
