@@ -95,6 +95,14 @@ async fn client_credentials(app: &TestApp, id: &str, secret: &str) -> u16 {
     .as_u16()
 }
 
+/// Whether the service's credentials open the introspection endpoint.
+async fn introspection(app: &TestApp, id: &str, secret: &str) -> u16 {
+    app.oauth_post("introspect", &[("token", "anything")], Some((id, secret)))
+        .await
+        .status()
+        .as_u16()
+}
+
 #[tokio::test]
 async fn an_administrator_runs_the_console_in_chromium() {
     if !prerequisites_present(&[]) {
@@ -133,9 +141,14 @@ async fn an_administrator_runs_the_console_in_chromium() {
     )
     .await;
     fill(&chrome, "#description", "The team's wiki").await;
+    // A web application, the kind chosen unless another is picked.
+    click(&chrome, "#type-web").await;
     click(&chrome, "button[type=submit]").await;
     let id = text(&chrome, "#client-id").await;
     let secret = text(&chrome, "#client-secret").await;
+    assert!(text(&chrome, "body")
+        .await
+        .contains("Connect your application"));
     screenshot(&chrome, "service-created").await;
     let (status, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
     assert_eq!(status, 200);
@@ -147,10 +160,16 @@ async fn an_administrator_runs_the_console_in_chromium() {
         ])
     );
     assert_eq!(
+        service["pkceRequired"], true,
+        "a web application's defaults"
+    );
+    assert_eq!(service["implicitFlowEnabled"], false);
+    assert_eq!(
         client_credentials(&app, &id, &secret).await,
         400,
-        "not trusted yet"
+        "a web application signs users in; it gets no tokens of its own"
     );
+    assert_eq!(introspection(&app, &id, &secret).await, 200);
 
     // Mark it trusted.
     click(&chrome, &format!("a[href='/admin/services/{id}']")).await;
@@ -169,15 +188,14 @@ async fn an_administrator_runs_the_console_in_chromium() {
         rest(&app, &format!("/api/rest/services/{id}")).await.1["trusted"],
         true
     );
-    assert_eq!(client_credentials(&app, &id, &secret).await, 200);
 
     // Reset its secret, after the confirmation.
     click(&chrome, "#reset-secret").await;
     click(&chrome, "#confirm").await;
     let new_secret = text(&chrome, "#client-secret").await;
     assert_ne!(new_secret, secret);
-    assert_eq!(client_credentials(&app, &id, &secret).await, 401);
-    assert_eq!(client_credentials(&app, &id, &new_secret).await, 200);
+    assert_eq!(introspection(&app, &id, &secret).await, 401);
+    assert_eq!(introspection(&app, &id, &new_secret).await, 200);
 
     chrome.goto(&app.url("/admin/services")).await.unwrap();
     assert!(text(&chrome, "body").await.contains("1–4 of 4"));

@@ -2,9 +2,9 @@
 //! Connect library at a service, on its page and after it is created: the
 //! issuer, the discovery URL, the client id, the redirect URI, and a snippet
 //! for the kind of application the service looks like
-//! (`ApplicationType::of`): openid-client for a web server, oidc-client-ts
-//! for a single-page app, curl for the device flow, client credentials and
-//! introspection. Snippets never hold the secret.
+//! (`ApplicationType::of`): openid-client and Spring Boot for a web server,
+//! oidc-client-ts for a single-page app, curl for the device flow, client
+//! credentials and introspection. Snippets never hold the secret.
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::registry::application_type::ApplicationType;
 use crate::registry::model::Service;
@@ -19,8 +19,13 @@ pub struct Connect {
     pub kind: &'static str,
     /// No secret: it signs in with PKCE alone.
     pub public_client: bool,
+    pub snippets: Vec<Snippet>,
+}
+
+/// Code for one library or tool.
+pub struct Snippet {
     pub language: &'static str,
-    pub snippet: String,
+    pub code: String,
 }
 
 /// Where the snippet says users come back when the service has no
@@ -41,11 +46,13 @@ impl Connect {
             true => ", undefined, {\n  execute: [client.allowInsecureRequests] }",
             false => "",
         };
-        let (language, snippet) = match kind {
-            ApplicationType::Web => (
-                "JavaScript (Node, openid-client 6)",
-                format!(
-                    r#"import * as client from "openid-client";
+        let snippet = |language: &'static str, code: String| Snippet { language, code };
+        let snippets = match kind {
+            ApplicationType::Web => vec![
+                snippet(
+                    "JavaScript (Node, openid-client 6)",
+                    format!(
+                        r#"import * as client from "openid-client";
 
 const config = await client.discovery(
   new URL("{issuer}"), "{id}", process.env.CLIENT_SECRET{insecure});
@@ -66,9 +73,26 @@ const tokens = await client.authorizationCodeGrant(config, currentUrl, {{
   pkceCodeVerifier: verifier,
   expectedState: state,
 }});"#
+                    ),
                 ),
-            ),
-            ApplicationType::Spa => (
+                snippet(
+                    "Spring Boot (application.yml; PKCE needs Spring Security 6.3 or later)",
+                    format!(
+                        r#"# Register https://YOUR-HOST/login/oauth2/code/idhub as a redirect URI.
+spring.security.oauth2.client:
+  registration.idhub:
+    client-id: {id}
+    client-secret: ${{CLIENT_SECRET}}
+    scope: openid, profile, email
+    # PKCE is required: Spring Security 6.3+ adds it to confidential clients
+    # with OAuth2AuthorizationRequestCustomizers.withPkce(), or switch
+    # "PKCE required" off on Edit.
+  provider.idhub:
+    issuer-uri: {issuer}"#
+                    ),
+                ),
+            ],
+            ApplicationType::Spa => vec![snippet(
                 "JavaScript (browser, oidc-client-ts)",
                 format!(
                     r#"import {{ UserManager }} from "oidc-client-ts";
@@ -85,8 +109,8 @@ await users.signinRedirect();
 // On the page at {redirect_uri}:
 const user = await users.signinRedirectCallback();"#
                 ),
-            ),
-            ApplicationType::Native => (
+            )],
+            ApplicationType::Native => vec![snippet(
                 "shell (the device flow, RFC 8628)",
                 format!(
                     r#"curl -s -d client_id={id} -d 'scope=openid offline_access' \
@@ -98,16 +122,16 @@ curl -s -d client_id={id} -d device_code=DEVICE_CODE \
                     device = endpoint("device"),
                     token = endpoint("token"),
                 ),
-            ),
-            ApplicationType::Machine => (
+            )],
+            ApplicationType::Machine => vec![snippet(
                 "shell (client credentials)",
                 format!(
                     r#"curl -s -u "{id}:$CLIENT_SECRET" -d grant_type=client_credentials \
   -d 'scope=IDS_OF_THE_SERVICES_IT_CALLS' {token}"#,
                     token = endpoint("token"),
                 ),
-            ),
-            ApplicationType::ResourceServer => (
+            )],
+            ApplicationType::ResourceServer => vec![snippet(
                 "shell (introspection, RFC 7662)",
                 format!(
                     r#"# Is the access token a client sent still good, and for whom?
@@ -116,7 +140,7 @@ curl -s -u "{id}:$CLIENT_SECRET" -d token=ACCESS_TOKEN {introspect}
                     introspect = endpoint("introspect"),
                     keys = endpoint("keys"),
                 ),
-            ),
+            )],
         };
         Self {
             issuer: issuer.to_owned(),
@@ -125,8 +149,7 @@ curl -s -u "{id}:$CLIENT_SECRET" -d token=ACCESS_TOKEN {introspect}
             redirect_uri: redirect_uri.to_owned(),
             kind: kind.label(),
             public_client: service.public_client,
-            language,
-            snippet,
+            snippets,
         }
     }
 }
@@ -142,24 +165,29 @@ mod tests {
         service
     }
 
+    fn code(connect: &Connect) -> String {
+        let all: Vec<&str> = connect.snippets.iter().map(|s| s.code.as_str()).collect();
+        all.join("\n")
+    }
+
     #[test]
     fn each_kind_gets_its_library_and_never_the_secret() {
         let uris = ["https://spa.example/cb".to_owned()];
         let spa = Connect::of("https://id.example.com", &service(true, false), &uris);
-        assert!(spa.snippet.contains("oidc-client-ts"));
-        assert!(spa
-            .snippet
-            .contains(r#"redirect_uri: "https://spa.example/cb""#));
+        assert!(code(&spa).contains("oidc-client-ts"));
+        assert!(code(&spa).contains(r#"redirect_uri: "https://spa.example/cb""#));
         let web = Connect::of("http://127.0.0.1:8080", &service(false, false), &uris);
-        assert!(web.snippet.contains("openid-client"));
-        assert!(web.snippet.contains("allowInsecureRequests"), "plain http");
+        assert!(code(&web).contains("openid-client"));
+        assert!(code(&web).contains("allowInsecureRequests"), "plain http");
+        assert!(
+            code(&web).contains("issuer-uri: http://127.0.0.1:8080"),
+            "Spring Boot"
+        );
         let machine = Connect::of("https://id.example.com", &service(false, true), &[]);
-        assert!(machine.snippet.contains("grant_type=client_credentials"));
-        assert!(machine
-            .snippet
-            .contains("https://id.example.com/api/rest/oauth2/token"));
+        assert!(code(&machine).contains("grant_type=client_credentials"));
+        assert!(code(&machine).contains("https://id.example.com/api/rest/oauth2/token"));
         for connect in [spa, web, machine] {
-            assert!(connect.snippet.contains("CLIENT_SECRET") || connect.public_client);
+            assert!(code(&connect).contains("CLIENT_SECRET") || connect.public_client);
             assert!(connect
                 .discovery
                 .ends_with("/.well-known/openid-configuration"));
