@@ -29,6 +29,7 @@ pub mod db;
 pub mod housekeeping;
 // Domain data.
 pub mod bootstrap;
+pub mod groups;
 pub mod invalidation;
 pub mod registry;
 pub mod sessions;

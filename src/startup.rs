@@ -414,6 +414,7 @@ fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .configure(rest::permanent_tokens::routes)
         .configure(rest::authorized_apps::routes)
         .configure(rest::audit_events::routes)
+        .configure(rest::usergroups::routes)
         .configure(web::routes)
         .configure(rest::users::routes);
 }

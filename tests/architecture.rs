@@ -27,7 +27,7 @@ const LAYERS: &[&[&str]] = &[
         "validate",
     ],
     &["audit", "cache", "db", "housekeeping"],
-    &["bootstrap", "registry", "sessions", "users"],
+    &["bootstrap", "groups", "registry", "sessions", "users"],
     &["accounts"],
     &["oidc"],
     &["oauth2"],

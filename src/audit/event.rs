@@ -35,10 +35,15 @@ pub enum Kind {
     KeysEncrypted,
     LogoutDelivered,
     LogoutDeliveryFailed,
+    GroupCreated,
+    GroupUpdated,
+    GroupDeleted,
+    GroupMemberAdded,
+    GroupMemberRemoved,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 30] = [
+    pub const ALL: [Kind; 35] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -69,6 +74,11 @@ impl Kind {
         Kind::KeysEncrypted,
         Kind::LogoutDelivered,
         Kind::LogoutDeliveryFailed,
+        Kind::GroupCreated,
+        Kind::GroupUpdated,
+        Kind::GroupDeleted,
+        Kind::GroupMemberAdded,
+        Kind::GroupMemberRemoved,
     ];
 
     pub fn name(self) -> &'static str {
@@ -103,6 +113,11 @@ impl Kind {
             Kind::KeysEncrypted => "keys.encrypted",
             Kind::LogoutDelivered => "logout.delivered",
             Kind::LogoutDeliveryFailed => "logout.delivery_failed",
+            Kind::GroupCreated => "group.created",
+            Kind::GroupUpdated => "group.updated",
+            Kind::GroupDeleted => "group.deleted",
+            Kind::GroupMemberAdded => "group.member_added",
+            Kind::GroupMemberRemoved => "group.member_removed",
         }
     }
 

@@ -257,6 +257,26 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    user_groups (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        parent_id -> Nullable<Text>,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> Text,
+        user_id -> Text,
+        added -> Timestamp,
+    }
+}
+
+diesel::joinable!(group_members -> user_groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(grants -> services (service_id));
 diesel::joinable!(client_registrations -> services (service_id));
 diesel::joinable!(logout_outbox -> services (service_id));
@@ -285,4 +305,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     device_codes,
     server_secrets,
     leases,
+    user_groups,
+    group_members,
 );

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::audit::event::EventView;
+use crate::groups::model::GroupView;
 use crate::oauth2::authorized_apps::AuthorizedApp;
 use crate::registry::model::ServiceView;
 use crate::users::model::UserView;
@@ -72,3 +73,4 @@ envelope!(UserList, users, UserView);
 envelope!(TokenList, permanenttokens, TokenView);
 envelope!(AuthorizedAppList, authorizedapps, AuthorizedApp);
 envelope!(EventList, events, EventView);
+envelope!(GroupList, usergroups, GroupView);

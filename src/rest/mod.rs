@@ -20,4 +20,5 @@ pub mod request_log;
 pub mod resource;
 pub mod services;
 pub mod strict_json;
+pub mod usergroups;
 pub mod users;

@@ -5,16 +5,17 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::api_doc::{
-    AuthorizedAppList, Empty, EventList, HubError, NewSecret, ServiceList, TokenList, UserList,
+    AuthorizedAppList, Empty, EventList, GroupList, HubError, NewSecret, ServiceList, TokenList,
+    UserList,
 };
-use super::{audit_events, authorized_apps, permanent_tokens, services, users};
+use super::{audit_events, authorized_apps, permanent_tokens, services, usergroups, users};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "idhub REST API",
-        description = "Services, users, permanent tokens, authorized applications and the audit \
-                       trail, in JetBrains Hub's style: `fields`, `$skip`/`$top` paging, `query`. \
+        description = "Services, users, user groups, permanent tokens, authorized applications and \
+                       the audit trail, in JetBrains Hub's style: `fields`, `$skip`/`$top` paging, `query`. \
                        Every call takes a bearer token: a permanent token (`perm:…`) or an \
                        access token for the Hub service `0-0-0-0-0`."
     ),
@@ -37,6 +38,16 @@ use super::{audit_events, authorized_apps, permanent_tokens, services, users};
         authorized_apps::list,
         authorized_apps::revoke,
         audit_events::list,
+        usergroups::list,
+        usergroups::create,
+        usergroups::get,
+        usergroups::update,
+        usergroups::delete,
+        usergroups::members,
+        usergroups::add_member,
+        usergroups::remove_member,
+        usergroups::groups_of,
+        usergroups::transitive_groups_of,
     ),
     components(schemas(
         HubError,
@@ -46,7 +57,8 @@ use super::{audit_events, authorized_apps, permanent_tokens, services, users};
         UserList,
         TokenList,
         AuthorizedAppList,
-        EventList
+        EventList,
+        GroupList
     )),
     modifiers(&BearerAuth)
 )]

@@ -21,6 +21,7 @@ mod faults;
 mod first_flows;
 mod flows_browser;
 mod flows_code;
+mod groups;
 mod health;
 mod helpers;
 mod home;
