@@ -233,12 +233,6 @@ pub(crate) async fn remove_member(
     .await
 }
 
-/// The user a `/users/{id}/…groups` path names, when the caller may read
-/// their groups: their own, or anyone's for an admin.
-fn readable_user(principal: &Principal, path_id: &str) -> Result<String, AppError> {
-    principal.resolve_user_id(path_id)
-}
-
 #[utoipa::path(
     operation_id = "users_groups",
     get,
@@ -255,7 +249,8 @@ pub(crate) async fn groups_of(
     path: web::Path<String>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let id = readable_user(&principal, &path)?;
+    // Their own, or anyone's for an admin.
+    let id = principal.resolve_user_id(&path)?;
     resource::list(&state.pool, "usergroups", &params, move |conn, page| {
         let found = repo::groups_of(conn, &id)?;
         Ok(resource::page_of(
@@ -282,7 +277,8 @@ pub(crate) async fn transitive_groups_of(
     path: web::Path<String>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let id = readable_user(&principal, &path)?;
+    // Their own, or anyone's for an admin.
+    let id = principal.resolve_user_id(&path)?;
     resource::list(&state.pool, "usergroups", &params, move |conn, page| {
         let found = repo::transitive_groups_of(conn, &id)?;
         Ok(resource::page_of(
