@@ -4,6 +4,7 @@
 mod audit;
 mod common;
 mod database;
+mod groups;
 mod housekeeping;
 mod keys;
 mod passwords;
@@ -44,12 +45,15 @@ pub enum Command {
     /// Create the database if needed, apply pending migrations and create
     /// first-start data (the admin, the guest, the Hub service).
     Migrate,
-    /// Manage users (list, add, ban, unban, set-password).
+    /// Manage users (list, add, ban, unban, unlock, set-password, delete).
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Manage registered services (list, add, trust, reset-secret, delete).
+    /// Manage registered services (list, show, add, update, trust, reset-secret, delete).
     #[command(subcommand)]
     Services(ServicesCommand),
+    /// Manage user groups (list, add, delete, add-member, remove-member).
+    #[command(subcommand)]
+    Groups(groups::GroupsCommand),
     /// Manage permanent tokens.
     #[command(subcommand)]
     Tokens(TokensCommand),
@@ -149,6 +153,7 @@ pub fn run(command: Command, settings: &Settings) -> anyhow::Result<String> {
         Command::Users(command) => users::run(command, &state),
         Command::Services(command) => services::run(command, &state),
         Command::Tokens(command) => tokens::run(command, &state),
+        Command::Groups(command) => groups::run(command, &state),
         Command::Keys(command) => keys::run(command, &state, settings),
         Command::Audit(command) => audit::run(command, &state),
         Command::Housekeeping { all } => housekeeping::run(&state, settings, all),

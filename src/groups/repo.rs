@@ -35,6 +35,16 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Group, AppError> {
     get(conn, id)?.ok_or_else(|| AppError::not_found("user group"))
 }
 
+/// The group named `name`, whatever its case.
+pub fn find_by_name(conn: &mut DbConn, name: &str) -> Result<Group, AppError> {
+    user_groups::table
+        .filter(lower(user_groups::name).eq(name.trim().to_lowercase()))
+        .select(Group::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| AppError::not_found("user group"))
+}
+
 /// Groups whose name contains every word of `text`, by name; and how many.
 pub fn list(conn: &mut DbConn, text: &str, page: Page) -> Result<(Vec<Group>, i64), AppError> {
     let filtered = || {

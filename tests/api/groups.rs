@@ -12,6 +12,11 @@ async fn ok_json(response: reqwest::Response) -> Value {
     body
 }
 
+/// `path` read as the admin; it must answer 200.
+async fn admin_json(app: &TestApp, path: &str) -> Value {
+    ok_json(app.get(path, &app.admin_token).await).await
+}
+
 async fn group(app: &TestApp, name: &str, parent: Option<&str>) -> String {
     let body = match parent {
         Some(id) => json!({"name": name, "parent": {"id": id}}),
@@ -49,11 +54,7 @@ async fn groups_nest_without_cycles_and_users_inherit_their_ancestors() {
     let company = group(&app, "Company", None).await;
     let engineering = group(&app, "Engineering", Some(&company)).await;
     let backend = group(&app, "Backend", Some(&engineering)).await;
-    let shown = ok_json(
-        app.get(&format!("/api/rest/usergroups/{backend}"), &app.admin_token)
-            .await,
-    )
-    .await;
+    let shown = admin_json(&app, &format!("/api/rest/usergroups/{backend}")).await;
     assert_eq!(shown["parent"]["id"], engineering.as_str());
     assert!(shown["created"].is_i64());
 
@@ -90,14 +91,7 @@ async fn groups_nest_without_cycles_and_users_inherit_their_ancestors() {
     let carol = app.create_user("carol", "carol-password").await;
     ok_json(add(&app, &backend, &carol).await).await;
     ok_json(add(&app, &backend, &carol).await).await;
-    let members = ok_json(
-        app.get(
-            &format!("/api/rest/usergroups/{backend}/users"),
-            &app.admin_token,
-        )
-        .await,
-    )
-    .await;
+    let members = admin_json(&app, &format!("/api/rest/usergroups/{backend}/users")).await;
     assert_eq!(members["total"], 1, "adding twice is one membership");
     assert_eq!(members["users"][0]["login"], "carol");
 
@@ -124,14 +118,7 @@ async fn groups_nest_without_cycles_and_users_inherit_their_ancestors() {
         .await,
     )
     .await;
-    let transitive = ok_json(
-        app.get(
-            &format!("/api/rest/users/{carol}/transitivegroups"),
-            &app.admin_token,
-        )
-        .await,
-    )
-    .await;
+    let transitive = admin_json(&app, &format!("/api/rest/users/{carol}/transitivegroups")).await;
     assert_eq!(names(&transitive), ["Backend"]);
 }
 
@@ -209,11 +196,7 @@ async fn deletes_keep_subtrees_and_take_memberships_along() {
         .delete(&format!("/api/rest/usergroups/{child}"), &app.admin_token)
         .await;
     assert_eq!(deleted.status(), 200);
-    let groups = ok_json(
-        app.get(&format!("/api/rest/users/{frank}/groups"), &app.admin_token)
-            .await,
-    )
-    .await;
+    let groups = admin_json(&app, &format!("/api/rest/users/{frank}/groups")).await;
     assert_eq!(groups["usergroups"], json!([]));
     ok_json(
         app.delete(&format!("/api/rest/usergroups/{parent}"), &app.admin_token)
@@ -230,29 +213,20 @@ async fn deletes_keep_subtrees_and_take_memberships_along() {
             .await,
     )
     .await;
-    let members = ok_json(
-        app.get(
-            &format!("/api/rest/usergroups/{team}/users"),
-            &app.admin_token,
-        )
-        .await,
-    )
-    .await;
+    let members = admin_json(&app, &format!("/api/rest/usergroups/{team}/users")).await;
     assert_eq!(members["total"], 0);
 
-    let events = ok_json(
-        app.get(
-            "/api/rest/auditevents?query=type:%20group.member_added",
-            &app.admin_token,
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(
-        events["events"].as_array().map(Vec::len),
-        Some(3),
-        "{events}"
+    assert_eq!(audited(&app, "type: group.member_added").await, 3);
+}
+
+/// How many audit events `query` finds.
+async fn audited(app: &TestApp, query: &str) -> usize {
+    let path = format!(
+        "/api/rest/auditevents?query={}",
+        url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
     );
+    let events = admin_json(app, &path).await;
+    events["events"].as_array().map_or(0, Vec::len)
 }
 
 /// Sends `requests` (method, path, body) at once, as the admin; their statuses.
@@ -290,7 +264,7 @@ async fn twenty_concurrent_membership_changes_count_exactly() {
         .map(|user| (reqwest::Method::POST, path.clone(), json!({ "id": user })))
         .collect();
     assert!(all_at_once(&app, adds).await.iter().all(|s| *s == 200));
-    let members = ok_json(app.get(&path, &app.admin_token).await).await;
+    let members = admin_json(&app, &path).await;
     assert_eq!(members["total"], 20);
     let removals = users
         .iter()
@@ -304,6 +278,52 @@ async fn twenty_concurrent_membership_changes_count_exactly() {
         })
         .collect();
     assert!(all_at_once(&app, removals).await.iter().all(|s| *s == 200));
-    let members = ok_json(app.get(&path, &app.admin_token).await).await;
+    let members = admin_json(&app, &path).await;
     assert_eq!(members["total"], 13);
+}
+
+fn cli(app: &TestApp, args: &[&str]) -> std::process::Output {
+    crate::helpers::idhub_command(&app.database)
+        .args(args)
+        .output()
+        .expect("run idhub")
+}
+
+fn cli_ok(app: &TestApp, args: &[&str]) -> String {
+    let output = cli(app, args);
+    assert!(
+        output.status.success(),
+        "idhub {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
+
+#[tokio::test]
+async fn the_cli_bootstraps_groups_by_name() {
+    let app = spawn_app().await;
+    let carol = app.create_user("carol", "carol-password").await;
+    let ops = cli_ok(&app, &["groups", "add", "--name", "Ops"]);
+    cli_ok(
+        &app,
+        &["groups", "add", "--name", "Night shift", "--parent", "ops"],
+    );
+    let said = cli_ok(&app, &["groups", "add-member", "Night shift", "carol"]);
+    assert_eq!(said, "carol is in group Night shift");
+    let transitive = admin_json(&app, &format!("/api/rest/users/{carol}/transitivegroups")).await;
+    assert_eq!(names(&transitive), ["Night shift", "Ops"]);
+    let listed = cli_ok(&app, &["groups", "list"]);
+    assert!(
+        listed.contains(&format!("Night shift  in {ops}")),
+        "{listed}"
+    );
+
+    let refused = cli(&app, &["groups", "delete", "Ops"]);
+    assert!(!refused.status.success(), "Ops still has a subgroup");
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("subgroups"));
+    cli_ok(&app, &["groups", "remove-member", "Night shift", "carol"]);
+    cli_ok(&app, &["groups", "delete", "Night shift"]);
+    cli_ok(&app, &["groups", "delete", &ops]);
+    assert_eq!(cli_ok(&app, &["groups", "list"]), "");
+    assert_eq!(audited(&app, "actor: cli type: group.deleted").await, 2);
 }
