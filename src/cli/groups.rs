@@ -5,6 +5,7 @@ use clap::Subcommand;
 use serde_json::json;
 
 use super::common::{with_conn, Output};
+use super::users;
 use crate::audit::Caller;
 use crate::clock;
 use crate::error::AppError;
@@ -13,7 +14,6 @@ use crate::groups::model::{Group, GroupView, Ref};
 use crate::groups::repo;
 use crate::paging::{Page, MAX_TOP};
 use crate::state::AppState;
-use crate::users::repo as users_repo;
 
 #[derive(Debug, Subcommand)]
 pub enum GroupsCommand {
@@ -99,7 +99,7 @@ pub fn run(command: GroupsCommand, state: &AppState) -> anyhow::Result<String> {
         }
         GroupsCommand::AddMember { group, user } => {
             let (group, user) = with_conn(state, |conn| {
-                let (group, user) = (named(conn, &group)?, member(conn, &user)?);
+                let (group, user) = (named(conn, &group)?, users::find(conn, &user)?);
                 repo::add_member(conn, &group.id, &user.id, clock::now(), &cli)?;
                 Ok((group, user))
             })?;
@@ -107,7 +107,7 @@ pub fn run(command: GroupsCommand, state: &AppState) -> anyhow::Result<String> {
         }
         GroupsCommand::RemoveMember { group, user } => {
             let (group, user) = with_conn(state, |conn| {
-                let (group, user) = (named(conn, &group)?, member(conn, &user)?);
+                let (group, user) = (named(conn, &group)?, users::find(conn, &user)?);
                 repo::remove_member(conn, &group.id, &user.id, clock::now(), &cli)?;
                 Ok((group, user))
             })?;
@@ -125,8 +125,4 @@ fn named(conn: &mut crate::db::DbConn, group: &str) -> Result<Group, AppError> {
         Some(found) => Ok(found),
         None => repo::find_by_name(conn, group),
     }
-}
-
-fn member(conn: &mut crate::db::DbConn, user: &str) -> Result<crate::users::model::User, AppError> {
-    users_repo::find_by_identifier(conn, user)?.ok_or_else(|| AppError::not_found("user"))
 }

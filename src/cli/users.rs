@@ -164,7 +164,8 @@ fn add(state: &AppState, user: NewUser, plain: &str, as_json: bool) -> anyhow::R
     })
 }
 
-fn find(conn: &mut crate::db::DbConn, identifier: &str) -> Result<User, AppError> {
+/// A user by login, email or id, as every command names one.
+pub(super) fn find(conn: &mut crate::db::DbConn, identifier: &str) -> Result<User, AppError> {
     users_repo::find_by_identifier(conn, identifier)?.ok_or_else(|| AppError::not_found("user"))
 }
 

@@ -242,12 +242,7 @@ pub fn add_member(
                 group_members::added.eq(now),
             ))
             .execute(conn)?;
-        let event = caller
-            .event(Kind::GroupMemberAdded)
-            .user(user_id)
-            .detail("group", id.to_owned());
-        audit::store::record(conn, &event, now)?;
-        Ok(())
+        record_membership(conn, Kind::GroupMemberAdded, id, user_id, now, caller)
     });
     match added {
         // Added by another request at the same moment (PostgreSQL): a member.
@@ -273,13 +268,25 @@ pub fn remove_member(
         if removed == 0 {
             return Err(AppError::not_found("member of this group"));
         }
-        let event = caller
-            .event(Kind::GroupMemberRemoved)
-            .user(user_id)
-            .detail("group", id.to_owned());
-        audit::store::record(conn, &event, now)?;
-        Ok(())
+        record_membership(conn, Kind::GroupMemberRemoved, id, user_id, now, caller)
     })
+}
+
+/// The audit event of a membership change: the user, and the group.
+fn record_membership(
+    conn: &mut DbConn,
+    kind: Kind,
+    group_id: &str,
+    user_id: &str,
+    now: NaiveDateTime,
+    caller: &Caller,
+) -> Result<(), AppError> {
+    let event = caller
+        .event(kind)
+        .user(user_id)
+        .detail("group", group_id.to_owned());
+    audit::store::record(conn, &event, now)?;
+    Ok(())
 }
 
 /// The direct members of group `id`, by login; and how many.

@@ -6,9 +6,10 @@ use actix_web::{web, HttpResponse};
 use super::authn::Principal;
 use super::json::{FieldsParam, JsonBody};
 use super::resource::{self, Collection};
+use crate::db::DbConn;
 use crate::error::AppError;
 use crate::groups::input::GroupInput;
-use crate::groups::model::{GroupView, Ref};
+use crate::groups::model::{Group, GroupView, Ref};
 use crate::groups::repo;
 use crate::paging::ListParams;
 use crate::state::AppState;
@@ -249,16 +250,7 @@ pub(crate) async fn groups_of(
     path: web::Path<String>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    // Their own, or anyone's for an admin.
-    let id = principal.resolve_user_id(&path)?;
-    resource::list(&state.pool, "usergroups", &params, move |conn, page| {
-        let found = repo::groups_of(conn, &id)?;
-        Ok(resource::page_of(
-            found.into_iter().map(GroupView::from).collect(),
-            page,
-        ))
-    })
-    .await
+    groups_of_user(&state, &principal, &path, &params, repo::groups_of).await
 }
 
 #[utoipa::path(
@@ -277,10 +269,28 @@ pub(crate) async fn transitive_groups_of(
     path: web::Path<String>,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    // Their own, or anyone's for an admin.
-    let id = principal.resolve_user_id(&path)?;
-    resource::list(&state.pool, "usergroups", &params, move |conn, page| {
-        let found = repo::transitive_groups_of(conn, &id)?;
+    groups_of_user(
+        &state,
+        &principal,
+        &path,
+        &params,
+        repo::transitive_groups_of,
+    )
+    .await
+}
+
+/// A user's groups as `read` finds them, paged in Hub's envelope: the
+/// caller's own, or anyone's for an admin.
+async fn groups_of_user(
+    state: &AppState,
+    principal: &Principal,
+    path_id: &str,
+    params: &ListParams,
+    read: fn(&mut DbConn, &str) -> Result<Vec<Group>, AppError>,
+) -> Result<HttpResponse, AppError> {
+    let id = principal.resolve_user_id(path_id)?;
+    resource::list(&state.pool, "usergroups", params, move |conn, page| {
+        let found = read(conn, &id)?;
         Ok(resource::page_of(
             found.into_iter().map(GroupView::from).collect(),
             page,

@@ -106,3 +106,28 @@ pub fn page_link(path: &str, query: &str, key: &str, value: &str) -> String {
     link.append_pair(key, value);
     format!("{path}?{}", link.finish())
 }
+
+/// What a confirmation page asks.
+pub struct Confirmation<'a> {
+    pub heading: String,
+    pub message: &'a str,
+    /// Where the confirming form posts.
+    pub action: String,
+    pub button: &'a str,
+    pub cancel: String,
+}
+
+/// "Are you sure?" before a change that cannot be undone, with its form's
+/// CSRF token.
+pub fn confirm_page(state: &AppState, req: &HttpRequest, asked: Confirmation<'_>) -> HttpResponse {
+    let (csrf_token, cookies) = csrf(state, req);
+    let page = crate::web::templates::AdminConfirm {
+        heading: asked.heading,
+        message: asked.message.to_owned(),
+        action: asked.action,
+        button: asked.button.to_owned(),
+        cancel: asked.cancel,
+        csrf_token,
+    };
+    crate::web::page::render(actix_web::http::StatusCode::OK, &page, cookies)
+}

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::common::{administrator, csrf, form_administrator, refusal};
+use super::common::{administrator, confirm_page, csrf, form_administrator, refusal, Confirmation};
 use super::service_form::{ServiceFields, ServiceForm};
 use crate::audit::Caller;
 use crate::error::AppError;
@@ -21,9 +21,7 @@ use crate::state::AppState;
 use crate::submissions::Sending;
 use crate::web::login::CsrfOnly;
 use crate::web::page::{render, render_with_script, see_other, PageError};
-use crate::web::templates::{
-    AdminConfirm, AdminSecret, AdminServiceForm, AdminServiceNew, Connect, KindChoice,
-};
+use crate::web::templates::{AdminSecret, AdminServiceForm, AdminServiceNew, Connect, KindChoice};
 use crate::{clock, db, secrets};
 
 fn secret_page(
@@ -333,16 +331,14 @@ pub async fn confirm(
         ),
         _ => return Err(PageError::from(AppError::not_found("page"))),
     };
-    let (csrf_token, cookies) = csrf(&state, &req);
-    let page = AdminConfirm {
+    let asked = Confirmation {
         heading,
-        message: message.to_owned(),
+        message,
         action: format!("/admin/services/{id}/{action}"),
-        button: button.to_owned(),
+        button,
         cancel: format!("/admin/services/{id}"),
-        csrf_token,
     };
-    Ok(render(StatusCode::OK, &page, cookies))
+    Ok(confirm_page(&state, &req, asked))
 }
 
 pub async fn reset_secret(

@@ -9,7 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
-use super::common::{administrator, csrf, form_administrator, refusal};
+use super::common::{administrator, confirm_page, form_administrator, refusal, Confirmation};
 use super::users::{new_user_page, user_page, NewUserFields};
 use crate::accounts;
 use crate::audit::Caller;
@@ -20,8 +20,7 @@ use crate::users::input::UserInput;
 use crate::users::permanent_tokens as tokens;
 use crate::users::repo as users_repo;
 use crate::web::login::{start_session, CsrfOnly};
-use crate::web::page::{render, see_other, PageError};
-use crate::web::templates::AdminConfirm;
+use crate::web::page::{see_other, PageError};
 use crate::{clock, db};
 
 fn back_to(id: &str) -> HttpResponse {
@@ -226,19 +225,16 @@ pub async fn confirm_delete(
     let id = path.into_inner();
     let target = id.clone();
     let user = db::run(&state.pool, move |conn| users_repo::find(conn, &target)).await?;
-    let (csrf_token, cookies) = csrf(&state, &req);
-    let page = AdminConfirm {
+    let asked = Confirmation {
         heading: format!("Delete {}?", user.login),
         message: "The user is removed with their grants, permanent tokens and sessions: \
                   every token issued to them stops working. This cannot be undone; to \
-                  stop the account's use but keep it, ban it instead."
-            .to_owned(),
+                  stop the account's use but keep it, ban it instead.",
         action: format!("/admin/users/{id}/delete"),
-        button: "Delete the user".to_owned(),
+        button: "Delete the user",
         cancel: format!("/admin/users/{id}"),
-        csrf_token,
     };
-    Ok(render(StatusCode::OK, &page, cookies))
+    Ok(confirm_page(&state, &req, asked))
 }
 
 pub async fn delete(
