@@ -1,4 +1,4 @@
-//! Drops cached services and users the moment another process changes them,
+//! Drops cached services, users and permissions the moment another process changes them,
 //! and keeps the revoked set current, from `db::change_feed`. A plain thread
 //! that sleeps between polls: no runtime wake-ups, and an idle server costs
 //! next to nothing. It stops when the caches are gone or the runtime that
@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
+use crate::authz::cache::AccessCache;
 use crate::clock;
 use crate::db::change_feed::{Change, ChangeFeed};
 use crate::db::DatabaseLocation;
@@ -41,6 +42,7 @@ pub struct Watched {
     pub services: Arc<ServiceCache>,
     pub users: Arc<UserCache>,
     pub revoked: Arc<RevokedSet>,
+    pub access: Arc<AccessCache>,
     /// Told when the feed opens, proves itself complete, or fails.
     pub proof: Arc<FeedProof>,
 }
@@ -49,6 +51,7 @@ struct WatchedWeak {
     services: Weak<ServiceCache>,
     users: Weak<UserCache>,
     revoked: Weak<RevokedSet>,
+    access: Weak<AccessCache>,
     proof: Weak<FeedProof>,
 }
 
@@ -58,6 +61,7 @@ impl WatchedWeak {
             services: self.services.upgrade()?,
             users: self.users.upgrade()?,
             revoked: self.revoked.upgrade()?,
+            access: self.access.upgrade()?,
             proof: self.proof.upgrade()?,
         })
     }
@@ -79,6 +83,7 @@ pub fn spawn(
         services: Arc::downgrade(&watched.services),
         users: Arc::downgrade(&watched.users),
         revoked: Arc::downgrade(&watched.revoked),
+        access: Arc::downgrade(&watched.access),
         proof: Arc::downgrade(&watched.proof),
     };
     std::thread::Builder::new()
@@ -103,9 +108,14 @@ fn open(
 fn apply(watched: &Watched, change: Change) {
     match change {
         Change::Service(id) => watched.services.invalidate(&id),
-        Change::User(id) => watched.users.invalidate(&id),
+        Change::User(id) => {
+            watched.users.invalidate(&id);
+            watched.access.user_changed(&id);
+        }
         Change::Grant(id) => watched.revoked.note_grant(&id),
         Change::AccessToken { jti, expires } => watched.revoked.note_token(&jti, expires),
+        Change::AccessOfUser(id) => watched.access.user_changed(&id),
+        Change::AccessGraph => watched.access.graph_changed(),
     }
 }
 
@@ -135,6 +145,7 @@ fn watch(location: &DatabaseLocation, timeout: Duration, weak: &WatchedWeak, sto
                 watched.proof.lost();
                 watched.services.invalidate_all();
                 watched.users.invalidate_all();
+                watched.access.invalidate_all();
                 feed = None;
                 drop(watched);
                 std::thread::sleep(RETRY);

@@ -28,6 +28,7 @@ pub mod cache;
 pub mod db;
 pub mod housekeeping;
 // Domain data.
+pub mod authz;
 pub mod bootstrap;
 pub mod groups;
 pub mod invalidation;

@@ -75,7 +75,9 @@ pub const OPENID: &str = "openid";
 pub const PROFILE: &str = "profile";
 pub const EMAIL: &str = "email";
 pub const OFFLINE_ACCESS: &str = "offline_access";
-pub const OIDC_SCOPES: &[&str] = &[OPENID, PROFILE, EMAIL, OFFLINE_ACCESS];
+/// The `groups` claim: the names of the user's groups, transitive.
+pub const GROUPS: &str = "groups";
+pub const OIDC_SCOPES: &[&str] = &[OPENID, PROFILE, EMAIL, OFFLINE_ACCESS, GROUPS];
 pub const USER_PREFIX: &str = "user:";
 
 /// The id of a registered service, as a scope entry, a client id or an audience.

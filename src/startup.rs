@@ -9,6 +9,7 @@ use anyhow::Context;
 use metrics_exporter_prometheus::PrometheusHandle;
 
 use crate::audit::Recorder;
+use crate::authz::cache::AccessCache;
 use crate::config::Settings;
 use crate::db;
 use crate::error::cause_chain;
@@ -110,6 +111,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         logout_wake: Arc::new(tokio::sync::Notify::new()),
         services: Arc::new(ServiceCache::new("services", Arc::clone(&feed_proof))),
         users: Arc::new(UserCache::new("users", Arc::clone(&feed_proof))),
+        access: Arc::new(AccessCache::new(Arc::clone(&feed_proof))),
         verified: VerifiedTokens::default(),
         client_keys: Arc::new(ClientKeys::new().map_err(anyhow::Error::msg)?),
         dpop_nonces,
@@ -181,6 +183,7 @@ impl Application {
             services: Arc::clone(&state.services),
             users: Arc::clone(&state.users),
             revoked: Arc::clone(&state.revoked),
+            access: Arc::clone(&state.access),
             proof: Arc::clone(&state.feed_proof),
         };
         invalidation::spawn(location, state.pool.timeout(), &watched)
@@ -309,9 +312,11 @@ fn spawn_refresher(state: actix_web::web::Data<AppState>) {
             tick.tick().await;
             state.keys.current(&state.pool).await;
             let (services, users) = (Arc::clone(&state.services), Arc::clone(&state.users));
+            let access = Arc::clone(&state.access);
             let refreshed = db::run(&state.pool, move |conn| {
                 services.refresh_ahead(conn)?;
-                Ok(users.refresh_ahead(conn)?)
+                users.refresh_ahead(conn)?;
+                Ok(access.refresh_ahead(conn)?)
             });
             if let Err(error) = refreshed.await {
                 tracing::warn!(error = %cause_chain(&error), "refreshing cached entities failed");
@@ -414,6 +419,11 @@ fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .configure(rest::permanent_tokens::routes)
         .configure(rest::authorized_apps::routes)
         .configure(rest::audit_events::routes)
+        .configure(rest::permission_cache::routes)
+        .configure(rest::permissions::routes)
+        .configure(rest::roles::routes)
+        .configure(rest::projects::routes)
+        .configure(rest::project_roles::routes)
         .configure(rest::usergroups::routes)
         .configure(web::routes)
         .configure(rest::users::routes);

@@ -8,6 +8,7 @@ use actix_web::HttpRequest;
 
 use crate::accounts::{AccountDeps, Requester};
 use crate::audit::{Origin, Recorder};
+use crate::authz::cache::AccessCache;
 use crate::config::Settings;
 use crate::db::DbPool;
 use crate::feed_proof::FeedProof;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub logout_wake: Arc<tokio::sync::Notify>,
     pub services: Arc<ServiceCache>,
     pub users: Arc<UserCache>,
+    /// What users may do, where: the permission cache services ask.
+    pub access: Arc<AccessCache>,
     /// What the change feed vouches for: shared by the caches, the revoked
     /// set and the feed's watcher.
     pub feed_proof: Arc<FeedProof>,

@@ -40,10 +40,21 @@ pub enum Kind {
     GroupDeleted,
     GroupMemberAdded,
     GroupMemberRemoved,
+    PermissionCreated,
+    PermissionUpdated,
+    PermissionDeleted,
+    RoleCreated,
+    RoleUpdated,
+    RoleDeleted,
+    ProjectCreated,
+    ProjectUpdated,
+    ProjectDeleted,
+    ProjectRoleGranted,
+    ProjectRoleRevoked,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 35] = [
+    pub const ALL: [Kind; 46] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -79,6 +90,17 @@ impl Kind {
         Kind::GroupDeleted,
         Kind::GroupMemberAdded,
         Kind::GroupMemberRemoved,
+        Kind::PermissionCreated,
+        Kind::PermissionUpdated,
+        Kind::PermissionDeleted,
+        Kind::RoleCreated,
+        Kind::RoleUpdated,
+        Kind::RoleDeleted,
+        Kind::ProjectCreated,
+        Kind::ProjectUpdated,
+        Kind::ProjectDeleted,
+        Kind::ProjectRoleGranted,
+        Kind::ProjectRoleRevoked,
     ];
 
     pub fn name(self) -> &'static str {
@@ -118,6 +140,17 @@ impl Kind {
             Kind::GroupDeleted => "group.deleted",
             Kind::GroupMemberAdded => "group.member_added",
             Kind::GroupMemberRemoved => "group.member_removed",
+            Kind::PermissionCreated => "permission.created",
+            Kind::PermissionUpdated => "permission.updated",
+            Kind::PermissionDeleted => "permission.deleted",
+            Kind::RoleCreated => "role.created",
+            Kind::RoleUpdated => "role.updated",
+            Kind::RoleDeleted => "role.deleted",
+            Kind::ProjectCreated => "project.created",
+            Kind::ProjectUpdated => "project.updated",
+            Kind::ProjectDeleted => "project.deleted",
+            Kind::ProjectRoleGranted => "project_role.granted",
+            Kind::ProjectRoleRevoked => "project_role.revoked",
         }
     }
 

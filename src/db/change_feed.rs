@@ -27,11 +27,16 @@ pub enum Change {
         jti: String,
         expires: i64,
     },
+    /// What one user holds directly: their groups or project roles.
+    AccessOfUser(String),
+    /// Something every user's permissions may rest on: groups' nesting or
+    /// project roles, roles, permissions, projects.
+    AccessGraph,
 }
 
 impl Change {
-    /// `service:ID`, `user:ID`, `grant:ID` or `token:JTI:EXPIRY`, as the
-    /// triggers write them.
+    /// `service:ID`, `user:ID`, `grant:ID`, `token:JTI:EXPIRY`,
+    /// `access-user:ID` or `access-graph:TABLE`, as the triggers write them.
     pub fn parse(text: &str) -> Option<Self> {
         let (kind, id) = text.split_once(':')?;
         let id = id.to_owned();
@@ -39,6 +44,8 @@ impl Change {
             "service" => Some(Self::Service(id)),
             "user" => Some(Self::User(id)),
             "grant" => Some(Self::Grant(id)),
+            "access-user" => Some(Self::AccessOfUser(id)),
+            "access-graph" => Some(Self::AccessGraph),
             "token" => {
                 let (jti, expires) = id.rsplit_once(':')?;
                 Some(Self::AccessToken {

@@ -275,7 +275,62 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    permissions (id) {
+        id -> Text,
+        service_id -> Text,
+        key -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        global -> Bool,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    roles (id) {
+        id -> Text,
+        key -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    role_permissions (role_id, permission_id) {
+        role_id -> Text,
+        permission_id -> Text,
+    }
+}
+
+diesel::table! {
+    projects (id) {
+        id -> Text,
+        key -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    project_roles (id) {
+        id -> Text,
+        role_id -> Text,
+        project_id -> Text,
+        user_id -> Nullable<Text>,
+        group_id -> Nullable<Text>,
+        created -> Timestamp,
+    }
+}
+
 diesel::joinable!(group_members -> user_groups (group_id));
+diesel::joinable!(permissions -> services (service_id));
+diesel::joinable!(role_permissions -> roles (role_id));
+diesel::joinable!(role_permissions -> permissions (permission_id));
+diesel::joinable!(project_roles -> roles (role_id));
+diesel::joinable!(project_roles -> projects (project_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(grants -> services (service_id));
 diesel::joinable!(client_registrations -> services (service_id));
@@ -307,4 +362,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     leases,
     user_groups,
     group_members,
+    permissions,
+    roles,
+    role_permissions,
+    projects,
+    project_roles,
 );

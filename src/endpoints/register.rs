@@ -288,6 +288,8 @@ pub async fn remove(
     })
     .await
     .map_err(oauth_error)?;
+    // Its permissions went with it.
+    state.access.graph_changed();
     Ok(HttpResponse::NoContent()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .finish())

@@ -12,6 +12,7 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::token::{self, GrantDeps, TokenRequest, TokenResponse};
 use crate::oidc::discovery::OAUTH_BASE;
 use crate::rest::request_log::note_user;
+use crate::scope::GROUPS;
 use crate::state::AppState;
 use crate::telemetry;
 
@@ -74,7 +75,13 @@ pub async fn token(
         issued.grantable.jkt = dpop_jkt;
         Ok((issued, recording))
     };
-    let (issued, recording) = client_guard::guarded(&state, address, &client_id, work).await?;
+    let (mut issued, recording) = client_guard::guarded(&state, address, &client_id, work).await?;
+    if let Some(request) = issued.id_token.as_mut() {
+        if issued.grantable.scope.iter().any(|s| s == GROUPS) {
+            let names = state.access.group_names(&state.pool, &request.user.id);
+            request.groups = Some(names.await?);
+        }
+    }
     let ttl = state.token_policy.access_token_ttl_secs;
     if let Some(user_id) = issued.user_id() {
         note_user(&req, user_id);

@@ -10,7 +10,7 @@ use crate::oidc::user_claims::UserClaims;
 use crate::registry::model::HUB_SERVICE_ID;
 use crate::rest::dpop;
 use crate::rest::request_log::{note_client, note_user};
-use crate::scope::{StoredScope, OPENID};
+use crate::scope::{StoredScope, GROUPS, OPENID};
 use crate::state::AppState;
 
 fn invalid_token(description: &str) -> OAuthError {
@@ -72,9 +72,13 @@ pub async fn userinfo(
     note_client(&req, &claims.client_id);
     note_user(&req, &user.id);
     let has = |s: &str| hub || StoredScope(&scope).contains(s);
+    let mut claims = UserClaims::of(&user, has);
+    if StoredScope(&scope).contains(GROUPS) {
+        claims.groups = Some(state.access.group_names(&state.pool, &user.id).await?);
+    }
     Ok(HttpResponse::Ok()
         .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
-        .json(UserClaims::of(&user, has)))
+        .json(claims))
 }
 
 /// The same, POSTed (OpenID Connect Core §5.3.1); the token may also come

@@ -106,6 +106,7 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> ProviderMetadat
             "profile",
             "email",
             "offline_access",
+            "groups",
             HUB_SERVICE_ID,
         ],
         subject_types_supported: vec!["public"],
@@ -133,6 +134,7 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> ProviderMetadat
             "preferred_username",
             "email",
             "email_verified",
+            "groups",
         ],
     }
 }

@@ -54,6 +54,8 @@ pub struct IdTokenFor<'a> {
     pub access_token: Option<&'a str>,
     pub code: Option<&'a str>,
     pub sid: Option<&'a str>,
+    /// The `groups` claim, when the scope asks for it.
+    pub groups: Option<Vec<String>>,
 }
 
 pub fn sign(
@@ -68,7 +70,10 @@ pub fn sign(
     let iat = now.and_utc().timestamp();
     let claims = IdClaims {
         iss: issuer.to_owned(),
-        user: UserClaims::of(subject.user, has),
+        user: UserClaims {
+            groups: subject.groups,
+            ..UserClaims::of(subject.user, has)
+        },
         aud: subject.client_id.to_owned(),
         exp: iat + ttl_secs,
         iat,

@@ -21,6 +21,10 @@ pub struct UserClaims {
     pub email: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email_verified: Option<bool>,
+    /// With `groups`: the names of the user's groups and of every group
+    /// they are inside.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
 }
 
 impl UserClaims {
@@ -36,6 +40,7 @@ impl UserClaims {
             // idhub does not run e-mail verification, so it never vouches
             // for an address.
             email_verified: (email && user.email.is_some()).then_some(false),
+            groups: None,
         }
     }
 }

@@ -15,7 +15,7 @@ use crate::audit::Caller;
 use crate::db::schema::client_registrations;
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::scope::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
+use crate::scope::OIDC_SCOPES;
 use crate::secrets;
 
 /// A registration as answered: the service, its redirect URIs, its
@@ -97,7 +97,7 @@ fn require_known_scope(conn: &mut DbConn, extras: &Extras) -> Result<(), AppErro
         .scope
         .iter()
         .flat_map(|scope| scope.split_whitespace())
-        .filter(|word| ![OPENID, PROFILE, EMAIL, OFFLINE_ACCESS].contains(word))
+        .filter(|word| !OIDC_SCOPES.contains(word))
         .map(str::to_owned)
         .collect();
     repo::require_registered(conn, "scope", &services).map(drop)

@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::audit::event::EventView;
+use crate::authz::model::{PermissionView, ProjectRoleView, ProjectView, RoleView};
 use crate::groups::model::GroupView;
 use crate::oauth2::authorized_apps::AuthorizedApp;
 use crate::registry::model::ServiceView;
@@ -74,3 +75,7 @@ envelope!(TokenList, permanenttokens, TokenView);
 envelope!(AuthorizedAppList, authorizedapps, AuthorizedApp);
 envelope!(EventList, events, EventView);
 envelope!(GroupList, usergroups, GroupView);
+envelope!(PermissionList, permissions, PermissionView);
+envelope!(RoleList, roles, RoleView);
+envelope!(ProjectList, projects, ProjectView);
+envelope!(ProjectRoleList, projectroles, ProjectRoleView);

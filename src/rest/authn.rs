@@ -1,6 +1,7 @@
 //! Who is calling the REST API: a bearer token turned into a principal.
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
@@ -10,7 +11,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::oauth2::access_token;
 use crate::oauth2::dpop::Sent;
-use crate::registry::model::HUB_SERVICE_ID;
+use crate::registry::model::{Service, HUB_SERVICE_ID};
 use crate::rest::dpop;
 use crate::state::AppState;
 use crate::users::model::{User, GUEST_LOGIN};
@@ -60,6 +61,36 @@ impl Principal {
     }
 }
 
+/// A service acting for itself, with its client-credentials token for the Hub.
+#[derive(Debug, Clone)]
+pub struct ServicePrincipal {
+    pub service: Arc<Service>,
+    pub origin: Origin,
+}
+
+impl ServicePrincipal {
+    pub fn caller(&self) -> Caller {
+        Caller::service(&self.service.id, self.origin.clone())
+    }
+}
+
+/// A caller of the resources that services use too (their permissions,
+/// the permission cache): a user, or a service acting for itself.
+#[derive(Debug, Clone)]
+pub enum Bearer {
+    User(Principal),
+    Service(ServicePrincipal),
+}
+
+impl Bearer {
+    pub fn caller(&self) -> Caller {
+        match self {
+            Bearer::User(principal) => principal.caller(),
+            Bearer::Service(service) => service.caller(),
+        }
+    }
+}
+
 /// The token in `Authorization: Bearer …`, if the header is present.
 pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, AppError> {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {
@@ -80,19 +111,26 @@ pub fn bearer_token(req: &HttpRequest) -> Result<Option<String>, AppError> {
     }
 }
 
-async fn authenticate(req: HttpRequest) -> Result<Principal, AppError> {
+async fn authenticate(req: HttpRequest) -> Result<Bearer, AppError> {
     let state = req
         .app_data::<web::Data<AppState>>()
         .cloned()
         .ok_or_else(|| AppError::internal("application state missing"))?;
     let origin = state.origin(&req);
-    let mut principal = identify(&req, &state).await?;
-    principal.origin = origin;
-    super::request_log::note_user(&req, &principal.user.id);
-    Ok(principal)
+    Ok(match identify(&req, &state).await? {
+        Bearer::User(mut principal) => {
+            principal.origin = origin;
+            super::request_log::note_user(&req, &principal.user.id);
+            Bearer::User(principal)
+        }
+        Bearer::Service(mut service) => {
+            service.origin = origin;
+            Bearer::Service(service)
+        }
+    })
 }
 
-async fn identify(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Principal, AppError> {
+async fn identify(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Bearer, AppError> {
     let sent = dpop::sent_token(req).map_err(dpop::refusal)?;
     let now = crate::clock::now();
     if let Some(sent) = sent
@@ -112,7 +150,7 @@ async fn identify(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Prin
             })
         }
     };
-    db::run(&state.pool, move |conn| match token {
+    let user = db::run(&state.pool, move |conn| match token {
         Some(token) => {
             let (user, stored) = tokens::authenticate(conn, &token, now)?;
             let scope = crate::scope::parse("scope", &stored.scope)?;
@@ -136,7 +174,8 @@ async fn identify(req: &HttpRequest, state: &web::Data<AppState>) -> Result<Prin
             _ => Err(AppError::MissingCredentials),
         },
     })
-    .await
+    .await?;
+    Ok(Bearer::User(user))
 }
 
 /// An OAuth access token: valid signature, unexpired, not revoked, for the Hub,
@@ -145,7 +184,7 @@ async fn authenticate_jwt(
     state: &AppState,
     req: &HttpRequest,
     sent: &Sent,
-) -> Result<Principal, AppError> {
+) -> Result<Bearer, AppError> {
     let keys = state.keys.current(&state.pool).await;
     let claims = state
         .verified
@@ -167,19 +206,40 @@ async fn authenticate_jwt(
         )));
     }
     match access_token::status(state.token_checks(), &claims).await? {
-        Ok(Some(user)) => Ok(Principal {
+        Ok(Some(user)) => Ok(Bearer::User(Principal {
             user: User::clone(&user),
             scope: claims.scopes().map(str::to_owned).collect(),
             origin: Origin::default(),
-        }),
-        Ok(None) => Err(AppError::Forbidden(
-            "the token acts for a service, not a user".into(),
-        )),
+        })),
+        Ok(None) => match state.services.get(&state.pool, &claims.client_id).await? {
+            Some(service) => Ok(Bearer::Service(ServicePrincipal {
+                service,
+                origin: Origin::default(),
+            })),
+            None => Err(AppError::InvalidToken("the token's service is gone".into())),
+        },
         Err(_) => Err(AppError::InvalidToken("the token has been revoked".into())),
     }
 }
 
 impl FromRequest for Principal {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut actix_web::dev::Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match authenticate(req).await? {
+                Bearer::User(principal) => Ok(principal),
+                Bearer::Service(_) => Err(AppError::Forbidden(
+                    "the token acts for a service, not a user".into(),
+                )),
+            }
+        })
+    }
+}
+
+impl FromRequest for Bearer {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 

@@ -5,16 +5,19 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::api_doc::{
-    AuthorizedAppList, Empty, EventList, GroupList, HubError, NewSecret, ServiceList, TokenList,
-    UserList,
+    AuthorizedAppList, Empty, EventList, GroupList, HubError, NewSecret, PermissionList,
+    ProjectList, ProjectRoleList, RoleList, ServiceList, TokenList, UserList,
 };
-use super::{audit_events, authorized_apps, permanent_tokens, services, usergroups, users};
+use super::{
+    audit_events, authorized_apps, permanent_tokens, permission_cache, permissions, project_roles,
+    projects, roles, services, usergroups, users,
+};
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "idhub REST API",
-        description = "Services, users, user groups, permanent tokens, authorized applications and \
+        description = "Services, users, user groups, permissions, roles, projects and project roles, the permission cache, permanent tokens, authorized applications and \
                        the audit trail, in JetBrains Hub's style: `fields`, `$skip`/`$top` paging, `query`. \
                        Every call takes a bearer token: a permanent token (`perm:…`) or an \
                        access token for the Hub service `0-0-0-0-0`."
@@ -48,6 +51,32 @@ use super::{audit_events, authorized_apps, permanent_tokens, services, usergroup
         usergroups::remove_member,
         usergroups::groups_of,
         usergroups::transitive_groups_of,
+        permissions::list,
+        permissions::create,
+        permissions::get,
+        permissions::update,
+        permissions::delete,
+        permission_cache::permission_cache,
+        roles::list,
+        roles::create,
+        roles::get,
+        roles::update,
+        roles::delete,
+        roles::permissions,
+        roles::add_permission,
+        roles::remove_permission,
+        projects::list,
+        projects::create,
+        projects::get,
+        projects::update,
+        projects::delete,
+        project_roles::of_user,
+        project_roles::grant_to_user,
+        project_roles::revoke_from_user,
+        project_roles::of_group,
+        project_roles::grant_to_group,
+        project_roles::revoke_from_group,
+        project_roles::transitive_of_user,
     ),
     components(schemas(
         HubError,
@@ -58,7 +87,11 @@ use super::{audit_events, authorized_apps, permanent_tokens, services, usergroup
         TokenList,
         AuthorizedAppList,
         EventList,
-        GroupList
+        GroupList,
+        PermissionList,
+        RoleList,
+        ProjectList,
+        ProjectRoleList
     )),
     modifiers(&BearerAuth)
 )]

@@ -166,10 +166,13 @@ pub(crate) async fn delete(
     let id = path.into_inner();
     let cache = Arc::clone(&state.services);
     let caller = principal.caller();
-    resource::delete(&state.pool, move |conn| {
+    let deleted = resource::delete(&state.pool, move |conn| {
         changes::delete(conn, &cache, &id, &caller)
     })
-    .await
+    .await?;
+    // Its permissions went with it.
+    state.access.graph_changed();
+    Ok(deleted)
 }
 
 #[utoipa::path(

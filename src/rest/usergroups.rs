@@ -55,10 +55,13 @@ pub(crate) async fn create(
     principal.require_admin()?;
     let changes = body.0.check(true)?;
     let caller = principal.caller();
-    resource::one(&state.pool, &params, move |conn| {
+    let created = resource::one(&state.pool, &params, move |conn| {
         repo::create(conn, changes, crate::clock::now(), &caller).map(GroupView::from)
     })
-    .await
+    .await?;
+    // What is new may be named by the next grant this instance reads.
+    state.access.graph_changed();
+    Ok(created)
 }
 
 #[utoipa::path(
@@ -130,10 +133,12 @@ pub(crate) async fn update(
     principal.require_admin()?;
     let changes = body.0.check(false)?;
     let (id, caller) = (path.into_inner(), principal.caller());
-    resource::one(&state.pool, &params, move |conn| {
+    let updated = resource::one(&state.pool, &params, move |conn| {
         repo::update(conn, &id, changes, crate::clock::now(), &caller).map(GroupView::from)
     })
-    .await
+    .await?;
+    state.access.graph_changed();
+    Ok(updated)
 }
 
 #[utoipa::path(
@@ -153,10 +158,12 @@ pub(crate) async fn delete(
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let (id, caller) = (path.into_inner(), principal.caller());
-    resource::delete(&state.pool, move |conn| {
+    let deleted = resource::delete(&state.pool, move |conn| {
         repo::delete(conn, &id, crate::clock::now(), &caller)
     })
-    .await
+    .await?;
+    state.access.graph_changed();
+    Ok(deleted)
 }
 
 #[utoipa::path(
@@ -204,11 +211,14 @@ pub(crate) async fn add_member(
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let (id, user_id, caller) = (path.into_inner(), body.0.id, principal.caller());
-    resource::one(&state.pool, &params, move |conn| {
-        repo::add_member(conn, &id, &user_id, crate::clock::now(), &caller)?;
-        crate::users::repo::find(conn, &user_id).map(|user| UserView::from(&user))
+    let member = user_id.clone();
+    let added = resource::one(&state.pool, &params, move |conn| {
+        repo::add_member(conn, &id, &member, crate::clock::now(), &caller)?;
+        crate::users::repo::find(conn, &member).map(|user| UserView::from(&user))
     })
-    .await
+    .await?;
+    state.access.user_changed(&user_id);
+    Ok(added)
 }
 
 #[utoipa::path(
@@ -228,10 +238,13 @@ pub(crate) async fn remove_member(
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
     let ((id, user_id), caller) = (path.into_inner(), principal.caller());
-    resource::delete(&state.pool, move |conn| {
-        repo::remove_member(conn, &id, &user_id, crate::clock::now(), &caller)
+    let member = user_id.clone();
+    let removed = resource::delete(&state.pool, move |conn| {
+        repo::remove_member(conn, &id, &member, crate::clock::now(), &caller)
     })
-    .await
+    .await?;
+    state.access.user_changed(&user_id);
+    Ok(removed)
 }
 
 #[utoipa::path(

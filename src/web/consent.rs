@@ -1,6 +1,6 @@
 //! What a consent page lists: each service and OpenID Connect word of the
 //! request in plain words, for the authorization and device flows alike.
-use crate::scope::{EMAIL, OFFLINE_ACCESS, OPENID, PROFILE};
+use crate::scope::{EMAIL, GROUPS, OFFLINE_ACCESS, OPENID, PROFILE};
 
 /// `services` are (id, name) pairs; `offline` asks for a refresh token
 /// without the `offline_access` word (Hub's `access_type=offline`).
@@ -16,6 +16,7 @@ pub fn items(services: &[(String, String)], oidc: &[String], offline: bool) -> V
                 PROFILE => "See your name and login",
                 EMAIL => "See your email address",
                 OFFLINE_ACCESS => "Keep access while you are away",
+                GROUPS => "See the groups you are in",
                 _ => continue,
             }
             .to_owned(),

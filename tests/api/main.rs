@@ -5,6 +5,7 @@ mod abuse;
 mod admin_console;
 mod application_types;
 mod audit;
+mod authorization;
 mod authorize_visits;
 mod backup;
 mod battery;

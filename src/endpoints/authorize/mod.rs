@@ -22,6 +22,7 @@ use crate::oidc::id_token::{self, IdTokenFor};
 use crate::registry::model::Service;
 use crate::registry::redirect_uri::OUT_OF_BAND;
 use crate::rest::request_log::note_client;
+use crate::scope::GROUPS;
 use crate::state::AppState;
 use crate::users::model::User;
 use crate::web::page::{host_of, render, see_other, PageError};
@@ -368,6 +369,10 @@ async fn signed_here(
             access_token: access_token.as_deref(),
             code,
             sid: issue.sid,
+            groups: match request.scope.iter().any(|s| s == GROUPS) {
+                true => Some(state.access.group_names(&state.pool, &user.id).await?),
+                false => None,
+            },
         };
         signed.id_token = Some(id_token::sign(&keys, &state.issuer, subject, ttl, now)?);
     }

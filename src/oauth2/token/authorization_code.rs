@@ -121,6 +121,7 @@ fn redeem(
         auth_time: code.auth_time,
         nonce: code.nonce.clone(),
         sid: grant.sid.clone(),
+        groups: None,
     });
     Ok(Issued {
         client_id: client.service.id.clone(),

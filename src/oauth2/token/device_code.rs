@@ -69,6 +69,7 @@ fn redeem(
         auth_time: redeemed.auth_time,
         nonce: None,
         sid: redeemed.sid.clone(),
+        groups: None,
     });
     Ok(Issued {
         client_id: client.service.id.clone(),

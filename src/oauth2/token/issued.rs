@@ -27,6 +27,8 @@ pub struct IdTokenRequest {
     pub nonce: Option<String>,
     /// The session that signed in, from the grant.
     pub sid: Option<String>,
+    /// The `groups` claim, filled in by the endpoint when the scope asks.
+    pub groups: Option<Vec<String>>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -97,6 +99,7 @@ pub fn sign(
                 access_token: Some(&access_token),
                 code: None,
                 sid: request.sid.as_deref(),
+                groups: request.groups.clone(),
             };
             Some(id_token::sign(keys, issuer, subject, ttl_secs, now)?)
         }

@@ -103,6 +103,7 @@ pub async fn grant(
         };
         let id_token = requested.has(OPENID).then(|| IdTokenRequest {
             sid: None,
+            groups: None,
             user: user.clone(),
             auth_time: now,
             nonce: None,

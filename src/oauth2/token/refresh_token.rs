@@ -93,6 +93,7 @@ fn rotate(
             auth_time: grant.created,
             nonce: None,
             sid: grant.sid.clone(),
+            groups: None,
         }),
         _ => None,
     };

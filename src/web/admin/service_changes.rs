@@ -372,5 +372,7 @@ pub async fn delete(
     let id = path.into_inner();
     let csrf = form.csrf_token.as_deref();
     change_service(&req, &state, csrf, &id, changes::delete).await?;
+    // Its permissions went with it.
+    state.access.graph_changed();
     Ok(see_other("/admin/services", vec![]))
 }

@@ -1,0 +1,10 @@
+DROP TRIGGER group_members_added;
+DROP TRIGGER group_members_removed;
+DROP TRIGGER user_groups_added;
+DROP TRIGGER user_groups_changed;
+DROP TRIGGER user_groups_deleted;
+DROP TABLE project_roles;
+DROP TABLE projects;
+DROP TABLE role_permissions;
+DROP TABLE roles;
+DROP TABLE permissions;
