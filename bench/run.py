@@ -15,6 +15,11 @@ one on every request, cycling through all of them; any answer that is not
 "active":true fails the run. With --quick it uses 2,000 tokens instead, so the
 CI smoke run stays short (the row then reads "introspection (2k tokens)";
 --only selects it by either name). The token file is removed afterwards.
+
+The case "permission cache (50 groups, 200 project roles)" seeds the model
+bench/authz.py describes, then asks for the bench user's permissions; after
+it, a second instance on the same database measures how soon it shows a
+membership change made through the first.
 """
 import argparse
 import base64
@@ -34,6 +39,8 @@ import threading
 import time
 import urllib.parse
 import urllib.request
+
+import authz
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.path.join(ROOT, "target", "release", "idhub")
@@ -440,6 +447,10 @@ def seed(server):
 
 duration_of_run = 8
 many_token_count = 100_000
+PERMISSION_CACHE = "permission cache (50 groups, 200 project roles)"
+# What the permission cache case seeded in the current database, for the
+# visibility probe on a second instance.
+authz_state = {}
 
 
 def cases(server, client_id, secret, admin_token, connections):
@@ -527,6 +538,16 @@ def cases(server, client_id, secret, admin_token, connections):
         if "file" in many:
             os.unlink(many["file"])
     yield "userinfo", lambda: lua_static("GET", "/api/rest/oauth2/userinfo", {"Authorization": "Bearer " + user["access_token"]})
+    hub_user = post_form(token_url, {"grant_type": "password", "username": "bench", "password": "bench-password",
+                                     "scope": "0-0-0-0-0"}, (client_id, secret))["access_token"]
+
+    def permission_cache_script():
+        if "seeded" not in authz_state:
+            authz_state["seeded"] = authz.seed(server.url, admin_token, hub_user, client_id)
+            authz_state["user_token"] = hub_user
+        return lua_static("GET", "/api/rest/permissions/cache", {"Authorization": "Bearer " + hub_user})
+
+    yield PERMISSION_CACHE, permission_cache_script
     yield "JWKS", lambda: lua_static("GET", "/api/rest/oauth2/keys", {})
     yield "discovery", lambda: lua_static("GET", "/.well-known/openid-configuration", {})
     admin = {"Authorization": "Bearer " + admin_token}
@@ -598,6 +619,7 @@ def main():
     # Measured before any load, on an idle machine.
     hash_ms = float(sh(BINARY, "passwords", "time", "--iterations", "10"))
     rows, failed, ready_times, known = [], False, [], {"client_credentials ES256"}
+    visibility_rows = []
     for backend, url, cleanup in backends(args.backends.split(",")):
         try:
             extra_env = dict(item.split("=", 1) for item in args.server_env)
@@ -624,6 +646,15 @@ def main():
                     rows.append((backend, name, connections, result, rss, cpu))
                     print(f"  {name:<26} c={connections:<3} {result['rps']:>9.0f} req/s  errors {result['errors']}",
                           file=sys.stderr)
+            if authz_state:
+                other = Server(url, extra_env).start()
+                seen = authz.visibility(server.url, other.url, admin_token, authz_state["user_token"],
+                                        authz_state["seeded"])
+                other.stop()
+                visibility_rows.append((backend, seen))
+                print(f"  membership change seen on a second instance: median {seen['median']:.1f} ms, "
+                      f"max {seen['max']:.1f} ms", file=sys.stderr)
+                authz_state.clear()
             server.stop()
             # ES256: the same database, restarted with the other algorithm (a new key is made).
             server = Server(url, {**extra_env, "IDHUB_SIGNING_ALGORITHM": "ES256"}).start()
@@ -653,6 +684,9 @@ def main():
           f"{cores * 1000 / hash_ms:.0f} password grants/s on {cores} cores")
     for backend, ms in ready_times:
         print(f"{backend}: ready {ms:.0f} ms after start")
+    for backend, seen in visibility_rows:
+        print(f"{backend}: a membership change shows on a second instance after {seen['median']:.1f} ms "
+              f"(median of 20), {seen['max']:.1f} ms at most")
     print()
     print("| backend | case | conns | req/s | p50 ms | p99 ms | errors | server RSS MB, peak in case (of it anonymous) | server CPU % |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")

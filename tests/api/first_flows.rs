@@ -1,7 +1,8 @@
-//! docs/first-flows.md, run as written: its `bash` blocks in one bash
-//! process against a fresh server (its own process, on the test's
-//! database), each block's output compared with the `text` block that
-//! follows it. The page's base URL is replaced by the server's.
+//! docs/first-flows.md and docs/authorization.md, run as written: a
+//! page's `bash` blocks in one bash process against a fresh server (its
+//! own process, on the test's database), each block's output compared
+//! with the `text` block that follows it. The page's base URL is replaced
+//! by the server's.
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -9,6 +10,7 @@ use crate::helpers::{idhub_command, skipped, TestDatabase};
 use crate::kill::{free_port, Server};
 
 const PAGE: &str = include_str!("../../docs/first-flows.md");
+const AUTHORIZATION_PAGE: &str = include_str!("../../docs/authorization.md");
 const PAGE_BASE: &str = "http://127.0.0.1:8080";
 const PAGE_BASE_ENCODED: &str = "http%3A%2F%2F127.0.0.1%3A8080";
 const STEP_END: &str = "@@ end of step @@";
@@ -76,28 +78,43 @@ fn missing_tool() -> Option<&'static str> {
 }
 
 #[test]
-fn every_command_of_the_page_is_run_and_every_output_checked() {
-    let steps = steps(PAGE);
-    assert_eq!(steps.len(), PAGE.matches("```bash\n").count());
-    let outputs = steps.iter().filter(|s| s.expected.is_some()).count();
-    assert_eq!(outputs, PAGE.matches("```text\n").count());
-    assert!(steps.len() >= 10 && outputs >= 9, "{} steps", steps.len());
+fn every_command_of_the_pages_is_run_and_every_output_checked() {
+    for (page, at_least) in [(PAGE, 10), (AUTHORIZATION_PAGE, 6)] {
+        let steps = steps(page);
+        assert_eq!(steps.len(), page.matches("```bash\n").count());
+        let outputs = steps.iter().filter(|s| s.expected.is_some()).count();
+        assert_eq!(outputs, page.matches("```text\n").count());
+        assert!(
+            steps.len() >= at_least && outputs + 1 >= at_least,
+            "{} steps",
+            steps.len()
+        );
+    }
 }
 
 #[tokio::test]
 async fn the_first_flows_page_runs_as_written() {
+    runs_as_written("docs/first-flows.md", PAGE).await;
+}
+
+#[tokio::test]
+async fn the_authorization_page_runs_as_written() {
+    runs_as_written("docs/authorization.md", AUTHORIZATION_PAGE).await;
+}
+
+async fn runs_as_written(name: &str, page: &str) {
     if let Some(tool) = missing_tool() {
         // CI installs the tools and makes the test required.
         if std::env::var("IDHUB_BROWSER_TESTS").as_deref() == Ok("required") {
-            panic!("docs/first-flows.md needs {tool}");
+            panic!("{name} needs {tool}");
         }
-        skipped(&format!("docs/first-flows.md needs {tool}"));
+        skipped(&format!("{name} needs {tool}"));
         return;
     }
     let database = TestDatabase::new();
     let port = free_port();
     let server = Server::start_with(&database, port, &[]).await;
-    let steps = steps(PAGE);
+    let steps = steps(page);
     let mut script = String::from("set -euo pipefail\n");
     for step in &steps {
         script.push_str(&step.code.replace(PAGE_BASE, &server.base));
@@ -129,7 +146,7 @@ async fn the_first_flows_page_runs_as_written() {
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert!(
         run.status.success(),
-        "the page's commands failed ({}):\n{stdout}\n{stderr}",
+        "{name}: the page's commands failed ({}):\n{stdout}\n{stderr}",
         run.status
     );
     let outputs: Vec<&str> = stdout.split(&format!("{STEP_END}\n")).collect();
