@@ -113,6 +113,12 @@ impl AccessCache {
         Ok(body)
     }
 
+    /// The permissions of `user_id`, as values (the console shows them).
+    pub async fn held(&self, pool: &DbPool, user_id: &str) -> Result<Vec<access::Held>, AppError> {
+        let (graph, holdings) = self.snapshot(pool, user_id).await?;
+        Ok(access::effective(&graph, &holdings, None))
+    }
+
     /// The names of `user_id`'s groups and every group they are inside.
     pub async fn group_names(&self, pool: &DbPool, user_id: &str) -> Result<Vec<String>, AppError> {
         let (graph, holdings) = self.snapshot(pool, user_id).await?;

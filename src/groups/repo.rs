@@ -289,6 +289,15 @@ fn record_membership(
     Ok(())
 }
 
+/// The groups directly inside group `id`, by name.
+pub fn subgroups(conn: &mut DbConn, id: &str) -> Result<Vec<Group>, AppError> {
+    Ok(user_groups::table
+        .filter(user_groups::parent_id.eq(id))
+        .order(lower(user_groups::name))
+        .select(Group::as_select())
+        .load(conn)?)
+}
+
 /// The direct members of group `id`, by login; and how many.
 pub fn members(conn: &mut DbConn, id: &str, page: Page) -> Result<(Vec<User>, i64), AppError> {
     find(conn, id)?;

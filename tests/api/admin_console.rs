@@ -8,8 +8,12 @@ use serde_json::{json, Value};
 use crate::browser::{hidden_inputs, location, unescape};
 use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD};
 
-const PAGES: [&str; 8] = [
+const PAGES: [&str; 12] = [
     "/admin",
+    "/admin/groups",
+    "/admin/roles",
+    "/admin/projects",
+    "/admin/users/0-0-0-0-0/access",
     "/admin/services",
     "/admin/services/new",
     "/admin/services/0-0-0-0-0",
@@ -985,4 +989,116 @@ async fn administrators_delete_users_after_confirming() {
     assert!(!html.contains(r#"id="delete-user""#), "no deleting oneself");
     let refused = submit(&app, &admin, &mine, &format!("{mine}/delete"), &[]).await;
     assert_eq!(refused.status(), 400);
+}
+
+#[tokio::test]
+async fn the_authorization_pages_show_refusals_and_apply_changes() {
+    let app = spawn_app().await;
+    let admin = signed_in_admin(&app).await;
+    let ida = app.create_user("ida", "ida-password").await;
+    // A group, then a second one inside it.
+    let created = submit(
+        &app,
+        &admin,
+        "/admin/groups",
+        "/admin/groups",
+        &[("name", "Ops"), ("parent", "")],
+    )
+    .await;
+    assert_eq!(created.status(), 303);
+    let ops = location(&created)
+        .trim_start_matches("/admin/groups/")
+        .to_owned();
+    let inner = submit(
+        &app,
+        &admin,
+        "/admin/groups",
+        "/admin/groups",
+        &[("name", "Oncall"), ("parent", &ops)],
+    )
+    .await;
+    assert_eq!(inner.status(), 303);
+    // A name taken, and an unknown login, are said on the page.
+    let taken = submit(
+        &app,
+        &admin,
+        "/admin/groups",
+        "/admin/groups",
+        &[("name", "ops"), ("parent", "")],
+    )
+    .await;
+    assert_eq!(taken.status(), 400);
+    assert!(taken.text().await.unwrap().contains("already exists"));
+    let group_page = format!("/admin/groups/{ops}");
+    let unknown = submit(
+        &app,
+        &admin,
+        &group_page,
+        &format!("{group_page}/members"),
+        &[("login", "nobody")],
+    )
+    .await;
+    assert_eq!(unknown.status(), 400);
+    assert!(unknown
+        .text()
+        .await
+        .unwrap()
+        .contains("no user with that login"));
+    // A member, a role and a grant in Global; the member's page shows it.
+    let added = submit(
+        &app,
+        &admin,
+        &group_page,
+        &format!("{group_page}/members"),
+        &[("login", "ida")],
+    )
+    .await;
+    assert_eq!(added.status(), 303);
+    let role = submit(
+        &app,
+        &admin,
+        "/admin/roles",
+        "/admin/roles",
+        &[("key", "viewer"), ("name", "")],
+    )
+    .await;
+    let role_id = location(&role)
+        .trim_start_matches("/admin/roles/")
+        .to_owned();
+    let granted = submit(
+        &app,
+        &admin,
+        &group_page,
+        &format!("{group_page}/projectroles"),
+        &[("role", &role_id), ("project", "")],
+    )
+    .await;
+    assert_eq!(granted.status(), 303);
+    let (_, html) = app
+        .page(&admin, &format!("/admin/users/{ida}/access"))
+        .await;
+    assert!(html.contains("through Ops"), "{html}");
+    let (_, roles) = rest(
+        &app,
+        &format!("/api/rest/users/{ida}/transitiveprojectroles"),
+    )
+    .await;
+    assert_eq!(roles["projectroles"][0]["project"]["id"], "0-0-0-0-0");
+    // A group with subgroups is not deleted; the reason is shown.
+    let refused = submit(
+        &app,
+        &admin,
+        &format!("{group_page}/delete"),
+        &format!("{group_page}/delete"),
+        &[],
+    )
+    .await;
+    assert_eq!(refused.status(), 400);
+    assert!(refused.text().await.unwrap().contains("subgroups"));
+    let (_, events) = rest(
+        &app,
+        "/api/rest/auditevents?query=type:%20project_role.granted",
+    )
+    .await;
+    assert_eq!(events["events"].as_array().map(Vec::len), Some(1));
 }

@@ -13,6 +13,7 @@ mod browser;
 mod chromium;
 mod cli;
 mod client_assertion;
+mod console_access_chromium;
 mod console_chromium;
 mod deployment;
 mod device;
