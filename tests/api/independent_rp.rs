@@ -81,6 +81,30 @@ async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_a
     }
     let app = spawn_app().await;
     let user_id = app.create_user("olivia", "olivia-password").await;
+    // A group inside another, for the `groups` scope.
+    let mut parent = None;
+    for name in ["Staff", "Readers"] {
+        let body = match &parent {
+            Some(id) => serde_json::json!({"name": name, "parent": {"id": id}}),
+            None => serde_json::json!({"name": name}),
+        };
+        let group: Value = app
+            .post_json("/api/rest/usergroups", &app.admin_token, &body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        parent = group["id"].as_str().map(str::to_owned);
+    }
+    let readers = parent.unwrap();
+    let joined = app
+        .post_json(
+            &format!("/api/rest/usergroups/{readers}/users"),
+            &app.admin_token,
+            &serde_json::json!({"id": user_id}),
+        )
+        .await;
+    assert_eq!(joined.status(), 200);
     let (mut rp, mut lines, mut to_rp) = start_rp("rp.mjs", &app);
 
     let (name, client_id) = step(&mut lines);
@@ -127,9 +151,11 @@ async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_a
     assert_eq!(claims["sub"], user_id.as_str());
     assert_eq!(claims["aud"], client_id.as_str());
     assert!(claims["sid"].is_string(), "{claims}");
+    assert_eq!(claims["groups"], serde_json::json!(["Readers", "Staff"]));
     let (name, userinfo) = step(&mut lines);
     assert_eq!(name, "userinfo");
     assert_eq!(userinfo["preferred_username"], "olivia");
+    assert_eq!(userinfo["groups"], serde_json::json!(["Readers", "Staff"]));
 
     let (name, end_session) = step(&mut lines);
     assert_eq!(name, "end_session");

@@ -1,7 +1,7 @@
 // An independent relying party: openid-client (Node) registers itself at
 // idhub (RFC 7591) with a public key, pushes its authorization request (PAR,
 // RFC 9126) and signs a user in with code + PKCE, authenticating with
-// private_key_jwt, validates the ID token, then builds
+// private_key_jwt, validates the ID token (with the groups claim), then builds
 // the RP-initiated logout URL. The test that runs it
 // (tests/api/independent_rp.rs) plays the browser: it reads one JSON line
 // per step on stdout and answers the callback URL on stdin.
@@ -50,7 +50,7 @@ const nonce = client.randomNonce();
 // The request is pushed first (RFC 9126): the browser gets only a request_uri.
 const url = await client.buildAuthorizationUrlWithPAR(config, {
   redirect_uri,
-  scope: "openid profile",
+  scope: "openid profile groups",
   code_challenge: await client.calculatePKCECodeChallenge(verifier),
   code_challenge_method: "S256",
   state,
