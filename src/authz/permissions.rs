@@ -10,7 +10,6 @@ use crate::db::schema::{permissions, services};
 use crate::db::{lower, DbConn};
 use crate::error::AppError;
 use crate::paging::Page;
-use crate::validate::like_pattern;
 
 /// Who manages permissions: an admin, any service's; a service, its own.
 #[derive(Debug, Clone, Copy)]
@@ -58,16 +57,7 @@ pub fn list(
         if let Some(service) = service {
             query = query.filter(permissions::service_id.eq(service.to_owned()));
         }
-        for word in text.split_whitespace() {
-            let pattern = like_pattern(word);
-            query = query.filter(
-                lower(permissions::key)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(permissions::name).like(pattern).escape('\\')),
-            );
-        }
-        query
+        key_or_name_contains!(query, permissions, text)
     };
     let found = filtered()
         .order((permissions::service_id, permissions::key))
@@ -143,17 +133,12 @@ pub fn update(
 ) -> Result<Permission, AppError> {
     crate::db::transaction(conn, |conn| {
         let permission = find(conn, id, steward)?;
-        let mut fields = Vec::new();
-        for (name, changed) in [
+        let fields = audit::event::changed_fields(&[
             ("key", changes.key.is_some()),
             ("name", changes.name.is_some()),
             ("description", changes.description.is_some()),
             ("global", changes.global.is_some()),
-        ] {
-            if changed {
-                fields.push(name);
-            }
-        }
+        ]);
         if !fields.is_empty() {
             diesel::update(permissions::table.find(id))
                 .set(&changes)

@@ -9,7 +9,6 @@ use crate::db::schema::projects;
 use crate::db::{lower, DbConn};
 use crate::error::AppError;
 use crate::paging::Page;
-use crate::validate::like_pattern;
 
 pub fn find(conn: &mut DbConn, id: &str) -> Result<Project, AppError> {
     projects::table
@@ -23,19 +22,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Project, AppError> {
 /// Projects whose key or name contains every word of `text`, Global first
 /// then by key; and how many.
 pub fn list(conn: &mut DbConn, text: &str, page: Page) -> Result<(Vec<Project>, i64), AppError> {
-    let filtered = || {
-        let mut query = projects::table.into_boxed();
-        for word in text.split_whitespace() {
-            let pattern = like_pattern(word);
-            query = query.filter(
-                lower(projects::key)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(projects::name).like(pattern).escape('\\')),
-            );
-        }
-        query
-    };
+    let filtered = || key_or_name_contains!(projects::table.into_boxed(), projects, text);
     let found = filtered()
         .order((
             projects::id.ne(GLOBAL_PROJECT_ID),
@@ -98,16 +85,11 @@ pub fn update(
 ) -> Result<Project, AppError> {
     crate::db::transaction(conn, |conn| {
         find(conn, id)?;
-        let mut fields = Vec::new();
-        for (name, changed) in [
+        let fields = audit::event::changed_fields(&[
             ("key", changes.key.is_some()),
             ("name", changes.name.is_some()),
             ("description", changes.description.is_some()),
-        ] {
-            if changed {
-                fields.push(name);
-            }
-        }
+        ]);
         if !fields.is_empty() {
             diesel::update(projects::table.find(id))
                 .set(ProjectChanges::from(changes))

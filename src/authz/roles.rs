@@ -13,7 +13,6 @@ use crate::db::schema::{permissions as permission_rows, role_permissions, roles}
 use crate::db::{lower, DbConn};
 use crate::error::AppError;
 use crate::paging::Page;
-use crate::validate::like_pattern;
 
 pub fn find(conn: &mut DbConn, id: &str) -> Result<Role, AppError> {
     roles::table
@@ -26,19 +25,7 @@ pub fn find(conn: &mut DbConn, id: &str) -> Result<Role, AppError> {
 
 /// Roles whose key or name contains every word of `text`, by key; and how many.
 pub fn list(conn: &mut DbConn, text: &str, page: Page) -> Result<(Vec<Role>, i64), AppError> {
-    let filtered = || {
-        let mut query = roles::table.into_boxed();
-        for word in text.split_whitespace() {
-            let pattern = like_pattern(word);
-            query = query.filter(
-                lower(roles::key)
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(lower(roles::name).like(pattern).escape('\\')),
-            );
-        }
-        query
-    };
+    let filtered = || key_or_name_contains!(roles::table.into_boxed(), roles, text);
     let found = filtered()
         .order((lower(roles::key), roles::id))
         .offset(page.skip)
@@ -148,17 +135,12 @@ pub fn update(
 ) -> Result<Role, AppError> {
     crate::db::transaction(conn, |conn| {
         find(conn, id)?;
-        let mut fields = Vec::new();
-        for (name, changed) in [
+        let fields = audit::event::changed_fields(&[
             ("key", changes.key.is_some()),
             ("name", changes.name.is_some()),
             ("description", changes.description.is_some()),
             ("permissions", permissions.is_some()),
-        ] {
-            if changed {
-                fields.push(name);
-            }
-        }
+        ]);
         if changes.key.is_some() || changes.name.is_some() || changes.description.is_some() {
             diesel::update(roles::table.find(id))
                 .set(&changes)

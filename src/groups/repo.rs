@@ -164,16 +164,11 @@ pub fn update(
             take_nesting_lock(conn)?;
             check_parent(conn, Some(id), parent)?;
         }
-        let mut fields = Vec::new();
-        for (name, changed) in [
+        let fields = audit::event::changed_fields(&[
             ("name", changes.name.is_some()),
             ("description", changes.description.is_some()),
             ("parent", changes.parent_id.is_some()),
-        ] {
-            if changed {
-                fields.push(name);
-            }
-        }
+        ]);
         if !fields.is_empty() {
             diesel::update(user_groups::table.find(id))
                 .set(&changes)
