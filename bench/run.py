@@ -647,7 +647,8 @@ def main():
                     print(f"  {name:<26} c={connections:<3} {result['rps']:>9.0f} req/s  errors {result['errors']}",
                           file=sys.stderr)
             if authz_state:
-                other = Server(url, extra_env).start()
+                # The same issuer, so the first instance's tokens hold on the second.
+                other = Server(url, {**extra_env, "IDHUB_ISSUER": server.url}).start()
                 seen = authz.visibility(server.url, other.url, admin_token, authz_state["user_token"],
                                         authz_state["seeded"])
                 other.stop()

@@ -74,6 +74,29 @@ impl ListParams {
     pub fn query_text(&self) -> &str {
         self.query.as_deref().unwrap_or("").trim()
     }
+
+    /// `query` as words to search for, within `search_text`'s bounds.
+    pub fn search_text(&self) -> Result<&str, AppError> {
+        search_text(self.query_text())
+    }
+}
+
+/// Characters and words a free-text search may have: each word is one more
+/// `LIKE` in the query, and the databases refuse expressions past a depth.
+pub const MAX_SEARCH_CHARS: usize = 1024;
+pub const MAX_SEARCH_WORDS: usize = 16;
+
+/// `text` when it is a search the databases can run, else a 400 naming `query`.
+pub fn search_text(text: &str) -> Result<&str, AppError> {
+    if text.len() > MAX_SEARCH_CHARS || text.split_whitespace().count() > MAX_SEARCH_WORDS {
+        return Err(AppError::bad_field(
+            "query",
+            format!(
+                "query must have at most {MAX_SEARCH_WORDS} words and {MAX_SEARCH_CHARS} characters"
+            ),
+        ));
+    }
+    Ok(text)
 }
 
 fn parse_count(name: &str, value: Option<&str>, default: i64) -> Result<i64, AppError> {

@@ -91,6 +91,11 @@ impl AccessCache {
         service: Option<&str>,
     ) -> Result<Bytes, AppError> {
         let (graph, holdings) = self.snapshot(pool, user_id).await?;
+        // A service that declares nothing holds nothing: answered without
+        // keeping an entry per made-up id.
+        if service.is_some_and(|id| !graph.declares(id)) {
+            return Ok(Bytes::from_static(b"[]"));
+        }
         let key = (user_id.to_owned(), service.map(str::to_owned));
         if let Some(kept) = self.answers.get(&key) {
             if Weak::ptr_eq(&kept.graph, &Arc::downgrade(&graph))

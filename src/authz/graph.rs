@@ -52,6 +52,11 @@ pub struct Holdings {
 }
 
 impl Graph {
+    /// Whether service `id` has declared any permission.
+    pub fn declares(&self, id: &str) -> bool {
+        self.permissions.values().any(|p| p.service == id)
+    }
+
     pub fn read(conn: &mut DbConn) -> Result<Self, StoreError> {
         let groups = user_groups::table
             .select((user_groups::id, user_groups::name, user_groups::parent_id))

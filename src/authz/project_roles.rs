@@ -114,6 +114,17 @@ fn existing(
         .optional()?)
 }
 
+/// A role or project named in a body that does not exist is a bad field;
+/// any other failure stays what it is.
+fn missing_as_field(error: AppError, field: &str) -> AppError {
+    match error {
+        AppError::NotFound(_) => {
+            AppError::bad_field(field, format!("there is no {field} with that id"))
+        }
+        other => other,
+    }
+}
+
 /// Grants role `role_id` in project `project_id` to `holder`.
 pub fn grant(
     conn: &mut DbConn,
@@ -125,10 +136,9 @@ pub fn grant(
 ) -> Result<ProjectRoleView, AppError> {
     let granted = crate::db::transaction(conn, |conn| {
         holder.check_exists(conn)?;
-        let role = roles::find(conn, role_id)
-            .map_err(|_| AppError::bad_field("role", "there is no role with that id"))?;
-        let project = projects::find(conn, project_id)
-            .map_err(|_| AppError::bad_field("project", "there is no project with that id"))?;
+        let role = roles::find(conn, role_id).map_err(|e| missing_as_field(e, "role"))?;
+        let project =
+            projects::find(conn, project_id).map_err(|e| missing_as_field(e, "project"))?;
         if let Some(held) = existing(conn, holder, role_id, project_id)? {
             return Ok(ProjectRoleView::new(held, &role, &project));
         }

@@ -78,11 +78,31 @@ fn take_nesting_lock(conn: &mut DbConn) -> Result<(), AppError> {
     Ok(())
 }
 
+/// How many levels `group` and its subgroups span: 1 for a group without
+/// subgroups; past `MAX_DEPTH`, `MAX_DEPTH + 1`.
+fn height(conn: &mut DbConn, group: &str) -> Result<usize, AppError> {
+    let mut level = vec![group.to_owned()];
+    for height in 1..=MAX_DEPTH {
+        level = user_groups::table
+            .filter(user_groups::parent_id.eq_any(&level))
+            .select(user_groups::id)
+            .load(conn)?;
+        if level.is_empty() {
+            return Ok(height);
+        }
+    }
+    Ok(MAX_DEPTH + 1)
+}
+
 /// Refuses `parent` as the parent of `group` (None for a new group) when
 /// it does not exist, is the group itself or one of its subgroups, or
-/// would nest deeper than `MAX_DEPTH`.
+/// when the group and its subgroups would then nest deeper than `MAX_DEPTH`.
 fn check_parent(conn: &mut DbConn, group: Option<&str>, parent: &str) -> Result<(), AppError> {
     let refuse = |why: &str| AppError::bad_field("parent", why.to_owned());
+    let below = match group {
+        Some(id) => height(conn, id)?,
+        None => 1,
+    };
     let mut current = Some(parent.to_owned());
     let mut depth = 0;
     while let Some(id) = current {
@@ -92,7 +112,7 @@ fn check_parent(conn: &mut DbConn, group: Option<&str>, parent: &str) -> Result<
             ));
         }
         depth += 1;
-        if depth >= MAX_DEPTH {
+        if depth + below > MAX_DEPTH {
             return Err(refuse("groups nest at most 32 deep"));
         }
         let found: Option<Option<String>> = user_groups::table

@@ -11,6 +11,7 @@ use crate::db;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::users::repo as users_repo;
+use crate::validate::MAX_SHORT_TEXT;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route(
@@ -34,7 +35,13 @@ fn service_filter(query: Option<&str>) -> Result<Option<String>, AppError> {
         return Ok(None);
     };
     match text.strip_prefix("service:") {
-        Some(id) if !id.is_empty() && !id.contains(char::is_whitespace) => Ok(Some(id.to_owned())),
+        Some(id)
+            if !id.is_empty()
+                && id.len() <= MAX_SHORT_TEXT
+                && !id.contains(char::is_whitespace) =>
+        {
+            Ok(Some(id.to_owned()))
+        }
         _ => Err(AppError::bad_field(
             "query",
             "the permission cache takes query=service:<service id> only",
@@ -60,7 +67,13 @@ pub(crate) async fn permission_cache(
     let service = service_filter(params.query.as_deref())?;
     let user_id = match (&bearer, params.principal.as_deref()) {
         (Bearer::User(principal), None) => principal.user.id.clone(),
-        (Bearer::User(principal), Some(other)) if other == principal.user.id => other.to_owned(),
+        (Bearer::User(principal), Some(other))
+            if other == "me"
+                || other == principal.user.id
+                || other.eq_ignore_ascii_case(&principal.user.login) =>
+        {
+            principal.user.id.clone()
+        }
         (Bearer::User(principal), Some(other)) => {
             principal.require_admin()?;
             find_principal(&state, other).await?

@@ -27,7 +27,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 fn steward(bearer: &Bearer) -> Result<Steward<'_>, AppError> {
     match bearer {
         Bearer::User(principal) => principal.require_admin().map(|()| Steward::Admin),
-        Bearer::Service(service) => Ok(Steward::Service(&service.service.id)),
+        Bearer::Service(caller) => {
+            let service = &caller.service;
+            // As the token endpoint: only a trusted service with client
+            // credentials acts for itself, whatever tokens it still holds.
+            if !service.trusted || !service.client_credentials_flow_enabled {
+                return Err(AppError::Forbidden(
+                    "the service is no longer trusted to act for itself".into(),
+                ));
+            }
+            Ok(Steward::Service(&service.id))
+        }
     }
 }
 
@@ -81,10 +91,11 @@ pub(crate) async fn create(
         repo::create(conn, &service_id, changes, crate::clock::now(), &caller)
             .map(PermissionView::from)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     // What is new may be named by the next grant this instance reads.
     state.access.graph_changed();
-    Ok(created)
+    created
 }
 
 #[utoipa::path(
@@ -102,7 +113,7 @@ pub(crate) async fn list(
     bearer: Bearer,
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
-    let (text, named) = parse_query(params.query_text());
+    let (text, named) = parse_query(params.search_text()?);
     let service = match steward(&bearer)? {
         Steward::Admin => named,
         Steward::Service(own) if named.as_deref().is_none_or(|id| id == own) => {
@@ -183,9 +194,10 @@ pub(crate) async fn update(
         repo::update(conn, &id, changes, steward, crate::clock::now(), &caller)
             .map(PermissionView::from)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(updated)
+    updated
 }
 
 #[utoipa::path(
@@ -209,9 +221,10 @@ pub(crate) async fn delete(
         let steward = as_steward(owner.as_deref());
         repo::delete(conn, &id, steward, crate::clock::now(), &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(deleted)
+    deleted
 }
 
 #[cfg(test)]

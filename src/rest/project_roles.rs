@@ -70,9 +70,10 @@ async fn grant(
     let granted = resource::one(&state.pool, params, move |conn| {
         repo::grant(conn, &held, &role, &project, crate::clock::now(), &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     changed(state, &holder);
-    Ok(granted)
+    granted
 }
 
 async fn revoke(
@@ -87,9 +88,10 @@ async fn revoke(
     let revoked = resource::delete(&state.pool, move |conn| {
         repo::revoke(conn, &held, &id, crate::clock::now(), &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     changed(state, &holder);
-    Ok(revoked)
+    revoked
 }
 
 #[utoipa::path(

@@ -59,10 +59,11 @@ pub(crate) async fn create(
     let created = resource::one(&state.pool, &params, move |conn| {
         repo::create(conn, changes, crate::clock::now(), &caller).map(ProjectView::from)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     // What is new may be named by the next grant this instance reads.
     state.access.graph_changed();
-    Ok(created)
+    created
 }
 
 #[utoipa::path(
@@ -81,7 +82,7 @@ pub(crate) async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let text = params.query_text().to_owned();
+    let text = params.search_text()?.to_owned();
     resource::list(&state.pool, "projects", &params, move |conn, page| {
         let (found, total) = repo::list(conn, &text, page)?;
         Ok((found.into_iter().map(ProjectView::from).collect(), total))
@@ -137,9 +138,10 @@ pub(crate) async fn update(
     let updated = resource::one(&state.pool, &params, move |conn| {
         repo::update(conn, &id, changes, crate::clock::now(), &caller).map(ProjectView::from)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(updated)
+    updated
 }
 
 #[utoipa::path(
@@ -162,7 +164,8 @@ pub(crate) async fn delete(
     let deleted = resource::delete(&state.pool, move |conn| {
         repo::delete(conn, &id, crate::clock::now(), &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(deleted)
+    deleted
 }

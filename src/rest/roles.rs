@@ -58,10 +58,11 @@ pub(crate) async fn create(
         let role = repo::create(conn, changes, permissions, crate::clock::now(), &caller)?;
         view(conn, &role.id)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     // What is new may be named by the next grant this instance reads.
     state.access.graph_changed();
-    Ok(created)
+    created
 }
 
 #[utoipa::path(
@@ -80,7 +81,7 @@ pub(crate) async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let text = params.query_text().to_owned();
+    let text = params.search_text()?.to_owned();
     resource::list(&state.pool, "roles", &params, move |conn, page| {
         let (found, total) = repo::list(conn, &text, page)?;
         let ids: Vec<String> = found.iter().map(|role| role.id.clone()).collect();
@@ -150,9 +151,10 @@ pub(crate) async fn update(
         )?;
         view(conn, &id)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(updated)
+    updated
 }
 
 #[utoipa::path(
@@ -175,9 +177,10 @@ pub(crate) async fn delete(
     let deleted = resource::delete(&state.pool, move |conn| {
         repo::delete(conn, &id, crate::clock::now(), &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(deleted)
+    deleted
 }
 
 #[utoipa::path(
@@ -232,9 +235,10 @@ pub(crate) async fn add_permission(
         repo::add_permission(conn, &id, &permission, crate::clock::now(), &caller)?;
         view(conn, &id)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(added)
+    added
 }
 
 #[utoipa::path(
@@ -257,7 +261,8 @@ pub(crate) async fn remove_permission(
     let removed = resource::delete(&state.pool, move |conn| {
         repo::remove_permission(conn, &id, &permission, crate::clock::now(), &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(removed)
+    removed
 }

@@ -169,10 +169,11 @@ pub(crate) async fn delete(
     let deleted = resource::delete(&state.pool, move |conn| {
         changes::delete(conn, &cache, &id, &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     // Its permissions went with it.
     state.access.graph_changed();
-    Ok(deleted)
+    deleted
 }
 
 #[utoipa::path(

@@ -58,10 +58,11 @@ pub(crate) async fn create(
     let created = resource::one(&state.pool, &params, move |conn| {
         repo::create(conn, changes, crate::clock::now(), &caller).map(GroupView::from)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     // What is new may be named by the next grant this instance reads.
     state.access.graph_changed();
-    Ok(created)
+    created
 }
 
 #[utoipa::path(
@@ -80,7 +81,7 @@ pub(crate) async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let text = params.query_text().to_owned();
+    let text = params.search_text()?.to_owned();
     resource::list(&state.pool, "usergroups", &params, move |conn, page| {
         let (found, total) = repo::list(conn, &text, page)?;
         Ok((found.into_iter().map(GroupView::from).collect(), total))
@@ -136,9 +137,10 @@ pub(crate) async fn update(
     let updated = resource::one(&state.pool, &params, move |conn| {
         repo::update(conn, &id, changes, crate::clock::now(), &caller).map(GroupView::from)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(updated)
+    updated
 }
 
 #[utoipa::path(
@@ -161,9 +163,10 @@ pub(crate) async fn delete(
     let deleted = resource::delete(&state.pool, move |conn| {
         repo::delete(conn, &id, crate::clock::now(), &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.graph_changed();
-    Ok(deleted)
+    deleted
 }
 
 #[utoipa::path(
@@ -216,9 +219,10 @@ pub(crate) async fn add_member(
         repo::add_member(conn, &id, &member, crate::clock::now(), &caller)?;
         crate::users::repo::find(conn, &member).map(|user| UserView::from(&user))
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.user_changed(&user_id);
-    Ok(added)
+    added
 }
 
 #[utoipa::path(
@@ -242,9 +246,10 @@ pub(crate) async fn remove_member(
     let removed = resource::delete(&state.pool, move |conn| {
         repo::remove_member(conn, &id, &member, crate::clock::now(), &caller)
     })
-    .await?;
+    .await;
+    // Told whether or not the answer got out: the write may have committed.
     state.access.user_changed(&user_id);
-    Ok(removed)
+    removed
 }
 
 #[utoipa::path(

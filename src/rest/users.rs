@@ -66,7 +66,7 @@ pub(crate) async fn list(
     params: web::Query<ListParams>,
 ) -> Result<HttpResponse, AppError> {
     principal.require_admin()?;
-    let text = params.query_text().to_owned();
+    let text = params.search_text()?.to_owned();
     let after_id = params.after()?.map(str::to_owned);
     resource::list(&state.pool, "users", &params, move |conn, page| {
         let after = after_id.map(|id| repo::login_key(conn, &id)).transpose()?;

@@ -786,3 +786,99 @@ async fn the_groups_scope_puts_transitive_group_names_in_id_tokens_and_userinfo(
         .unwrap()
         .contains(&json!("groups")));
 }
+
+#[tokio::test]
+async fn bounds_hold_for_queries_filters_distrusted_services_and_nesting() {
+    let app = spawn_app().await;
+    let model = example(&app).await;
+    let tracker_token = service_token(&app, &model.tracker).await;
+    let heidi = app.create_user("heidi", "heidi-password").await;
+    let heidi_token = app.token_for("heidi", "t", &[GLOBAL]);
+
+    // A search the databases could not run is a 400, not a 500.
+    let words = vec!["a"; 17].join("%20");
+    for path in [
+        "/api/rest/permissions",
+        "/api/rest/roles",
+        "/api/rest/projects",
+    ] {
+        let response = app
+            .get(&format!("{path}?query={words}"), &app.admin_token)
+            .await;
+        assert_eq!(response.status(), 400, "{path}");
+    }
+    let long = "x".repeat(300);
+    let response = app
+        .get(
+            &format!("/api/rest/permissions/cache?query=service:{long}"),
+            &heidi_token,
+        )
+        .await;
+    assert_eq!(response.status(), 400);
+    // A service that declares nothing holds nothing.
+    assert_eq!(
+        cache(&app, &heidi_token, "?query=service:made-up").await,
+        json!([])
+    );
+    // Users name themselves as they like.
+    for me in ["me", "heidi", heidi.as_str()] {
+        assert_eq!(
+            cache(&app, &heidi_token, &format!("?principal={me}")).await,
+            json!([])
+        );
+    }
+
+    // Nesting counts the subtree that moves: a chain of 31 takes a group
+    // without subgroups at its foot, not one with a subgroup.
+    let mut parent: Option<String> = None;
+    for level in 0..31 {
+        let body = match &parent {
+            Some(id) => json!({"name": format!("level-{level}"), "parent": {"id": id}}),
+            None => json!({"name": format!("level-{level}")}),
+        };
+        parent = Some(id(&admin_post(&app, "/api/rest/usergroups", body).await));
+    }
+    let foot = parent.unwrap();
+    let top = id(&admin_post(&app, "/api/rest/usergroups", json!({"name": "movable"})).await);
+    admin_post(
+        &app,
+        "/api/rest/usergroups",
+        json!({"name": "below", "parent": {"id": top}}),
+    )
+    .await;
+    let refused = app
+        .post_json(
+            &format!("/api/rest/usergroups/{top}"),
+            &app.admin_token,
+            &json!({"parent": {"id": foot}}),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    let leaf = id(&admin_post(&app, "/api/rest/usergroups", json!({"name": "leaf"})).await);
+    admin_post(
+        &app,
+        &format!("/api/rest/usergroups/{leaf}"),
+        json!({"parent": {"id": foot}}),
+    )
+    .await;
+
+    // A distrusted service no longer manages its permissions.
+    admin_post(
+        &app,
+        &format!("/api/rest/services/{}", model.tracker.0),
+        json!({"trusted": false}),
+    )
+    .await;
+    let refused = app
+        .post_json(
+            "/api/rest/permissions",
+            &tracker_token,
+            &json!({"key": "issue.close"}),
+        )
+        .await;
+    assert!(
+        [401, 403].contains(&refused.status().as_u16()),
+        "{}",
+        refused.status()
+    );
+}

@@ -130,7 +130,7 @@ pub async fn groups_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let text = params.query.trim().to_owned();
+    let text = crate::paging::search_text(params.query.trim())?.to_owned();
     let skip = params.skip();
     let page = Page {
         skip,
@@ -456,7 +456,7 @@ pub async fn projects_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let text = params.query.trim().to_owned();
+    let text = crate::paging::search_text(params.query.trim())?.to_owned();
     let skip = params.skip();
     let page = Page {
         skip,
