@@ -687,7 +687,7 @@ def main():
         print(f"{backend}: ready {ms:.0f} ms after start")
     for backend, seen in visibility_rows:
         print(f"{backend}: a membership change shows on a second instance after {seen['median']:.1f} ms "
-              f"(median of 20), {seen['max']:.1f} ms at most")
+              f"(median of 50), 90 % within {seen['p90']:.1f} ms, {seen['max']:.1f} ms at most")
     print()
     print("| backend | case | conns | req/s | p50 ms | p99 ms | errors | server RSS MB, peak in case (of it anonymous) | server CPU % |")
     print("|---|---|---:|---:|---:|---:|---:|---:|---:|")
