@@ -166,7 +166,9 @@ async fn verify_current_password(
     )
     .await?;
     match outcome {
-        Outcome::Verified(user, _) if user.id == user_id => Ok(()),
+        Outcome::Verified(user, _) | Outcome::SecondFactorNeeded(user, _) if user.id == user_id => {
+            Ok(())
+        }
         Outcome::Locked => Err(AppError::Forbidden(
             "too many failed attempts; try again later".into(),
         )),

@@ -14,6 +14,7 @@ pub mod error;
 pub mod feed_proof;
 pub mod fields;
 pub mod grant_types;
+pub mod key_encryption;
 pub mod outbound;
 pub mod paging;
 pub mod query_terms;
@@ -30,6 +31,7 @@ pub mod housekeeping;
 // Domain data.
 pub mod authz;
 pub mod bootstrap;
+pub mod factors;
 pub mod groups;
 pub mod invalidation;
 pub mod registry;

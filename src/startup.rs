@@ -424,6 +424,7 @@ fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .configure(rest::roles::routes)
         .configure(rest::projects::routes)
         .configure(rest::project_roles::routes)
+        .configure(rest::two_factor::routes)
         .configure(rest::usergroups::routes)
         .configure(web::routes)
         .configure(rest::users::routes);

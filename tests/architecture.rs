@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
         "feed_proof",
         "fields",
         "grant_types",
+        "key_encryption",
         "outbound",
         "paging",
         "query_terms",
@@ -30,6 +31,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "authz",
         "bootstrap",
+        "factors",
         "groups",
         "registry",
         "sessions",

@@ -51,10 +51,13 @@ pub enum Kind {
     ProjectDeleted,
     ProjectRoleGranted,
     ProjectRoleRevoked,
+    SecondFactorEnrolled,
+    SecondFactorRemoved,
+    RecoveryCodeUsed,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 46] = [
+    pub const ALL: [Kind; 49] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -101,6 +104,9 @@ impl Kind {
         Kind::ProjectDeleted,
         Kind::ProjectRoleGranted,
         Kind::ProjectRoleRevoked,
+        Kind::SecondFactorEnrolled,
+        Kind::SecondFactorRemoved,
+        Kind::RecoveryCodeUsed,
     ];
 
     pub fn name(self) -> &'static str {
@@ -151,6 +157,9 @@ impl Kind {
             Kind::ProjectDeleted => "project.deleted",
             Kind::ProjectRoleGranted => "project_role.granted",
             Kind::ProjectRoleRevoked => "project_role.revoked",
+            Kind::SecondFactorEnrolled => "second_factor.enrolled",
+            Kind::SecondFactorRemoved => "second_factor.removed",
+            Kind::RecoveryCodeUsed => "recovery_code.used",
         }
     }
 

@@ -8,7 +8,7 @@ use crate::audit::Caller;
 use crate::clock;
 use crate::config::Settings;
 use crate::db::scrub::{self, Scrubbed};
-use crate::oidc::key_encryption::KeyEncryption;
+use crate::key_encryption::KeyEncryption;
 use crate::oidc::keystore::{self, KeyPolicy};
 use crate::state::AppState;
 

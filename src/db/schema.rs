@@ -325,6 +325,24 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    totp_factors (user_id) {
+        user_id -> Text,
+        secret -> Text,
+        confirmed -> Bool,
+        last_step -> BigInt,
+        created -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> Text,
+        code_hash -> Text,
+        used -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(group_members -> user_groups (group_id));
 diesel::joinable!(permissions -> services (service_id));
 diesel::joinable!(role_permissions -> roles (role_id));
@@ -367,4 +385,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     role_permissions,
     projects,
     project_roles,
+    totp_factors,
+    recovery_codes,
 );

@@ -11,13 +11,13 @@ use std::time::Instant;
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::key_encryption::{self, KeyEncryption};
 use super::keys::{generate_pem, Jwks, SigningAlgorithm, SigningKey};
 use crate::audit::{self, Caller, Kind};
 use crate::config::Settings;
 use crate::db::schema::signing_keys;
 use crate::db::{self, DbConn, DbPool};
 use crate::error::{AppError, StoreError};
+use crate::key_encryption::{self, KeyEncryption};
 
 /// The longest a request waits for a reload of the key set.
 const RELOAD_WAIT: std::time::Duration = std::time::Duration::from_millis(200);
@@ -79,6 +79,12 @@ impl KeyPolicy {
 }
 
 impl KeyStore {
+    /// The key-encryption key, when one is set: other secrets at rest
+    /// (TOTP secrets) are sealed with it too.
+    pub fn encryption(&self) -> Option<&KeyEncryption> {
+        self.policy.encryption.as_deref()
+    }
+
     /// Makes sure a current key of the configured algorithm exists, then loads the set.
     pub fn open(
         conn: &mut DbConn,

@@ -5,7 +5,6 @@ pub mod backchannel;
 pub mod discovery;
 pub mod id_token;
 pub mod jwt;
-pub mod key_encryption;
 pub mod keys;
 pub mod keystore;
 pub mod logout_outbox;

@@ -25,5 +25,6 @@ pub mod resource;
 pub mod roles;
 pub mod services;
 pub mod strict_json;
+pub mod two_factor;
 pub mod usergroups;
 pub mod users;

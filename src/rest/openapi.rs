@@ -10,7 +10,7 @@ use super::api_doc::{
 };
 use super::{
     audit_events, authorized_apps, permanent_tokens, permission_cache, permissions, project_roles,
-    projects, roles, services, usergroups, users,
+    projects, roles, services, two_factor, usergroups, users,
 };
 
 #[derive(OpenApi)]
@@ -77,6 +77,8 @@ use super::{
         project_roles::grant_to_group,
         project_roles::revoke_from_group,
         project_roles::transitive_of_user,
+        two_factor::status,
+        two_factor::remove,
     ),
     components(schemas(
         HubError,

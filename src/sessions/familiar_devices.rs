@@ -53,6 +53,21 @@ impl DeviceKey {
         format!("{nonce}.{}", URL_SAFE_NO_PAD.encode(mac))
     }
 
+    /// The MAC of `parts` under this key, for another short-lived browser
+    /// cookie (`pending`): `purpose` keeps the two kinds apart.
+    pub fn mac(&self, purpose: &str, parts: &[&str]) -> String {
+        let message = [&[purpose], parts].concat().join("\0");
+        URL_SAFE_NO_PAD.encode(hmac::sign(&self.key, message.as_bytes()))
+    }
+
+    /// Whether `mac` is that MAC, compared in constant time.
+    pub fn verify_mac(&self, purpose: &str, parts: &[&str], mac: &str) -> bool {
+        let message = [&[purpose], parts].concat().join("\0");
+        URL_SAFE_NO_PAD
+            .decode(mac)
+            .is_ok_and(|mac| hmac::verify(&self.key, message.as_bytes(), &mac).is_ok())
+    }
+
     /// The cookie's nonce when it was issued for `user_id` with this
     /// credential (the MAC compared in constant time).
     pub fn recognize(&self, cookie: &str, user_id: &str, credential: &str) -> Option<String> {

@@ -3,5 +3,7 @@
 pub mod failure_counters;
 pub mod familiar_devices;
 pub mod lockout;
+pub mod pending;
 pub mod repo;
+pub mod second_step;
 pub mod sign_in;

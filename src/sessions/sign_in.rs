@@ -12,10 +12,10 @@ use super::lockout::{self, Counters, Device, Lockout, Source};
 use crate::audit::{self, Actor, Event, Kind, Origin, Recorder};
 use crate::db::{self, DbPool};
 use crate::error::AppError;
-use crate::telemetry;
 use crate::users::model::User;
 use crate::users::password_hash::PasswordHasher;
 use crate::users::repo as users_repo;
+use crate::{factors, telemetry};
 
 /// One attempt to sign in.
 pub struct Attempt {
@@ -83,6 +83,9 @@ pub enum Outcome {
     /// The password is right. The user may still be banned: callers say so
     /// in their own words. On the sign-in page, the device cookie to set.
     Verified(User, Option<String>),
+    /// The password is right and the user has a second factor enrolled:
+    /// the sign-in page asks for it next; the password grant refuses.
+    SecondFactorNeeded(User, Option<String>),
     /// Unknown user or wrong password, answered alike.
     WrongCredentials,
     /// Too many recent failures from this source, for this account, or both.
@@ -149,7 +152,7 @@ pub async fn check(
         .run(move |hasher| hasher.check(&password, stored_hash.as_deref()))
         .await?;
     let known = user.clone();
-    db::run(pool, move |conn| {
+    let second_factor = db::run(pool, move |conn| {
         match verified {
             true => counters.record_success(conn)?,
             false => counters.record_failure(conn, now)?,
@@ -162,12 +165,22 @@ pub async fn check(
         if let Some(reason) = failure {
             telemetry::sign_in_failed(via.name(), reason);
         }
-        let event = audit_event(known.as_ref(), &origin, &via, failure);
+        let second_factor = match (&known, failure) {
+            (Some(user), None) => factors::repo::status(conn, &user.id)?.enabled,
+            _ => false,
+        };
+        let mut event = audit_event(known.as_ref(), &origin, &via, failure);
+        if second_factor {
+            // The password was right; the sign-in is not done until the
+            // second factor is (its own event says how that went).
+            event = event.detail("secondFactor", "asked");
+        }
         audit::store::record(conn, &event, now)?;
-        Ok(())
+        Ok(second_factor)
     })
     .await?;
     Ok(match user {
+        Some(user) if verified && second_factor => Outcome::SecondFactorNeeded(user, device_tag),
         Some(user) if verified => Outcome::Verified(user, device_tag),
         _ => Outcome::WrongCredentials,
     })

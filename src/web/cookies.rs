@@ -37,6 +37,27 @@ fn cookie(
     builder.finish()
 }
 
+/// A sign-in waiting for its second factor (`sessions::pending`).
+pub fn pending_cookie(value: String, secure: bool) -> Cookie<'static> {
+    cookie(
+        crate::sessions::pending::PENDING_COOKIE,
+        value,
+        secure,
+        Some(time::Duration::seconds(
+            crate::sessions::pending::PENDING_TTL_SECS,
+        )),
+    )
+}
+
+pub fn expired_pending_cookie(secure: bool) -> Cookie<'static> {
+    cookie(
+        crate::sessions::pending::PENDING_COOKIE,
+        String::new(),
+        secure,
+        Some(time::Duration::ZERO),
+    )
+}
+
 pub fn session_cookie(value: String, secure: bool, ttl: Duration) -> Cookie<'static> {
     cookie(
         SESSION_COOKIE,

@@ -48,7 +48,7 @@ pub async fn current_session(
 
 #[derive(Debug, Deserialize)]
 pub struct LoginQuery {
-    return_to: Option<String>,
+    pub return_to: Option<String>,
     login_hint: Option<String>,
 }
 
@@ -149,7 +149,7 @@ async fn login(
             cookie: req.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned()),
         }),
     };
-    let (user, device) = match sign_in::check(
+    let (user, device, second_factor) = match sign_in::check(
         &state.pool,
         &state.hasher,
         state.lockout,
@@ -159,19 +159,47 @@ async fn login(
     )
     .await?
     {
-        Outcome::Verified(user, device) => (user, device),
+        Outcome::Verified(user, device) => (user, device, false),
+        Outcome::SecondFactorNeeded(user, device) => (user, device, true),
         Outcome::WrongCredentials => return refuse(WRONG_CREDENTIALS),
         Outcome::Locked => return refuse("Too many failed attempts. Wait a minute and try again."),
     };
     if user.banned {
         return refuse("This account is banned.");
     }
-    let cookie = start_session(&state, &req, user.id, now).await?;
     let device = device.map(|tag| cookies::device_cookie(tag, state.secure_cookies()));
+    if second_factor {
+        return Ok(ask_second_factor(&state, &user, now, &return_to, device));
+    }
+    let cookie = start_session(&state, &req, user.id, now).await?;
     Ok(see_other(
         &return_to,
         std::iter::once(cookie).chain(device).collect(),
     ))
+}
+
+/// After the right password of a user with a second factor: the pending
+/// cookie, and on to the page that asks for the code.
+fn ask_second_factor(
+    state: &AppState,
+    user: &crate::users::model::User,
+    now: chrono::NaiveDateTime,
+    return_to: &str,
+    device: Option<actix_web::cookie::Cookie<'static>>,
+) -> HttpResponse {
+    let credential = user.password_hash.as_deref().unwrap_or_default();
+    let value = crate::sessions::pending::issue(
+        &state.devices,
+        &user.id,
+        credential,
+        now.and_utc().timestamp(),
+    );
+    let back: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+    let cookie = cookies::pending_cookie(value, state.secure_cookies());
+    see_other(
+        &format!("/login/second-factor?return_to={back}"),
+        std::iter::once(cookie).chain(device).collect(),
+    )
 }
 
 /// Starts a new session for the user, ending the one the browser had (a

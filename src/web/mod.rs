@@ -9,6 +9,7 @@ pub mod home;
 pub mod login;
 pub mod page;
 pub mod page_routes;
+pub mod second_factor;
 pub mod templates;
 
 use actix_web::web;
@@ -17,6 +18,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.configure(home::routes)
         .configure(admin::routes)
         .configure(login::routes)
+        .configure(second_factor::routes)
         .configure(device::routes)
         .configure(account::routes);
 }

@@ -53,6 +53,7 @@ mod races;
 mod registration;
 mod registry;
 mod run_log;
+mod second_factor;
 mod shutdown;
 mod spa_chromium;
 mod token_exchange;

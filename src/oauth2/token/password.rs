@@ -78,6 +78,11 @@ pub async fn grant(
     .await?
     {
         Outcome::Verified(user, _) => user,
+        Outcome::SecondFactorNeeded(..) => {
+            return Err(OAuthError::invalid_grant(
+                "this user signs in with a second factor, which the password grant cannot ask for: use the authorization code flow",
+            ))
+        }
         Outcome::WrongCredentials => return Err(OAuthError::invalid_grant(WRONG_CREDENTIALS)),
         Outcome::Locked => return Err(OAuthError::invalid_grant(LOCKED)),
     };

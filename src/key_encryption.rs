@@ -1,6 +1,7 @@
-//! Signing keys encrypted at rest: AES-256-GCM (aws-lc-rs) under the key in
-//! `IDHUB_KEY_ENCRYPTION_KEY`, with the key id as associated data, so a
-//! sealed key cannot be moved to another row. A stored key is either a PEM
+//! Secrets encrypted at rest (signing keys, TOTP secrets): AES-256-GCM
+//! (aws-lc-rs) under the key in `IDHUB_KEY_ENCRYPTION_KEY`, with the row's
+//! id as associated data (a key id; `totp:` and a user id), so a sealed
+//! secret cannot be moved to another row. A stored key is either a PEM
 //! (not encrypted) or `aes256gcm:` and the base64 of nonce, ciphertext and
 //! tag; both load, so keys can be encrypted while servers run.
 use aws_lc_rs::aead::{Aad, LessSafeKey, Nonce, UnboundKey, AES_256_GCM, NONCE_LEN};

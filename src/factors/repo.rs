@@ -1,0 +1,246 @@
+//! What a user enrolled, as stored. The TOTP secret is sealed with the
+//! key-encryption key when one is set (associated data `totp:USER`), else
+//! kept as base32. Accepting a code moves `last_step` forward in one
+//! statement, so a code is good once even across instances; a recovery
+//! code is marked used the same way.
+use base64::engine::general_purpose::STANDARD;
+use base64::Engine;
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::recovery;
+use crate::audit::{self, Caller, Kind};
+use crate::db::schema::{recovery_codes, totp_factors};
+use crate::db::DbConn;
+use crate::error::AppError;
+use crate::key_encryption::{self, KeyEncryption};
+
+/// What a user has enrolled, as `GET …/twofactorauthentication` says it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct FactorStatus {
+    /// A second factor is enrolled: sign-in asks for it.
+    pub enabled: bool,
+    pub totp: bool,
+    /// Passkeys registered (none until passkeys are built).
+    pub passkeys: i64,
+    pub recovery_codes_left: i64,
+}
+
+fn associated(user_id: &str) -> String {
+    format!("totp:{user_id}")
+}
+
+/// The stored form of a secret.
+pub fn seal(
+    encryption: Option<&KeyEncryption>,
+    user_id: &str,
+    secret: &[u8],
+) -> Result<String, AppError> {
+    let text = STANDARD.encode(secret);
+    match encryption {
+        Some(encryption) => encryption
+            .seal(&associated(user_id), &text)
+            .map_err(AppError::internal),
+        None => Ok(text),
+    }
+}
+
+fn open(
+    encryption: Option<&KeyEncryption>,
+    user_id: &str,
+    stored: &str,
+) -> Result<Vec<u8>, AppError> {
+    let text = key_encryption::open(encryption, &associated(user_id), stored)
+        .map_err(|e| AppError::internal(format!("the TOTP secret of a user: {e}")))?;
+    STANDARD
+        .decode(text)
+        .map_err(|_| AppError::internal("a stored TOTP secret is not base64"))
+}
+
+pub fn status(conn: &mut DbConn, user_id: &str) -> Result<FactorStatus, AppError> {
+    let totp: bool = diesel::select(diesel::dsl::exists(
+        totp_factors::table
+            .filter(totp_factors::user_id.eq(user_id))
+            .filter(totp_factors::confirmed.eq(true)),
+    ))
+    .get_result(conn)?;
+    let left: i64 = recovery_codes::table
+        .filter(recovery_codes::user_id.eq(user_id))
+        .filter(recovery_codes::used.is_null())
+        .count()
+        .get_result(conn)?;
+    Ok(FactorStatus {
+        enabled: totp,
+        totp,
+        passkeys: 0,
+        recovery_codes_left: match totp {
+            true => left,
+            false => 0,
+        },
+    })
+}
+
+/// Starts (or restarts) a TOTP enrolment with a new secret; refused while
+/// a confirmed one exists. Returns the secret, to show.
+pub fn begin(
+    conn: &mut DbConn,
+    encryption: Option<&KeyEncryption>,
+    user_id: &str,
+    now: NaiveDateTime,
+) -> Result<Vec<u8>, AppError> {
+    let secret = super::totp::new_secret();
+    let stored = seal(encryption, user_id, &secret)?;
+    crate::db::transaction(conn, |conn| {
+        if status(conn, user_id)?.totp {
+            return Err(AppError::conflict(
+                "totp",
+                "an authenticator app is already set up: remove it first",
+            ));
+        }
+        diesel::delete(totp_factors::table.find(user_id)).execute(conn)?;
+        diesel::insert_into(totp_factors::table)
+            .values((
+                totp_factors::user_id.eq(user_id),
+                totp_factors::secret.eq(&stored),
+                totp_factors::confirmed.eq(false),
+                totp_factors::last_step.eq(0_i64),
+                totp_factors::created.eq(now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })?;
+    Ok(secret)
+}
+
+/// The secret of `user_id`'s TOTP factor, confirmed or being enrolled, and
+/// the last step accepted.
+pub fn secret(
+    conn: &mut DbConn,
+    encryption: Option<&KeyEncryption>,
+    user_id: &str,
+    confirmed: bool,
+) -> Result<Option<(Vec<u8>, u64)>, AppError> {
+    let found: Option<(String, i64)> = totp_factors::table
+        .find(user_id)
+        .filter(totp_factors::confirmed.eq(confirmed))
+        .select((totp_factors::secret, totp_factors::last_step))
+        .first(conn)
+        .optional()?;
+    found
+        .map(|(stored, last)| {
+            Ok((
+                open(encryption, user_id, &stored)?,
+                u64::try_from(last).unwrap_or(0),
+            ))
+        })
+        .transpose()
+}
+
+/// Takes `step` as the last one used, if it is later than the last one:
+/// false when another request took it (or a later one) first.
+pub fn take_step(conn: &mut DbConn, user_id: &str, step: u64) -> Result<bool, AppError> {
+    let step = i64::try_from(step).map_err(|_| AppError::internal("a TOTP step past i64"))?;
+    let taken = diesel::update(
+        totp_factors::table
+            .find(user_id)
+            .filter(totp_factors::last_step.lt(step)),
+    )
+    .set(totp_factors::last_step.eq(step))
+    .execute(conn)?;
+    Ok(taken == 1)
+}
+
+/// Confirms the enrolment whose code matched at `step`, with new recovery
+/// codes (returned, to show once).
+pub fn confirm(
+    conn: &mut DbConn,
+    user_id: &str,
+    step: u64,
+    now: NaiveDateTime,
+    caller: &Caller,
+) -> Result<Vec<String>, AppError> {
+    let codes = recovery::new_codes();
+    crate::db::transaction(conn, |conn| {
+        let updated = diesel::update(
+            totp_factors::table
+                .find(user_id)
+                .filter(totp_factors::confirmed.eq(false)),
+        )
+        .set((
+            totp_factors::confirmed.eq(true),
+            totp_factors::last_step
+                .eq(i64::try_from(step).map_err(|_| AppError::internal("a TOTP step past i64"))?),
+        ))
+        .execute(conn)?;
+        if updated == 0 {
+            return Err(AppError::conflict("totp", "start setting up the app again"));
+        }
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
+            .execute(conn)?;
+        for code in &codes {
+            diesel::insert_into(recovery_codes::table)
+                .values((
+                    recovery_codes::user_id.eq(user_id),
+                    recovery_codes::code_hash.eq(recovery::stored_form(user_id, code)),
+                ))
+                .execute(conn)?;
+        }
+        let event = caller
+            .event(Kind::SecondFactorEnrolled)
+            .user(user_id)
+            .detail("factor", "totp");
+        audit::store::record(conn, &event, now)?;
+        Ok(())
+    })?;
+    Ok(codes)
+}
+
+/// Uses recovery code `code` of `user_id`: false when it is not one of
+/// theirs or was used already.
+pub fn use_recovery_code(
+    conn: &mut DbConn,
+    user_id: &str,
+    code: &str,
+    now: NaiveDateTime,
+    caller: &Caller,
+) -> Result<bool, AppError> {
+    crate::db::transaction(conn, |conn| {
+        let used = diesel::update(
+            recovery_codes::table
+                .filter(recovery_codes::user_id.eq(user_id))
+                .filter(recovery_codes::code_hash.eq(recovery::stored_form(user_id, code)))
+                .filter(recovery_codes::used.is_null()),
+        )
+        .set(recovery_codes::used.eq(now))
+        .execute(conn)?;
+        if used == 0 {
+            return Ok(false);
+        }
+        let event = caller.event(Kind::RecoveryCodeUsed).user(user_id);
+        audit::store::record(conn, &event, now)?;
+        Ok(true)
+    })
+}
+
+/// Removes every second factor of `user_id` (the user themself, or an admin).
+pub fn remove(
+    conn: &mut DbConn,
+    user_id: &str,
+    now: NaiveDateTime,
+    caller: &Caller,
+) -> Result<(), AppError> {
+    crate::db::transaction(conn, |conn| {
+        let removed = diesel::delete(totp_factors::table.find(user_id)).execute(conn)?;
+        diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
+            .execute(conn)?;
+        if removed > 0 {
+            let event = caller
+                .event(Kind::SecondFactorRemoved)
+                .user(user_id)
+                .detail("factor", "totp");
+            audit::store::record(conn, &event, now)?;
+        }
+        Ok(())
+    })
+}

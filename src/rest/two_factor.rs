@@ -1,0 +1,70 @@
+//! `/api/rest/users/{id|me}/twofactorauthentication`: what second factors a
+//! user has (their own, or anyone's for an admin), and an admin's removal
+//! of them, for a user who lost their phone and their recovery codes.
+use actix_web::{web, HttpResponse};
+
+use super::authn::Principal;
+use super::json::FieldsParam;
+use super::resource;
+use crate::error::AppError;
+use crate::factors::repo as factors;
+use crate::state::AppState;
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/api/rest/users/{id}/twofactorauthentication",
+        web::get().to(status),
+    )
+    .route(
+        "/api/rest/users/{id}/twofactorauthentication",
+        web::delete().to(remove),
+    );
+}
+
+#[utoipa::path(
+    operation_id = "users_two_factor_status",
+    get,
+    path = "/api/rest/users/{id}/twofactorauthentication",
+    tag = "users",
+    summary = "The user's second factors: `{enabled, totp, passkeys, recoveryCodesLeft}`",
+    params(("id" = String, Path, description = "A user id, or `me`"), crate::rest::json::FieldsParam),
+    responses((status = 200, body = crate::factors::FactorStatus), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn status(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<FieldsParam>,
+) -> Result<HttpResponse, AppError> {
+    let id = principal.resolve_user_id(&path)?;
+    resource::one(&state.pool, &params, move |conn| {
+        crate::users::repo::find(conn, &id)?;
+        factors::status(conn, &id)
+    })
+    .await
+}
+
+#[utoipa::path(
+    operation_id = "users_two_factor_remove",
+    delete,
+    path = "/api/rest/users/{id}/twofactorauthentication",
+    tag = "users",
+    summary = "Remove every second factor of the user (admins): they sign in with their password alone until they set one up again",
+    params(("id" = String, Path, description = "A user id")),
+    responses((status = 200, body = crate::rest::api_doc::Empty), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn remove(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let (id, caller) = (path.into_inner(), principal.caller());
+    resource::delete(&state.pool, move |conn| {
+        crate::users::repo::find(conn, &id)?;
+        factors::remove(conn, &id, crate::clock::now(), &caller)
+    })
+    .await
+}

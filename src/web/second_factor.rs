@@ -1,0 +1,452 @@
+//! Second factors in the browser: the sign-in step that asks for a code
+//! after the password (`/login/second-factor`), and setting up or removing
+//! an authenticator app on the account (`/account/second-factor`), with
+//! its ten recovery codes shown once.
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use askama::Template;
+use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use super::cookies;
+use super::login::{current_session, start_session, LoginQuery};
+use super::page::{render, see_other, PageError};
+use super::page_routes::{get_page, post_page};
+use crate::audit::Caller;
+use crate::factors::{repo as factors, totp, FactorStatus};
+use crate::sessions::lockout::Source;
+use crate::sessions::pending::{self, PENDING_COOKIE};
+use crate::sessions::repo::Session;
+use crate::sessions::second_step::{self, SecondOutcome, SecondStep};
+use crate::state::AppState;
+use crate::users::model::User;
+use crate::{clock, db};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(get_page("/login/second-factor", code_page))
+        .service(post_page("/login/second-factor", code_sent))
+        .service(get_page("/account/second-factor", account_page))
+        .service(post_page("/account/second-factor/totp", start_totp))
+        .service(post_page(
+            "/account/second-factor/totp/confirm",
+            confirm_totp,
+        ))
+        .service(post_page("/account/second-factor/remove", remove));
+}
+
+#[derive(Template)]
+#[template(path = "second_factor.html")]
+struct CodePage {
+    csrf_token: String,
+    return_to: String,
+    error: Option<String>,
+}
+
+fn code_form(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    return_to: &str,
+    error: Option<String>,
+) -> HttpResponse {
+    let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
+    let page = CodePage {
+        csrf_token,
+        return_to: cookies::safe_return_to(Some(return_to)),
+        error,
+    };
+    render(status, &page, cookie.into_iter().collect())
+}
+
+/// The user the browser's pending cookie holds for, if it still does.
+async fn pending_user(
+    state: &AppState,
+    req: &HttpRequest,
+    now: NaiveDateTime,
+) -> Result<Option<User>, PageError> {
+    let Some(cookie) = req.cookie(PENDING_COOKIE).map(|c| c.value().to_owned()) else {
+        return Ok(None);
+    };
+    let Some(user_id) = pending::user_of(&cookie).map(str::to_owned) else {
+        return Ok(None);
+    };
+    let user = db::run(&state.pool, move |conn| {
+        Ok(crate::users::repo::get(conn, &user_id)?)
+    })
+    .await?;
+    Ok(user.filter(|user| {
+        let credential = user.password_hash.as_deref().unwrap_or_default();
+        !user.banned
+            && pending::holds(
+                &state.devices,
+                &cookie,
+                &user.id,
+                credential,
+                now.and_utc().timestamp(),
+            )
+    }))
+}
+
+async fn code_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
+    let return_to = cookies::safe_return_to(query.return_to.as_deref());
+    if pending_user(&state, &req, clock::now()).await?.is_none() {
+        return Ok(see_other(
+            &format!("/login?return_to={}", encode(&return_to)),
+            vec![],
+        ));
+    }
+    Ok(code_form(&req, &state, StatusCode::OK, &return_to, None))
+}
+
+fn encode(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+#[derive(Deserialize)]
+struct CodeForm {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    code: String,
+    return_to: Option<String>,
+}
+
+async fn code_sent(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    cookies::check_csrf(&req, form.csrf_token.as_deref())?;
+    let form = form.into_inner();
+    let return_to = cookies::safe_return_to(form.return_to.as_deref());
+    let now = clock::now();
+    let Some(user) = pending_user(&state, &req, now).await? else {
+        return Ok(see_other(
+            &format!("/login?return_to={}", encode(&return_to)),
+            vec![],
+        ));
+    };
+    let (source, origin) = (
+        Source::Address(state.client_address(&req)),
+        state.origin(&req),
+    );
+    let (checked, code) = (state.clone(), form.code);
+    let person = user.clone();
+    let outcome = db::run(&state.pool, move |conn| {
+        let step = SecondStep {
+            encryption: checked.keys.encryption(),
+            lockout: &checked.lockout,
+            source: &source,
+            origin: &origin,
+        };
+        second_step::check(
+            conn,
+            &step,
+            &person,
+            code.chars().take(64).collect::<String>().as_str(),
+            now,
+        )
+    })
+    .await?;
+    match outcome {
+        SecondOutcome::Passed(_) => {
+            let session = start_session(&state, &req, user.id, now).await?;
+            let done = cookies::expired_pending_cookie(state.secure_cookies());
+            Ok(see_other(&return_to, vec![session, done]))
+        }
+        SecondOutcome::Wrong => Ok(code_form(
+            &req,
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &return_to,
+            Some("That code is not right (or was used already). Try the next one.".into()),
+        )),
+        SecondOutcome::Locked => Ok(code_form(
+            &req,
+            &state,
+            StatusCode::UNAUTHORIZED,
+            &return_to,
+            Some("Too many failed attempts. Wait a minute and try again.".into()),
+        )),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "account_second_factor.html")]
+struct AccountPage {
+    csrf_token: String,
+    status: FactorStatus,
+    /// Setting up: the QR code (an SVG made here), the URI and the secret as text.
+    enrolling: Option<Enrolment>,
+    /// Just confirmed: the recovery codes, shown this once.
+    recovery_codes: Vec<String>,
+    error: Option<String>,
+}
+
+struct Enrolment {
+    qr_svg: String,
+    uri: String,
+    secret: String,
+}
+
+async fn signed_in(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+) -> Result<Result<Session, HttpResponse>, PageError> {
+    match current_session(state, req).await? {
+        Some(session) if !session.user.guest => Ok(Ok(session)),
+        _ => Ok(Err(see_other(
+            "/login?return_to=%2Faccount%2Fsecond-factor",
+            vec![],
+        ))),
+    }
+}
+
+async fn form_sender(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    csrf_token: Option<&str>,
+) -> Result<Result<Session, HttpResponse>, PageError> {
+    cookies::check_csrf(req, csrf_token)?;
+    signed_in(state, req).await
+}
+
+async fn account_view(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &User,
+    status: StatusCode,
+    enrolling: Option<Vec<u8>>,
+    recovery_codes: Vec<String>,
+    error: Option<String>,
+) -> Result<HttpResponse, PageError> {
+    let user_id = user.id.clone();
+    let factor_status = db::run(&state.pool, move |conn| factors::status(conn, &user_id)).await?;
+    let issuer = host_of(&state.issuer);
+    let enrolling = match enrolling {
+        Some(secret) => {
+            let uri = totp::otpauth_uri(&secret, &format!("idhub {issuer}"), &user.login)
+                .ok_or_else(|| {
+                    PageError::from(crate::error::AppError::internal("an otpauth URI"))
+                })?;
+            let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| {
+                PageError::from(crate::error::AppError::internal(format!("a QR code: {e}")))
+            })?;
+            let qr_svg = qr
+                .render::<qrcode::render::svg::Color<'_>>()
+                .min_dimensions(200, 200)
+                .quiet_zone(true)
+                .build();
+            Some(Enrolment {
+                qr_svg,
+                uri,
+                secret: totp::secret_text(&secret),
+            })
+        }
+        None => None,
+    };
+    let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
+    let page = AccountPage {
+        csrf_token,
+        status: factor_status,
+        enrolling,
+        recovery_codes,
+        error,
+    };
+    Ok(render(status, &page, cookie.into_iter().collect()))
+}
+
+fn host_of(issuer: &str) -> String {
+    url::Url::parse(issuer)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned))
+        .unwrap_or_else(|| issuer.to_owned())
+}
+
+async fn account_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+) -> Result<HttpResponse, PageError> {
+    let session = match signed_in(&state, &req).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    account_view(
+        &state,
+        &req,
+        &session.user,
+        StatusCode::OK,
+        None,
+        Vec::new(),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize)]
+struct CodeOnly {
+    csrf_token: Option<String>,
+    #[serde(default)]
+    code: String,
+}
+
+async fn start_totp(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeOnly>,
+) -> Result<HttpResponse, PageError> {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let (started, user_id) = (state.clone(), session.user.id.clone());
+    let begun = db::run(&state.pool, move |conn| {
+        factors::begin(conn, started.keys.encryption(), &user_id, clock::now())
+    })
+    .await;
+    match begun {
+        Ok(secret) => {
+            account_view(
+                &state,
+                &req,
+                &session.user,
+                StatusCode::OK,
+                Some(secret),
+                Vec::new(),
+                None,
+            )
+            .await
+        }
+        Err(crate::error::AppError::Conflict { message, .. }) => {
+            account_view(
+                &state,
+                &req,
+                &session.user,
+                StatusCode::CONFLICT,
+                None,
+                Vec::new(),
+                Some(message),
+            )
+            .await
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+async fn confirm_totp(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeOnly>,
+) -> Result<HttpResponse, PageError> {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let now = clock::now();
+    let (checked, user_id, code) = (state.clone(), session.user.id.clone(), form.code.clone());
+    let caller = Caller::user(&session.user.id, state.origin(&req));
+    let confirmed = db::run(&state.pool, move |conn| {
+        let Some((secret, _)) = factors::secret(conn, checked.keys.encryption(), &user_id, false)?
+        else {
+            return Ok(Err(None));
+        };
+        let unix = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
+        match totp::accept(&secret, &code, unix, 0) {
+            Some(step) => Ok(Ok(factors::confirm(conn, &user_id, step, now, &caller)?)),
+            None => Ok(Err(Some(secret))),
+        }
+    })
+    .await?;
+    match confirmed {
+        Ok(codes) => {
+            account_view(
+                &state,
+                &req,
+                &session.user,
+                StatusCode::OK,
+                None,
+                codes,
+                None,
+            )
+            .await
+        }
+        Err(Some(secret)) => {
+            account_view(
+                &state,
+                &req,
+                &session.user,
+                StatusCode::BAD_REQUEST,
+                Some(secret),
+                Vec::new(),
+                Some("That code is not right: type the one your app shows now.".into()),
+            )
+            .await
+        }
+        Err(None) => {
+            account_view(
+                &state,
+                &req,
+                &session.user,
+                StatusCode::BAD_REQUEST,
+                None,
+                Vec::new(),
+                Some("Start setting up the app again.".into()),
+            )
+            .await
+        }
+    }
+}
+
+/// Removing one's factors takes a current code (or a recovery code), so a
+/// session left open does not suffice.
+async fn remove(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeOnly>,
+) -> Result<HttpResponse, PageError> {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(redirect),
+    };
+    let now = clock::now();
+    let (source, origin) = (
+        Source::Address(state.client_address(&req)),
+        state.origin(&req),
+    );
+    let (checked, user, code) = (state.clone(), session.user.clone(), form.code.clone());
+    let removed = db::run(&state.pool, move |conn| {
+        let step = SecondStep {
+            encryption: checked.keys.encryption(),
+            lockout: &checked.lockout,
+            source: &source,
+            origin: &origin,
+        };
+        match second_step::check(conn, &step, &user, &code, now)? {
+            SecondOutcome::Passed(_) => {
+                let caller = Caller::user(&user.id, origin.clone());
+                factors::remove(conn, &user.id, now, &caller)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    })
+    .await?;
+    match removed {
+        true => Ok(see_other("/account/second-factor", vec![])),
+        false => {
+            account_view(
+                &state,
+                &req,
+                &session.user,
+                StatusCode::BAD_REQUEST,
+                None,
+                Vec::new(),
+                Some("That code is not right: nothing was removed.".into()),
+            )
+            .await
+        }
+    }
+}

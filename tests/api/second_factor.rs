@@ -1,0 +1,263 @@
+//! Second factors: an authenticator app set up on the account page with
+//! its recovery codes, the sign-in step that asks for a code after the
+//! password (each code good once, wrong ones locking like wrong
+//! passwords), the password grant's refusal, and the REST status and an
+//! admin's removal.
+use idhub::factors::totp;
+use regex::Regex;
+use serde_json::{json, Value};
+
+use crate::browser::{hidden_inputs, location, unescape};
+use crate::helpers::{spawn_app, TestApp};
+
+/// Posts a form of `page` (its hidden fields, then `fields`) to `action`.
+async fn submit(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    page: &str,
+    action: &str,
+    fields: &[(&str, &str)],
+) -> reqwest::Response {
+    let (status, html) = app.page(browser, page).await;
+    assert_eq!(status, 200, "{page}: {html}");
+    let mut form: Vec<(String, String)> = hidden_inputs(&html)
+        .into_iter()
+        .filter(|(name, _)| name == "csrf_token" || name == "return_to")
+        .collect();
+    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    browser
+        .post(app.url(action))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
+fn now() -> u64 {
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap()
+}
+
+/// Signs `login` up for an authenticator app: the secret, and the recovery codes.
+async fn enrol(app: &TestApp, login: &str, password: &str) -> (Vec<u8>, Vec<String>) {
+    let browser = app.browser();
+    let signed = app.sign_in(&browser, "/login", login, password).await;
+    assert_eq!(signed.status(), 303);
+    let (_, html) = app.page(&browser, "/account/second-factor").await;
+    assert!(html.contains("id=\"totp-off\""), "{html}");
+    let started = submit(
+        app,
+        &browser,
+        "/account/second-factor",
+        "/account/second-factor/totp",
+        &[],
+    )
+    .await;
+    assert_eq!(started.status(), 200);
+    let html = started.text().await.unwrap();
+    assert!(html.contains("<svg"), "a QR code: {html}");
+    let secret_text = Regex::new(r#"<code id="totp-secret">([^<]*)</code>"#).unwrap();
+    let text = unescape(&secret_text.captures(&html).unwrap()[1]);
+    let uri = Regex::new(r#"<code id="otpauth-uri">([^<]*)</code>"#).unwrap();
+    let uri = unescape(&uri.captures(&html).unwrap()[1]);
+    assert!(uri.starts_with("otpauth://totp/"), "{uri}");
+    let secret = totp::secret_from_text(&text).expect("a base32 key");
+    // A wrong code does not turn it on.
+    let wrong = submit(
+        app,
+        &browser,
+        "/account/second-factor",
+        "/account/second-factor/totp/confirm",
+        &[("code", "000000")],
+    )
+    .await;
+    assert_eq!(wrong.status(), 400);
+    let code = totp::code_at(&secret, now()).unwrap();
+    let confirmed = submit(
+        app,
+        &browser,
+        "/account/second-factor",
+        "/account/second-factor/totp/confirm",
+        &[("code", &code)],
+    )
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    let html = confirmed.text().await.unwrap();
+    let codes: Vec<String> = Regex::new(r"<li><code>([A-Z0-9-]{19})</code></li>")
+        .unwrap()
+        .captures_iter(&html)
+        .map(|c| c[1].to_owned())
+        .collect();
+    assert_eq!(codes.len(), 10, "{html}");
+    (secret, codes)
+}
+
+/// Signs in with the password; the browser, and where it was sent.
+async fn password_step(app: &TestApp, login: &str, password: &str) -> (reqwest::Client, String) {
+    let browser = app.browser();
+    let answer = app
+        .sign_in(&browser, "/login?return_to=%2Faccount", login, password)
+        .await;
+    assert_eq!(answer.status(), 303);
+    let to = location(&answer);
+    (browser, to)
+}
+
+async fn code_step(app: &TestApp, browser: &reqwest::Client, code: &str) -> reqwest::Response {
+    submit(
+        app,
+        browser,
+        "/login/second-factor?return_to=%2Faccount",
+        "/login/second-factor",
+        &[("code", code)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn an_app_code_or_a_recovery_code_completes_the_sign_in_once_each() {
+    let app = spawn_app().await;
+    let ada = app.create_user("ada", "ada-password").await;
+    let (secret, codes) = enrol(&app, "ada", "ada-password").await;
+    let status: Value = app
+        .get(
+            &format!("/api/rest/users/{ada}/twofactorauthentication"),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        status,
+        json!({"enabled": true, "totp": true, "passkeys": 0, "recoveryCodesLeft": 10})
+    );
+
+    // The password alone no longer signs in: it leads to the code page.
+    let (browser, to) = password_step(&app, "ada", "ada-password").await;
+    assert_eq!(to, "/login/second-factor?return_to=%2Faccount");
+    assert_eq!(
+        app.page(&browser, "/account").await.0,
+        303,
+        "not signed in yet"
+    );
+    let wrong = code_step(&app, &browser, "000000").await;
+    assert_eq!(wrong.status(), 401);
+    // The code of the step used to confirm is spent; the next one is not.
+    let later = totp::code_at(&secret, now() + 30).unwrap();
+    let passed = code_step(&app, &browser, &later).await;
+    assert_eq!(passed.status(), 303);
+    assert_eq!(location(&passed), "/account");
+    assert_eq!(app.page(&browser, "/account").await.0, 200);
+
+    // The same code again, in another browser: refused.
+    let (other, _) = password_step(&app, "ada", "ada-password").await;
+    assert_eq!(code_step(&app, &other, &later).await.status(), 401);
+    // A recovery code, typed loosely, works once.
+    let loose = codes[0].replace('-', " ").to_lowercase();
+    assert_eq!(code_step(&app, &other, &loose).await.status(), 303);
+    let (third, _) = password_step(&app, "ada", "ada-password").await;
+    assert_eq!(code_step(&app, &third, &codes[0]).await.status(), 401);
+    let status: Value = app
+        .get(
+            "/api/rest/users/me/twofactorauthentication",
+            &app.token_for("ada", "t", &["0-0-0-0-0"]),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["recoveryCodesLeft"], 9);
+
+    // Without the pending cookie, the code page sends to the sign-in page.
+    let stranger = app.browser();
+    let (status, _) = app.page(&stranger, "/login/second-factor").await;
+    assert_eq!(status, 303);
+
+    // The password grant cannot ask for the code: refused, saying why.
+    let (client, secret_of_client) = app.service_with(json!({"trusted": true})).await;
+    let refused = app
+        .oauth_post(
+            "token",
+            &[
+                ("grant_type", "password"),
+                ("username", "ada"),
+                ("password", "ada-password"),
+            ],
+            Some((&client, &secret_of_client)),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_grant");
+    assert!(body["error_description"]
+        .as_str()
+        .unwrap()
+        .contains("second factor"));
+
+    // Every step is in the audit trail.
+    let events: Value = app
+        .get(
+            &format!("/api/rest/auditevents?query=user:%20{ada}&$top=100"),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let kinds: Vec<String> = events["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {}",
+                e["type"].as_str().unwrap(),
+                e["details"]["reason"].as_str().unwrap_or("")
+            )
+        })
+        .collect();
+    for kind in [
+        "second_factor.enrolled ",
+        "recovery_code.used ",
+        "signin.failed wrong_second_factor",
+    ] {
+        assert!(kinds.iter().any(|k| k == kind), "{kind} in {kinds:?}");
+    }
+}
+
+#[tokio::test]
+async fn wrong_codes_lock_like_wrong_passwords_and_admins_remove_factors() {
+    let app = spawn_app().await;
+    let bob = app.create_user("bob", "bob-password").await;
+    let (secret, _) = enrol(&app, "bob", "bob-password").await;
+    let (browser, _) = password_step(&app, "bob", "bob-password").await;
+    let mut locked = false;
+    for _ in 0..30 {
+        let answer = code_step(&app, &browser, "111111").await;
+        assert_eq!(answer.status(), 401);
+        if answer
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many failed attempts")
+        {
+            locked = true;
+            break;
+        }
+    }
+    assert!(locked, "wrong codes end in the lockout");
+    // Locked: even the right code waits.
+    let right = totp::code_at(&secret, now() + 30).unwrap();
+    assert_eq!(code_step(&app, &browser, &right).await.status(), 401);
+
+    // Only admins remove someone's factors; then the password is enough.
+    let bob_token = app.token_for("bob", "t", &["0-0-0-0-0"]);
+    let path = format!("/api/rest/users/{bob}/twofactorauthentication");
+    assert_eq!(app.delete(&path, &bob_token).await.status(), 403);
+    assert_eq!(app.delete(&path, &app.admin_token).await.status(), 200);
+    let status: Value = app.get(&path, &bob_token).await.json().await.unwrap();
+    assert_eq!(status["enabled"], false);
+    app.cli(&["users", "unlock", "bob"]);
+    let (_, to) = password_step(&app, "bob", "bob-password").await;
+    assert_eq!(to, "/account");
+}
