@@ -79,6 +79,7 @@ diesel::table! {
         created -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
         sid -> Nullable<Text>,
+        amr -> Nullable<Text>,
     }
 }
 
@@ -144,6 +145,7 @@ diesel::table! {
         created -> Timestamp,
         expires_at -> Timestamp,
         sid -> Nullable<Text>,
+        amr -> Text,
     }
 }
 

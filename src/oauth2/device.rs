@@ -160,6 +160,8 @@ pub struct Approver<'a> {
     pub user_id: &'a str,
     pub auth_time: NaiveDateTime,
     pub sid: Option<&'a str>,
+    /// How the approving session signed in.
+    pub amr: Option<&'a str>,
 }
 
 /// The user's decision on a pending request, taken once: false when it was
@@ -189,6 +191,7 @@ pub fn decide(
                 Some(approver.user_id),
                 &request.scope,
                 approver.sid,
+                approver.amr,
                 now,
             )?;
             diesel::update(pending)
@@ -231,6 +234,8 @@ pub struct Redeemed {
     pub scope: String,
     pub auth_time: NaiveDateTime,
     pub sid: Option<String>,
+    /// How the approving session signed in (from the grant).
+    pub amr: Option<String>,
 }
 
 /// One poll of the token endpoint by `client_id` (RFC 8628 §3.4–3.5).
@@ -305,6 +310,12 @@ pub fn poll(
             .execute(conn)?;
             match (used, request.grant_id, request.user_id, request.auth_time) {
                 (1, Some(grant_id), Some(user_id), Some(auth_time)) => Ok(Redeemed {
+                    amr: crate::db::schema::grants::table
+                        .find(&grant_id)
+                        .select(crate::db::schema::grants::amr)
+                        .first(conn)
+                        .optional()?
+                        .flatten(),
                     grant_id,
                     user_id,
                     scope: request.scope,

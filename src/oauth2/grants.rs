@@ -24,6 +24,8 @@ pub struct Grant {
     /// The browser session that signed in, when one did: sign-out tells
     /// the services of its grants (back-channel logout).
     pub sid: Option<String>,
+    /// How the user signed in for it (`amr` values, space-separated).
+    pub amr: Option<String>,
 }
 
 /// The event of a code or refresh token presented twice: the grant it
@@ -53,6 +55,7 @@ pub fn create(
     user_id: Option<&str>,
     scope: &str,
     sid: Option<&str>,
+    amr: Option<&str>,
     now: NaiveDateTime,
 ) -> Result<Grant, StoreError> {
     let grant = Grant {
@@ -63,6 +66,7 @@ pub fn create(
         created: now,
         revoked_at: None,
         sid: sid.map(str::to_owned),
+        amr: amr.map(str::to_owned),
     };
     diesel::insert_into(grants::table)
         .values(&grant)

@@ -47,6 +47,8 @@ pub struct ProviderMetadata {
     pub id_token_signing_alg_values_supported: Vec<String>,
     pub userinfo_signing_alg_values_supported: Vec<&'static str>,
     pub claims_supported: Vec<&'static str>,
+    /// The `acr` values ID tokens carry: `pwd`, or `mfa` after a second factor.
+    pub acr_values_supported: Vec<&'static str>,
 }
 
 const AUTH_METHODS: [&str; 3] = [
@@ -130,11 +132,14 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> ProviderMetadat
             "at_hash",
             "c_hash",
             "sid",
+            "amr",
+            "acr",
             "name",
             "preferred_username",
             "email",
             "email_verified",
             "groups",
         ],
+        acr_values_supported: vec![super::id_token::PWD, super::id_token::MFA],
     }
 }

@@ -30,6 +30,12 @@ pub struct IdClaims {
     /// The browser session that signed in (OIDC Back-Channel Logout).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sid: Option<String>,
+    /// How the user signed in (RFC 8176).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
+    /// `mfa` after two factors, else `pwd`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<&'static str>,
 }
 
 /// OIDC Core §3.1.3.6: the left half of the hash that matches the JWS algorithm
@@ -56,7 +62,23 @@ pub struct IdTokenFor<'a> {
     pub sid: Option<&'a str>,
     /// The `groups` claim, when the scope asks for it.
     pub groups: Option<Vec<String>>,
+    /// How the user signed in (`amr` values, space-separated), if known.
+    pub amr: Option<&'a str>,
 }
+
+/// The authentication context class of the methods used: `mfa` when a
+/// second factor was, else `pwd`.
+pub fn acr_of(amr: &str) -> &'static str {
+    match amr.split_whitespace().any(|method| method == MFA) {
+        true => MFA,
+        false => PWD,
+    }
+}
+
+/// RFC 8176 method values idhub records.
+pub const PWD: &str = "pwd";
+pub const OTP: &str = "otp";
+pub const MFA: &str = "mfa";
 
 pub fn sign(
     keys: &KeySet,
@@ -82,6 +104,10 @@ pub fn sign(
         at_hash: subject.access_token.map(|t| half_hash(algorithm, t)),
         c_hash: subject.code.map(|c| half_hash(algorithm, c)),
         sid: subject.sid.map(str::to_owned),
+        amr: subject
+            .amr
+            .map(|methods| methods.split_whitespace().map(str::to_owned).collect()),
+        acr: subject.amr.map(acr_of),
     };
     jwt::encode(&keys.current, ID_TOKEN_TYPE, &claims)
 }

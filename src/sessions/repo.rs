@@ -20,11 +20,14 @@ pub struct Session {
     /// The public session id that ID tokens and logout tokens carry (none
     /// for sessions begun before idhub had it).
     pub sid: Option<String>,
+    /// How it signed in: RFC 8176 `amr` values, space-separated.
+    pub amr: String,
 }
 
 pub fn create(
     conn: &mut DbConn,
     user_id: &str,
+    amr: &str,
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<String, StoreError> {
@@ -37,6 +40,7 @@ pub fn create(
             sessions::created.eq(now),
             sessions::expires_at.eq(now + ttl),
             sessions::sid.eq(uuid::Uuid::new_v4().simple().to_string()),
+            sessions::amr.eq(amr),
         ))
         .execute(conn)?;
     Ok(plain)
@@ -48,19 +52,25 @@ pub fn find(
     plain: &str,
     now: NaiveDateTime,
 ) -> Result<Option<Session>, StoreError> {
-    let found: Option<(NaiveDateTime, Option<String>, User)> = sessions::table
+    let found: Option<(NaiveDateTime, Option<String>, String, User)> = sessions::table
         .inner_join(users::table)
         .filter(sessions::id_hash.eq(secrets::hash(plain)))
         .filter(unexpired(sessions::expires_at, now))
-        .select((sessions::auth_time, sessions::sid, User::as_select()))
+        .select((
+            sessions::auth_time,
+            sessions::sid,
+            sessions::amr,
+            User::as_select(),
+        ))
         .first(conn)
         .optional()?;
     Ok(found
-        .filter(|(_, _, user)| !user.banned)
-        .map(|(auth_time, sid, user)| Session {
+        .filter(|(_, _, _, user)| !user.banned)
+        .map(|(auth_time, sid, amr, user)| Session {
             user,
             auth_time,
             sid,
+            amr,
         }))
 }
 

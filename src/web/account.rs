@@ -232,7 +232,8 @@ async fn change_password(
     match accounts::update(&deps, &requester, &user_id, input, clock::now()).await {
         Ok(user) => {
             // The change ended every session, this one too: start a new one.
-            let cookie = start_session(&state, &req, user.id, clock::now()).await?;
+            // Signed in the same way as the session it replaces.
+            let cookie = start_session(&state, &req, user.id, &session.amr, clock::now()).await?;
             Ok(see_other("/account?changed=password", vec![cookie]))
         }
         Err(AppError::BadRequest { message, .. }) => {

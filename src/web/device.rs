@@ -275,10 +275,11 @@ async fn decide(
         }
     }
     let code = device::normalize(&typed).unwrap_or_default();
-    let (user_id, sid, auth_time) = (
+    let (user_id, sid, auth_time, amr) = (
         session.user.id.clone(),
         session.sid.clone(),
         session.auth_time,
+        session.amr.clone(),
     );
     let now = clock::now();
     let decided = db::run(&state.pool, move |conn| {
@@ -286,6 +287,7 @@ async fn decide(
             user_id: &user_id,
             auth_time,
             sid: sid.as_deref(),
+            amr: Some(&amr),
         };
         device::decide(conn, &code, approver, allow, now)
     })

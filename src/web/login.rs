@@ -10,6 +10,7 @@ use super::page_routes::page;
 use super::templates;
 use crate::clock;
 use crate::oidc::discovery::OAUTH_BASE;
+use crate::oidc::id_token::PWD;
 use crate::sessions::lockout::Source;
 use crate::sessions::repo::{self as sessions_repo, Session};
 use std::sync::Arc;
@@ -171,7 +172,7 @@ async fn login(
     if second_factor {
         return Ok(ask_second_factor(&state, &user, now, &return_to, device));
     }
-    let cookie = start_session(&state, &req, user.id, now).await?;
+    let cookie = start_session(&state, &req, user.id, PWD, now).await?;
     Ok(see_other(
         &return_to,
         std::iter::once(cookie).chain(device).collect(),
@@ -208,15 +209,17 @@ pub async fn start_session(
     state: &AppState,
     req: &HttpRequest,
     user_id: String,
+    amr: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<actix_web::cookie::Cookie<'static>, PageError> {
     let ttl = Duration::seconds(state.settings.session_ttl_secs);
     let previous = cookies::session_id(req);
+    let amr = amr.to_owned();
     let session_id = crate::db::run(&state.pool, move |conn| {
         if let Some(previous) = previous {
             sessions_repo::delete(conn, &previous, now)?;
         }
-        Ok(sessions_repo::create(conn, &user_id, ttl, now)?)
+        Ok(sessions_repo::create(conn, &user_id, &amr, ttl, now)?)
     })
     .await?;
     Ok(cookies::session_cookie(

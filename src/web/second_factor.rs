@@ -14,6 +14,7 @@ use super::page::{render, see_other, PageError};
 use super::page_routes::{get_page, post_page};
 use crate::audit::Caller;
 use crate::factors::{repo as factors, totp, FactorStatus};
+use crate::oidc::id_token::{MFA, OTP, PWD};
 use crate::sessions::lockout::Source;
 use crate::sessions::pending::{self, PENDING_COOKIE};
 use crate::sessions::repo::Session;
@@ -153,7 +154,8 @@ async fn code_sent(
     .await?;
     match outcome {
         SecondOutcome::Passed(_) => {
-            let session = start_session(&state, &req, user.id, now).await?;
+            let amr = [PWD, OTP, MFA].join(" ");
+            let session = start_session(&state, &req, user.id, &amr, now).await?;
             let done = cookies::expired_pending_cookie(state.secure_cookies());
             Ok(see_other(&return_to, vec![session, done]))
         }

@@ -261,3 +261,79 @@ async fn wrong_codes_lock_like_wrong_passwords_and_admins_remove_factors() {
     let (_, to) = password_step(&app, "bob", "bob-password").await;
     assert_eq!(to, "/account");
 }
+
+/// An authorization code flow for `client` in `browser`, already signed
+/// in; the ID token's claims.
+async fn id_token_claims(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    client: &(String, String),
+) -> Value {
+    const CALLBACK: &str = "https://app.example/cb";
+    let verifier = "v".repeat(50);
+    let challenge = idhub::oauth2::pkce::s256(&verifier);
+    let answer = app
+        .authorize(
+            browser,
+            &[
+                ("response_type", "code"),
+                ("client_id", &client.0),
+                ("redirect_uri", CALLBACK),
+                ("scope", "openid"),
+                ("code_challenge", &challenge),
+                ("code_challenge_method", "S256"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status(), 303);
+    let back = location(&answer);
+    let code = url::Url::parse(&back)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "code")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no code in {back}"));
+    let tokens = app
+        .token(
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+                ("code_verifier", &verifier),
+            ],
+            (&client.0, &client.1),
+        )
+        .await;
+    crate::helpers::peek(tokens["id_token"].as_str().unwrap(), 1)
+}
+
+#[tokio::test]
+async fn id_tokens_say_how_the_user_signed_in() {
+    let app = spawn_app().await;
+    app.create_user("cid", "cid-password").await;
+    app.create_user("dot", "dot-password").await;
+    let client = app
+        .web_client("https://app.example/cb", json!({"trusted": true}))
+        .await;
+    let (secret, _) = enrol(&app, "cid", "cid-password").await;
+    let (browser, _) = password_step(&app, "cid", "cid-password").await;
+    let code = totp::code_at(&secret, now() + 30).unwrap();
+    assert_eq!(code_step(&app, &browser, &code).await.status(), 303);
+    let claims = id_token_claims(&app, &browser, &client).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], "mfa");
+
+    let (plain, _) = password_step(&app, "dot", "dot-password").await;
+    let claims = id_token_claims(&app, &plain, &client).await;
+    assert_eq!(claims["amr"], json!(["pwd"]), "{claims}");
+    assert_eq!(claims["acr"], "pwd");
+
+    let discovery: Value = app.public_json("/.well-known/openid-configuration").await;
+    assert_eq!(discovery["acr_values_supported"], json!(["pwd", "mfa"]));
+    for claim in ["amr", "acr", "auth_time"] {
+        assert!(discovery["claims_supported"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(claim)));
+    }
+}

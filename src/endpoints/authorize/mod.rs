@@ -245,6 +245,7 @@ async fn answer_allowed(
     let code_ttl = Duration::seconds(state.settings.authorization_code_ttl_secs);
     let (client_id, user_id) = (client.id.clone(), issue.user.id.clone());
     let (stored, sid) = (request.clone(), issue.sid.map(str::to_owned));
+    let amr = issue.amr.map(str::to_owned);
     let (auth_time, record_consent) = (issue.auth_time, issue.record_consent);
     let (grant_id, code) = db::run(&state.pool, move |conn| {
         let allowed = Allowed {
@@ -253,6 +254,7 @@ async fn answer_allowed(
             user_id: &user_id,
             auth_time,
             sid: sid.as_deref(),
+            amr: amr.as_deref(),
             record_consent,
             pushed: pushed.as_deref(),
         };
@@ -369,6 +371,7 @@ async fn signed_here(
             access_token: access_token.as_deref(),
             code,
             sid: issue.sid,
+            amr: issue.amr,
             groups: match request.scope.iter().any(|s| s == GROUPS) {
                 true => Some(state.access.group_names(&state.pool, &user.id).await?),
                 false => None,

@@ -62,6 +62,8 @@ pub struct Issue<'a> {
     pub auth_time: NaiveDateTime,
     /// The browser session's public id; none for the guest.
     pub sid: Option<&'a str>,
+    /// How the session signed in (`amr`); none for the guest.
+    pub amr: Option<&'a str>,
     /// Store the consent just given (never the guest's).
     pub record_consent: bool,
     /// The user allowed on the consent page just now (for the audit trail).
@@ -120,6 +122,7 @@ pub fn decide<'a>(
                 user: &session.user,
                 auth_time: session.auth_time,
                 sid: session.sid.as_deref(),
+                amr: Some(session.amr.as_str()),
                 record_consent: false,
                 consent_given: false,
             },
@@ -143,6 +146,7 @@ pub fn decide<'a>(
                     user: guest,
                     auth_time: now,
                     sid: None,
+                    amr: None,
                     record_consent: false,
                     consent_given: false,
                 },
@@ -233,6 +237,7 @@ mod tests {
             user: user("ann", false),
             auth_time: now() - Duration::seconds(signed_in_ago),
             sid: Some("sid-1".into()),
+            amr: "pwd".into(),
         }
     }
 

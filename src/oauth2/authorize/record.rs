@@ -16,6 +16,8 @@ pub struct Allowed<'a> {
     pub auth_time: NaiveDateTime,
     /// The browser session's public id (`sid`), kept on the grant.
     pub sid: Option<&'a str>,
+    /// How the session signed in, kept on the grant.
+    pub amr: Option<&'a str>,
     /// The user just gave consent on the consent page.
     pub record_consent: bool,
     /// The pushed request (its `request_uri`) this one came from.
@@ -38,6 +40,7 @@ pub fn record_authorization(
         user_id,
         auth_time,
         sid,
+        amr,
         record_consent,
         pushed,
     } = allowed;
@@ -53,7 +56,7 @@ pub fn record_authorization(
             consents::record(conn, user_id, client_id, &request.consent_scope(), now)?;
         }
         let scope_text = scope::join(&request.scope);
-        let grant = grants::create(conn, client_id, Some(user_id), &scope_text, sid, now)?;
+        let grant = grants::create(conn, client_id, Some(user_id), &scope_text, sid, amr, now)?;
         let code = match request.response_type.code {
             true => Some(codes::issue(
                 conn,

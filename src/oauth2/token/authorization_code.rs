@@ -122,6 +122,7 @@ fn redeem(
         nonce: code.nonce.clone(),
         sid: grant.sid.clone(),
         groups: None,
+        amr: grant.amr.clone(),
     });
     Ok(Issued {
         client_id: client.service.id.clone(),

@@ -70,6 +70,7 @@ fn redeem(
         nonce: None,
         sid: redeemed.sid.clone(),
         groups: None,
+        amr: redeemed.amr.clone(),
     });
     Ok(Issued {
         client_id: client.service.id.clone(),

@@ -29,6 +29,8 @@ pub struct IdTokenRequest {
     pub sid: Option<String>,
     /// The `groups` claim, filled in by the endpoint when the scope asks.
     pub groups: Option<Vec<String>>,
+    /// How the user signed in (`amr` values, space-separated), if known.
+    pub amr: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -100,6 +102,7 @@ pub fn sign(
                 code: None,
                 sid: request.sid.as_deref(),
                 groups: request.groups.clone(),
+                amr: request.amr.as_deref(),
             };
             Some(id_token::sign(keys, issuer, subject, ttl_secs, now)?)
         }

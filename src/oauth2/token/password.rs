@@ -13,6 +13,9 @@ use crate::oauth2::error::OAuthError;
 use crate::oauth2::{grants, refresh_tokens, scope_rules};
 use crate::scope::{OFFLINE_ACCESS, OPENID};
 use crate::sessions::lockout::Source;
+
+/// A password grant's sign-in method: the password alone.
+const PASSWORD_ONLY: &str = crate::oidc::id_token::PWD;
 use crate::sessions::sign_in::{self, Attempt, Outcome, Via};
 
 const WRONG_CREDENTIALS: &str = "wrong username or password";
@@ -94,7 +97,15 @@ pub async fn grant(
     let refresh_ttl = deps.policy.refresh_token_ttl;
     crate::oauth2::run(deps.pool, move |conn| {
         let scope_text = crate::scope::join(&entries);
-        let grant = grants::create(conn, &service.id, Some(&user.id), &scope_text, None, now)?;
+        let grant = grants::create(
+            conn,
+            &service.id,
+            Some(&user.id),
+            &scope_text,
+            None,
+            Some(PASSWORD_ONLY),
+            now,
+        )?;
         let refresh_token = match offline {
             true => Some(refresh_tokens::issue(
                 conn,
@@ -109,6 +120,7 @@ pub async fn grant(
         let id_token = requested.has(OPENID).then(|| IdTokenRequest {
             sid: None,
             groups: None,
+            amr: Some(PASSWORD_ONLY.to_owned()),
             user: user.clone(),
             auth_time: now,
             nonce: None,

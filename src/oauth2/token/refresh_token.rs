@@ -94,6 +94,7 @@ fn rotate(
             nonce: None,
             sid: grant.sid.clone(),
             groups: None,
+            amr: grant.amr.clone(),
         }),
         _ => None,
     };

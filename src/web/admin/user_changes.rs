@@ -43,7 +43,8 @@ async fn change(
     let deps = state.account_deps();
     match accounts::update(&deps, &requester, &id, input, clock::now()).await {
         Ok(user) if own_password => {
-            let cookie = start_session(state, req, user.id, clock::now()).await?;
+            // Signed in the same way as the session it replaces.
+            let cookie = start_session(state, req, user.id, &admin.amr, clock::now()).await?;
             Ok(see_other(&format!("/admin/users/{id}"), vec![cookie]))
         }
         Ok(_) => Ok(back_to(&id)),

@@ -1,0 +1,2 @@
+ALTER TABLE grants DROP COLUMN amr;
+ALTER TABLE sessions DROP COLUMN amr;
