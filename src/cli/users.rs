@@ -54,6 +54,9 @@ pub enum UsersCommand {
     /// Set a user's password, asked for on a prompt (or read from stdin);
     /// ends their browser sessions.
     SetPassword { user: String },
+    /// Remove a user's second factors (authenticator app and recovery
+    /// codes), for one who lost both: they sign in with the password alone.
+    RemoveSecondFactor { user: String },
     /// Delete a user (login, email or id) with their grants, tokens and
     /// sessions; the guest cannot be deleted (ban it instead).
     Delete { user: String },
@@ -86,6 +89,17 @@ pub fn run(command: UsersCommand, state: &AppState) -> anyhow::Result<String> {
         UsersCommand::Unban { user } => set_banned(state, &user, false),
         UsersCommand::Unlock { user } => unlock(state, &user),
         UsersCommand::SetPassword { user } => set_password(state, &user),
+        UsersCommand::RemoveSecondFactor { user } => {
+            let user = with_conn(state, |conn| {
+                let user = find(conn, &user)?;
+                crate::factors::repo::remove(conn, &user.id, clock::now(), &Caller::cli())?;
+                Ok(user)
+            })?;
+            Ok(format!(
+                "second factors removed for {} ({}): they sign in with their password alone",
+                user.login, user.id
+            ))
+        }
         UsersCommand::Delete { user } => {
             let deleted = with_conn(state, |conn| {
                 let user = find(conn, &user)?;

@@ -366,6 +366,8 @@ pub struct AdminUser {
     pub admin: bool,
     pub banned: bool,
     pub guest: bool,
+    /// What second factors the user has; an admin may remove them.
+    pub second_factor: crate::factors::FactorStatus,
     pub created: String,
     pub apps: Vec<AppRow>,
     pub tokens: Vec<TokenRow>,

@@ -40,6 +40,7 @@ pub const FORMS: &[&str] = &[
     "/admin/users/{id}/apps/{key}/revoke",
     "/admin/users/{id}/tokens/{key}/delete",
     "/admin/users/{id}/delete",
+    "/admin/users/{id}/second-factor/remove",
     "/admin/keys/rotate",
     "/admin/groups",
     "/admin/groups/{id}/members",
@@ -140,6 +141,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             user_changes::confirm_delete,
         ))
         .service(post_page("/admin/users/{id}/delete", user_changes::delete))
+        .service(post_page(
+            "/admin/users/{id}/second-factor/remove",
+            user_changes::remove_second_factor,
+        ))
         .service(get_page("/admin/keys", keys::list))
         .service(post_page("/admin/keys/rotate", keys::rotate))
         .service(get_page("/admin/audit", audit::list))

@@ -197,6 +197,26 @@ pub async fn revoke_app(
     Ok(back_to(&id))
 }
 
+/// Removes the user's second factors (a user who lost their phone and
+/// their recovery codes): they sign in with the password alone.
+pub async fn remove_second_factor(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
+    let id = path.into_inner();
+    let caller = Caller::user(&admin.user.id, state.origin(&req));
+    let user_id = id.clone();
+    db::run(&state.pool, move |conn| {
+        users_repo::find(conn, &user_id)?;
+        crate::factors::repo::remove(conn, &user_id, clock::now(), &caller)
+    })
+    .await?;
+    Ok(back_to(&id))
+}
+
 pub async fn delete_token(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -89,8 +89,9 @@ pub async fn user_page(
     status: StatusCode,
     error: Option<String>,
 ) -> Result<HttpResponse, PageError> {
-    let (user, apps, token_rows) = db::run(&state.pool, move |conn| {
+    let (user, apps, token_rows, second_factor) = db::run(&state.pool, move |conn| {
         let user = users_repo::find(conn, &id)?;
+        let second_factor = crate::factors::repo::status(conn, &id)?;
         let apps = authorized_apps::list(conn, &id)?;
         let page = Page {
             skip: 0,
@@ -98,7 +99,7 @@ pub async fn user_page(
             count_total: false,
         };
         let (rows, _) = tokens::list(conn, &id, page)?;
-        Ok((user, apps, rows))
+        Ok((user, apps, rows, second_factor))
     })
     .await?;
     let (csrf_token, cookies) = csrf(state, req);
@@ -112,6 +113,7 @@ pub async fn user_page(
         admin: user.admin,
         banned: user.banned,
         guest: user.guest,
+        second_factor,
         created: page_time(user.created),
         apps: apps.into_iter().map(AppRow::from).collect(),
         tokens: token_rows.iter().map(TokenRow::from).collect(),
