@@ -155,6 +155,8 @@ async fn verify_current_password(
         origin: requester.origin.clone(),
         via: Via::PasswordChange,
         device: None,
+        // Only the password is asked about here.
+        policy: crate::config::SecondFactorPolicy::None,
     };
     let outcome = sign_in::check(
         deps.pool,
@@ -166,7 +168,11 @@ async fn verify_current_password(
     )
     .await?;
     match outcome {
-        Outcome::Verified(user, _) | Outcome::SecondFactorNeeded(user, _) if user.id == user_id => {
+        Outcome::Verified(user, _)
+        | Outcome::SecondFactorNeeded(user, _)
+        | Outcome::EnrolFirst(user, _)
+            if user.id == user_id =>
+        {
             Ok(())
         }
         Outcome::Locked => Err(AppError::Forbidden(

@@ -116,6 +116,28 @@ fn is_setting(key: &str) -> bool {
 /// The longest `backchannel_logout_window_secs`.
 pub const MAX_BACKCHANNEL_LOGOUT_WINDOW_SECS: u64 = 24 * 3600;
 
+/// Who must sign in with a second factor: a user it applies to who has
+/// none sets one up at their next sign-in before going on.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SecondFactorPolicy {
+    #[default]
+    None,
+    Admins,
+    All,
+}
+
+impl SecondFactorPolicy {
+    /// Whether a user (an administrator or not) must have a second factor.
+    pub fn requires(self, admin: bool) -> bool {
+        match self {
+            SecondFactorPolicy::None => false,
+            SecondFactorPolicy::Admins => admin,
+            SecondFactorPolicy::All => true,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
@@ -185,6 +207,8 @@ pub struct Settings {
     pub key_cache_secs: u64,
     /// Server-wide switch for the password grant (RFC 9700 discourages it).
     pub password_grant_enabled: bool,
+    /// Who must have a second factor: `none`, `admins` or `all`.
+    pub require_second_factor: SecondFactorPolicy,
     /// Server-wide switch for the implicit grant (RFC 9700 discourages it).
     pub implicit_grant_enabled: bool,
     /// Anyone may register a client at the registration endpoint (RFC 7591);
@@ -260,6 +284,7 @@ impl Default for Settings {
             key_rotation_days: 90,
             key_cache_secs: 5,
             password_grant_enabled: true,
+            require_second_factor: SecondFactorPolicy::None,
             open_registration: false,
             open_registration_per_hour: 10,
             open_registration_overall_per_hour: 500,

@@ -63,6 +63,7 @@ pub async fn token(
             hasher: &state.hasher,
             lockout: state.lockout,
             policy: state.token_policy,
+            second_factor_policy: state.settings.require_second_factor,
             origin: origin.clone(),
             audit: &state.audit,
             dpop_jkt: dpop_jkt.clone(),

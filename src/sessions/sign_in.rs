@@ -10,6 +10,7 @@ use std::sync::Arc;
 use super::familiar_devices::DeviceKey;
 use super::lockout::{self, Counters, Device, Lockout, Source};
 use crate::audit::{self, Actor, Event, Kind, Origin, Recorder};
+use crate::config::SecondFactorPolicy;
 use crate::db::{self, DbPool};
 use crate::error::AppError;
 use crate::users::model::User;
@@ -30,6 +31,8 @@ pub struct Attempt {
     /// On the sign-in page: the key of device cookies and the cookie the
     /// browser sent, if any (`familiar_devices`).
     pub device: Option<PresentedDevice>,
+    /// Who must have a second factor.
+    pub policy: SecondFactorPolicy,
 }
 
 pub struct PresentedDevice {
@@ -86,6 +89,9 @@ pub enum Outcome {
     /// The password is right and the user has a second factor enrolled:
     /// the sign-in page asks for it next; the password grant refuses.
     SecondFactorNeeded(User, Option<String>),
+    /// The password is right, the user must have a second factor and has
+    /// none: the sign-in page sets one up first; the password grant refuses.
+    EnrolFirst(User, Option<String>),
     /// Unknown user or wrong password, answered alike.
     WrongCredentials,
     /// Too many recent failures from this source, for this account, or both.
@@ -107,6 +113,7 @@ pub async fn check(
         origin,
         via,
         device,
+        policy,
     } = attempt;
     let (origin_then, via_then) = (origin.clone(), via.clone());
     let (user, counters, locked, device_tag) = db::run(pool, move |conn| {
@@ -166,22 +173,28 @@ pub async fn check(
             telemetry::sign_in_failed(via.name(), reason);
         }
         let second_factor = match (&known, failure) {
-            (Some(user), None) => factors::repo::status(conn, &user.id)?.enabled,
-            _ => false,
+            (Some(user), None) => Some(factors::repo::status(conn, &user.id)?.enabled),
+            _ => None,
         };
         let mut event = audit_event(known.as_ref(), &origin, &via, failure);
-        if second_factor {
-            // The password was right; the sign-in is not done until the
-            // second factor is (its own event says how that went).
-            event = event.detail("secondFactor", "asked");
+        let must = known
+            .as_ref()
+            .is_some_and(|user| policy.requires(user.admin));
+        // The password was right; the sign-in is not done until the second
+        // factor is (its own events say how that went).
+        match second_factor {
+            Some(true) => event = event.detail("secondFactor", "asked"),
+            Some(false) if must => event = event.detail("secondFactor", "to_set_up"),
+            _ => {}
         }
         audit::store::record(conn, &event, now)?;
-        Ok(second_factor)
+        Ok((second_factor, must))
     })
     .await?;
-    Ok(match user {
-        Some(user) if verified && second_factor => Outcome::SecondFactorNeeded(user, device_tag),
-        Some(user) if verified => Outcome::Verified(user, device_tag),
+    Ok(match (user, second_factor) {
+        (Some(user), (Some(true), _)) if verified => Outcome::SecondFactorNeeded(user, device_tag),
+        (Some(user), (Some(false), true)) if verified => Outcome::EnrolFirst(user, device_tag),
+        (Some(user), _) if verified => Outcome::Verified(user, device_tag),
         _ => Outcome::WrongCredentials,
     })
 }

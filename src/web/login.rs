@@ -117,6 +117,10 @@ pub struct LoginForm {
 }
 
 const WRONG_CREDENTIALS: &str = "Wrong login or password.";
+/// Where a sign-in goes on after the right password: the code of the
+/// user's second factor, or setting one up when they must have one.
+pub const SECOND_FACTOR_PAGE: &str = "/login/second-factor";
+pub const SET_UP_PAGE: &str = "/login/set-up-second-factor";
 
 async fn login(
     req: HttpRequest,
@@ -145,12 +149,13 @@ async fn login(
         source: Source::Address(state.client_address(&req)),
         origin: state.origin(&req),
         via: Via::SignInPage,
+        policy: state.settings.require_second_factor,
         device: Some(PresentedDevice {
             key: Arc::clone(&state.devices),
             cookie: req.cookie(DEVICE_COOKIE).map(|c| c.value().to_owned()),
         }),
     };
-    let (user, device, second_factor) = match sign_in::check(
+    let (user, device, next_step) = match sign_in::check(
         &state.pool,
         &state.hasher,
         state.lockout,
@@ -160,8 +165,9 @@ async fn login(
     )
     .await?
     {
-        Outcome::Verified(user, device) => (user, device, false),
-        Outcome::SecondFactorNeeded(user, device) => (user, device, true),
+        Outcome::Verified(user, device) => (user, device, None),
+        Outcome::SecondFactorNeeded(user, device) => (user, device, Some(SECOND_FACTOR_PAGE)),
+        Outcome::EnrolFirst(user, device) => (user, device, Some(SET_UP_PAGE)),
         Outcome::WrongCredentials => return refuse(WRONG_CREDENTIALS),
         Outcome::Locked => return refuse("Too many failed attempts. Wait a minute and try again."),
     };
@@ -169,8 +175,10 @@ async fn login(
         return refuse("This account is banned.");
     }
     let device = device.map(|tag| cookies::device_cookie(tag, state.secure_cookies()));
-    if second_factor {
-        return Ok(ask_second_factor(&state, &user, now, &return_to, device));
+    if let Some(step) = next_step {
+        return Ok(ask_second_factor(
+            &state, &user, now, step, &return_to, device,
+        ));
     }
     let cookie = start_session(&state, &req, user.id, PWD, now).await?;
     Ok(see_other(
@@ -185,6 +193,7 @@ fn ask_second_factor(
     state: &AppState,
     user: &crate::users::model::User,
     now: chrono::NaiveDateTime,
+    step: &str,
     return_to: &str,
     device: Option<actix_web::cookie::Cookie<'static>>,
 ) -> HttpResponse {
@@ -198,7 +207,7 @@ fn ask_second_factor(
     let back: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
     let cookie = cookies::pending_cookie(value, state.secure_cookies());
     see_other(
-        &format!("/login/second-factor?return_to={back}"),
+        &format!("{step}?return_to={back}"),
         std::iter::once(cookie).chain(device).collect(),
     )
 }

@@ -2,6 +2,7 @@
 //! after the password (`/login/second-factor`), and setting up or removing
 //! an authenticator app on the account (`/account/second-factor`), with
 //! its ten recovery codes shown once.
+use actix_web::cookie::Cookie;
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use askama::Template;
@@ -9,7 +10,7 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::cookies;
-use super::login::{current_session, start_session, LoginQuery};
+use super::login::{current_session, start_session, LoginQuery, SET_UP_PAGE};
 use super::page::{render, see_other, PageError};
 use super::page_routes::{get_page, post_page};
 use crate::audit::Caller;
@@ -26,6 +27,8 @@ use crate::{clock, db};
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(get_page("/login/second-factor", code_page))
         .service(post_page("/login/second-factor", code_sent))
+        .service(get_page(SET_UP_PAGE, set_up_page))
+        .service(post_page(SET_UP_PAGE, set_up_confirmed))
         .service(get_page("/account/second-factor", account_page))
         .service(post_page("/account/second-factor/totp", start_totp))
         .service(post_page(
@@ -227,29 +230,9 @@ async fn account_view(
 ) -> Result<HttpResponse, PageError> {
     let user_id = user.id.clone();
     let factor_status = db::run(&state.pool, move |conn| factors::status(conn, &user_id)).await?;
-    let issuer = host_of(&state.issuer);
-    let enrolling = match enrolling {
-        Some(secret) => {
-            let uri = totp::otpauth_uri(&secret, &format!("idhub {issuer}"), &user.login)
-                .ok_or_else(|| {
-                    PageError::from(crate::error::AppError::internal("an otpauth URI"))
-                })?;
-            let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| {
-                PageError::from(crate::error::AppError::internal(format!("a QR code: {e}")))
-            })?;
-            let qr_svg = qr
-                .render::<qrcode::render::svg::Color<'_>>()
-                .min_dimensions(200, 200)
-                .quiet_zone(true)
-                .build();
-            Some(Enrolment {
-                qr_svg,
-                uri,
-                secret: totp::secret_text(&secret),
-            })
-        }
-        None => None,
-    };
+    let enrolling = enrolling
+        .map(|secret| enrolment(state, user, &secret))
+        .transpose()?;
     let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let page = AccountPage {
         csrf_token,
@@ -450,5 +433,171 @@ async fn remove(
             )
             .await
         }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "set_up_second_factor.html")]
+struct SetUpPage {
+    csrf_token: String,
+    return_to: String,
+    enrolment: Option<Enrolment>,
+    /// Set up: the recovery codes, shown this once, and on.
+    recovery_codes: Vec<String>,
+    error: Option<String>,
+}
+
+/// The QR code, URI and key of `secret` for `user`.
+fn enrolment(state: &AppState, user: &User, secret: &[u8]) -> Result<Enrolment, PageError> {
+    let issuer = host_of(&state.issuer);
+    let uri = totp::otpauth_uri(secret, &format!("idhub {issuer}"), &user.login)
+        .ok_or_else(|| PageError::from(crate::error::AppError::internal("an otpauth URI")))?;
+    let qr = qrcode::QrCode::new(uri.as_bytes()).map_err(|e| {
+        PageError::from(crate::error::AppError::internal(format!("a QR code: {e}")))
+    })?;
+    let qr_svg = qr
+        .render::<qrcode::render::svg::Color<'_>>()
+        .min_dimensions(200, 200)
+        .quiet_zone(true)
+        .build();
+    Ok(Enrolment {
+        qr_svg,
+        uri,
+        secret: totp::secret_text(secret),
+    })
+}
+
+/// What the set-up page shows: the app to set up (and why the last code
+/// was refused), or, once done, the recovery codes.
+enum SetUpStep {
+    Enrolling(Enrolment, Option<String>),
+    Done(Vec<String>),
+}
+
+fn set_up_view(
+    req: &HttpRequest,
+    state: &AppState,
+    status: StatusCode,
+    return_to: &str,
+    step: SetUpStep,
+    mut cookies_to_set: Vec<Cookie<'static>>,
+) -> HttpResponse {
+    let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
+    cookies_to_set.extend(cookie);
+    let (enrolment, recovery_codes, error) = match step {
+        SetUpStep::Enrolling(shown, error) => (Some(shown), Vec::new(), error),
+        SetUpStep::Done(codes) => (None, codes, None),
+    };
+    let page = SetUpPage {
+        csrf_token,
+        return_to: cookies::safe_return_to(Some(return_to)),
+        enrolment,
+        recovery_codes,
+        error,
+    };
+    render(status, &page, cookies_to_set)
+}
+
+/// A user who must have a second factor and has none sets one up here,
+/// after the right password, before the sign-in goes on.
+async fn set_up_page(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    query: web::Query<LoginQuery>,
+) -> Result<HttpResponse, PageError> {
+    let return_to = cookies::safe_return_to(query.return_to.as_deref());
+    let Some(user) = pending_user(&state, &req, clock::now()).await? else {
+        return Ok(see_other(
+            &format!("/login?return_to={}", encode(&return_to)),
+            vec![],
+        ));
+    };
+    let (started, user_id) = (state.clone(), user.id.clone());
+    let secret = db::run(&state.pool, move |conn| {
+        let encryption = started.keys.encryption();
+        match factors::secret(conn, encryption, &user_id, false)? {
+            Some((secret, _)) => Ok(Some(secret)),
+            None if factors::status(conn, &user_id)?.totp => Ok(None),
+            None => factors::begin(conn, encryption, &user_id, clock::now()).map(Some),
+        }
+    })
+    .await?;
+    let Some(secret) = secret else {
+        // Set up meanwhile (another tab): the code is asked for instead.
+        return Ok(see_other(
+            &format!("/login/second-factor?return_to={}", encode(&return_to)),
+            vec![],
+        ));
+    };
+    let shown = enrolment(&state, &user, &secret)?;
+    Ok(set_up_view(
+        &req,
+        &state,
+        StatusCode::OK,
+        &return_to,
+        SetUpStep::Enrolling(shown, None),
+        Vec::new(),
+    ))
+}
+
+async fn set_up_confirmed(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    form: web::Form<CodeForm>,
+) -> Result<HttpResponse, PageError> {
+    cookies::check_csrf(&req, form.csrf_token.as_deref())?;
+    let form = form.into_inner();
+    let return_to = cookies::safe_return_to(form.return_to.as_deref());
+    let now = clock::now();
+    let Some(user) = pending_user(&state, &req, now).await? else {
+        return Ok(see_other(
+            &format!("/login?return_to={}", encode(&return_to)),
+            vec![],
+        ));
+    };
+    let (checked, user_id, code) = (state.clone(), user.id.clone(), form.code);
+    let caller = Caller::user(&user.id, state.origin(&req));
+    let confirmed = db::run(&state.pool, move |conn| {
+        let Some((secret, _)) = factors::secret(conn, checked.keys.encryption(), &user_id, false)?
+        else {
+            return Ok(Err(None));
+        };
+        let unix = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
+        match totp::accept(&secret, &code, unix, 0) {
+            Some(step) => Ok(Ok(factors::confirm(conn, &user_id, step, now, &caller)?)),
+            None => Ok(Err(Some(secret))),
+        }
+    })
+    .await?;
+    match confirmed {
+        Ok(codes) => {
+            let amr = [PWD, OTP, MFA].join(" ");
+            let session = start_session(&state, &req, user.id, &amr, now).await?;
+            let done = cookies::expired_pending_cookie(state.secure_cookies());
+            Ok(set_up_view(
+                &req,
+                &state,
+                StatusCode::OK,
+                &return_to,
+                SetUpStep::Done(codes),
+                vec![session, done],
+            ))
+        }
+        Err(Some(secret)) => {
+            let shown = enrolment(&state, &user, &secret)?;
+            let wrong = Some("That code is not right: type the one your app shows now.".to_owned());
+            Ok(set_up_view(
+                &req,
+                &state,
+                StatusCode::BAD_REQUEST,
+                &return_to,
+                SetUpStep::Enrolling(shown, wrong),
+                Vec::new(),
+            ))
+        }
+        Err(None) => Ok(see_other(
+            &format!("/login?return_to={}", encode(&return_to)),
+            vec![],
+        )),
     }
 }

@@ -379,3 +379,81 @@ async fn admins_remove_a_second_factor_in_the_console_and_the_cli() {
     let (_, to) = password_step(&app, "eve", "eve-password").await;
     assert_eq!(to, "/account");
 }
+
+#[tokio::test]
+async fn a_policy_has_admins_set_up_a_factor_before_going_on() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.require_second_factor = idhub::config::SecondFactorPolicy::Admins;
+    })
+    .await;
+    app.create_user("fay", "fay-password").await;
+    // Not an admin: the password is enough.
+    let (_, to) = password_step(&app, "fay", "fay-password").await;
+    assert_eq!(to, "/account");
+
+    // An admin without a factor sets one up first.
+    let admin_password = crate::helpers::ADMIN_PASSWORD;
+    let (browser, to) = password_step(&app, "admin", admin_password).await;
+    assert_eq!(to, "/login/set-up-second-factor?return_to=%2Faccount");
+    assert_eq!(
+        app.page(&browser, "/account").await.0,
+        303,
+        "not signed in yet"
+    );
+    let (status, html) = app.page(&browser, &to).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("<svg"), "{html}");
+    let key = Regex::new(r#"<code id="totp-secret">([^<]*)</code>"#).unwrap();
+    let secret = totp::secret_from_text(&unescape(&key.captures(&html).unwrap()[1])).unwrap();
+    let wrong = submit(
+        &app,
+        &browser,
+        &to,
+        "/login/set-up-second-factor",
+        &[("code", "000000")],
+    )
+    .await;
+    assert_eq!(wrong.status(), 400);
+    let code = totp::code_at(&secret, now()).unwrap();
+    let done = submit(
+        &app,
+        &browser,
+        &to,
+        "/login/set-up-second-factor",
+        &[("code", &code)],
+    )
+    .await;
+    assert_eq!(done.status(), 200);
+    let html = done.text().await.unwrap();
+    assert!(html.contains("id=\"recovery-codes\""), "{html}");
+    assert!(html.contains(r#"href="/account" id="continue""#), "{html}");
+    assert_eq!(app.page(&browser, "/account").await.0, 200, "signed in");
+
+    // Next time, the code is asked for.
+    let (_, to) = password_step(&app, "admin", admin_password).await;
+    assert_eq!(to, "/login/second-factor?return_to=%2Faccount");
+}
+
+#[tokio::test]
+async fn the_password_grant_refuses_a_user_who_must_set_up_a_factor() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.require_second_factor = idhub::config::SecondFactorPolicy::All;
+    })
+    .await;
+    app.create_user("gus", "gus-password").await;
+    let (client, secret) = app.service_with(json!({"trusted": true})).await;
+    let refused = app
+        .oauth_post(
+            "token",
+            &[
+                ("grant_type", "password"),
+                ("username", "gus"),
+                ("password", "gus-password"),
+            ],
+            Some((&client, &secret)),
+        )
+        .await;
+    assert_eq!(refused.status(), 400);
+    let (_, to) = password_step(&app, "gus", "gus-password").await;
+    assert!(to.starts_with("/login/set-up-second-factor"), "{to}");
+}

@@ -56,6 +56,8 @@ pub struct GrantDeps<'a> {
     pub hasher: &'a PasswordHasher,
     pub lockout: Lockout,
     pub policy: TokenPolicy,
+    /// Who must have a second factor (the password grant refuses them).
+    pub second_factor_policy: crate::config::SecondFactorPolicy,
     /// Where the request came from, and where events go that are not
     /// written in a transaction of their own.
     pub origin: Origin,

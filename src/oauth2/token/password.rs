@@ -69,6 +69,7 @@ pub async fn grant(
         origin: deps.origin.clone(),
         via: Via::PasswordGrant(service.id.clone()),
         device: None,
+        policy: deps.second_factor_policy,
     };
     let user = match sign_in::check(
         deps.pool,
@@ -81,7 +82,7 @@ pub async fn grant(
     .await?
     {
         Outcome::Verified(user, _) => user,
-        Outcome::SecondFactorNeeded(..) => {
+        Outcome::SecondFactorNeeded(..) | Outcome::EnrolFirst(..) => {
             return Err(OAuthError::invalid_grant(
                 "this user signs in with a second factor, which the password grant cannot ask for: use the authorization code flow",
             ))
