@@ -1,6 +1,6 @@
 //! What a user enrolled, as stored. The TOTP secret is sealed with the
 //! key-encryption key when one is set (associated data `totp:USER`), else
-//! kept as base32. Accepting a code moves `last_step` forward in one
+//! kept as base64. Accepting a code moves `last_step` forward in one
 //! statement, so a code is good once even across instances; a recovery
 //! code is marked used the same way.
 use base64::engine::general_purpose::STANDARD;
@@ -29,6 +29,12 @@ pub struct FactorStatus {
 
 fn associated(user_id: &str) -> String {
     format!("totp:{user_id}")
+}
+
+/// What the browser that started an enrolment keeps (a cookie) so that
+/// only it sees and confirms that secret: the digest of the secret.
+pub fn enrolment_tag(secret: &[u8]) -> String {
+    crate::secrets::hash(&STANDARD.encode(secret))
 }
 
 /// The stored form of a secret.
@@ -98,7 +104,14 @@ pub fn begin(
                 "an authenticator app is already set up: remove it first",
             ));
         }
-        diesel::delete(totp_factors::table.find(user_id)).execute(conn)?;
+        // Only an unconfirmed one: a confirm committed meanwhile stays, and
+        // the insert below then fails as a conflict.
+        diesel::delete(
+            totp_factors::table
+                .find(user_id)
+                .filter(totp_factors::confirmed.eq(false)),
+        )
+        .execute(conn)?;
         diesel::insert_into(totp_factors::table)
             .values((
                 totp_factors::user_id.eq(user_id),

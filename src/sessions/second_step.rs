@@ -41,6 +41,9 @@ pub struct SecondStep<'a> {
     pub lockout: &'a Lockout,
     pub source: &'a Source,
     pub origin: &'a Origin,
+    /// A browser that signed in to this account before (its device
+    /// cookie), counted apart so strangers cannot lock its owner out.
+    pub device: Device,
 }
 
 /// Checks `code` for `user`, counting a wrong one, and audits the outcome.
@@ -51,8 +54,13 @@ pub fn check(
     code: &str,
     now: NaiveDateTime,
 ) -> Result<SecondOutcome, AppError> {
-    let account = lockout::account_key(Some(&user.id), &user.login);
-    let counters = Counters::new(step.lockout, step.source, &account, Device::Unknown);
+    // Counters of their own: the right password, which clears the
+    // password's counters, does not buy more guesses at the code.
+    let account = format!(
+        "second-factor:{}",
+        lockout::account_key(Some(&user.id), &user.login)
+    );
+    let counters = Counters::new(step.lockout, step.source, &account, step.device.clone());
     let outcome = if counters.locked(conn, now)? {
         SecondOutcome::Locked
     } else {

@@ -49,6 +49,19 @@ pub fn pending_cookie(value: String, secure: bool) -> Cookie<'static> {
     )
 }
 
+/// The authenticator app this browser is setting up: only it sees and
+/// confirms that secret (`factors::repo::enrolment_tag`).
+pub const ENROLMENT_COOKIE: &str = "idhub_enrolment";
+
+pub fn enrolment_cookie(tag: String, secure: bool) -> Cookie<'static> {
+    cookie(
+        ENROLMENT_COOKIE,
+        tag,
+        secure,
+        Some(time::Duration::minutes(15)),
+    )
+}
+
 pub fn expired_pending_cookie(secure: bool) -> Cookie<'static> {
     cookie(
         crate::sessions::pending::PENDING_COOKIE,

@@ -16,7 +16,8 @@ use super::page_routes::{get_page, post_page};
 use crate::audit::Caller;
 use crate::factors::{repo as factors, totp, FactorStatus};
 use crate::oidc::id_token::{MFA, OTP, PWD};
-use crate::sessions::lockout::Source;
+use crate::sessions::familiar_devices::DEVICE_COOKIE;
+use crate::sessions::lockout::{Device, Source};
 use crate::sessions::pending::{self, PENDING_COOKIE};
 use crate::sessions::repo::Session;
 use crate::sessions::second_step::{self, SecondOutcome, SecondStep};
@@ -36,6 +37,75 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             confirm_totp,
         ))
         .service(post_page("/account/second-factor/remove", remove));
+}
+
+/// How the lockout counts this browser for `user`: familiar when it holds
+/// a device cookie of theirs (`sessions::familiar_devices`).
+fn device_of(state: &AppState, req: &HttpRequest, user: &User) -> Device {
+    let credential = user.password_hash.as_deref().unwrap_or_default();
+    req.cookie(DEVICE_COOKIE)
+        .and_then(|cookie| {
+            state
+                .devices
+                .recognize(cookie.value(), &user.id, credential)
+        })
+        .map_or(Device::Unknown, |nonce| Device::Familiar {
+            user_id: user.id.clone(),
+            nonce,
+        })
+}
+
+/// Confirms, with `code`, the enrolment this browser started (its
+/// enrolment cookie names the secret): the recovery codes; refused, the
+/// secret to show again, or none when this browser did not start the
+/// enrolment in progress (then nothing of it is shown).
+async fn confirm_enrolment(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user: &User,
+    code: String,
+    now: NaiveDateTime,
+) -> Result<Result<Vec<String>, Option<Vec<u8>>>, PageError> {
+    let presented = req
+        .cookie(cookies::ENROLMENT_COOKIE)
+        .map(|c| c.value().to_owned());
+    let (checked, user_id) = (state.clone(), user.id.clone());
+    let caller = Caller::user(&user.id, state.origin(req));
+    let confirmed = db::run(&state.pool, move |conn| {
+        let encryption = checked.keys.encryption();
+        let Some((secret, _)) = factors::secret(conn, encryption, &user_id, false)? else {
+            return Ok(Err(None));
+        };
+        let tag = factors::enrolment_tag(&secret);
+        let ours = presented.is_some_and(|presented| {
+            subtle::ConstantTimeEq::ct_eq(presented.as_bytes(), tag.as_bytes()).into()
+        });
+        if !ours {
+            return Ok(Err(None));
+        }
+        let unix = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
+        match totp::accept(&secret, &code, unix, 0) {
+            Some(step) => Ok(Ok(factors::confirm(conn, &user_id, step, now, &caller)?)),
+            None => Ok(Err(Some(secret))),
+        }
+    })
+    .await?;
+    Ok(confirmed)
+}
+
+/// Starts an enrolment with a new secret, which this browser alone then
+/// sees and confirms: the secret, and the cookie that says so.
+async fn begin_enrolment(
+    state: &web::Data<AppState>,
+    user_id: &str,
+) -> Result<(Vec<u8>, Cookie<'static>), crate::error::AppError> {
+    let (started, user_id) = (state.clone(), user_id.to_owned());
+    let secret = db::run(&state.pool, move |conn| {
+        factors::begin(conn, started.keys.encryption(), &user_id, clock::now())
+    })
+    .await?;
+    let cookie = cookies::enrolment_cookie(factors::enrolment_tag(&secret), state.secure_cookies());
+    Ok((secret, cookie))
 }
 
 #[derive(Template)]
@@ -71,7 +141,12 @@ async fn pending_user(
     let Some(cookie) = req.cookie(PENDING_COOKIE).map(|c| c.value().to_owned()) else {
         return Ok(None);
     };
-    let Some(user_id) = pending::user_of(&cookie).map(str::to_owned) else {
+    // No user id holds a control character or is this long (and
+    // PostgreSQL refuses a NUL): such a cookie names nobody.
+    let Some(user_id) = pending::user_of(&cookie)
+        .filter(|id| id.len() <= 64 && !id.chars().any(char::is_control))
+        .map(str::to_owned)
+    else {
         return Ok(None);
     };
     let user = db::run(&state.pool, move |conn| {
@@ -137,6 +212,7 @@ async fn code_sent(
         Source::Address(state.client_address(&req)),
         state.origin(&req),
     );
+    let device = device_of(&state, &req, &user);
     let (checked, code) = (state.clone(), form.code);
     let person = user.clone();
     let outcome = db::run(&state.pool, move |conn| {
@@ -145,6 +221,7 @@ async fn code_sent(
             lockout: &checked.lockout,
             source: &source,
             origin: &origin,
+            device,
         };
         second_step::check(
             conn,
@@ -287,14 +364,9 @@ async fn start_totp(
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
-    let (started, user_id) = (state.clone(), session.user.id.clone());
-    let begun = db::run(&state.pool, move |conn| {
-        factors::begin(conn, started.keys.encryption(), &user_id, clock::now())
-    })
-    .await;
-    match begun {
-        Ok(secret) => {
-            account_view(
+    match begin_enrolment(&state, &session.user.id).await {
+        Ok((secret, cookie)) => {
+            let mut page = account_view(
                 &state,
                 &req,
                 &session.user,
@@ -303,7 +375,10 @@ async fn start_totp(
                 Vec::new(),
                 None,
             )
-            .await
+            .await?;
+            page.add_cookie(&cookie)
+                .map_err(|e| crate::error::AppError::internal(e.to_string()))?;
+            Ok(page)
         }
         Err(crate::error::AppError::Conflict { message, .. }) => {
             account_view(
@@ -331,20 +406,7 @@ async fn confirm_totp(
         Err(redirect) => return Ok(redirect),
     };
     let now = clock::now();
-    let (checked, user_id, code) = (state.clone(), session.user.id.clone(), form.code.clone());
-    let caller = Caller::user(&session.user.id, state.origin(&req));
-    let confirmed = db::run(&state.pool, move |conn| {
-        let Some((secret, _)) = factors::secret(conn, checked.keys.encryption(), &user_id, false)?
-        else {
-            return Ok(Err(None));
-        };
-        let unix = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
-        match totp::accept(&secret, &code, unix, 0) {
-            Some(step) => Ok(Ok(factors::confirm(conn, &user_id, step, now, &caller)?)),
-            None => Ok(Err(Some(secret))),
-        }
-    })
-    .await?;
+    let confirmed = confirm_enrolment(&state, &req, &session.user, form.code.clone(), now).await?;
     match confirmed {
         Ok(codes) => {
             account_view(
@@ -401,6 +463,7 @@ async fn remove(
         Source::Address(state.client_address(&req)),
         state.origin(&req),
     );
+    let device = device_of(&state, &req, &session.user);
     let (checked, user, code) = (state.clone(), session.user.clone(), form.code.clone());
     let removed = db::run(&state.pool, move |conn| {
         let step = SecondStep {
@@ -408,6 +471,7 @@ async fn remove(
             lockout: &checked.lockout,
             source: &source,
             origin: &origin,
+            device,
         };
         match second_step::check(conn, &step, &user, &code, now)? {
             SecondOutcome::Passed(_) => {
@@ -512,22 +576,18 @@ async fn set_up_page(
             vec![],
         ));
     };
-    let (started, user_id) = (state.clone(), user.id.clone());
-    let secret = db::run(&state.pool, move |conn| {
-        let encryption = started.keys.encryption();
-        match factors::secret(conn, encryption, &user_id, false)? {
-            Some((secret, _)) => Ok(Some(secret)),
-            None if factors::status(conn, &user_id)?.totp => Ok(None),
-            None => factors::begin(conn, encryption, &user_id, clock::now()).map(Some),
-        }
-    })
-    .await?;
-    let Some(secret) = secret else {
+    // A new secret each time, so none is ever shown twice: whoever
+    // confirms holds the only copy.
+    let (secret, cookie) = match begin_enrolment(&state, &user.id).await {
+        Ok(begun) => begun,
         // Set up meanwhile (another tab): the code is asked for instead.
-        return Ok(see_other(
-            &format!("/login/second-factor?return_to={}", encode(&return_to)),
-            vec![],
-        ));
+        Err(crate::error::AppError::Conflict { .. }) => {
+            return Ok(see_other(
+                &format!("/login/second-factor?return_to={}", encode(&return_to)),
+                vec![],
+            ))
+        }
+        Err(other) => return Err(other.into()),
     };
     let shown = enrolment(&state, &user, &secret)?;
     Ok(set_up_view(
@@ -536,7 +596,7 @@ async fn set_up_page(
         StatusCode::OK,
         &return_to,
         SetUpStep::Enrolling(shown, None),
-        Vec::new(),
+        vec![cookie],
     ))
 }
 
@@ -555,20 +615,7 @@ async fn set_up_confirmed(
             vec![],
         ));
     };
-    let (checked, user_id, code) = (state.clone(), user.id.clone(), form.code);
-    let caller = Caller::user(&user.id, state.origin(&req));
-    let confirmed = db::run(&state.pool, move |conn| {
-        let Some((secret, _)) = factors::secret(conn, checked.keys.encryption(), &user_id, false)?
-        else {
-            return Ok(Err(None));
-        };
-        let unix = u64::try_from(now.and_utc().timestamp()).unwrap_or(0);
-        match totp::accept(&secret, &code, unix, 0) {
-            Some(step) => Ok(Ok(factors::confirm(conn, &user_id, step, now, &caller)?)),
-            None => Ok(Err(Some(secret))),
-        }
-    })
-    .await?;
+    let confirmed = confirm_enrolment(&state, &req, &user, form.code, now).await?;
     match confirmed {
         Ok(codes) => {
             let amr = [PWD, OTP, MFA].join(" ");
@@ -595,8 +642,9 @@ async fn set_up_confirmed(
                 Vec::new(),
             ))
         }
+        // Not this browser's enrolment (or none): a new one, from the start.
         Err(None) => Ok(see_other(
-            &format!("/login?return_to={}", encode(&return_to)),
+            &format!("{SET_UP_PAGE}?return_to={}", encode(&return_to)),
             vec![],
         )),
     }

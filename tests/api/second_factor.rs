@@ -380,6 +380,34 @@ async fn admins_remove_a_second_factor_in_the_console_and_the_cli() {
     assert_eq!(to, "/account");
 }
 
+/// Opens the set-up page at `to` (a new secret each time) and sends the
+/// code `code_for` makes from the secret it shows.
+async fn set_up_with(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    to: &str,
+    code_for: impl Fn(&[u8]) -> String,
+) -> reqwest::Response {
+    let (status, html) = app.page(browser, to).await;
+    assert_eq!(status, 200, "{html}");
+    assert!(html.contains("<svg"), "{html}");
+    let key = Regex::new(r#"<code id="totp-secret">([^<]*)</code>"#).unwrap();
+    let secret = totp::secret_from_text(&unescape(&key.captures(&html).unwrap()[1])).unwrap();
+    let mut form: Vec<(String, String)> = Vec::new();
+    for (name, value) in hidden_inputs(&html) {
+        if !form.iter().any(|(seen, _)| *seen == name) {
+            form.push((name, value));
+        }
+    }
+    form.push(("code".into(), code_for(&secret)));
+    browser
+        .post(app.url("/login/set-up-second-factor"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_policy_has_admins_set_up_a_factor_before_going_on() {
     let app = crate::helpers::spawn_app_with(|settings| {
@@ -400,28 +428,11 @@ async fn a_policy_has_admins_set_up_a_factor_before_going_on() {
         303,
         "not signed in yet"
     );
-    let (status, html) = app.page(&browser, &to).await;
-    assert_eq!(status, 200);
-    assert!(html.contains("<svg"), "{html}");
-    let key = Regex::new(r#"<code id="totp-secret">([^<]*)</code>"#).unwrap();
-    let secret = totp::secret_from_text(&unescape(&key.captures(&html).unwrap()[1])).unwrap();
-    let wrong = submit(
-        &app,
-        &browser,
-        &to,
-        "/login/set-up-second-factor",
-        &[("code", "000000")],
-    )
-    .await;
+    let wrong = set_up_with(&app, &browser, &to, |_| "000000".into()).await;
     assert_eq!(wrong.status(), 400);
-    let code = totp::code_at(&secret, now()).unwrap();
-    let done = submit(
-        &app,
-        &browser,
-        &to,
-        "/login/set-up-second-factor",
-        &[("code", &code)],
-    )
+    let done = set_up_with(&app, &browser, &to, |secret| {
+        totp::code_at(secret, now()).unwrap()
+    })
     .await;
     assert_eq!(done.status(), 200);
     let html = done.text().await.unwrap();
@@ -456,4 +467,84 @@ async fn the_password_grant_refuses_a_user_who_must_set_up_a_factor() {
     assert_eq!(refused.status(), 400);
     let (_, to) = password_step(&app, "gus", "gus-password").await;
     assert!(to.starts_with("/login/set-up-second-factor"), "{to}");
+}
+
+#[tokio::test]
+async fn a_secret_being_set_up_is_seen_and_confirmed_by_its_own_browser_only() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.require_second_factor = idhub::config::SecondFactorPolicy::All;
+    })
+    .await;
+    app.create_user("hal", "hal-password").await;
+    let (first, to) = password_step(&app, "hal", "hal-password").await;
+    let (second, _) = password_step(&app, "hal", "hal-password").await;
+    // The first browser opens the page; the second opens it after, which
+    // replaces the secret; the first one's code is then for nothing.
+    let (_, first_page) = app.page(&first, &to).await;
+    let key = Regex::new(r#"<code id="totp-secret">([^<]*)</code>"#).unwrap();
+    let first_secret =
+        totp::secret_from_text(&unescape(&key.captures(&first_page).unwrap()[1])).unwrap();
+    let confirmed = set_up_with(&app, &second, &to, |secret| {
+        assert_ne!(
+            secret,
+            first_secret.as_slice(),
+            "never the same secret twice"
+        );
+        totp::code_at(secret, now()).unwrap()
+    })
+    .await;
+    assert_eq!(confirmed.status(), 200);
+    // The first browser's code confirms nothing and shows no secret.
+    let csrf = hidden_inputs(&first_page)
+        .into_iter()
+        .find(|(name, _)| name == "csrf_token")
+        .unwrap()
+        .1;
+    let code = totp::code_at(&first_secret, now()).unwrap();
+    let late = first
+        .post(app.url("/login/set-up-second-factor"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("code", code.as_str()),
+            ("return_to", "/account"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(late.status(), 303);
+    assert!(
+        location(&late).starts_with("/login/set-up-second-factor"),
+        "{}",
+        location(&late)
+    );
+    // Set up meanwhile: the page asks for a code instead.
+    let again = first.get(app.url(&location(&late))).send().await.unwrap();
+    assert_eq!(again.status(), 303);
+    assert!(
+        location(&again).starts_with("/login/second-factor"),
+        "{}",
+        location(&again)
+    );
+    assert_eq!(app.page(&first, "/account").await.0, 303, "not signed in");
+}
+
+#[tokio::test]
+async fn a_forged_pending_cookie_names_nobody() {
+    let app = spawn_app().await;
+    for value in [
+        "%00",
+        "x.y.z",
+        &"a".repeat(300),
+        "..",
+        "0-0-0-0-0.9999999999.AAAA",
+    ] {
+        let response = app
+            .client
+            .get(app.url("/login/second-factor"))
+            .header("Cookie", format!("idhub_pending={value}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 303, "{value}");
+    }
 }
