@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::cookies;
-use super::login::{current_session, start_session, CsrfOnly};
+use super::login::{form_sender, signed_in, start_session, CsrfOnly};
 use super::page::{render, see_other, PageError};
 use super::page_routes::{get_page, post_page};
 use super::templates::{Account, AppRow, TokenRow};
@@ -15,7 +15,6 @@ use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
 use crate::registry::repo as services_repo;
-use crate::sessions::repo::Session;
 use crate::state::AppState;
 use crate::users::input::UserInput;
 use crate::users::model::User;
@@ -29,27 +28,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(post_page("/account/password", change_password))
         .service(post_page("/account/tokens", create_token))
         .service(post_page("/account/tokens/{token_id}/delete", delete_token));
-}
-
-/// The signed-in, non-guest user, or a redirect to the sign-in page.
-async fn signed_in(
-    state: &web::Data<AppState>,
-    req: &HttpRequest,
-) -> Result<Result<Session, HttpResponse>, PageError> {
-    match current_session(state, req).await? {
-        Some(session) if !session.user.guest => Ok(Ok(session)),
-        _ => Ok(Err(see_other("/login?return_to=%2Faccount", vec![]))),
-    }
-}
-
-/// The signed-in user who sent a form, once its CSRF token checks out.
-async fn form_sender(
-    state: &web::Data<AppState>,
-    req: &HttpRequest,
-    csrf_token: Option<&str>,
-) -> Result<Result<Session, HttpResponse>, PageError> {
-    cookies::check_csrf(req, csrf_token)?;
-    signed_in(state, req).await
 }
 
 /// What the page says above its sections after a form.
@@ -108,7 +86,7 @@ async fn show(
     state: web::Data<AppState>,
     params: web::Query<ShowParams>,
 ) -> Result<HttpResponse, PageError> {
-    match signed_in(&state, &req).await? {
+    match signed_in(&state, &req, "/account").await? {
         Ok(session) => {
             let notice = Notice {
                 message: params.changed.as_deref().map(|what| match what {
@@ -132,7 +110,7 @@ async fn act_and_return(
     csrf_token: Option<&str>,
     action: impl FnOnce(&mut db::DbConn, &str, &Caller) -> Result<(), AppError> + Send + 'static,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(state, req, csrf_token).await? {
+    let session = match form_sender(state, req, csrf_token, "/account").await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
@@ -175,7 +153,7 @@ async fn create_token(
     state: web::Data<AppState>,
     form: web::Form<NewToken>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), "/account").await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
@@ -216,7 +194,7 @@ async fn change_password(
     state: web::Data<AppState>,
     form: web::Form<PasswordChange>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), "/account").await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };

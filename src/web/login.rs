@@ -212,6 +212,33 @@ fn ask_second_factor(
     )
 }
 
+/// The signed-in, non-guest user, or a redirect to the sign-in page that
+/// comes back to `page`.
+pub async fn signed_in(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    page: &str,
+) -> Result<Result<Session, HttpResponse>, PageError> {
+    match current_session(state, req).await? {
+        Some(session) if !session.user.guest => Ok(Ok(session)),
+        _ => {
+            let back: String = url::form_urlencoded::byte_serialize(page.as_bytes()).collect();
+            Ok(Err(see_other(&format!("/login?return_to={back}"), vec![])))
+        }
+    }
+}
+
+/// The signed-in user who sent a form of `page`, once its CSRF token checks out.
+pub async fn form_sender(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    csrf_token: Option<&str>,
+    page: &str,
+) -> Result<Result<Session, HttpResponse>, PageError> {
+    cookies::check_csrf(req, csrf_token)?;
+    signed_in(state, req, page).await
+}
+
 /// Starts a new session for the user, ending the one the browser had (a
 /// session id never survives a sign-in); returns its cookie.
 pub async fn start_session(

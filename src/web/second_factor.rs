@@ -10,7 +10,9 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::cookies;
-use super::login::{current_session, start_session, LoginQuery, SET_UP_PAGE};
+use super::login::{form_sender, signed_in, start_session, LoginQuery, SET_UP_PAGE};
+
+const ACCOUNT_PAGE: &str = "/account/second-factor";
 use super::page::{render, see_other, PageError};
 use super::page_routes::{get_page, post_page};
 use crate::audit::Caller;
@@ -19,7 +21,6 @@ use crate::oidc::id_token::{MFA, OTP, PWD};
 use crate::sessions::familiar_devices::DEVICE_COOKIE;
 use crate::sessions::lockout::{Device, Source};
 use crate::sessions::pending::{self, PENDING_COOKIE};
-use crate::sessions::repo::Session;
 use crate::sessions::second_step::{self, SecondOutcome, SecondStep};
 use crate::state::AppState;
 use crate::users::model::User;
@@ -173,12 +174,31 @@ async fn code_page(
 ) -> Result<HttpResponse, PageError> {
     let return_to = cookies::safe_return_to(query.return_to.as_deref());
     if pending_user(&state, &req, clock::now()).await?.is_none() {
-        return Ok(see_other(
-            &format!("/login?return_to={}", encode(&return_to)),
-            vec![],
-        ));
+        return Ok(to_sign_in(&return_to));
     }
     Ok(code_form(&req, &state, StatusCode::OK, &return_to, None))
+}
+
+/// The user a form of the sign-in's second step is for (the pending
+/// cookie's, the CSRF token checked) and where to go after; else the
+/// sign-in page, from the start.
+async fn pending_form(
+    state: &AppState,
+    req: &HttpRequest,
+    form: &CodeForm,
+    now: NaiveDateTime,
+) -> Result<Result<(User, String), HttpResponse>, PageError> {
+    cookies::check_csrf(req, form.csrf_token.as_deref())?;
+    let return_to = cookies::safe_return_to(form.return_to.as_deref());
+    match pending_user(state, req, now).await? {
+        Some(user) => Ok(Ok((user, return_to))),
+        None => Ok(Err(to_sign_in(&return_to))),
+    }
+}
+
+/// Back to the sign-in page, which comes back to `return_to` after.
+fn to_sign_in(return_to: &str) -> HttpResponse {
+    see_other(&format!("/login?return_to={}", encode(return_to)), vec![])
 }
 
 fn encode(text: &str) -> String {
@@ -198,15 +218,10 @@ async fn code_sent(
     state: web::Data<AppState>,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, PageError> {
-    cookies::check_csrf(&req, form.csrf_token.as_deref())?;
-    let form = form.into_inner();
-    let return_to = cookies::safe_return_to(form.return_to.as_deref());
-    let now = clock::now();
-    let Some(user) = pending_user(&state, &req, now).await? else {
-        return Ok(see_other(
-            &format!("/login?return_to={}", encode(&return_to)),
-            vec![],
-        ));
+    let (form, now) = (form.into_inner(), clock::now());
+    let (user, return_to) = match pending_form(&state, &req, &form, now).await? {
+        Ok(found) => found,
+        Err(to_sign_in) => return Ok(to_sign_in),
     };
     let (source, origin) = (
         Source::Address(state.client_address(&req)),
@@ -274,28 +289,6 @@ struct Enrolment {
     secret: String,
 }
 
-async fn signed_in(
-    state: &web::Data<AppState>,
-    req: &HttpRequest,
-) -> Result<Result<Session, HttpResponse>, PageError> {
-    match current_session(state, req).await? {
-        Some(session) if !session.user.guest => Ok(Ok(session)),
-        _ => Ok(Err(see_other(
-            "/login?return_to=%2Faccount%2Fsecond-factor",
-            vec![],
-        ))),
-    }
-}
-
-async fn form_sender(
-    state: &web::Data<AppState>,
-    req: &HttpRequest,
-    csrf_token: Option<&str>,
-) -> Result<Result<Session, HttpResponse>, PageError> {
-    cookies::check_csrf(req, csrf_token)?;
-    signed_in(state, req).await
-}
-
 async fn account_view(
     state: &AppState,
     req: &HttpRequest,
@@ -332,7 +325,7 @@ async fn account_page(
     req: HttpRequest,
     state: web::Data<AppState>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match signed_in(&state, &req).await? {
+    let session = match signed_in(&state, &req, ACCOUNT_PAGE).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
@@ -360,7 +353,7 @@ async fn start_totp(
     state: web::Data<AppState>,
     form: web::Form<CodeOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
@@ -401,7 +394,7 @@ async fn confirm_totp(
     state: web::Data<AppState>,
     form: web::Form<CodeOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
@@ -454,10 +447,28 @@ async fn remove(
     state: web::Data<AppState>,
     form: web::Form<CodeOnly>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref()).await? {
+    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
+    if state
+        .settings
+        .require_second_factor
+        .requires(session.user.admin)
+    {
+        let must = "Your account must sign in with a second factor: it cannot be turned off. \
+                    An administrator can reset it if you lost your phone.";
+        return account_view(
+            &state,
+            &req,
+            &session.user,
+            StatusCode::FORBIDDEN,
+            None,
+            Vec::new(),
+            Some(must.into()),
+        )
+        .await;
+    }
     let now = clock::now();
     let (source, origin) = (
         Source::Address(state.client_address(&req)),
@@ -571,10 +582,7 @@ async fn set_up_page(
 ) -> Result<HttpResponse, PageError> {
     let return_to = cookies::safe_return_to(query.return_to.as_deref());
     let Some(user) = pending_user(&state, &req, clock::now()).await? else {
-        return Ok(see_other(
-            &format!("/login?return_to={}", encode(&return_to)),
-            vec![],
-        ));
+        return Ok(to_sign_in(&return_to));
     };
     // A new secret each time, so none is ever shown twice: whoever
     // confirms holds the only copy.
@@ -605,15 +613,10 @@ async fn set_up_confirmed(
     state: web::Data<AppState>,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, PageError> {
-    cookies::check_csrf(&req, form.csrf_token.as_deref())?;
-    let form = form.into_inner();
-    let return_to = cookies::safe_return_to(form.return_to.as_deref());
-    let now = clock::now();
-    let Some(user) = pending_user(&state, &req, now).await? else {
-        return Ok(see_other(
-            &format!("/login?return_to={}", encode(&return_to)),
-            vec![],
-        ));
+    let (form, now) = (form.into_inner(), clock::now());
+    let (user, return_to) = match pending_form(&state, &req, &form, now).await? {
+        Ok(found) => found,
+        Err(to_sign_in) => return Ok(to_sign_in),
     };
     let confirmed = confirm_enrolment(&state, &req, &user, form.code, now).await?;
     match confirmed {

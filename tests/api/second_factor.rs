@@ -548,3 +548,32 @@ async fn a_forged_pending_cookie_names_nobody() {
         assert_eq!(response.status(), 303, "{value}");
     }
 }
+
+#[tokio::test]
+async fn a_factor_the_policy_requires_cannot_be_turned_off_by_its_user() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.require_second_factor = idhub::config::SecondFactorPolicy::All;
+    })
+    .await;
+    app.create_user("ivy", "ivy-password").await;
+    let (browser, to) = password_step(&app, "ivy", "ivy-password").await;
+    let done = set_up_with(&app, &browser, &to, |secret| {
+        totp::code_at(secret, now()).unwrap()
+    })
+    .await;
+    assert_eq!(done.status(), 200);
+    let refused = submit(
+        &app,
+        &browser,
+        "/account/second-factor",
+        "/account/second-factor/remove",
+        &[("code", "anything")],
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("cannot be turned off"));
+}
