@@ -321,6 +321,18 @@ fn host_of(issuer: &str) -> String {
         .unwrap_or_else(|| issuer.to_owned())
 }
 
+/// The account's second-factor page saying why a form did nothing.
+async fn account_says(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &User,
+    status: StatusCode,
+    message: &str,
+) -> Result<HttpResponse, PageError> {
+    let said = Some(message.to_owned());
+    account_view(state, req, user, status, None, Vec::new(), said).await
+}
+
 async fn account_page(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -374,16 +386,7 @@ async fn start_totp(
             Ok(page)
         }
         Err(crate::error::AppError::Conflict { message, .. }) => {
-            account_view(
-                &state,
-                &req,
-                &session.user,
-                StatusCode::CONFLICT,
-                None,
-                Vec::new(),
-                Some(message),
-            )
-            .await
+            account_says(&state, &req, &session.user, StatusCode::CONFLICT, &message).await
         }
         Err(other) => Err(other.into()),
     }
@@ -426,14 +429,12 @@ async fn confirm_totp(
             .await
         }
         Err(None) => {
-            account_view(
+            account_says(
                 &state,
                 &req,
                 &session.user,
                 StatusCode::BAD_REQUEST,
-                None,
-                Vec::new(),
-                Some("Start setting up the app again.".into()),
+                "Start setting up the app again.",
             )
             .await
         }
@@ -458,16 +459,7 @@ async fn remove(
     {
         let must = "Your account must sign in with a second factor: it cannot be turned off. \
                     An administrator can reset it if you lost your phone.";
-        return account_view(
-            &state,
-            &req,
-            &session.user,
-            StatusCode::FORBIDDEN,
-            None,
-            Vec::new(),
-            Some(must.into()),
-        )
-        .await;
+        return account_says(&state, &req, &session.user, StatusCode::FORBIDDEN, must).await;
     }
     let now = clock::now();
     let (source, origin) = (
@@ -497,14 +489,12 @@ async fn remove(
     match removed {
         true => Ok(see_other("/account/second-factor", vec![])),
         false => {
-            account_view(
+            account_says(
                 &state,
                 &req,
                 &session.user,
                 StatusCode::BAD_REQUEST,
-                None,
-                Vec::new(),
-                Some("That code is not right: nothing was removed.".into()),
+                "That code is not right: nothing was removed.",
             )
             .await
         }
