@@ -152,6 +152,9 @@ async fn openid_client_registers_pushes_signs_in_with_pkce_and_private_key_jwt_a
     assert_eq!(claims["aud"], client_id.as_str());
     assert!(claims["sid"].is_string(), "{claims}");
     assert_eq!(claims["groups"], serde_json::json!(["Readers", "Staff"]));
+    // How she signed in (RFC 8176): the password alone.
+    assert_eq!(claims["amr"], serde_json::json!(["pwd"]), "{claims}");
+    assert_eq!(claims["acr"], "pwd");
     let (name, userinfo) = step(&mut lines);
     assert_eq!(name, "userinfo");
     assert_eq!(userinfo["preferred_username"], "olivia");
