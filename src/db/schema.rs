@@ -338,6 +338,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    second_factor_required (user_id) {
+        user_id -> Text,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
     recovery_codes (user_id, code_hash) {
         user_id -> Text,
         code_hash -> Text,
@@ -389,4 +396,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     project_roles,
     totp_factors,
     recovery_codes,
+    second_factor_required,
 );

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::recovery;
 use crate::audit::{self, Caller, Kind};
-use crate::db::schema::{recovery_codes, totp_factors};
+use crate::db::schema::{recovery_codes, second_factor_required, totp_factors};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::key_encryption::{self, KeyEncryption};
@@ -25,6 +25,8 @@ pub struct FactorStatus {
     /// Passkeys registered (none until passkeys are built).
     pub passkeys: i64,
     pub recovery_codes_left: i64,
+    /// An administrator requires this user to have a second factor.
+    pub required: bool,
 }
 
 fn associated(user_id: &str) -> String {
@@ -76,7 +78,12 @@ pub fn status(conn: &mut DbConn, user_id: &str) -> Result<FactorStatus, AppError
         .filter(recovery_codes::used.is_null())
         .count()
         .get_result(conn)?;
+    let required: bool = diesel::select(diesel::dsl::exists(
+        second_factor_required::table.find(user_id),
+    ))
+    .get_result(conn)?;
     Ok(FactorStatus {
+        required,
         enabled: totp,
         totp,
         passkeys: 0,
@@ -254,6 +261,40 @@ pub fn remove(
                 .detail("factor", "totp");
             audit::store::record(conn, &event, now)?;
         }
+        Ok(())
+    })
+}
+
+/// Requires `user_id` to have a second factor, or no longer (the server's
+/// policy still applies); audited when it changes.
+pub fn set_required(
+    conn: &mut DbConn,
+    user_id: &str,
+    required: bool,
+    now: NaiveDateTime,
+    caller: &Caller,
+) -> Result<(), AppError> {
+    crate::db::transaction(conn, |conn| {
+        let row = second_factor_required::table.find(user_id);
+        let already: bool = diesel::select(diesel::dsl::exists(row)).get_result(conn)?;
+        if already == required {
+            return Ok(());
+        }
+        match required {
+            true => diesel::insert_into(second_factor_required::table)
+                .values((
+                    second_factor_required::user_id.eq(user_id),
+                    second_factor_required::since.eq(now),
+                ))
+                .execute(conn)?,
+            false => diesel::delete(row).execute(conn)?,
+        };
+        let event = caller
+            .event(Kind::UserUpdated)
+            .user(user_id)
+            .detail("fields", vec!["secondFactorRequired"])
+            .detail("secondFactorRequired", required);
+        audit::store::record(conn, &event, now)?;
         Ok(())
     })
 }

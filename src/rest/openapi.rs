@@ -79,6 +79,7 @@ use super::{
         project_roles::transitive_of_user,
         two_factor::status,
         two_factor::remove,
+        two_factor::require,
     ),
     components(schemas(
         HubError,

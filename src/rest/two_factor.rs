@@ -18,7 +18,45 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .route(
         "/api/rest/users/{id}/twofactorauthentication",
         web::delete().to(remove),
+    )
+    .route(
+        "/api/rest/users/{id}/twofactorauthentication",
+        web::post().to(require),
     );
+}
+
+/// `{"required": true}`: the user must have a second factor.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct Requirement {
+    pub required: bool,
+}
+
+#[utoipa::path(
+    operation_id = "users_two_factor_require",
+    post,
+    path = "/api/rest/users/{id}/twofactorauthentication",
+    tag = "users",
+    summary = "Require the user to sign in with a second factor (`{\"required\": true}`), or no longer (admins); one without a factor sets one up at the next sign-in",
+    params(("id" = String, Path, description = "A user id"), crate::rest::json::FieldsParam),
+    request_body = Requirement,
+    responses((status = 200, body = crate::factors::FactorStatus), crate::rest::api_doc::RestErrors),
+    security(("bearer" = []))
+)]
+pub(crate) async fn require(
+    state: web::Data<AppState>,
+    principal: Principal,
+    path: web::Path<String>,
+    params: web::Query<FieldsParam>,
+    body: crate::rest::json::JsonBody<Requirement>,
+) -> Result<HttpResponse, AppError> {
+    principal.require_admin()?;
+    let (id, caller, required) = (path.into_inner(), principal.caller(), body.0.required);
+    resource::one(&state.pool, &params, move |conn| {
+        crate::users::repo::find(conn, &id)?;
+        factors::set_required(conn, &id, required, crate::clock::now(), &caller)?;
+        factors::status(conn, &id)
+    })
+    .await
 }
 
 #[utoipa::path(

@@ -172,14 +172,16 @@ pub async fn check(
         if let Some(reason) = failure {
             telemetry::sign_in_failed(via.name(), reason);
         }
-        let second_factor = match (&known, failure) {
-            (Some(user), None) => Some(factors::repo::status(conn, &user.id)?.enabled),
+        let status = match (&known, failure) {
+            (Some(user), None) => Some(factors::repo::status(conn, &user.id)?),
             _ => None,
         };
+        let second_factor = status.as_ref().map(|s| s.enabled);
         let mut event = audit_event(known.as_ref(), &origin, &via, failure);
         let must = known
             .as_ref()
-            .is_some_and(|user| policy.requires(user.admin));
+            .is_some_and(|user| policy.requires(user.admin))
+            || status.as_ref().is_some_and(|s| s.required);
         // The password was right; the sign-in is not done until the second
         // factor is (its own events say how that went).
         match second_factor {

@@ -452,10 +452,15 @@ async fn remove(
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
-    if state
-        .settings
-        .require_second_factor
-        .requires(session.user.admin)
+    let user_id = session.user.id.clone();
+    let required = db::run(&state.pool, move |conn| factors::status(conn, &user_id))
+        .await?
+        .required;
+    if required
+        || state
+            .settings
+            .require_second_factor
+            .requires(session.user.admin)
     {
         let must = "Your account must sign in with a second factor: it cannot be turned off. \
                     An administrator can reset it if you lost your phone.";

@@ -133,7 +133,7 @@ async fn an_app_code_or_a_recovery_code_completes_the_sign_in_once_each() {
         .unwrap();
     assert_eq!(
         status,
-        json!({"enabled": true, "totp": true, "passkeys": 0, "recoveryCodesLeft": 10})
+        json!({"enabled": true, "totp": true, "passkeys": 0, "recoveryCodesLeft": 10, "required": false})
     );
 
     // The password alone no longer signs in: it leads to the code page.
@@ -576,4 +576,48 @@ async fn a_factor_the_policy_requires_cannot_be_turned_off_by_its_user() {
         .await
         .unwrap()
         .contains("cannot be turned off"));
+}
+
+#[tokio::test]
+async fn an_admin_requires_one_user_to_have_a_second_factor() {
+    let app = spawn_app().await;
+    let jon = app.create_user("jon", "jon-password").await;
+    let path = format!("/api/rest/users/{jon}/twofactorauthentication");
+    let jon_token = app.token_for("jon", "t", &["0-0-0-0-0"]);
+    let refused = app
+        .post_json(&path, &jon_token, &json!({"required": false}))
+        .await;
+    assert_eq!(refused.status(), 403, "only admins");
+    let set: Value = app
+        .post_json(&path, &app.admin_token, &json!({"required": true}))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(set["required"], true);
+    assert_eq!(set["enabled"], false);
+    // The next sign-in sets one up first.
+    let (browser, to) = password_step(&app, "jon", "jon-password").await;
+    assert!(to.starts_with("/login/set-up-second-factor"), "{to}");
+    let done = set_up_with(&app, &browser, &to, |secret| {
+        totp::code_at(secret, now()).unwrap()
+    })
+    .await;
+    assert_eq!(done.status(), 200);
+    // Required: its user cannot turn it off.
+    let refused = submit(
+        &app,
+        &browser,
+        "/account/second-factor",
+        "/account/second-factor/remove",
+        &[("code", "anything")],
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    // No longer required: the password alone again once the factor is removed.
+    app.post_json(&path, &app.admin_token, &json!({"required": false}))
+        .await;
+    assert_eq!(app.delete(&path, &app.admin_token).await.status(), 200);
+    let (_, to) = password_step(&app, "jon", "jon-password").await;
+    assert_eq!(to, "/account");
 }
