@@ -66,6 +66,22 @@ fn open(
         .map_err(|_| AppError::internal("a stored TOTP secret is not base64"))
 }
 
+/// What a sign-in needs to know, without counting recovery codes: whether
+/// the user has a factor, and whether an admin requires one.
+pub fn sign_in_needs(conn: &mut DbConn, user_id: &str) -> Result<(bool, bool), AppError> {
+    let enabled: bool = diesel::select(diesel::dsl::exists(
+        totp_factors::table
+            .filter(totp_factors::user_id.eq(user_id))
+            .filter(totp_factors::confirmed.eq(true)),
+    ))
+    .get_result(conn)?;
+    let required: bool = diesel::select(diesel::dsl::exists(
+        second_factor_required::table.find(user_id),
+    ))
+    .get_result(conn)?;
+    Ok((enabled, required))
+}
+
 pub fn status(conn: &mut DbConn, user_id: &str) -> Result<FactorStatus, AppError> {
     let totp: bool = diesel::select(diesel::dsl::exists(
         totp_factors::table

@@ -173,15 +173,15 @@ pub async fn check(
             telemetry::sign_in_failed(via.name(), reason);
         }
         let status = match (&known, failure) {
-            (Some(user), None) => Some(factors::repo::status(conn, &user.id)?),
+            (Some(user), None) => Some(factors::repo::sign_in_needs(conn, &user.id)?),
             _ => None,
         };
-        let second_factor = status.as_ref().map(|s| s.enabled);
+        let second_factor = status.map(|(enabled, _)| enabled);
         let mut event = audit_event(known.as_ref(), &origin, &via, failure);
         let must = known
             .as_ref()
             .is_some_and(|user| policy.requires(user.admin))
-            || status.as_ref().is_some_and(|s| s.required);
+            || status.is_some_and(|(_, required)| required);
         // The password was right; the sign-in is not done until the second
         // factor is (its own events say how that went).
         match second_factor {
