@@ -1,5 +1,5 @@
 //! Housekeeping: deletes rows nothing will read again (expired codes,
-//! refresh tokens, sessions, pushed requests, device codes, revocations, lockout counters, grants revoked long ago, audit events past
+//! refresh tokens, sessions, pushed requests, passkey ceremonies, device codes, revocations, lockout counters, grants revoked long ago, audit events past
 //! retention), a batch at a time so no statement holds a long lock, one
 //! instance at a time (a lease). The server runs a pass every
 //! `housekeeping_interval_secs`; `idhub housekeeping` runs one now. (Used
@@ -11,8 +11,8 @@ use diesel::prelude::*;
 
 use crate::config::Settings;
 use crate::db::schema::{
-    authorization_codes, device_codes, grants, password_attempts, pushed_requests, refresh_tokens,
-    revoked_access_tokens, sessions,
+    authorization_codes, device_codes, grants, passkey_ceremonies, password_attempts,
+    pushed_requests, refresh_tokens, revoked_access_tokens, sessions,
 };
 use crate::db::{lease, DbConn, DbPool};
 use crate::error::{cause_chain, StoreError};
@@ -175,6 +175,15 @@ const RULES: &[(&str, Delete)] = &[
             pushed_requests,
             uri_hash,
             pushed_requests::expires_at.lt(cut.now),
+            batch
+        )
+    }),
+    ("passkey_ceremonies", |conn, cut, batch| {
+        delete_batch!(
+            conn,
+            passkey_ceremonies,
+            handle_hash,
+            passkey_ceremonies::expires.lt(cut.now),
             batch
         )
     }),

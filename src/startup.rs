@@ -13,6 +13,7 @@ use crate::authz::cache::AccessCache;
 use crate::config::Settings;
 use crate::db;
 use crate::error::cause_chain;
+use crate::factors::passkeys::RelyingParty;
 use crate::feed_proof::FeedProof;
 use crate::oauth2::client_assertion::ClientKeys;
 use crate::oauth2::client_throttle::ClientThrottle;
@@ -128,6 +129,9 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         trusted_proxies: settings.trusted_proxies().map_err(anyhow::Error::msg)?,
         token_policy: TokenPolicy::from_settings(settings),
         issuer: settings.issuer(),
+        passkeys: RelyingParty::for_issuer(&settings.issuer())
+            .map_err(anyhow::Error::msg)?
+            .map(Arc::new),
         discovery: serde_json::to_string(&discovery::document(settings, algorithm.name()))
             .context("the discovery document")?,
         submissions: Default::default(),

@@ -66,6 +66,9 @@ pub struct AppState {
     pub token_policy: TokenPolicy,
     /// `settings.issuer()`, computed once.
     pub issuer: String,
+    /// Passkeys' relying party (the issuer's host); None when that host is
+    /// an IP address, where WebAuthn cannot work.
+    pub passkeys: Option<Arc<crate::factors::passkeys::RelyingParty>>,
     /// The discovery document, serialized once.
     pub discovery: String,
     /// Keys of the console's creating forms already acted on.

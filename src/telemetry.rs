@@ -18,6 +18,7 @@ pub const HTTP_REQUEST_DURATION: &str = "idhub_http_request_duration_seconds";
 pub const TOKENS_ISSUED: &str = "idhub_tokens_issued_total";
 pub const OAUTH_ERRORS: &str = "idhub_oauth_errors_total";
 pub const SIGN_IN_FAILURES: &str = "idhub_sign_in_failures_total";
+pub const FACTOR_EVENTS: &str = "idhub_second_factor_events_total";
 pub const CODE_REPLAYS: &str = "idhub_code_replays_total";
 pub const REFRESH_TOKEN_REUSES: &str = "idhub_refresh_token_reuses_total";
 pub const CACHE_LOOKUPS: &str = "idhub_cache_lookups_total";
@@ -41,6 +42,10 @@ pub fn describe() {
     describe_counter!(
         SIGN_IN_FAILURES,
         "Failed sign-ins, by where (sign-in page, password grant, password change) and why"
+    );
+    describe_counter!(
+        FACTOR_EVENTS,
+        "Second-factor events: TOTP and passkeys enrolled, used, refused and removed, recovery codes used"
     );
     describe_counter!(
         CODE_REPLAYS,
@@ -153,6 +158,12 @@ pub fn oauth_error(code: &str) {
 /// `via`: where the password was typed; `reason`: why it failed.
 pub fn sign_in_failed(via: &'static str, reason: &'static str) {
     counter!(SIGN_IN_FAILURES, "via" => via, "reason" => reason).increment(1);
+}
+
+/// A second factor enrolled, used or removed (`event` names which); the
+/// audit trail says whose.
+pub fn factor_event(event: &'static str) {
+    counter!(FACTOR_EVENTS, "event" => event).increment(1);
 }
 
 pub fn code_replayed() {

@@ -92,7 +92,13 @@ pub fn run(command: UsersCommand, state: &AppState) -> anyhow::Result<String> {
         UsersCommand::RemoveSecondFactor { user } => {
             let user = with_conn(state, |conn| {
                 let user = find(conn, &user)?;
-                crate::factors::repo::remove(conn, &user.id, clock::now(), &Caller::cli())?;
+                crate::factors::repo::remove(
+                    conn,
+                    &user.id,
+                    crate::factors::repo::Removal::Everything,
+                    clock::now(),
+                    &Caller::cli(),
+                )?;
                 Ok(user)
             })?;
             Ok(format!(

@@ -338,6 +338,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    passkeys (id) {
+        id -> Text,
+        user_id -> Text,
+        credential_id -> Text,
+        name -> Text,
+        credential -> Text,
+        sign_count -> BigInt,
+        backup_eligible -> Bool,
+        created -> Timestamp,
+        last_used -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    passkey_ceremonies (handle_hash) {
+        handle_hash -> Text,
+        purpose -> Text,
+        user_id -> Nullable<Text>,
+        state -> Text,
+        expires -> Timestamp,
+    }
+}
+
+diesel::table! {
     second_factor_required (user_id) {
         user_id -> Text,
         since -> Timestamp,
@@ -397,4 +421,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     totp_factors,
     recovery_codes,
     second_factor_required,
+    passkeys,
+    passkey_ceremonies,
 );

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 
 use super::recovery;
 use crate::audit::{self, Caller, Kind};
-use crate::db::schema::{recovery_codes, second_factor_required, totp_factors};
+use crate::db::schema::{passkeys, recovery_codes, second_factor_required, totp_factors};
 use crate::db::DbConn;
 use crate::error::AppError;
 use crate::key_encryption::{self, KeyEncryption};
@@ -22,7 +22,7 @@ pub struct FactorStatus {
     /// A second factor is enrolled: sign-in asks for it.
     pub enabled: bool,
     pub totp: bool,
-    /// Passkeys registered (none until passkeys are built).
+    /// Passkeys registered.
     pub passkeys: i64,
     pub recovery_codes_left: i64,
     /// An administrator requires this user to have a second factor.
@@ -69,12 +69,17 @@ fn open(
 /// What a sign-in needs to know, without counting recovery codes: whether
 /// the user has a factor, and whether an admin requires one.
 pub fn sign_in_needs(conn: &mut DbConn, user_id: &str) -> Result<(bool, bool), AppError> {
-    let enabled: bool = diesel::select(diesel::dsl::exists(
+    let totp: bool = diesel::select(diesel::dsl::exists(
         totp_factors::table
             .filter(totp_factors::user_id.eq(user_id))
             .filter(totp_factors::confirmed.eq(true)),
     ))
     .get_result(conn)?;
+    let enabled = totp
+        || diesel::select(diesel::dsl::exists(
+            passkeys::table.filter(passkeys::user_id.eq(user_id)),
+        ))
+        .get_result(conn)?;
     let required: bool = diesel::select(diesel::dsl::exists(
         second_factor_required::table.find(user_id),
     ))
@@ -98,11 +103,12 @@ pub fn status(conn: &mut DbConn, user_id: &str) -> Result<FactorStatus, AppError
         second_factor_required::table.find(user_id),
     ))
     .get_result(conn)?;
+    let passkeys = super::passkey_repo::count(conn, user_id)?;
     Ok(FactorStatus {
         required,
-        enabled: totp,
+        enabled: totp || passkeys > 0,
         totp,
-        passkeys: 0,
+        passkeys,
         recovery_codes_left: match totp {
             true => left,
             false => 0,
@@ -259,10 +265,21 @@ pub fn use_recovery_code(
     })
 }
 
-/// Removes every second factor of `user_id` (the user themself, or an admin).
+/// What a removal takes away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Removal {
+    /// The authenticator app and its recovery codes: the user turning it
+    /// off, their passkeys kept.
+    AuthenticatorApp,
+    /// Every factor, passkeys included: an administrator's reset.
+    Everything,
+}
+
+/// Removes second factors of `user_id`, audited as one event naming them.
 pub fn remove(
     conn: &mut DbConn,
     user_id: &str,
+    removal: Removal,
     now: NaiveDateTime,
     caller: &Caller,
 ) -> Result<(), AppError> {
@@ -270,12 +287,23 @@ pub fn remove(
         let removed = diesel::delete(totp_factors::table.find(user_id)).execute(conn)?;
         diesel::delete(recovery_codes::table.filter(recovery_codes::user_id.eq(user_id)))
             .execute(conn)?;
-        if removed > 0 {
+        let passkeys = match removal {
+            Removal::Everything => super::passkey_repo::delete_all(conn, user_id)?,
+            Removal::AuthenticatorApp => 0,
+        };
+        let factors: Vec<&str> = [("totp", removed), ("passkeys", passkeys)]
+            .into_iter()
+            .filter(|(_, count)| *count > 0)
+            .map(|(factor, _)| factor)
+            .collect();
+        if !factors.is_empty() {
             let event = caller
                 .event(Kind::SecondFactorRemoved)
                 .user(user_id)
-                .detail("factor", "totp");
+                .detail("factors", factors)
+                .detail("passkeysRemoved", passkeys);
             audit::store::record(conn, &event, now)?;
+            crate::telemetry::factor_event("all_removed");
         }
         Ok(())
     })

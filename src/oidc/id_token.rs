@@ -75,10 +75,7 @@ pub fn acr_of(amr: &str) -> &'static str {
     }
 }
 
-/// RFC 8176 method values idhub records.
-pub const PWD: &str = "pwd";
-pub const OTP: &str = "otp";
-pub const MFA: &str = "mfa";
+pub use crate::factors::amr::{HWK, MFA, OTP, PWD, SWK};
 
 pub fn sign(
     keys: &KeySet,

@@ -102,7 +102,13 @@ pub(crate) async fn remove(
     let (id, caller) = (path.into_inner(), principal.caller());
     resource::delete(&state.pool, move |conn| {
         crate::users::repo::find(conn, &id)?;
-        factors::remove(conn, &id, crate::clock::now(), &caller)
+        factors::remove(
+            conn,
+            &id,
+            factors::Removal::Everything,
+            crate::clock::now(),
+            &caller,
+        )
     })
     .await
 }

@@ -1,14 +1,18 @@
-//! The second step of a sign-in: a code from the user's authenticator app
-//! or one of their recovery codes, after the password. Wrong codes count
-//! toward the same lockout as wrong passwords (per address and account),
-//! and a TOTP code is accepted once (`factors::repo::take_step`).
+//! The second step of a sign-in: a code from the user's authenticator app,
+//! one of their recovery codes or one of their passkeys, after the
+//! password. Wrong ones count toward the same lockout as wrong passwords
+//! (per address and account), a TOTP code is accepted once
+//! (`factors::repo::take_step`), a passkey's challenge too (its ceremony
+//! is taken before).
 use chrono::NaiveDateTime;
 
 use super::lockout::{self, Counters, Device, Lockout, Source};
 use crate::audit::{self, Actor, Event, Kind, Origin};
 use crate::db::DbConn;
 use crate::error::AppError;
-use crate::factors::{recovery, repo, totp};
+use crate::factors::amr::{HWK, OTP, SWK};
+use crate::factors::passkeys::RelyingParty;
+use crate::factors::{passkey_repo, recovery, repo, totp};
 use crate::key_encryption::KeyEncryption;
 use crate::users::model::User;
 
@@ -17,6 +21,10 @@ use crate::users::model::User;
 pub enum Method {
     Totp,
     RecoveryCode,
+    /// A passkey; synced between devices (backup eligible) or bound to one.
+    Passkey {
+        synced: bool,
+    },
 }
 
 impl Method {
@@ -24,8 +32,30 @@ impl Method {
         match self {
             Method::Totp => "totp",
             Method::RecoveryCode => "recovery_code",
+            Method::Passkey { .. } => "passkey",
         }
     }
+
+    /// Its RFC 8176 `amr` value.
+    pub fn amr(self) -> &'static str {
+        match self {
+            Method::Totp | Method::RecoveryCode => OTP,
+            Method::Passkey { synced: true } => SWK,
+            Method::Passkey { synced: false } => HWK,
+        }
+    }
+}
+
+/// What the browser sent as the second factor.
+pub enum Proof<'a> {
+    /// A TOTP or recovery code, as typed.
+    Code(&'a str),
+    /// A passkey's answer to the challenge of `state` (a ceremony taken).
+    Passkey {
+        party: &'a RelyingParty,
+        state: &'a str,
+        response: &'a str,
+    },
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -46,12 +76,12 @@ pub struct SecondStep<'a> {
     pub device: Device,
 }
 
-/// Checks `code` for `user`, counting a wrong one, and audits the outcome.
+/// Checks `proof` for `user`, counting a wrong one, and audits the outcome.
 pub fn check(
     conn: &mut DbConn,
     step: &SecondStep<'_>,
     user: &User,
-    code: &str,
+    proof: Proof<'_>,
     now: NaiveDateTime,
 ) -> Result<SecondOutcome, AppError> {
     // Counters of their own: the right password, which clears the
@@ -64,7 +94,7 @@ pub fn check(
     let outcome = if counters.locked(conn, now)? {
         SecondOutcome::Locked
     } else {
-        match passes(conn, step, user, code, now)? {
+        match passes(conn, step, user, proof, now)? {
             Some(method) => SecondOutcome::Passed(method),
             None => {
                 counters.record_failure(conn, now)?;
@@ -73,19 +103,23 @@ pub fn check(
         }
     };
     let event = match outcome {
-        SecondOutcome::Passed(method) => Event::new(
-            Kind::SignInSucceeded,
-            Actor::User(user.id.clone()),
-            step.origin.clone(),
-        )
-        .detail("via", "second_factor")
-        .detail("method", method.name()),
+        SecondOutcome::Passed(method) => {
+            crate::telemetry::factor_event(method.name());
+            Event::new(
+                Kind::SignInSucceeded,
+                Actor::User(user.id.clone()),
+                step.origin.clone(),
+            )
+            .detail("via", "second_factor")
+            .detail("method", method.name())
+        }
         SecondOutcome::Wrong | SecondOutcome::Locked => {
             let reason = match outcome {
                 SecondOutcome::Locked => "locked",
                 _ => "wrong_second_factor",
             };
             crate::telemetry::sign_in_failed("second_factor", reason);
+            crate::telemetry::factor_event("refused");
             Event::new(Kind::SignInFailed, Actor::Anonymous, step.origin.clone())
                 .detail("via", "second_factor")
                 .detail("reason", reason)
@@ -99,9 +133,17 @@ fn passes(
     conn: &mut DbConn,
     step: &SecondStep<'_>,
     user: &User,
-    code: &str,
+    proof: Proof<'_>,
     now: NaiveDateTime,
 ) -> Result<Option<Method>, AppError> {
+    let code = match proof {
+        Proof::Code(code) => code,
+        Proof::Passkey {
+            party,
+            state,
+            response,
+        } => return passkey_passes(conn, party, user, state, response, now),
+    };
     if recovery::looks_like_one(code) {
         let caller = audit::Caller::user(&user.id, step.origin.clone());
         return Ok(repo::use_recovery_code(conn, &user.id, code, now, &caller)?
@@ -114,5 +156,33 @@ fn passes(
     match totp::accept(&secret, code, unix, last_step) {
         Some(matched) if repo::take_step(conn, &user.id, matched)? => Ok(Some(Method::Totp)),
         _ => Ok(None),
+    }
+}
+
+/// A passkey of `user` answered the challenge: its counter recorded. A
+/// refused answer (not theirs, a bad signature, a counter gone back) is
+/// a wrong factor like a wrong code.
+fn passkey_passes(
+    conn: &mut DbConn,
+    party: &RelyingParty,
+    user: &User,
+    state: &str,
+    response: &str,
+    now: NaiveDateTime,
+) -> Result<Option<Method>, AppError> {
+    let finished = party.finish_second_factor(state, response, |credential_id| {
+        Ok(passkey_repo::by_credential(conn, credential_id)?
+            .filter(|(owner, _)| *owner == user.id)
+            .map(|(_, passkey)| passkey))
+    });
+    match finished {
+        Ok((credential_id, used)) => {
+            passkey_repo::record_use(conn, &credential_id, &used, now)?;
+            Ok(Some(Method::Passkey {
+                synced: used.backup_eligible,
+            }))
+        }
+        Err(AppError::BadRequest { .. }) => Ok(None),
+        Err(other) => Err(other),
     }
 }

@@ -68,6 +68,7 @@ pub fn login_form(
         csrf_token,
         return_to: cookies::safe_return_to(Some(return_to)),
         login_hint: hint.chars().take(256).collect(),
+        passkeys: state.passkeys.is_some(),
         error,
     };
     render(status, &page, cookie.into_iter().collect())

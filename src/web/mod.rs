@@ -9,6 +9,7 @@ pub mod home;
 pub mod login;
 pub mod page;
 pub mod page_routes;
+pub mod passkeys;
 pub mod second_factor;
 pub mod templates;
 
@@ -19,6 +20,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(admin::routes)
         .configure(login::routes)
         .configure(second_factor::routes)
+        .configure(passkeys::routes)
         .configure(device::routes)
         .configure(account::routes);
 }

@@ -21,7 +21,7 @@ use crate::oidc::id_token::{MFA, OTP, PWD};
 use crate::sessions::familiar_devices::DEVICE_COOKIE;
 use crate::sessions::lockout::{Device, Source};
 use crate::sessions::pending::{self, PENDING_COOKIE};
-use crate::sessions::second_step::{self, SecondOutcome, SecondStep};
+use crate::sessions::second_step::{self, Proof, SecondOutcome, SecondStep};
 use crate::state::AppState;
 use crate::users::model::User;
 use crate::{clock, db};
@@ -114,27 +114,36 @@ async fn begin_enrolment(
 struct CodePage {
     csrf_token: String,
     return_to: String,
+    /// The user has a passkey this server can check: offer it.
+    passkeys: bool,
+    /// The user has an authenticator app: ask for its code.
+    totp: bool,
     error: Option<String>,
 }
 
-fn code_form(
+async fn code_form(
     req: &HttpRequest,
     state: &AppState,
+    user: &User,
     status: StatusCode,
     return_to: &str,
     error: Option<String>,
-) -> HttpResponse {
+) -> Result<HttpResponse, PageError> {
+    let user_id = user.id.clone();
+    let factors = db::run(&state.pool, move |conn| factors::status(conn, &user_id)).await?;
     let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
     let page = CodePage {
         csrf_token,
         return_to: cookies::safe_return_to(Some(return_to)),
+        passkeys: factors.passkeys > 0 && state.passkeys.is_some(),
+        totp: factors.totp,
         error,
     };
-    render(status, &page, cookie.into_iter().collect())
+    Ok(render(status, &page, cookie.into_iter().collect()))
 }
 
 /// The user the browser's pending cookie holds for, if it still does.
-async fn pending_user(
+pub async fn pending_user(
     state: &AppState,
     req: &HttpRequest,
     now: NaiveDateTime,
@@ -173,16 +182,16 @@ async fn code_page(
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, PageError> {
     let return_to = cookies::safe_return_to(query.return_to.as_deref());
-    if pending_user(&state, &req, clock::now()).await?.is_none() {
+    let Some(user) = pending_user(&state, &req, clock::now()).await? else {
         return Ok(to_sign_in(&return_to));
-    }
-    Ok(code_form(&req, &state, StatusCode::OK, &return_to, None))
+    };
+    code_form(&req, &state, &user, StatusCode::OK, &return_to, None).await
 }
 
 /// The user a form of the sign-in's second step is for (the pending
 /// cookie's, the CSRF token checked) and where to go after; else the
 /// sign-in page, from the start.
-async fn pending_form(
+pub async fn pending_form(
     state: &AppState,
     req: &HttpRequest,
     form: &CodeForm,
@@ -197,7 +206,7 @@ async fn pending_form(
 }
 
 /// Back to the sign-in page, which comes back to `return_to` after.
-fn to_sign_in(return_to: &str) -> HttpResponse {
+pub fn to_sign_in(return_to: &str) -> HttpResponse {
     see_other(&format!("/login?return_to={}", encode(return_to)), vec![])
 }
 
@@ -206,7 +215,7 @@ fn encode(text: &str) -> String {
 }
 
 #[derive(Deserialize)]
-struct CodeForm {
+pub struct CodeForm {
     csrf_token: Option<String>,
     #[serde(default)]
     code: String,
@@ -223,13 +232,33 @@ async fn code_sent(
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),
     };
+    let code = form.code.chars().take(64).collect();
+    judge_second_step(&state, &req, user, &return_to, SentProof::Code(code), now).await
+}
+
+/// A second factor as the browser sent it, owned to cross to the
+/// database thread: a code, or a passkey's answer to a ceremony taken.
+pub enum SentProof {
+    Code(String),
+    Passkey { state: String, response: String },
+}
+
+/// Checks the second factor `user` sent and answers: on to `return_to`
+/// with a session, or the code page again saying why not.
+pub async fn judge_second_step(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    user: User,
+    return_to: &str,
+    sent: SentProof,
+    now: NaiveDateTime,
+) -> Result<HttpResponse, PageError> {
     let (source, origin) = (
-        Source::Address(state.client_address(&req)),
-        state.origin(&req),
+        Source::Address(state.client_address(req)),
+        state.origin(req),
     );
-    let device = device_of(&state, &req, &user);
-    let (checked, code) = (state.clone(), form.code);
-    let person = user.clone();
+    let device = device_of(state, req, &user);
+    let (checked, person) = (state.clone(), user.clone());
     let outcome = db::run(&state.pool, move |conn| {
         let step = SecondStep {
             encryption: checked.keys.encryption(),
@@ -238,36 +267,36 @@ async fn code_sent(
             origin: &origin,
             device,
         };
-        second_step::check(
-            conn,
-            &step,
-            &person,
-            code.chars().take(64).collect::<String>().as_str(),
-            now,
-        )
+        let proof = match (&sent, checked.passkeys.as_deref()) {
+            (SentProof::Code(code), _) => Proof::Code(code),
+            (SentProof::Passkey { state, response }, Some(party)) => Proof::Passkey {
+                party,
+                state,
+                response,
+            },
+            // Passkeys off since the ceremony began (a restart with an
+            // IP issuer): nothing to check the answer with.
+            (SentProof::Passkey { .. }, None) => Proof::Code(""),
+        };
+        second_step::check(conn, &step, &person, proof, now)
     })
     .await?;
+    let status = StatusCode::UNAUTHORIZED;
     match outcome {
-        SecondOutcome::Passed(_) => {
-            let amr = [PWD, OTP, MFA].join(" ");
-            let session = start_session(&state, &req, user.id, &amr, now).await?;
+        SecondOutcome::Passed(method) => {
+            let amr = [PWD, method.amr(), MFA].join(" ");
+            let session = start_session(state, req, user.id, &amr, now).await?;
             let done = cookies::expired_pending_cookie(state.secure_cookies());
-            Ok(see_other(&return_to, vec![session, done]))
+            Ok(see_other(return_to, vec![session, done]))
         }
-        SecondOutcome::Wrong => Ok(code_form(
-            &req,
-            &state,
-            StatusCode::UNAUTHORIZED,
-            &return_to,
-            Some("That code is not right (or was used already). Try the next one.".into()),
-        )),
-        SecondOutcome::Locked => Ok(code_form(
-            &req,
-            &state,
-            StatusCode::UNAUTHORIZED,
-            &return_to,
-            Some("Too many failed attempts. Wait a minute and try again.".into()),
-        )),
+        SecondOutcome::Wrong => {
+            let wrong = "That was not right (a code used already, or a passkey not of this account). Try again.";
+            code_form(req, state, &user, status, return_to, Some(wrong.into())).await
+        }
+        SecondOutcome::Locked => {
+            let locked = "Too many failed attempts. Wait a minute and try again.";
+            code_form(req, state, &user, status, return_to, Some(locked.into())).await
+        }
     }
 }
 
@@ -481,10 +510,16 @@ async fn remove(
             origin: &origin,
             device,
         };
-        match second_step::check(conn, &step, &user, &code, now)? {
+        match second_step::check(conn, &step, &user, Proof::Code(&code), now)? {
             SecondOutcome::Passed(_) => {
                 let caller = Caller::user(&user.id, origin.clone());
-                factors::remove(conn, &user.id, now, &caller)?;
+                factors::remove(
+                    conn,
+                    &user.id,
+                    factors::Removal::AuthenticatorApp,
+                    now,
+                    &caller,
+                )?;
                 Ok(true)
             }
             _ => Ok(false),

@@ -13,6 +13,8 @@ pub struct Login {
     pub csrf_token: String,
     pub return_to: String,
     pub login_hint: String,
+    /// Passkeys work on this server: offer "Sign in with a passkey".
+    pub passkeys: bool,
     pub error: Option<String>,
 }
 

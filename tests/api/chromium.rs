@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -99,4 +99,124 @@ pub async fn browser(driver: &Driver) -> Client {
         .connect(&driver.url)
         .await
         .expect("a Chromium session")
+}
+
+pub const WAIT: Duration = Duration::from_secs(15);
+
+pub async fn click(chrome: &Client, css: &str) {
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .click()
+        .await
+        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+}
+
+pub async fn fill(chrome: &Client, css: &str, text: &str) {
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap();
+}
+
+/// Picks the option of select `css` whose text contains `text`.
+pub async fn choose(chrome: &Client, css: &str, text: &str) {
+    let select = chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"));
+    let option = select
+        .find(Locator::XPath(&format!("option[contains(., '{text}')]")))
+        .await
+        .unwrap_or_else(|e| panic!("{css} has no option '{text}': {e}"));
+    option.click().await.unwrap();
+}
+
+pub async fn wait_for(chrome: &Client, xpath: &str) {
+    chrome
+        .wait()
+        .at_most(WAIT)
+        .for_element(Locator::XPath(xpath))
+        .await
+        .unwrap_or_else(|e| panic!("{xpath}: {e}"));
+}
+
+pub async fn screenshot(chrome: &Client, name: &str) {
+    let png = chrome.screenshot().await.expect("a screenshot");
+    assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut targets = vec![root.join("target/screenshots")];
+    if std::env::var("IDHUB_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
+        targets.push(root.join("docs/images"));
+    }
+    for dir in targets {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
+    }
+}
+
+/// Gives the browser a virtual passkey authenticator (CTAP2, built in,
+/// discoverable credentials, user verification that always succeeds)
+/// through chromedriver's WebAuthn endpoint, which is CDP's
+/// `WebAuthn.addVirtualAuthenticator`. Returns its id.
+pub async fn add_virtual_authenticator(driver: &Driver, chrome: &Client) -> String {
+    let session = chrome
+        .session_id()
+        .await
+        .unwrap()
+        .expect("a WebDriver session");
+    let answer: serde_json::Value = reqwest::Client::new()
+        .post(format!(
+            "{}/session/{session}/webauthn/authenticator",
+            driver.url
+        ))
+        .json(&json!({
+            "protocol": "ctap2",
+            "transport": "internal",
+            "hasResidentKey": true,
+            "hasUserVerification": true,
+            "isUserConsenting": true,
+            "isUserVerified": true,
+        }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["value"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a virtual authenticator: {answer}"))
+        .to_owned()
+}
+
+/// The credentials the virtual authenticator holds.
+pub async fn authenticator_credentials(
+    driver: &Driver,
+    chrome: &Client,
+    authenticator: &str,
+) -> Vec<serde_json::Value> {
+    let session = chrome.session_id().await.unwrap().unwrap();
+    let answer: serde_json::Value = reqwest::Client::new()
+        .get(format!(
+            "{}/session/{session}/webauthn/authenticator/{authenticator}/credentials",
+            driver.url
+        ))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["value"].as_array().cloned().unwrap_or_default()
 }

@@ -4,77 +4,14 @@
 //! and see the permission on the member's page and in the permission cache
 //! the service reads. Screenshots for docs/console.md (docs/images/ with
 //! IDHUB_UPDATE_SCREENSHOTS=1; always under target/screenshots).
-use std::time::Duration;
 
-use fantoccini::{Client, Locator};
+use fantoccini::Locator;
 use serde_json::{json, Value};
 
-use crate::chromium::{browser, prerequisites_present, start_chromedriver};
+use crate::chromium::{
+    browser, choose, click, fill, prerequisites_present, screenshot, start_chromedriver, wait_for,
+};
 use crate::helpers::{spawn_app, ADMIN_PASSWORD};
-
-const WAIT: Duration = Duration::from_secs(15);
-
-async fn click(chrome: &Client, css: &str) {
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-async fn fill(chrome: &Client, css: &str, text: &str) {
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap();
-}
-
-/// Picks the option of select `css` whose text contains `text`.
-async fn choose(chrome: &Client, css: &str, text: &str) {
-    let select = chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"));
-    let option = select
-        .find(Locator::XPath(&format!("option[contains(., '{text}')]")))
-        .await
-        .unwrap_or_else(|e| panic!("{css} has no option '{text}': {e}"));
-    option.click().await.unwrap();
-}
-
-async fn wait_for(chrome: &Client, xpath: &str) {
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(xpath))
-        .await
-        .unwrap_or_else(|e| panic!("{xpath}: {e}"));
-}
-
-async fn screenshot(chrome: &Client, name: &str) {
-    let png = chrome.screenshot().await.expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut targets = vec![root.join("target/screenshots")];
-    if std::env::var("IDHUB_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
-        targets.push(root.join("docs/images"));
-    }
-    for dir in targets {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
-    }
-}
 
 #[tokio::test]
 async fn an_administrator_grants_a_role_to_a_group_in_chromium() {

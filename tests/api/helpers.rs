@@ -155,6 +155,23 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_app_on(TestDatabase::new(), customize).await
 }
 
+/// The application with its issuer at `http://localhost:PORT`, as passkeys
+/// need (WebAuthn names a relying party by host name, never by address).
+pub async fn spawn_app_at_localhost(customize: impl FnOnce(&mut Settings)) -> TestApp {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let mut app = spawn_app_with(|settings| {
+        settings.listen = format!("127.0.0.1:{port}");
+        settings.issuer = Some(format!("http://localhost:{port}"));
+        customize(settings);
+    })
+    .await;
+    app.address = format!("http://localhost:{port}");
+    app
+}
+
 /// The application on a given database (a SQLite file somewhere special).
 pub async fn spawn_app_on(
     database: TestDatabase,

@@ -48,6 +48,7 @@ mod oidc_keys_discovery;
 mod openapi;
 mod openapi_oauth;
 mod par;
+mod passkeys_chromium;
 mod permanent_tokens;
 mod races;
 mod registration;

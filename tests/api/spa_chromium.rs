@@ -19,16 +19,16 @@ use serde_json::{json, Value};
 use crate::chromium::{browser, prerequisites_present, start_chromedriver};
 use crate::helpers::{spawn_app, TestApp};
 
-fn spa_dir() -> PathBuf {
+pub fn spa_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser/spa")
 }
 
-fn library() -> PathBuf {
+pub fn library() -> PathBuf {
     spa_dir().join("node_modules/oidc-client-ts/dist/browser/oidc-client-ts.min.js")
 }
 
 /// Serves the SPA: its page, its script, oidc-client-ts and its settings.
-fn serve_spa(authority: String, client_id: String) -> String {
+pub fn serve_spa(authority: String, client_id: String) -> String {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let origin = format!("http://{}", listener.local_addr().unwrap());
     let config = json!({"authority": authority, "client_id": client_id}).to_string();
@@ -80,7 +80,7 @@ fn serve_spa(authority: String, client_id: String) -> String {
     origin
 }
 
-async fn text_of(client: &Client, css: &str) -> String {
+pub async fn text_of(client: &Client, css: &str) -> String {
     client
         .find(Locator::Css(css))
         .await
@@ -92,7 +92,7 @@ async fn text_of(client: &Client, css: &str) -> String {
 
 /// Waits for the SPA's result line (the browser may still be on idhub's pages
 /// or navigating) and returns it once filled.
-async fn result(client: &Client) -> String {
+pub async fn result(client: &Client) -> String {
     for _ in 0..300 {
         if let Ok(element) = client.find(Locator::Css("#result")).await {
             if let Ok(text) = element.text().await {

@@ -211,7 +211,13 @@ pub async fn remove_second_factor(
     let user_id = id.clone();
     db::run(&state.pool, move |conn| {
         users_repo::find(conn, &user_id)?;
-        crate::factors::repo::remove(conn, &user_id, clock::now(), &caller)
+        crate::factors::repo::remove(
+            conn,
+            &user_id,
+            crate::factors::repo::Removal::Everything,
+            clock::now(),
+            &caller,
+        )
     })
     .await?;
     Ok(back_to(&id))

@@ -14,6 +14,9 @@ const manager = new oidc.UserManager({
   response_type: "code",
   scope: "openid profile",
   loadUserInfo: false,
+  // Keep amr, acr and auth_time in the profile: the tests read how the
+  // user signed in from the ID token oidc-client-ts validated.
+  filterProtocolClaims: false,
 });
 
 async function userinfo(accessToken) {
@@ -28,6 +31,8 @@ try {
   if (location.pathname === "/callback-pkce") {
     const user = await manager.signinRedirectCallback();
     document.getElementById("id-token").textContent = user.id_token;
+    const { amr, acr, auth_time } = user.profile;
+    document.getElementById("claims").textContent = JSON.stringify({ amr, acr, auth_time });
     show("pkce", await userinfo(user.access_token));
   } else if (location.pathname === "/signed-out") {
     await manager.signoutRedirectCallback();
@@ -59,5 +64,7 @@ document.getElementById("implicit").onclick = () => {
   });
   location.assign(config.authority + "/api/rest/oauth2/auth?" + query);
 };
-document.getElementById("pkce").onclick = () => manager.signinRedirect();
+// `?acr_values=mfa` in the SPA's own address asks idhub for a step-up.
+const acrValues = new URLSearchParams(location.search).get("acr_values") || undefined;
+document.getElementById("pkce").onclick = () => manager.signinRedirect({ acr_values: acrValues });
 document.getElementById("signout").onclick = () => manager.signoutRedirect();
