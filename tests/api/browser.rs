@@ -37,6 +37,18 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// The hidden inputs of the page's form that posts to `action` (a page
+/// may have several forms, each with its CSRF token).
+pub fn form_inputs(html: &str, action: &str) -> Vec<(String, String)> {
+    let start = format!(r#"<form method="post" action="{action}""#);
+    let form = html
+        .find(&start)
+        .map(|at| &html[at..])
+        .and_then(|rest| rest.find("</form>").map(|end| &rest[..end]))
+        .unwrap_or_else(|| panic!("a form posting to {action}: {html}"));
+    hidden_inputs(form)
+}
+
 pub fn location(response: &Response) -> String {
     response
         .headers()
@@ -144,7 +156,7 @@ impl TestApp {
             html.contains(r#"type="password""#),
             "a sign-in form: {html}"
         );
-        let mut form = hidden_inputs(&html);
+        let mut form = form_inputs(&html, "/login");
         form.push(("login".into(), login.into()));
         form.push(("password".into(), password.into()));
         browser
