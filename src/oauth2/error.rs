@@ -51,6 +51,9 @@ pub enum ErrorCode {
     /// idhub does not take; pushed requests (RFC 9126) are the way to send
     /// a request the browser cannot change.
     RequestNotSupported,
+    /// OpenID Connect Core §3.1.2.6: the request asks for a way of
+    /// signing in (`acr_values=mfa`) the user cannot meet (no second factor).
+    UnmetAuthenticationRequirements,
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -49,6 +49,8 @@ pub struct ProviderMetadata {
     pub claims_supported: Vec<&'static str>,
     /// The `acr` values ID tokens carry: `pwd`, or `mfa` after a second factor.
     pub acr_values_supported: Vec<&'static str>,
+    /// The `claims` request parameter is read (for an essential `acr`).
+    pub claims_parameter_supported: bool,
 }
 
 const AUTH_METHODS: [&str; 3] = [
@@ -141,5 +143,6 @@ pub fn document(settings: &Settings, signing_algorithm: &str) -> ProviderMetadat
             "groups",
         ],
         acr_values_supported: vec![super::id_token::PWD, super::id_token::MFA],
+        claims_parameter_supported: true,
     }
 }

@@ -190,7 +190,7 @@ async fn login(
 
 /// After the right password of a user with a second factor: the pending
 /// cookie, and on to the page that asks for the code.
-fn ask_second_factor(
+pub fn ask_second_factor(
     state: &AppState,
     user: &crate::users::model::User,
     now: chrono::NaiveDateTime,

@@ -4,15 +4,16 @@
 //! /account/passkeys, signs out, then signs in to a single-page app
 //! through oidc-client-ts (unmodified) pressing "Sign in with a passkey",
 //! no login typed; oidc-client-ts validates the ID token, whose `amr` and
-//! `acr` say a hardware key and two factors. Screenshots for docs/.
+//! `acr` say a hardware key and two factors. Before signing out, the SPA
+//! asks for two factors (`acr_values=mfa`) and idhub steps the password
+//! session up with the passkey. Screenshots for docs/.
 use std::time::Duration;
 
-use fantoccini::Locator;
 use serde_json::{json, Value};
 
 use crate::chromium::{
     add_virtual_authenticator, authenticator_credentials, browser, click, fill,
-    prerequisites_present, screenshot, start_chromedriver, wait_for, WAIT,
+    prerequisites_present, screenshot, start_chromedriver, wait_for,
 };
 use crate::helpers::spawn_app_at_localhost;
 use crate::spa_chromium::{library, result, serve_spa, text_of};
@@ -57,6 +58,22 @@ async fn a_passkey_registered_in_chromium_signs_in_without_a_login_through_oidc_
     );
     assert_eq!(held[0]["rpId"], "localhost");
 
+    // Still signed in with the password alone, the SPA asks for two
+    // factors (acr_values=mfa through oidc-client-ts): idhub steps the
+    // session up with the passkey.
+    chrome
+        .goto(&format!("{spa}/?acr_values=mfa"))
+        .await
+        .unwrap();
+    click(&chrome, "#pkce").await;
+    click(&chrome, "#use-passkey").await;
+    click(&chrome, "button[value=allow]").await;
+    let stepped = result(&chrome).await;
+    assert!(stepped.starts_with("pkce "), "{stepped}");
+    let claims: Value = serde_json::from_str(&text_of(&chrome, "#claims").await).unwrap();
+    assert_eq!(claims["amr"], json!(["pwd", "hwk", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], "mfa", "{claims}");
+
     // Sign out of idhub.
     chrome.goto(&app.url("/logout")).await.unwrap();
     click(&chrome, "form[action='/logout'] button[type=submit]").await;
@@ -70,15 +87,7 @@ async fn a_passkey_registered_in_chromium_signs_in_without_a_login_through_oidc_
     wait_for(&chrome, "//form[@id='passkey-sign-in']").await;
     screenshot(&chrome, "sign-in-with-passkey").await;
     click(&chrome, "#passkey-sign-in button[type=submit]").await;
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css("button[value=allow]"))
-        .await
-        .unwrap_or_else(|_| panic!("the consent page"))
-        .click()
-        .await
-        .unwrap();
+    // Allowed before: no consent page this time.
     let signed_in = result(&chrome).await;
     assert!(signed_in.starts_with("pkce "), "{signed_in}");
     let info: Value = serde_json::from_str(signed_in.trim_start_matches("pkce ")).unwrap();

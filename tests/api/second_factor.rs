@@ -268,30 +268,42 @@ async fn wrong_codes_lock_like_wrong_passwords_and_admins_remove_factors() {
 
 /// An authorization code flow for `client` in `browser`, already signed
 /// in; the ID token's claims.
+const CALLBACK: &str = "https://app.example/cb";
+
+/// The browser asks `client`'s authorization with `extra` parameters.
+async fn ask(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    client: &(String, String),
+    extra: &[(&str, &str)],
+) -> reqwest::Response {
+    let challenge = idhub::oauth2::pkce::s256(&"v".repeat(50));
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", client.0.as_str()),
+        ("redirect_uri", CALLBACK),
+        ("scope", "openid"),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    params.extend_from_slice(extra);
+    app.authorize(browser, &params).await
+}
+
 async fn id_token_claims(
     app: &TestApp,
     browser: &reqwest::Client,
     client: &(String, String),
 ) -> Value {
-    const CALLBACK: &str = "https://app.example/cb";
-    let verifier = "v".repeat(50);
-    let challenge = idhub::oauth2::pkce::s256(&verifier);
-    let answer = app
-        .authorize(
-            browser,
-            &[
-                ("response_type", "code"),
-                ("client_id", &client.0),
-                ("redirect_uri", CALLBACK),
-                ("scope", "openid"),
-                ("code_challenge", &challenge),
-                ("code_challenge_method", "S256"),
-            ],
-        )
-        .await;
+    let answer = ask(app, browser, client, &[]).await;
     assert_eq!(answer.status(), 303);
-    let back = location(&answer);
-    let code = url::Url::parse(&back)
+    claims_of_code(app, &location(&answer), client).await
+}
+
+/// The ID token's claims for the code in `back` (the client's callback).
+async fn claims_of_code(app: &TestApp, back: &str, client: &(String, String)) -> Value {
+    let verifier = "v".repeat(50);
+    let code = url::Url::parse(back)
         .unwrap()
         .query_pairs()
         .find(|(k, _)| k == "code")
@@ -334,12 +346,96 @@ async fn id_tokens_say_how_the_user_signed_in() {
 
     let discovery: Value = app.public_json("/.well-known/openid-configuration").await;
     assert_eq!(discovery["acr_values_supported"], json!(["pwd", "mfa"]));
+    assert_eq!(discovery["claims_parameter_supported"], true);
     for claim in ["amr", "acr", "auth_time"] {
         assert!(discovery["claims_supported"]
             .as_array()
             .unwrap()
             .contains(&json!(claim)));
     }
+}
+
+/// The error the client hears at its callback.
+fn callback_error(answer: &reqwest::Response) -> String {
+    let back = location(answer);
+    assert!(back.starts_with(CALLBACK), "{back}");
+    url::Url::parse(&back)
+        .unwrap()
+        .query_pairs()
+        .find(|(k, _)| k == "error")
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| panic!("no error in {back}"))
+}
+
+#[tokio::test]
+async fn a_request_for_two_factors_steps_a_password_session_up() {
+    let app = spawn_app().await;
+    app.create_user("sam", "sam-password").await;
+    let client = app.web_client(CALLBACK, json!({"trusted": true})).await;
+    let (browser, _) = password_step(&app, "sam", "sam-password").await;
+    let mfa = [("acr_values", "mfa")];
+    let essential = [(
+        "claims",
+        r#"{"id_token":{"acr":{"essential":true,"values":["mfa"]}}}"#,
+    )];
+    // No second factor: a requirement sam cannot meet, told to the client.
+    for extra in [&mfa[..], &essential[..]] {
+        let refused = ask(&app, &browser, &client, extra).await;
+        assert_eq!(
+            callback_error(&refused),
+            "unmet_authentication_requirements"
+        );
+    }
+    // `pwd mfa` takes either.
+    let either = ask(&app, &browser, &client, &[("acr_values", "pwd mfa")]).await;
+    let claims = claims_of_code(&app, &location(&either), &client).await;
+    assert_eq!(claims["acr"], "pwd");
+
+    // With an app set up, the password session steps up: the code step,
+    // then back to the request, which now issues with two factors.
+    let (_, codes) = enrol(&app, "sam", "sam-password").await;
+    let silent = ask(
+        &app,
+        &browser,
+        &client,
+        &[("acr_values", "mfa"), ("prompt", "none")],
+    )
+    .await;
+    assert_eq!(callback_error(&silent), "login_required");
+    let step = ask(&app, &browser, &client, &mfa).await;
+    let to = location(&step);
+    assert!(to.starts_with("/login/second-factor?return_to="), "{to}");
+    let wrong = submit(
+        &app,
+        &browser,
+        &to,
+        "/login/second-factor",
+        &[("code", "000000")],
+    )
+    .await;
+    assert_eq!(wrong.status(), 401);
+    let passed = submit(
+        &app,
+        &browser,
+        &to,
+        "/login/second-factor",
+        &[("code", &codes[0])],
+    )
+    .await;
+    assert_eq!(passed.status(), 303);
+    let back_to = location(&passed);
+    assert!(back_to.starts_with("/api/rest/oauth2/auth?"), "{back_to}");
+    let issued = browser.get(app.url(&back_to)).send().await.unwrap();
+    let claims = claims_of_code(&app, &location(&issued), &client).await;
+    assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{claims}");
+    assert_eq!(claims["acr"], "mfa");
+    // The session is a two-factor one now: asked again, issued at once.
+    let again = ask(&app, &browser, &client, &essential).await;
+    let claims = claims_of_code(&app, &location(&again), &client).await;
+    assert_eq!(claims["acr"], "mfa");
+    // A claims parameter that is not JSON is the client's error.
+    let bad = ask(&app, &browser, &client, &[("claims", "acr=mfa")]).await;
+    assert_eq!(callback_error(&bad), "invalid_request");
 }
 
 async fn enabled(app: &TestApp, path: &str) -> bool {

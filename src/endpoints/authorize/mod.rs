@@ -157,6 +157,14 @@ async fn authorize(
     let carried = sent.carried(pushed.as_deref());
     match authorization::decide(&request, &client, &loaded, answer, now) {
         Next::SignIn => Ok(to_login(&carried, request.login_hint.as_deref())),
+        Next::StepUp { user } => Ok(crate::web::login::ask_second_factor(
+            state,
+            user,
+            now,
+            crate::web::login::SECOND_FACTOR_PAGE,
+            &back_to(&carried),
+            None,
+        )),
         Next::AskConsent { user } => Ok(consent_page(
             req, state, &client, user, &request, &loaded, &carried,
         )),
@@ -194,11 +202,17 @@ fn consent_event(
 
 /// To the sign-in page, returning to this request as it stands once the
 /// user has signed in.
-fn to_login(request: &AuthorizationRequest, login_hint: Option<&str>) -> HttpResponse {
+/// Where a sign-in comes back to: this request, its forced sign-in and
+/// `max_age` met by the sign-in.
+fn back_to(request: &AuthorizationRequest) -> String {
     let query = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(request.after_sign_in().pairs())
         .finish();
-    let return_to = format!("{AUTH_PATH}?{query}");
+    format!("{AUTH_PATH}?{query}")
+}
+
+fn to_login(request: &AuthorizationRequest, login_hint: Option<&str>) -> HttpResponse {
+    let return_to = back_to(request);
     let mut login = url::form_urlencoded::Serializer::new(String::new());
     login.append_pair("return_to", &return_to);
     if let Some(hint) = login_hint {

@@ -7,6 +7,7 @@
 use chrono::NaiveDateTime;
 
 use super::request::{AuthRequest, Credentials};
+use crate::factors::amr::MFA;
 use crate::oauth2::error::{ErrorCode, OAuthError};
 use crate::registry::model::Service;
 use crate::registry::repo::UnknownService;
@@ -30,6 +31,9 @@ pub struct Loaded {
     pub guest: Option<Known<User>>,
     /// The `(id, name)` of each requested service, or the first unknown one.
     pub service_names: Result<Vec<(String, String)>, UnknownService>,
+    /// The session's user has a second factor to step up with (read only
+    /// when the request asks for two factors and the session used one).
+    pub can_step_up: bool,
 }
 
 /// Someone the request may be for, and whether their stored consent covers
@@ -47,6 +51,9 @@ pub enum Next<'a> {
     SignIn,
     /// Ask `user` on the consent page.
     AskConsent { user: &'a User },
+    /// The request asks for two factors and `user` signed in with one:
+    /// to the second-factor step, coming back to this request.
+    StepUp { user: &'a User },
     /// The user said no: recorded, and `access_denied` to the client.
     Refused { user: &'a User },
     /// Issue the code and/or tokens.
@@ -91,6 +98,11 @@ fn usable_session<'a>(
             || since_asked(s.auth_time)
             || (request.credentials != Credentials::Required && !stale(s.auth_time))
     })
+}
+
+/// Whether a session's `amr` says two factors.
+pub fn signed_in_with_two_factors(amr: Option<&str>) -> bool {
+    amr.is_some_and(|methods| methods.split_whitespace().any(|m| m == MFA))
 }
 
 /// Whether the client asks its users at all; a stored consent covering the
@@ -155,6 +167,19 @@ pub fn decide<'a>(
             _ => return Next::SignIn,
         },
     };
+    if request.requires_mfa && !signed_in_with_two_factors(who.amr) {
+        return match (request.credentials, who.user.guest || !loaded.can_step_up) {
+            (_, true) => Next::ToClient(OAuthError::new(
+                ErrorCode::UnmetAuthenticationRequirements,
+                "the request asks for two factors and the user has no second factor",
+            )),
+            (Credentials::Silent, false) => Next::ToClient(OAuthError::new(
+                ErrorCode::LoginRequired,
+                "the request asks for two factors and the session used one",
+            )),
+            (_, false) => Next::StepUp { user: who.user },
+        };
+    }
     let consent_needed = client_asks_consent(client) && (request.force_consent || !consented);
     match answer {
         Some(Answer::Deny) => Next::Refused { user: who.user },
@@ -249,6 +274,19 @@ mod tests {
                 consented,
             }),
             service_names: Ok(Vec::new()),
+            can_step_up: false,
+        }
+    }
+
+    /// Signed in with `amr`; whether the user has a second factor.
+    fn signed_in_with(amr: &str, can_step_up: bool) -> Loaded {
+        let session = Session {
+            amr: amr.into(),
+            ..session(60)
+        };
+        Loaded {
+            can_step_up,
+            ..loaded(Some(session), false, true)
         }
     }
 
@@ -257,6 +295,7 @@ mod tests {
         match next {
             Next::SignIn => "sign in".into(),
             Next::AskConsent { user } => format!("ask {}", user.login),
+            Next::StepUp { user } => format!("step up {}", user.login),
             Next::Refused { user } => format!("refused by {}", user.login),
             Next::Issue(issue) => format!(
                 "issue to {}{}{}",
@@ -308,7 +347,26 @@ mod tests {
             ("guest allowed, trusted: not recorded", &[("request_credentials", "skip")], true, loaded(None, true, false), Some(Answer::Allow), "issue to guest, given"),
             ("skip with a stale session: the guest's consent", &[("request_credentials", "skip"), ("max_age", "30")], false, Loaded { session: Some(Known { item: session(60), consented: true }), ..loaded(None, true, false) }, None, "error consent_required"),
         ];
-        for (name, extra, trusted, loaded, answer, expected) in cases {
+        let mfa = [("acr_values", "mfa")];
+        let essential = [(
+            "claims",
+            r#"{"id_token":{"acr":{"essential":true,"values":["mfa"]}}}"#,
+        )];
+        #[rustfmt::skip]
+        let step_up: Vec<Case<'_>> = vec![
+            ("mfa asked, password session, a factor", &mfa, true, signed_in_with("pwd", true), None, "step up ann"),
+            ("mfa asked, password session, no factor", &mfa, true, signed_in_with("pwd", false), None, "error unmet_authentication_requirements"),
+            ("mfa asked, two-factor session", &mfa, true, signed_in_with("pwd otp mfa", false), None, "issue to ann"),
+            ("mfa asked, passkey session", &mfa, true, signed_in_with("hwk mfa", false), None, "issue to ann"),
+            ("mfa asked, prompt=none", &[("acr_values", "mfa"), ("prompt", "none")], true, signed_in_with("pwd", true), None, "error login_required"),
+            ("pwd or mfa asked", &[("acr_values", "pwd mfa")], true, signed_in_with("pwd", true), None, "issue to ann"),
+            ("an unknown acr value", &[("acr_values", "urn:gold")], true, signed_in_with("pwd", true), None, "issue to ann"),
+            ("essential acr mfa", &essential, true, signed_in_with("pwd", true), None, "step up ann"),
+            ("the consent answer of a password session", &mfa, false, signed_in_with("pwd", true), Some(Answer::Allow), "step up ann"),
+            ("mfa asked, nobody", &mfa, true, loaded(None, false, false), None, "sign in"),
+            ("mfa asked, the guest", &[("acr_values", "mfa"), ("request_credentials", "skip")], true, loaded(None, true, false), None, "error unmet_authentication_requirements"),
+        ];
+        for (name, extra, trusted, loaded, answer, expected) in cases.into_iter().chain(step_up) {
             let next = decide(&request(extra), &client(trusted), &loaded, answer, now());
             assert_eq!(outcome(&next), expected, "{name}");
         }

@@ -5,13 +5,14 @@
 //! `decide` reads).
 use chrono::NaiveDateTime;
 
-use super::decision::{client_asks_consent, Known, Loaded};
+use super::decision::{client_asks_consent, signed_in_with_two_factors, Known, Loaded};
 use super::request::{
     self, redirect_uri_for, AuthRequest, AuthorizationRequest, Credentials, ForClient,
 };
 use crate::config::Settings;
 use crate::db::DbConn;
 use crate::error::AppError;
+use crate::factors;
 use crate::oauth2::{consents, par};
 use crate::registry::model::Service;
 use crate::registry::repo as services_repo;
@@ -120,6 +121,7 @@ pub fn load(
             session: None,
             guest: None,
             service_names,
+            can_step_up: false,
         });
     }
     // Whose consent decides is `decide`'s to say: read it for each user the
@@ -151,9 +153,18 @@ pub fn load(
         }
         _ => None,
     };
+    let can_step_up = match &session {
+        Some(known)
+            if request.requires_mfa && !signed_in_with_two_factors(Some(&known.item.amr)) =>
+        {
+            factors::repo::sign_in_needs(conn, &known.item.user.id)?.0
+        }
+        _ => false,
+    };
     Ok(Loaded {
         session,
         guest,
         service_names,
+        can_step_up,
     })
 }

@@ -101,6 +101,12 @@ authorization_parameters! {
     /// A request object (OpenID Connect Core §6): not supported, answered
     /// with `request_not_supported`; push the request instead (RFC 9126).
     request,
+    /// `mfa` asks for a sign-in with two factors: a session signed in with
+    /// a password alone steps up (OpenID Connect Core §3.1.2.1).
+    acr_values,
+    /// OpenID Connect Core §5.5: `acr` asked for as essential with the
+    /// value `mfa` (in `id_token` or `userinfo`) also asks for two factors.
+    claims,
 }
 
 impl AuthorizationRequest {
@@ -231,6 +237,9 @@ pub struct AuthRequest {
     /// `prompt=login` and `max_age` (the browser comes back with the
     /// `request_uri` alone, which still says both).
     pub asked_at: Option<NaiveDateTime>,
+    /// The request asks for two factors (`acr_values=mfa`, or `acr`
+    /// essential with `mfa` in `claims`).
+    pub requires_mfa: bool,
 }
 
 impl AuthRequest {
@@ -472,7 +481,38 @@ pub fn check(
             .map(|h| h.chars().take(256).collect()),
         dpop_jkt,
         asked_at: None,
+        requires_mfa: requires_mfa(params.acr_values.as_deref(), params.claims.as_deref())
+            .map_err(|why| fail(invalid(why)))?,
     })
+}
+
+/// Whether the request will only take a sign-in with two factors:
+/// `acr_values` listing `mfa` and not `pwd` (a preference list: `pwd mfa`
+/// takes either; values idhub does not know are ignored, as voluntary), or
+/// the `claims` parameter asking for `acr` as essential with only `mfa`.
+pub fn requires_mfa(acr_values: Option<&str>, claims: Option<&str>) -> Result<bool, &'static str> {
+    use crate::factors::amr::{MFA, PWD};
+    let listed: Vec<&str> = acr_values.unwrap_or("").split_whitespace().collect();
+    let by_values = listed.contains(&MFA) && !listed.contains(&PWD);
+    let Some(claims) = claims else {
+        return Ok(by_values);
+    };
+    let claims: serde_json::Value = serde_json::from_str(claims)
+        .ok()
+        .filter(serde_json::Value::is_object)
+        .ok_or("claims must be a JSON object (OpenID Connect Core §5.5)")?;
+    let essential_mfa = ["id_token", "userinfo"].iter().any(|target| {
+        let acr = &claims[target]["acr"];
+        let values: Vec<&str> = match (&acr["value"], &acr["values"]) {
+            (serde_json::Value::String(one), _) => vec![one.as_str()],
+            (_, serde_json::Value::Array(many)) => {
+                many.iter().filter_map(serde_json::Value::as_str).collect()
+            }
+            _ => Vec::new(),
+        };
+        acr["essential"] == true && values.contains(&MFA) && !values.contains(&PWD)
+    });
+    Ok(by_values || essential_mfa)
 }
 
 /// 43 base64url characters: a SHA-256 digest.
@@ -497,6 +537,47 @@ mod tests {
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
         crate::oauth2::from_params(&pairs).unwrap()
+    }
+
+    #[test]
+    fn two_factors_are_required_by_acr_values_or_an_essential_acr_claim() {
+        let cases = [
+            (Some("mfa"), None, Ok(true)),
+            (Some("urn:x mfa"), None, Ok(true)),
+            (Some("pwd mfa"), None, Ok(false)),
+            (Some("pwd"), None, Ok(false)),
+            (None, None, Ok(false)),
+            (
+                None,
+                Some(r#"{"id_token":{"acr":{"essential":true,"value":"mfa"}}}"#),
+                Ok(true),
+            ),
+            (
+                None,
+                Some(r#"{"userinfo":{"acr":{"essential":true,"values":["mfa"]}}}"#),
+                Ok(true),
+            ),
+            (
+                None,
+                Some(r#"{"id_token":{"acr":{"values":["mfa"]}}}"#),
+                Ok(false),
+            ),
+            (
+                None,
+                Some(r#"{"id_token":{"acr":{"essential":true,"values":["pwd","mfa"]}}}"#),
+                Ok(false),
+            ),
+            (None, Some(r#"{"id_token":{"email":null}}"#), Ok(false)),
+        ];
+        for (acr_values, claims, expected) in cases {
+            assert_eq!(
+                requires_mfa(acr_values, claims),
+                expected,
+                "{acr_values:?} {claims:?}"
+            );
+        }
+        assert!(requires_mfa(None, Some("[1]")).is_err());
+        assert!(requires_mfa(None, Some("not json")).is_err());
     }
 
     #[test]
