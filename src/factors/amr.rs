@@ -9,3 +9,12 @@ pub const MFA: &str = "mfa";
 pub const HWK: &str = "hwk";
 /// A software-secured key (a passkey synced by a passkey manager).
 pub const SWK: &str = "swk";
+
+/// The authentication context class of the methods used (`amr`,
+/// space-separated): `mfa` when two factors were, else `pwd`.
+pub fn acr_of(amr: &str) -> &'static str {
+    match amr.split_whitespace().any(|method| method == MFA) {
+        true => MFA,
+        false => PWD,
+    }
+}

@@ -65,6 +65,14 @@ pub struct AccessClaims {
     /// Who acts for the subject, from a token exchange (RFC 8693 §4.1).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub act: Option<ActingParty>,
+    /// RFC 9068 §2.2.1: when and how the user signed in, for a user's
+    /// token from a sign-in (none for a service's own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
 }
 
 /// `cnf`: the SHA-256 thumbprint of the key a proof must be signed with.
@@ -124,6 +132,25 @@ pub struct Grantable {
     pub act: Option<ActingParty>,
     /// Expires no later than this (Unix seconds), whatever the lifetime.
     pub not_after: Option<i64>,
+    /// When and how the user signed in, when the grant records it.
+    pub signed_in: Option<SignedIn>,
+}
+
+/// When and how a user signed in (`amr` values, space-separated).
+#[derive(Debug, Clone, Default)]
+pub struct SignedIn {
+    pub auth_time: NaiveDateTime,
+    pub amr: String,
+}
+
+impl SignedIn {
+    /// From what a grant keeps: nothing when it did not record the methods.
+    pub fn of(auth_time: NaiveDateTime, amr: Option<&str>) -> Option<Self> {
+        amr.map(|amr| Self {
+            auth_time,
+            amr: amr.to_owned(),
+        })
+    }
 }
 
 pub fn sign(
@@ -153,6 +180,18 @@ pub fn sign(
         gid: grantable.grant_id.clone(),
         cnf: grantable.jkt.clone().map(|jkt| Confirmation { jkt }),
         act: grantable.act.clone(),
+        auth_time: grantable
+            .signed_in
+            .as_ref()
+            .map(|signed| signed.auth_time.and_utc().timestamp()),
+        acr: grantable
+            .signed_in
+            .as_ref()
+            .map(|signed| crate::factors::amr::acr_of(&signed.amr).to_owned()),
+        amr: grantable
+            .signed_in
+            .as_ref()
+            .map(|signed| signed.amr.split_whitespace().map(str::to_owned).collect()),
     };
     jwt::encode(&keys.current, ACCESS_TOKEN_TYPE, &claims)
 }

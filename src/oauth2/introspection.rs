@@ -52,6 +52,14 @@ pub struct Introspection {
     pub cnf: Option<Confirmation>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub act: Option<ActingParty>,
+    /// When and how the user signed in (RFC 9068 §2.2.1), for a user's
+    /// access token from a sign-in.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amr: Option<Vec<String>>,
 }
 
 /// What introspection reads besides the request and the clock.
@@ -127,6 +135,9 @@ async fn access_token_state(
         jti: Some(claims.jti.clone()),
         cnf: claims.cnf.clone(),
         act: claims.act.clone(),
+        auth_time: claims.auth_time,
+        acr: claims.acr.clone(),
+        amr: claims.amr.clone(),
     })
 }
 

@@ -66,16 +66,7 @@ pub struct IdTokenFor<'a> {
     pub amr: Option<&'a str>,
 }
 
-/// The authentication context class of the methods used: `mfa` when a
-/// second factor was, else `pwd`.
-pub fn acr_of(amr: &str) -> &'static str {
-    match amr.split_whitespace().any(|method| method == MFA) {
-        true => MFA,
-        false => PWD,
-    }
-}
-
-pub use crate::factors::amr::{HWK, MFA, OTP, PWD, SWK};
+pub use crate::factors::amr::{acr_of, HWK, MFA, OTP, PWD, SWK};
 
 pub fn sign(
     keys: &KeySet,

@@ -302,6 +302,12 @@ async fn id_token_claims(
 
 /// The ID token's claims for the code in `back` (the client's callback).
 async fn claims_of_code(app: &TestApp, back: &str, client: &(String, String)) -> Value {
+    let tokens = tokens_of_code(app, back, client).await;
+    crate::helpers::peek(tokens["id_token"].as_str().unwrap(), 1)
+}
+
+/// The token response for the code in `back`.
+async fn tokens_of_code(app: &TestApp, back: &str, client: &(String, String)) -> Value {
     let verifier = "v".repeat(50);
     let code = url::Url::parse(back)
         .unwrap()
@@ -309,18 +315,16 @@ async fn claims_of_code(app: &TestApp, back: &str, client: &(String, String)) ->
         .find(|(k, _)| k == "code")
         .map(|(_, v)| v.into_owned())
         .unwrap_or_else(|| panic!("no code in {back}"));
-    let tokens = app
-        .token(
-            &[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CALLBACK),
-                ("code_verifier", &verifier),
-            ],
-            (&client.0, &client.1),
-        )
-        .await;
-    crate::helpers::peek(tokens["id_token"].as_str().unwrap(), 1)
+    app.token(
+        &[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", CALLBACK),
+            ("code_verifier", &verifier),
+        ],
+        (&client.0, &client.1),
+    )
+    .await
 }
 
 #[tokio::test]
@@ -335,9 +339,18 @@ async fn id_tokens_say_how_the_user_signed_in() {
     let (browser, _) = password_step(&app, "cid", "cid-password").await;
     let code = totp::code_at(&secret, now() + 30).unwrap();
     assert_eq!(code_step(&app, &browser, &code).await.status(), 303);
-    let claims = id_token_claims(&app, &browser, &client).await;
+    let answer = ask(&app, &browser, &client, &[]).await;
+    let tokens = tokens_of_code(&app, &location(&answer), &client).await;
+    let claims = crate::helpers::peek(tokens["id_token"].as_str().unwrap(), 1);
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{claims}");
     assert_eq!(claims["acr"], "mfa");
+    // The access token says it too (RFC 9068), and so does introspection.
+    let access_token = tokens["access_token"].as_str().unwrap();
+    assert_eq!(crate::helpers::peek(access_token, 1)["acr"], "mfa");
+    let seen = app.introspect(access_token, (&client.0, &client.1)).await;
+    assert_eq!(seen["amr"], json!(["pwd", "otp", "mfa"]), "{seen}");
+    assert_eq!(seen["acr"], "mfa");
+    assert_eq!(seen["auth_time"], claims["auth_time"]);
 
     let (plain, _) = password_step(&app, "dot", "dot-password").await;
     let claims = id_token_claims(&app, &plain, &client).await;

@@ -361,6 +361,7 @@ async fn signed_here(
                 audience: scope_rules::audience(&request.requested, &client.id),
                 scope: request.scope.clone(),
                 grant_id: Some(grant_id.to_owned()),
+                signed_in: access_token::SignedIn::of(issue.auth_time, issue.amr),
                 ..Grantable::default()
             };
             Some(access_token::sign(

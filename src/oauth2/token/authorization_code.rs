@@ -8,7 +8,7 @@ use super::context::{GrantCaches, GrantDeps};
 use super::issued::{IdTokenRequest, Issued};
 use crate::audit::{self, Kind};
 use crate::db::DbConn;
-use crate::oauth2::access_token::Grantable;
+use crate::oauth2::access_token::{Grantable, SignedIn};
 use crate::oauth2::client_auth::{Client, PresentedClient};
 use crate::oauth2::codes;
 use crate::oauth2::error::OAuthError;
@@ -130,6 +130,7 @@ fn redeem(
             subject: user.id,
             audience: scope_rules::audience(&requested, &client.service.id),
             scope: entries,
+            signed_in: SignedIn::of(code.auth_time, grant.amr.as_deref()),
             grant_id: Some(grant.id),
             ..Grantable::default()
         },

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::context::{GrantCaches, GrantDeps};
 use super::issued::{IdTokenRequest, Issued};
 use crate::db::DbConn;
-use crate::oauth2::access_token::Grantable;
+use crate::oauth2::access_token::{Grantable, SignedIn};
 use crate::oauth2::client_auth::{Client, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::{device, refresh_tokens, scope_rules};
@@ -78,6 +78,7 @@ fn redeem(
             subject: user.id,
             audience: scope_rules::audience(&requested, &client.service.id),
             scope: entries,
+            signed_in: SignedIn::of(redeemed.auth_time, redeemed.amr.as_deref()),
             grant_id: Some(redeemed.grant_id),
             ..Grantable::default()
         },

@@ -7,7 +7,7 @@ use serde::Deserialize;
 
 use super::context::GrantDeps;
 use super::issued::{IdTokenRequest, Issued};
-use crate::oauth2::access_token::Grantable;
+use crate::oauth2::access_token::{Grantable, SignedIn};
 use crate::oauth2::client_auth::PresentedClient;
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::{grants, refresh_tokens, scope_rules};
@@ -134,6 +134,7 @@ pub async fn grant(
                 audience: scope_rules::audience(&requested, &service.id),
                 scope: entries,
                 grant_id: Some(grant.id),
+                signed_in: SignedIn::of(now, Some(PASSWORD_ONLY)),
                 ..Grantable::default()
             },
             refresh_token,

@@ -7,7 +7,7 @@ use super::context::{GrantCaches, GrantDeps};
 use super::issued::{IdTokenRequest, Issued};
 use crate::audit::{self, Kind};
 use crate::db::DbConn;
-use crate::oauth2::access_token::Grantable;
+use crate::oauth2::access_token::{Grantable, SignedIn};
 use crate::oauth2::client_auth::{Client, PresentedClient};
 use crate::oauth2::error::OAuthError;
 use crate::oauth2::refresh_tokens::{self, Outcome, Refusal, RotationRequest};
@@ -105,6 +105,7 @@ fn rotate(
             subject: user_id.unwrap_or_else(|| client.service.id.clone()),
             audience: scope_rules::audience(&requested, &client.service.id),
             scope: entries,
+            signed_in: SignedIn::of(grant.created, grant.amr.as_deref()),
             grant_id: Some(grant.id),
             ..Grantable::default()
         },
