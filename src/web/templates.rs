@@ -370,6 +370,9 @@ pub struct AdminUser {
     pub guest: bool,
     /// What second factors the user has; an admin may remove them.
     pub second_factor: crate::factors::FactorStatus,
+    /// The server's policy (`IDHUB_REQUIRE_SECOND_FACTOR`) requires this
+    /// user to have a second factor, whatever the per-user flag says.
+    pub policy_requires: bool,
     pub created: String,
     pub apps: Vec<AppRow>,
     pub tokens: Vec<TokenRow>,

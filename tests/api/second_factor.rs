@@ -487,6 +487,36 @@ async fn admins_remove_a_second_factor_in_the_console_and_the_cli() {
     assert!(!enabled(&app, &status_path).await);
     let (_, to) = password_step(&app, "eve", "eve-password").await;
     assert_eq!(to, "/account");
+
+    // The console requires one of eve (the REST API's rule): her next
+    // sign-in sets one up; then no longer.
+    let (_, html) = app.page(&admin, &page).await;
+    assert!(html.contains("id=\"require-second-factor\""), "{html}");
+    let required_path = format!("{page}/second-factor/required");
+    let required = submit(&app, &admin, &page, &required_path, &[("required", "on")]).await;
+    assert_eq!(required.status(), 303);
+    let status: Value = app
+        .get(&status_path, &app.admin_token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(status["required"], true);
+    let (_, to) = password_step(&app, "eve", "eve-password").await;
+    assert!(to.starts_with("/login/set-up-second-factor"), "{to}");
+    let lifted = submit(&app, &admin, &page, &required_path, &[("required", "off")]).await;
+    assert_eq!(lifted.status(), 303);
+    let (_, to) = password_step(&app, "eve", "eve-password").await;
+    assert_eq!(to, "/account");
+    let nonsense = submit(
+        &app,
+        &admin,
+        &page,
+        &required_path,
+        &[("required", "maybe")],
+    )
+    .await;
+    assert_eq!(nonsense.status(), 400);
 }
 
 /// Opens the set-up page at `to` (a new secret each time) and sends the

@@ -41,6 +41,7 @@ pub const FORMS: &[&str] = &[
     "/admin/users/{id}/tokens/{key}/delete",
     "/admin/users/{id}/delete",
     "/admin/users/{id}/second-factor/remove",
+    "/admin/users/{id}/second-factor/required",
     "/admin/keys/rotate",
     "/admin/groups",
     "/admin/groups/{id}/members",
@@ -144,6 +145,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(post_page(
             "/admin/users/{id}/second-factor/remove",
             user_changes::remove_second_factor,
+        ))
+        .service(post_page(
+            "/admin/users/{id}/second-factor/required",
+            user_changes::require_second_factor,
         ))
         .service(get_page("/admin/keys", keys::list))
         .service(post_page("/admin/keys/rotate", keys::rotate))

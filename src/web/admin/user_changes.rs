@@ -223,6 +223,38 @@ pub async fn remove_second_factor(
     Ok(back_to(&id))
 }
 
+#[derive(Debug, Deserialize)]
+pub struct RequiredForm {
+    csrf_token: Option<String>,
+    /// "on" requires a second factor of the user, "off" no longer.
+    required: Option<String>,
+}
+
+/// Requires the user to have a second factor, or no longer (the server's
+/// policy still applies): the same rule as the REST API's.
+pub async fn require_second_factor(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<RequiredForm>,
+) -> Result<HttpResponse, PageError> {
+    let admin = form_administrator(&state, &req, form.csrf_token.as_deref()).await?;
+    let required = match form.required.as_deref() {
+        Some("on") => true,
+        Some("off") => false,
+        _ => return Err(PageError::bad_request("Say required=on or required=off.")),
+    };
+    let id = path.into_inner();
+    let caller = Caller::user(&admin.user.id, state.origin(&req));
+    let user_id = id.clone();
+    db::run(&state.pool, move |conn| {
+        users_repo::find(conn, &user_id)?;
+        crate::factors::repo::set_required(conn, &user_id, required, clock::now(), &caller)
+    })
+    .await?;
+    Ok(back_to(&id))
+}
+
 pub async fn delete_token(
     req: HttpRequest,
     state: web::Data<AppState>,

@@ -114,6 +114,7 @@ pub async fn user_page(
         banned: user.banned,
         guest: user.guest,
         second_factor,
+        policy_requires: state.settings.require_second_factor.requires(user.admin),
         created: page_time(user.created),
         apps: apps.into_iter().map(AppRow::from).collect(),
         tokens: token_rows.iter().map(TokenRow::from).collect(),
