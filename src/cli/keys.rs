@@ -8,6 +8,7 @@ use crate::audit::Caller;
 use crate::clock;
 use crate::config::Settings;
 use crate::db::scrub::{self, Scrubbed};
+use crate::factors::repo as factors;
 use crate::key_encryption::KeyEncryption;
 use crate::oidc::keystore::{self, KeyPolicy};
 use crate::state::AppState;
@@ -29,11 +30,11 @@ pub enum KeysCommand {
     },
     /// Print a new random key for IDHUB_KEY_ENCRYPTION_KEY (32 bytes, base64).
     NewEncryptionKey,
-    /// Encrypt the stored signing keys with IDHUB_KEY_ENCRYPTION_KEY
-    /// (AES-256-GCM). Servers keep working meanwhile; give them the same
+    /// Encrypt the stored signing keys and authenticator-app (TOTP)
+    /// secrets with IDHUB_KEY_ENCRYPTION_KEY (AES-256-GCM). Servers keep working meanwhile; give them the same
     /// setting before they restart.
     Encrypt,
-    /// Re-encrypt the stored signing keys with a new key, read from stdin
+    /// Re-encrypt the stored signing keys and TOTP secrets with a new key, read from stdin
     /// (one line); IDHUB_KEY_ENCRYPTION_KEY is the current one, if any.
     /// Then set IDHUB_KEY_ENCRYPTION_KEY to the new key everywhere and
     /// restart the servers.
@@ -102,11 +103,13 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
                     "set IDHUB_KEY_ENCRYPTION_KEY first (`idhub keys new-encryption-key` makes one)"
                 );
             };
-            let count = with_conn(state, |conn| {
-                keystore::encrypt_all(conn, Some(&key), &key, &Caller::cli(), clock::now())
+            let (count, secrets) = with_conn(state, |conn| {
+                let count =
+                    keystore::encrypt_all(conn, Some(&key), &key, &Caller::cli(), clock::now())?;
+                Ok((count, factors::seal_all(conn, Some(&key), &key)?))
             })?;
             Ok(format!(
-                "{count} signing keys are encrypted{}",
+                "{count} signing keys and {secrets} authenticator-app secrets are encrypted{}",
                 scrubbed(state)?
             ))
         }
@@ -124,11 +127,19 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
                      (`idhub keys new-encryption-key` makes one)"
                 )
             })?;
-            let count = with_conn(state, |conn| {
-                keystore::encrypt_all(conn, current.as_deref(), &new, &Caller::cli(), clock::now())
+            let (count, secrets) = with_conn(state, |conn| {
+                let count = keystore::encrypt_all(
+                    conn,
+                    current.as_deref(),
+                    &new,
+                    &Caller::cli(),
+                    clock::now(),
+                )?;
+                Ok((count, factors::seal_all(conn, current.as_deref(), &new)?))
             })?;
             Ok(format!(
-                "{count} signing keys are encrypted with the new key{}: set \
+                "{count} signing keys and {secrets} authenticator-app secrets are encrypted \
+                 with the new key{}: set \
                  IDHUB_KEY_ENCRYPTION_KEY to it for every server and CLI run, and restart the servers",
                 scrubbed(state)?
             ))

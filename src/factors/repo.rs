@@ -66,6 +66,33 @@ fn open(
         .map_err(|_| AppError::internal("a stored TOTP secret is not base64"))
 }
 
+/// Seals every stored TOTP secret with `new`, opening each with
+/// `current` (or `new`, when a run before sealed it already): what
+/// `idhub keys encrypt` and `change-encryption-key` do beside the signing
+/// keys. How many secrets there are.
+pub fn seal_all(
+    conn: &mut DbConn,
+    current: Option<&KeyEncryption>,
+    new: &KeyEncryption,
+) -> Result<usize, AppError> {
+    crate::db::transaction(conn, |conn| {
+        let stored: Vec<(String, String)> = totp_factors::table
+            .select((totp_factors::user_id, totp_factors::secret))
+            .load(conn)?;
+        for (user_id, secret) in &stored {
+            let data = associated(user_id);
+            let text = key_encryption::open(current, &data, secret)
+                .or_else(|_| key_encryption::open(Some(new), &data, secret))
+                .map_err(|e| AppError::internal(format!("the TOTP secret of a user: {e}")))?;
+            let sealed = new.seal(&data, &text).map_err(AppError::internal)?;
+            diesel::update(totp_factors::table.find(user_id))
+                .set(totp_factors::secret.eq(sealed))
+                .execute(conn)?;
+        }
+        Ok(stored.len())
+    })
+}
+
 /// What a sign-in needs to know, without counting recovery codes: whether
 /// the user has a factor, and whether an admin requires one.
 pub fn sign_in_needs(conn: &mut DbConn, user_id: &str) -> Result<(bool, bool), AppError> {

@@ -27,16 +27,17 @@ pub struct Session {
 pub fn create(
     conn: &mut DbConn,
     user_id: &str,
-    amr: &str,
+    signed_in: (&str, NaiveDateTime),
     ttl: Duration,
     now: NaiveDateTime,
 ) -> Result<String, StoreError> {
+    let (amr, auth_time) = signed_in;
     let plain = secrets::generate();
     diesel::insert_into(sessions::table)
         .values((
             sessions::id_hash.eq(secrets::hash(&plain)),
             sessions::user_id.eq(user_id),
-            sessions::auth_time.eq(now),
+            sessions::auth_time.eq(auth_time),
             sessions::created.eq(now),
             sessions::expires_at.eq(now + ttl),
             sessions::sid.eq(uuid::Uuid::new_v4().simple().to_string()),

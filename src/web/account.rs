@@ -5,7 +5,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use super::cookies;
-use super::login::{form_sender, signed_in, start_session, CsrfOnly};
+use super::login::{form_sender, renew_session, signed_in, CsrfOnly};
 use super::page::{render, see_other, PageError};
 use super::page_routes::{get_page, post_page};
 use super::templates::{Account, AppRow, TokenRow};
@@ -209,9 +209,11 @@ async fn change_password(
     let user_id = session.user.id.clone();
     match accounts::update(&deps, &requester, &user_id, input, clock::now()).await {
         Ok(user) => {
-            // The change ended every session, this one too: start a new one.
-            // Signed in the same way as the session it replaces.
-            let cookie = start_session(&state, &req, user.id, &session.amr, clock::now()).await?;
+            // The change ended every session, this one too: start a new one,
+            // signed in when and how the one it replaces was (the current
+            // password alone is no new second factor).
+            let signed_in = (session.amr.as_str(), session.auth_time);
+            let cookie = renew_session(&state, &req, user.id, signed_in, clock::now()).await?;
             Ok(see_other("/account?changed=password", vec![cookie]))
         }
         Err(AppError::BadRequest { message, .. }) => {

@@ -18,6 +18,7 @@ use std::sync::Arc;
 use crate::sessions::familiar_devices::DEVICE_COOKIE;
 use crate::sessions::sign_in::{self, Attempt, Outcome, PresentedDevice, Via};
 use crate::state::AppState;
+use crate::users::model::User;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -175,12 +176,13 @@ async fn login(
     if user.banned {
         return refuse("This account is banned.");
     }
-    let device = device.map(|tag| cookies::device_cookie(tag, state.secure_cookies()));
     if let Some(step) = next_step {
-        return Ok(ask_second_factor(
-            &state, &user, now, step, &return_to, device,
-        ));
+        // No device cookie yet: the browser becomes familiar to the
+        // account once the sign-in is done (its second step passed), so
+        // the password alone buys no lockout counters of its own.
+        return Ok(ask_second_factor(&state, &user, now, step, &return_to));
     }
+    let device = device.map(|tag| cookies::device_cookie(tag, state.secure_cookies()));
     let cookie = start_session(&state, &req, user.id, PWD, now).await?;
     Ok(see_other(
         &return_to,
@@ -192,11 +194,10 @@ async fn login(
 /// cookie, and on to the page that asks for the code.
 pub fn ask_second_factor(
     state: &AppState,
-    user: &crate::users::model::User,
+    user: &User,
     now: chrono::NaiveDateTime,
     step: &str,
     return_to: &str,
-    device: Option<actix_web::cookie::Cookie<'static>>,
 ) -> HttpResponse {
     let credential = user.password_hash.as_deref().unwrap_or_default();
     let value = crate::sessions::pending::issue(
@@ -207,10 +208,15 @@ pub fn ask_second_factor(
     );
     let back: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
     let cookie = cookies::pending_cookie(value, state.secure_cookies());
-    see_other(
-        &format!("{step}?return_to={back}"),
-        std::iter::once(cookie).chain(device).collect(),
-    )
+    see_other(&format!("{step}?return_to={back}"), vec![cookie])
+}
+
+/// The cookie that makes this browser familiar to `user` (the lockout
+/// counts its failures apart), set when a sign-in completes.
+pub fn familiar_device_cookie(state: &AppState, user: &User) -> actix_web::cookie::Cookie<'static> {
+    let credential = user.password_hash.as_deref().unwrap_or_default();
+    let tag = state.devices.issue(&user.id, credential);
+    cookies::device_cookie(tag, state.secure_cookies())
 }
 
 /// The signed-in, non-guest user, or a redirect to the sign-in page that
@@ -240,8 +246,9 @@ pub async fn form_sender(
     signed_in(state, req, page).await
 }
 
-/// Starts a new session for the user, ending the one the browser had (a
-/// session id never survives a sign-in); returns its cookie.
+/// Starts a new session for the user who signed in just now with the
+/// methods `amr`, ending the one the browser had (a session id never
+/// survives a sign-in); returns its cookie.
 pub async fn start_session(
     state: &AppState,
     req: &HttpRequest,
@@ -249,6 +256,19 @@ pub async fn start_session(
     amr: &str,
     now: chrono::NaiveDateTime,
 ) -> Result<actix_web::cookie::Cookie<'static>, PageError> {
+    renew_session(state, req, user_id, (amr, now), now).await
+}
+
+/// A new session for a sign-in made at another time (`signed_in`: its
+/// methods and time), as when a password change replaces the session.
+pub async fn renew_session(
+    state: &AppState,
+    req: &HttpRequest,
+    user_id: String,
+    signed_in: (&str, chrono::NaiveDateTime),
+    now: chrono::NaiveDateTime,
+) -> Result<actix_web::cookie::Cookie<'static>, PageError> {
+    let (amr, auth_time) = signed_in;
     let ttl = Duration::seconds(state.settings.session_ttl_secs);
     let previous = cookies::session_id(req);
     let amr = amr.to_owned();
@@ -256,7 +276,13 @@ pub async fn start_session(
         if let Some(previous) = previous {
             sessions_repo::delete(conn, &previous, now)?;
         }
-        Ok(sessions_repo::create(conn, &user_id, &amr, ttl, now)?)
+        Ok(sessions_repo::create(
+            conn,
+            &user_id,
+            (&amr, auth_time),
+            ttl,
+            now,
+        )?)
     })
     .await?;
     Ok(cookies::session_cookie(

@@ -10,7 +10,9 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use super::cookies;
-use super::login::{form_sender, signed_in, start_session, LoginQuery, SET_UP_PAGE};
+use super::login::{
+    familiar_device_cookie, form_sender, signed_in, start_session, LoginQuery, SET_UP_PAGE,
+};
 
 const ACCOUNT_PAGE: &str = "/account/second-factor";
 use super::page::{render, see_other, PageError};
@@ -285,9 +287,10 @@ pub async fn judge_second_step(
     match outcome {
         SecondOutcome::Passed(method) => {
             let amr = [PWD, method.amr(), MFA].join(" ");
+            let familiar = familiar_device_cookie(state, &user);
             let session = start_session(state, req, user.id, &amr, now).await?;
             let done = cookies::expired_pending_cookie(state.secure_cookies());
-            Ok(see_other(return_to, vec![session, done]))
+            Ok(see_other(return_to, vec![session, done, familiar]))
         }
         SecondOutcome::Wrong => {
             let wrong = "That was not right (a code used already, or a passkey not of this account). Try again.";
@@ -652,6 +655,7 @@ async fn set_up_confirmed(
     match confirmed {
         Ok(codes) => {
             let amr = [PWD, OTP, MFA].join(" ");
+            let familiar = familiar_device_cookie(&state, &user);
             let session = start_session(&state, &req, user.id, &amr, now).await?;
             let done = cookies::expired_pending_cookie(state.secure_cookies());
             Ok(set_up_view(
@@ -660,7 +664,7 @@ async fn set_up_confirmed(
                 StatusCode::OK,
                 &return_to,
                 SetUpStep::Done(codes),
-                vec![session, done],
+                vec![session, done, familiar],
             ))
         }
         Err(Some(secret)) => {

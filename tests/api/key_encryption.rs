@@ -46,6 +46,24 @@ fn fails_saying(output: &Output, words: &str) {
     assert!(stderr.contains(words), "{stderr}");
 }
 
+fn connection<T>(database: &TestDatabase, work: impl FnOnce(&mut idhub::db::DbConn) -> T) -> T {
+    let pool = idhub::db::build_pool(database.location(), 1, std::time::Duration::from_secs(5))
+        .expect("pool");
+    let mut pooled = pool.get().expect("connection");
+    work(&mut pooled)
+}
+
+/// The admin's authenticator-app secret as stored, after starting one
+/// with `encryption` (none: kept as base64).
+fn admin_totp_secret(database: &TestDatabase) -> String {
+    connection(database, |conn| {
+        idhub::db::schema::totp_factors::table
+            .select(idhub::db::schema::totp_factors::secret)
+            .first(conn)
+            .expect("a TOTP secret")
+    })
+}
+
 fn stored_keys(database: &TestDatabase) -> Vec<String> {
     let pool = idhub::db::build_pool(database.location(), 1, std::time::Duration::from_secs(5))
         .expect("pool");
@@ -70,6 +88,17 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
     crate::run_log::saw(&first);
     crate::run_log::saw(&second);
 
+    // An authenticator app set up before there was a key: its secret is
+    // stored as base64, and encrypted with the signing keys.
+    let admin_secret = connection(&database, |conn| {
+        let admin = idhub::users::repo::find_by_login(conn, "admin")
+            .unwrap()
+            .expect("the admin");
+        idhub::factors::repo::begin(conn, None, &admin.id, chrono::Utc::now().naive_utc())
+            .expect("a TOTP secret")
+    });
+    assert!(!admin_totp_secret(&database).starts_with("aes256gcm:"));
+
     let refused = cli(&database, None, &["keys", "encrypt"], "");
     fails_saying(&refused, "set IDHUB_KEY_ENCRYPTION_KEY first");
     let plaintext: Vec<String> = stored_keys(&database);
@@ -80,13 +109,16 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
     let running = Server::start_with(&database, free_port(), &[]).await;
     let encrypted = succeeds(&cli(&database, Some(&first), &["keys", "encrypt"], ""));
     assert!(
-        encrypted.starts_with("1 signing keys are encrypted"),
+        encrypted.starts_with("1 signing keys and 1 authenticator-app secrets are encrypted"),
         "{encrypted}"
     );
     // No old copy stays in the SQLite files (free pages, the log): recovered
     // from the file, one forged an admin token (the hardening trial).
     if let idhub::db::DatabaseLocation::Sqlite(path) = database.location() {
-        assert_eq!(encrypted, "1 signing keys are encrypted");
+        assert_eq!(
+            encrypted,
+            "1 signing keys and 1 authenticator-app secrets are encrypted"
+        );
         let body = |pem: &str| {
             pem.lines()
                 .find(|line| line.len() > 40 && !line.starts_with("-----"))
@@ -171,7 +203,9 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
         &["keys", "change-encryption-key"],
         &format!("{second}\n"),
     );
-    assert!(succeeds(&changed).starts_with("1 signing keys are encrypted with the new key"));
+    assert!(succeeds(&changed).starts_with(
+        "1 signing keys and 1 authenticator-app secrets are encrypted with the new key"
+    ));
     fails_saying(
         &cli(&database, Some(&first), &["keys", "list"], ""),
         "does not decrypt signing key",
@@ -189,4 +223,17 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
         "too short\n",
     );
     fails_saying(&bad_new, "the new key on stdin must be 32 bytes");
+    // The app's secret is sealed with the new key, and opens to the same.
+    assert!(admin_totp_secret(&database).starts_with("aes256gcm:"));
+    let new_key = idhub::key_encryption::KeyEncryption::from_setting(&second).unwrap();
+    let opened = connection(&database, |conn| {
+        let admin = idhub::users::repo::find_by_login(conn, "admin")
+            .unwrap()
+            .unwrap();
+        idhub::factors::repo::secret(conn, Some(&new_key), &admin.id, false)
+            .unwrap()
+            .expect("the secret")
+            .0
+    });
+    assert_eq!(opened, admin_secret);
 }

@@ -760,3 +760,57 @@ async fn an_admin_requires_one_user_to_have_a_second_factor() {
     let (_, to) = password_step(&app, "jon", "jon-password").await;
     assert_eq!(to, "/account");
 }
+
+/// The names of the cookies an answer sets.
+fn cookies_set(answer: &reqwest::Response) -> Vec<String> {
+    answer
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .filter_map(|cookie| cookie.split('=').next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_browser_becomes_familiar_once_its_second_step_is_passed() {
+    let app = spawn_app().await;
+    app.create_user("fin", "fin-password").await;
+    let (secret, _) = enrol(&app, "fin", "fin-password").await;
+    let browser = app.browser();
+    let password = app
+        .sign_in(&browser, "/login?return_to=%2Faccount", "fin", "fin-password")
+        .await;
+    assert_eq!(password.status(), 303);
+    let device = idhub::sessions::familiar_devices::DEVICE_COOKIE.to_owned();
+    assert!(!cookies_set(&password).contains(&device), "the password alone");
+    let code = totp::code_at(&secret, now() + 30).unwrap();
+    let passed = code_step(&app, &browser, &code).await;
+    assert_eq!(passed.status(), 303);
+    assert!(cookies_set(&passed).contains(&device), "the sign-in done");
+}
+
+#[tokio::test]
+async fn a_password_change_keeps_when_and_how_the_session_signed_in() {
+    let app = spawn_app().await;
+    app.create_user("gil", "gil-password").await;
+    let client = app.web_client(CALLBACK, json!({"trusted": true})).await;
+    let (browser, _) = password_step(&app, "gil", "gil-password").await;
+    let before = id_token_claims(&app, &browser, &client).await;
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let changed = submit(
+        &app,
+        &browser,
+        "/account",
+        "/account/password",
+        &[
+            ("current_password", "gil-password"),
+            ("password", "gil-password-2"),
+        ],
+    )
+    .await;
+    assert_eq!(changed.status(), 303);
+    let after = id_token_claims(&app, &browser, &client).await;
+    assert_eq!(after["auth_time"], before["auth_time"], "{before} {after}");
+    assert_eq!(after["amr"], json!(["pwd"]));
+}

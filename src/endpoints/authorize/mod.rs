@@ -163,7 +163,6 @@ async fn authorize(
             now,
             crate::web::login::SECOND_FACTOR_PAGE,
             &back_to(&carried),
-            None,
         )),
         Next::AskConsent { user } => Ok(consent_page(
             req, state, &client, user, &request, &loaded, &carried,
