@@ -54,10 +54,13 @@ pub enum Kind {
     SecondFactorEnrolled,
     SecondFactorRemoved,
     RecoveryCodeUsed,
+    /// The password was right and the sign-in goes on to a second factor
+    /// (or to setting one up): not signed in yet.
+    SignInPasswordVerified,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 49] = [
+    pub const ALL: [Kind; 50] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -107,6 +110,7 @@ impl Kind {
         Kind::SecondFactorEnrolled,
         Kind::SecondFactorRemoved,
         Kind::RecoveryCodeUsed,
+        Kind::SignInPasswordVerified,
     ];
 
     pub fn name(self) -> &'static str {
@@ -160,6 +164,7 @@ impl Kind {
             Kind::SecondFactorEnrolled => "second_factor.enrolled",
             Kind::SecondFactorRemoved => "second_factor.removed",
             Kind::RecoveryCodeUsed => "recovery_code.used",
+            Kind::SignInPasswordVerified => "signin.password_verified",
         }
     }
 

@@ -184,10 +184,14 @@ pub async fn check(
             || status.is_some_and(|(_, required)| required);
         // The password was right; the sign-in is not done until the second
         // factor is (its own events say how that went).
-        match second_factor {
-            Some(true) => event = event.detail("secondFactor", "asked"),
-            Some(false) if must => event = event.detail("secondFactor", "to_set_up"),
-            _ => {}
+        let next = match second_factor {
+            Some(true) => Some("asked"),
+            Some(false) if must => Some("to_set_up"),
+            _ => None,
+        };
+        if let Some(next) = next {
+            event.kind = Kind::SignInPasswordVerified;
+            event = event.detail("secondFactor", next);
         }
         audit::store::record(conn, &event, now)?;
         Ok((second_factor, must))

@@ -775,19 +775,43 @@ fn cookies_set(answer: &reqwest::Response) -> Vec<String> {
 #[tokio::test]
 async fn a_browser_becomes_familiar_once_its_second_step_is_passed() {
     let app = spawn_app().await;
-    app.create_user("fin", "fin-password").await;
+    let fin = app.create_user("fin", "fin-password").await;
     let (secret, _) = enrol(&app, "fin", "fin-password").await;
     let browser = app.browser();
     let password = app
-        .sign_in(&browser, "/login?return_to=%2Faccount", "fin", "fin-password")
+        .sign_in(
+            &browser,
+            "/login?return_to=%2Faccount",
+            "fin",
+            "fin-password",
+        )
         .await;
     assert_eq!(password.status(), 303);
     let device = idhub::sessions::familiar_devices::DEVICE_COOKIE.to_owned();
-    assert!(!cookies_set(&password).contains(&device), "the password alone");
+    assert!(
+        !cookies_set(&password).contains(&device),
+        "the password alone"
+    );
     let code = totp::code_at(&secret, now() + 30).unwrap();
     let passed = code_step(&app, &browser, &code).await;
     assert_eq!(passed.status(), 303);
     assert!(cookies_set(&passed).contains(&device), "the sign-in done");
+    // The audit trail tells the password step from the completed sign-in.
+    let audit = |kind: &str| {
+        let query = format!("type: {kind} user: {fin}");
+        let url = format!(
+            "/api/rest/auditevents?query={}",
+            url::form_urlencoded::byte_serialize(query.as_bytes()).collect::<String>()
+        );
+        let app = &app;
+        async move {
+            let found: Value = app.get(&url, &app.admin_token).await.json().await.unwrap();
+            found["events"].as_array().map_or(0, Vec::len)
+        }
+    };
+    assert_eq!(audit("signin.password_verified").await, 1);
+    // The sign-in before the app was set up, and the second step now.
+    assert_eq!(audit("signin.succeeded").await, 2);
 }
 
 #[tokio::test]
