@@ -262,6 +262,7 @@ pub fn confirm(
         audit::store::record(conn, &event, now)?;
         Ok(())
     })?;
+    crate::telemetry::factor_event("totp_enrolled");
     Ok(codes)
 }
 
@@ -330,7 +331,10 @@ pub fn remove(
                 .detail("factors", factors)
                 .detail("passkeysRemoved", passkeys);
             audit::store::record(conn, &event, now)?;
-            crate::telemetry::factor_event("all_removed");
+            crate::telemetry::factor_event(match removal {
+                Removal::Everything => "all_removed",
+                Removal::AuthenticatorApp => "totp_removed",
+            });
         }
         Ok(())
     })

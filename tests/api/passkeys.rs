@@ -246,6 +246,12 @@ async fn a_passkey_signs_in_without_a_login_once_per_challenge_and_counts_its_us
     assert!(account.contains("(bo)"), "{account}");
     let (_, list) = app.page(&browser, "/account/passkeys").await;
     assert!(!list.contains(">never<"), "the use shows: {list}");
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap();
+    let metrics = metrics.text().await.unwrap();
+    assert!(
+        metrics.contains(r#"idhub_second_factor_events_total{event="passkey_sign_in"}"#),
+        "{metrics}"
+    );
 
     // The same answer again: its challenge was taken.
     let replayed = answer(&app, &browser, &page, &assertion).await;

@@ -41,7 +41,6 @@ async fn a_passkey_registered_in_chromium_signs_in_without_a_login_through_oidc_
     click(&chrome, "form[action='/login'] button[type=submit]").await;
     wait_for(&chrome, "//p[@id='no-passkeys']").await;
     fill(&chrome, "#passkey-name", "laptop").await;
-    screenshot(&chrome, "account-passkeys-empty").await;
     click(&chrome, "#add-passkey button[type=submit]").await;
     // The ceremony page asks the authenticator at once, then posts back.
     wait_for(
