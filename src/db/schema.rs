@@ -80,6 +80,7 @@ diesel::table! {
         revoked_at -> Nullable<Timestamp>,
         sid -> Nullable<Text>,
         amr -> Nullable<Text>,
+        auth_time -> Nullable<Timestamp>,
     }
 }
 

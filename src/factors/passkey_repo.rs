@@ -201,7 +201,7 @@ pub fn add(
                 stored::name.eq(&name),
                 stored::credential.eq(&credential),
                 stored::sign_count.eq(0i64),
-                stored::backup_eligible.eq(false),
+                stored::backup_eligible.eq(passkeys::synced(passkey)),
                 stored::created.eq(now),
             ))
             .execute(conn)?;
@@ -217,22 +217,31 @@ pub fn add(
     Ok(id)
 }
 
-/// Records a passkey's use: its credential with the new counter.
+/// Records a passkey's use: its credential with the new counter. False
+/// when another use recorded a counter as high meanwhile (two ceremonies
+/// answered at once by copies of one key): this one is refused.
 pub fn record_use(
     conn: &mut DbConn,
     credential_id: &str,
     used: &Used,
     now: NaiveDateTime,
-) -> Result<(), AppError> {
-    diesel::update(stored::table.filter(stored::credential_id.eq(credential_id)))
-        .set((
-            stored::credential.eq(passkeys::to_stored(&used.passkey)?),
-            stored::sign_count.eq(i64::from(used.counter)),
-            stored::backup_eligible.eq(used.backup_eligible),
-            stored::last_used.eq(Some(now)),
-        ))
-        .execute(conn)?;
-    Ok(())
+) -> Result<bool, AppError> {
+    let counter = i64::from(used.counter);
+    let values = (
+        stored::credential.eq(passkeys::to_stored(&used.passkey)?),
+        stored::sign_count.eq(counter),
+        stored::backup_eligible.eq(used.backup_eligible),
+        stored::last_used.eq(Some(now)),
+    );
+    let row = stored::table.filter(stored::credential_id.eq(credential_id));
+    // An authenticator that does not count always says 0.
+    let updated = match counter {
+        0 => diesel::update(row).set(values).execute(conn)?,
+        _ => diesel::update(row.filter(stored::sign_count.lt(counter)))
+            .set(values)
+            .execute(conn)?,
+    };
+    Ok(updated == 1)
 }
 
 pub fn rename(conn: &mut DbConn, user_id: &str, id: &str, name: &str) -> Result<(), AppError> {

@@ -210,6 +210,15 @@ fn used(mut passkey: Passkey, result: &AuthenticationResult) -> Result<Used, App
     })
 }
 
+/// Whether a passkey is synced between devices (backup eligible), as its
+/// registration said; false when the stored form does not say.
+pub fn synced(passkey: &Passkey) -> bool {
+    serde_json::to_value(passkey)
+        .ok()
+        .and_then(|stored| stored.pointer("/cred/backup_eligible")?.as_bool())
+        .unwrap_or(false)
+}
+
 /// The stored form of a passkey, and back.
 pub fn to_stored(passkey: &Passkey) -> Result<String, AppError> {
     serde_json::to_string(passkey).map_err(|e| internal("a passkey", e))

@@ -190,8 +190,11 @@ pub fn decide(
                 &request.client_id,
                 Some(approver.user_id),
                 &request.scope,
-                approver.sid,
-                approver.amr,
+                grants::SignIn {
+                    sid: approver.sid,
+                    amr: approver.amr,
+                    auth_time: Some(approver.auth_time),
+                },
                 now,
             )?;
             diesel::update(pending)

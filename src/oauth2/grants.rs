@@ -26,6 +26,17 @@ pub struct Grant {
     pub sid: Option<String>,
     /// How the user signed in for it (`amr` values, space-separated).
     pub amr: Option<String>,
+    /// When the user signed in for it.
+    pub auth_time: Option<NaiveDateTime>,
+}
+
+/// The sign-in a grant was made in, as far as one was: the browser
+/// session's public id, its `amr` and `auth_time`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SignIn<'a> {
+    pub sid: Option<&'a str>,
+    pub amr: Option<&'a str>,
+    pub auth_time: Option<NaiveDateTime>,
 }
 
 /// The event of a code or refresh token presented twice: the grant it
@@ -54,8 +65,7 @@ pub fn create(
     service_id: &str,
     user_id: Option<&str>,
     scope: &str,
-    sid: Option<&str>,
-    amr: Option<&str>,
+    sign_in: SignIn<'_>,
     now: NaiveDateTime,
 ) -> Result<Grant, StoreError> {
     let grant = Grant {
@@ -65,8 +75,9 @@ pub fn create(
         scope: scope.to_owned(),
         created: now,
         revoked_at: None,
-        sid: sid.map(str::to_owned),
-        amr: amr.map(str::to_owned),
+        sid: sign_in.sid.map(str::to_owned),
+        amr: sign_in.amr.map(str::to_owned),
+        auth_time: sign_in.auth_time,
     };
     diesel::insert_into(grants::table)
         .values(&grant)

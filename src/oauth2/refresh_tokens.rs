@@ -387,7 +387,7 @@ WITH found AS (
     SELECT t.token_hash, t.grant_id, t.scope AS token_scope, t.created AS token_created,
         t.expires_at, t.used_at, t.jkt,
         g.service_id, g.user_id, g.scope AS grant_scope, g.created AS grant_created,
-        g.revoked_at, g.sid, g.amr,
+        g.revoked_at, g.sid, g.amr, g.auth_time AS grant_auth_time,
         u.id AS u_id, u.login AS u_login, u.name AS u_name, u.email AS u_email,
         u.password_hash AS u_password_hash, u.admin AS u_admin, u.guest AS u_guest,
         u.banned AS u_banned, u.created AS u_created, u.updated AS u_updated,
@@ -496,6 +496,8 @@ struct RotatedRow {
     sid: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     amr: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamp>)]
+    grant_auth_time: Option<NaiveDateTime>,
     #[diesel(sql_type = Nullable<Text>)]
     u_id: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
@@ -569,6 +571,7 @@ impl RotatedRow {
                 revoked_at: self.revoked_at,
                 sid: self.sid,
                 amr: self.amr,
+                auth_time: self.grant_auth_time,
             },
             token: RefreshToken {
                 token_hash: self.token_hash,

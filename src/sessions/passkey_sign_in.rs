@@ -90,7 +90,9 @@ fn verify(
         Err(AppError::BadRequest { .. }) => return Ok(Err(("passkey_refused", Some(user.id)))),
         Err(other) => return Err(other),
     };
-    passkey_repo::record_use(conn, &credential_id, &used, now)?;
+    if !passkey_repo::record_use(conn, &credential_id, &used, now)? {
+        return Ok(Err(("passkey_refused", Some(user.id))));
+    }
     if user.banned {
         return Ok(Err(("banned", Some(user.id))));
     }

@@ -47,6 +47,36 @@ pub fn create(
     Ok(plain)
 }
 
+/// The same user signing in again in the browser that holds `plain`, a
+/// live session of theirs: the session gets a new id (returned) and how
+/// and when they signed in now; its `sid` stays. None when `plain` names
+/// no live session of `user_id`.
+pub fn renew(
+    conn: &mut DbConn,
+    plain: &str,
+    user_id: &str,
+    signed_in: (&str, NaiveDateTime),
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> Result<Option<String>, StoreError> {
+    let (amr, auth_time) = signed_in;
+    let fresh = secrets::generate();
+    let renewed = diesel::update(
+        sessions::table
+            .filter(sessions::id_hash.eq(secrets::hash(plain)))
+            .filter(sessions::user_id.eq(user_id))
+            .filter(sessions::expires_at.gt(now)),
+    )
+    .set((
+        sessions::id_hash.eq(secrets::hash(&fresh)),
+        sessions::amr.eq(amr),
+        sessions::auth_time.eq(auth_time),
+        sessions::expires_at.eq(now + ttl),
+    ))
+    .execute(conn)?;
+    Ok((renewed == 1).then_some(fresh))
+}
+
 /// The live session named by the cookie, if its user is still allowed in.
 pub fn find(
     conn: &mut DbConn,

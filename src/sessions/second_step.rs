@@ -177,10 +177,13 @@ fn passkey_passes(
     });
     match finished {
         Ok((credential_id, used)) => {
-            passkey_repo::record_use(conn, &credential_id, &used, now)?;
-            Ok(Some(Method::Passkey {
-                synced: used.backup_eligible,
-            }))
+            Ok(
+                passkey_repo::record_use(conn, &credential_id, &used, now)?.then_some(
+                    Method::Passkey {
+                        synced: used.backup_eligible,
+                    },
+                ),
+            )
         }
         Err(AppError::BadRequest { .. }) => Ok(None),
         Err(other) => Err(other),

@@ -16,6 +16,7 @@ use crate::sessions::repo::{self as sessions_repo, Session};
 use std::sync::Arc;
 
 use crate::sessions::familiar_devices::DEVICE_COOKIE;
+use crate::sessions::pending::NextStep;
 use crate::sessions::sign_in::{self, Attempt, Outcome, PresentedDevice, Via};
 use crate::state::AppState;
 use crate::users::model::User;
@@ -168,8 +169,8 @@ async fn login(
     .await?
     {
         Outcome::Verified(user, device) => (user, device, None),
-        Outcome::SecondFactorNeeded(user, device) => (user, device, Some(SECOND_FACTOR_PAGE)),
-        Outcome::EnrolFirst(user, device) => (user, device, Some(SET_UP_PAGE)),
+        Outcome::SecondFactorNeeded(user, device) => (user, device, Some(NextStep::Verify)),
+        Outcome::EnrolFirst(user, device) => (user, device, Some(NextStep::Enrol)),
         Outcome::WrongCredentials => return refuse(WRONG_CREDENTIALS),
         Outcome::Locked => return refuse("Too many failed attempts. Wait a minute and try again."),
     };
@@ -190,22 +191,27 @@ async fn login(
     ))
 }
 
-/// After the right password of a user with a second factor: the pending
-/// cookie, and on to the page that asks for the code.
+/// After the right password of a user with a second factor (or who must
+/// set one up): the pending cookie for that step, and on to its page.
 pub fn ask_second_factor(
     state: &AppState,
     user: &User,
     now: chrono::NaiveDateTime,
-    step: &str,
+    next: NextStep,
     return_to: &str,
 ) -> HttpResponse {
     let credential = user.password_hash.as_deref().unwrap_or_default();
     let value = crate::sessions::pending::issue(
         &state.devices,
+        next,
         &user.id,
         credential,
         now.and_utc().timestamp(),
     );
+    let step = match next {
+        NextStep::Verify => SECOND_FACTOR_PAGE,
+        NextStep::Enrol => SET_UP_PAGE,
+    };
     let back: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
     let cookie = cookies::pending_cookie(value, state.secure_cookies());
     see_other(&format!("{step}?return_to={back}"), vec![cookie])
@@ -274,6 +280,15 @@ pub async fn renew_session(
     let amr = amr.to_owned();
     let session_id = crate::db::run(&state.pool, move |conn| {
         if let Some(previous) = previous {
+            // The same person again (a step-up, a forced sign-in): their
+            // session gets a new id and keeps its `sid`, so the services
+            // that know it are not told it ended. Someone else: it ends.
+            let signed_in = (amr.as_str(), auth_time);
+            if let Some(renewed) =
+                sessions_repo::renew(conn, &previous, &user_id, signed_in, ttl, now)?
+            {
+                return Ok(renewed);
+            }
             sessions_repo::delete(conn, &previous, now)?;
         }
         Ok(sessions_repo::create(

@@ -18,10 +18,27 @@ use crate::error::AppError;
 use crate::factors::passkey_repo::{self, PasskeySummary, Purpose};
 use crate::factors::passkeys::{RelyingParty, Started};
 use crate::sessions::passkey_sign_in::{self, PasskeyOutcome};
+use crate::sessions::pending::NextStep;
+use crate::sessions::repo::Session;
 use crate::state::AppState;
 use crate::{clock, db};
 
 const ACCOUNT_PAGE: &str = "/account/passkeys";
+/// Adding or deleting a passkey takes a sign-in this recent: a session
+/// left open (or stolen) cannot add a way in that needs no password.
+pub const RECENT_SIGN_IN_SECS: i64 = 600;
+
+/// The session, when it signed in lately enough to change passkeys; else
+/// the sign-in page, which comes back here.
+fn lately(session: Session, now: chrono::NaiveDateTime) -> Result<Session, HttpResponse> {
+    match (now - session.auth_time).num_seconds() <= RECENT_SIGN_IN_SECS {
+        true => Ok(session),
+        false => Err(see_other(
+            &format!("/login?return_to={}", encode(ACCOUNT_PAGE)),
+            vec![],
+        )),
+    }
+}
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(post_page("/login/passkey", start_sign_in))
@@ -236,7 +253,7 @@ async fn finish_sign_in(
             Ok(see_other(&return_to, vec![session, done]))
         }
         PasskeyOutcome::Refused("banned") => {
-            Ok(refuse(StatusCode::UNAUTHORIZED, "This account is banned."))
+            Ok(refuse(StatusCode::FORBIDDEN, "This account is banned."))
         }
         PasskeyOutcome::Refused(_) => Ok(refuse(
             StatusCode::UNAUTHORIZED,
@@ -254,7 +271,7 @@ async fn start_second_factor(
     let return_to = cookies::safe_return_to(form.return_to.as_deref());
     let (Some(party), Some(user)) = (
         party(&state),
-        pending_user(&state, &req, clock::now()).await?,
+        pending_user(&state, &req, NextStep::Verify, clock::now()).await?,
     ) else {
         return Ok(to_sign_in(&return_to));
     };
@@ -291,7 +308,7 @@ async fn finish_second_factor(
         cookies::safe_return_to(form.return_to.as_deref()),
         clock::now(),
     );
-    let Some(user) = pending_user(&state, &req, now).await? else {
+    let Some(user) = pending_user(&state, &req, NextStep::Verify, now).await? else {
         return Ok(to_sign_in(&return_to));
     };
     let taken = take(&state, &form, Purpose::SecondFactor).await?;
@@ -381,6 +398,10 @@ async fn start_registration(
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
+    let session = match lately(session, clock::now()) {
+        Ok(session) => session,
+        Err(sign_in_again) => return Ok(sign_in_again),
+    };
     let user = session.user;
     let name = match passkey_repo::checked_name(&form.name) {
         Ok(name) => name,
@@ -424,6 +445,10 @@ async fn finish_registration(
     let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
+    };
+    let session = match lately(session, clock::now()) {
+        Ok(session) => session,
+        Err(sign_in_again) => return Ok(sign_in_again),
     };
     let user_id = session.user.id.clone();
     let taken = take(&state, &form, Purpose::Register).await?;
@@ -493,6 +518,10 @@ async fn delete(
     let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
+    };
+    let session = match lately(session, clock::now()) {
+        Ok(session) => session,
+        Err(sign_in_again) => return Ok(sign_in_again),
     };
     let user = session.user;
     let policy_requires = state.settings.require_second_factor.requires(user.admin);

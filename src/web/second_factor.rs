@@ -22,7 +22,7 @@ use crate::factors::{repo as factors, totp, FactorStatus};
 use crate::oidc::id_token::{MFA, OTP, PWD};
 use crate::sessions::familiar_devices::DEVICE_COOKIE;
 use crate::sessions::lockout::{Device, Source};
-use crate::sessions::pending::{self, PENDING_COOKIE};
+use crate::sessions::pending::{self, NextStep, PENDING_COOKIE};
 use crate::sessions::second_step::{self, Proof, SecondOutcome, SecondStep};
 use crate::state::AppState;
 use crate::users::model::User;
@@ -148,6 +148,7 @@ async fn code_form(
 pub async fn pending_user(
     state: &AppState,
     req: &HttpRequest,
+    step: NextStep,
     now: NaiveDateTime,
 ) -> Result<Option<User>, PageError> {
     let Some(cookie) = req.cookie(PENDING_COOKIE).map(|c| c.value().to_owned()) else {
@@ -170,6 +171,7 @@ pub async fn pending_user(
         !user.banned
             && pending::holds(
                 &state.devices,
+                step,
                 &cookie,
                 &user.id,
                 credential,
@@ -184,7 +186,7 @@ async fn code_page(
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, PageError> {
     let return_to = cookies::safe_return_to(query.return_to.as_deref());
-    let Some(user) = pending_user(&state, &req, clock::now()).await? else {
+    let Some(user) = pending_user(&state, &req, NextStep::Verify, clock::now()).await? else {
         return Ok(to_sign_in(&return_to));
     };
     code_form(&req, &state, &user, StatusCode::OK, &return_to, None).await
@@ -197,11 +199,12 @@ pub async fn pending_form(
     state: &AppState,
     req: &HttpRequest,
     form: &CodeForm,
+    step: NextStep,
     now: NaiveDateTime,
 ) -> Result<Result<(User, String), HttpResponse>, PageError> {
     cookies::check_csrf(req, form.csrf_token.as_deref())?;
     let return_to = cookies::safe_return_to(form.return_to.as_deref());
-    match pending_user(state, req, now).await? {
+    match pending_user(state, req, step, now).await? {
         Some(user) => Ok(Ok((user, return_to))),
         None => Ok(Err(to_sign_in(&return_to))),
     }
@@ -230,7 +233,7 @@ async fn code_sent(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, PageError> {
     let (form, now) = (form.into_inner(), clock::now());
-    let (user, return_to) = match pending_form(&state, &req, &form, now).await? {
+    let (user, return_to) = match pending_form(&state, &req, &form, NextStep::Verify, now).await? {
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),
     };
@@ -614,7 +617,7 @@ async fn set_up_page(
     query: web::Query<LoginQuery>,
 ) -> Result<HttpResponse, PageError> {
     let return_to = cookies::safe_return_to(query.return_to.as_deref());
-    let Some(user) = pending_user(&state, &req, clock::now()).await? else {
+    let Some(user) = pending_user(&state, &req, NextStep::Enrol, clock::now()).await? else {
         return Ok(to_sign_in(&return_to));
     };
     // A new secret each time, so none is ever shown twice: whoever
@@ -647,7 +650,7 @@ async fn set_up_confirmed(
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, PageError> {
     let (form, now) = (form.into_inner(), clock::now());
-    let (user, return_to) = match pending_form(&state, &req, &form, now).await? {
+    let (user, return_to) = match pending_form(&state, &req, &form, NextStep::Enrol, now).await? {
         Ok(found) => found,
         Err(to_sign_in) => return Ok(to_sign_in),
     };

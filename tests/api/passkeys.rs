@@ -262,6 +262,13 @@ async fn a_passkey_signs_in_without_a_login_once_per_challenge_and_counts_its_us
     let stale = answer(&app, &other, &fresh, &assertion).await;
     assert_eq!(stale.status(), 401);
 
+    // An answer naming another user than the credential's owner.
+    let page = start_passkey_sign_in(&app, &other).await;
+    let mut forged = authenticator.get(&options_of(&page), &app.address, 0);
+    forged["response"]["userHandle"] = json!("b3RoZXItdXNlcg");
+    let refused = answer(&app, &other, &page, &forged).await;
+    assert_eq!(refused.status(), 401);
+
     // A counter that goes back says the key may have been copied.
     authenticator.credentials[0].counter = 0;
     let page = start_passkey_sign_in(&app, &other).await;
@@ -282,7 +289,7 @@ async fn a_passkey_signs_in_without_a_login_once_per_challenge_and_counts_its_us
     let page = start_passkey_sign_in(&app, &other).await;
     let assertion = authenticator.get(&options_of(&page), &app.address, 0);
     let refused = answer(&app, &other, &page, &assertion).await;
-    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.status(), 403);
     assert!(refused.text().await.unwrap().contains("banned"));
 }
 
@@ -310,6 +317,19 @@ async fn a_passkey_is_the_second_step_after_a_password_and_an_admin_resets_it() 
     assert!(
         step.contains("Use a passkey") && !step.contains("id=\"code\""),
         "{step}"
+    );
+    // The cookie of this step does not open the set-up of a new factor:
+    // the password alone never adds one.
+    let set_up = browser
+        .get(app.url("/login/set-up-second-factor?return_to=%2Faccount"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(set_up.status(), 303);
+    assert!(
+        location(&set_up).starts_with("/login?"),
+        "{}",
+        location(&set_up)
     );
     let start = |browser: reqwest::Client| {
         let to = to.clone();
@@ -374,6 +394,41 @@ async fn a_passkey_is_the_second_step_after_a_password_and_an_admin_resets_it() 
         .sign_in(&again, "/login?return_to=%2Faccount", "cy", "cy-password")
         .await;
     assert_eq!(location(&answered), "/account");
+}
+
+#[tokio::test]
+async fn adding_a_passkey_takes_a_recent_sign_in() {
+    use diesel::prelude::*;
+    use idhub::db::schema::sessions;
+    let app = spawn_app_at_localhost(|_| {}).await;
+    let hal = app.create_user("hal", "hal-password").await;
+    let browser = signed_in_browser(&app, "hal", "hal-password").await;
+    // The session signed in an hour ago.
+    let an_hour_ago = chrono::Utc::now().naive_utc() - chrono::Duration::hours(1);
+    let mut pooled = app.pool.get().unwrap();
+    let conn: &mut idhub::db::DbConn = &mut pooled;
+    diesel::update(sessions::table.filter(sessions::user_id.eq(&hal)))
+        .set(sessions::auth_time.eq(an_hour_ago))
+        .execute(conn)
+        .unwrap();
+    drop(pooled);
+    let stale = post_from(
+        &app,
+        &browser,
+        "/account/passkeys",
+        "/account/passkeys/new",
+        &[("name", "key")],
+    )
+    .await;
+    assert_eq!(stale.status(), 303);
+    assert_eq!(location(&stale), "/login?return_to=%2Faccount%2Fpasskeys");
+    // Signing in again in the same browser renews the session.
+    let again = app
+        .sign_in(&browser, &location(&stale), "hal", "hal-password")
+        .await;
+    assert_eq!(location(&again), "/account/passkeys");
+    let mut key = SoftAuthenticator::default();
+    add_passkey(&app, &browser, &mut key, "key").await;
 }
 
 #[tokio::test]

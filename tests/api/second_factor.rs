@@ -403,6 +403,8 @@ async fn a_request_for_two_factors_steps_a_password_session_up() {
     let either = ask(&app, &browser, &client, &[("acr_values", "pwd mfa")]).await;
     let claims = claims_of_code(&app, &location(&either), &client).await;
     assert_eq!(claims["acr"], "pwd");
+    let sid = claims["sid"].clone();
+    assert!(sid.is_string(), "{claims}");
 
     // With an app set up, the password session steps up: the code step,
     // then back to the request, which now issues with two factors.
@@ -442,6 +444,8 @@ async fn a_request_for_two_factors_steps_a_password_session_up() {
     let claims = claims_of_code(&app, &location(&issued), &client).await;
     assert_eq!(claims["amr"], json!(["pwd", "otp", "mfa"]), "{claims}");
     assert_eq!(claims["acr"], "mfa");
+    // The same session, stepped up: services that know it keep it.
+    assert_eq!(claims["sid"], sid);
     // The session is a two-factor one now: asked again, issued at once.
     let again = ask(&app, &browser, &client, &essential).await;
     let claims = claims_of_code(&app, &location(&again), &client).await;

@@ -161,7 +161,7 @@ async fn authorize(
             state,
             user,
             now,
-            crate::web::login::SECOND_FACTOR_PAGE,
+            crate::sessions::pending::NextStep::Verify,
             &back_to(&carried),
         )),
         Next::AskConsent { user } => Ok(consent_page(

@@ -56,7 +56,12 @@ pub fn record_authorization(
             consents::record(conn, user_id, client_id, &request.consent_scope(), now)?;
         }
         let scope_text = scope::join(&request.scope);
-        let grant = grants::create(conn, client_id, Some(user_id), &scope_text, sid, amr, now)?;
+        let sign_in = grants::SignIn {
+            sid,
+            amr,
+            auth_time: Some(auth_time),
+        };
+        let grant = grants::create(conn, client_id, Some(user_id), &scope_text, sign_in, now)?;
         let code = match request.response_type.code {
             true => Some(codes::issue(
                 conn,

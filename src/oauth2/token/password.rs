@@ -103,8 +103,11 @@ pub async fn grant(
             &service.id,
             Some(&user.id),
             &scope_text,
-            None,
-            Some(PASSWORD_ONLY),
+            grants::SignIn {
+                sid: None,
+                amr: Some(PASSWORD_ONLY),
+                auth_time: Some(now),
+            },
             now,
         )?;
         let refresh_token = match offline {

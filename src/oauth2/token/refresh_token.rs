@@ -89,8 +89,9 @@ fn rotate(
     let id_token = match (rotation.user, requested.has(OPENID)) {
         (Some(user), true) => Some(IdTokenRequest {
             user,
-            // The grant was made when the user signed in.
-            auth_time: grant.created,
+            // When the user signed in for the grant (grants made before
+            // that was kept: when the grant was made).
+            auth_time: grant.auth_time.unwrap_or(grant.created),
             nonce: None,
             sid: grant.sid.clone(),
             groups: None,
@@ -105,7 +106,10 @@ fn rotate(
             subject: user_id.unwrap_or_else(|| client.service.id.clone()),
             audience: scope_rules::audience(&requested, &client.service.id),
             scope: entries,
-            signed_in: SignedIn::of(grant.created, grant.amr.as_deref()),
+            signed_in: SignedIn::of(
+                grant.auth_time.unwrap_or(grant.created),
+                grant.amr.as_deref(),
+            ),
             grant_id: Some(grant.id),
             ..Grantable::default()
         },
