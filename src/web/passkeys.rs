@@ -28,16 +28,17 @@ const ACCOUNT_PAGE: &str = "/account/passkeys";
 /// left open (or stolen) cannot add a way in that needs no password.
 pub const RECENT_SIGN_IN_SECS: i64 = 600;
 
-/// The session, when it signed in lately enough to change passkeys; else
-/// the sign-in page, which comes back here.
-fn lately(session: Session, now: chrono::NaiveDateTime) -> Result<Session, HttpResponse> {
-    match (now - session.auth_time).num_seconds() <= RECENT_SIGN_IN_SECS {
-        true => Ok(session),
-        false => Err(see_other(
-            &format!("/login?return_to={}", encode(ACCOUNT_PAGE)),
-            vec![],
-        )),
-    }
+/// Whether the session signed in lately enough to change passkeys.
+fn lately(session: &Session, now: chrono::NaiveDateTime) -> bool {
+    (now - session.auth_time).num_seconds() <= RECENT_SIGN_IN_SECS
+}
+
+/// To the sign-in page, which comes back to the passkeys.
+fn sign_in_again() -> HttpResponse {
+    see_other(
+        &format!("/login?return_to={}", encode(ACCOUNT_PAGE)),
+        vec![],
+    )
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -398,10 +399,9 @@ async fn start_registration(
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
-    let session = match lately(session, clock::now()) {
-        Ok(session) => session,
-        Err(sign_in_again) => return Ok(sign_in_again),
-    };
+    if !lately(&session, clock::now()) {
+        return Ok(sign_in_again());
+    }
     let user = session.user;
     let name = match passkey_repo::checked_name(&form.name) {
         Ok(name) => name,
@@ -446,10 +446,9 @@ async fn finish_registration(
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
-    let session = match lately(session, clock::now()) {
-        Ok(session) => session,
-        Err(sign_in_again) => return Ok(sign_in_again),
-    };
+    if !lately(&session, clock::now()) {
+        return Ok(sign_in_again());
+    }
     let user_id = session.user.id.clone();
     let taken = take(&state, &form, Purpose::Register).await?;
     let (Some(party), Some((_, kept))) = (
@@ -519,10 +518,9 @@ async fn delete(
         Ok(session) => session,
         Err(redirect) => return Ok(redirect),
     };
-    let session = match lately(session, clock::now()) {
-        Ok(session) => session,
-        Err(sign_in_again) => return Ok(sign_in_again),
-    };
+    if !lately(&session, clock::now()) {
+        return Ok(sign_in_again());
+    }
     let user = session.user;
     let policy_requires = state.settings.require_second_factor.requires(user.admin);
     let (user_id, id, caller) = (
