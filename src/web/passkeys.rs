@@ -33,12 +33,32 @@ fn lately(session: &Session, now: chrono::NaiveDateTime) -> bool {
     (now - session.auth_time).num_seconds() <= RECENT_SIGN_IN_SECS
 }
 
-/// To the sign-in page, which comes back to the passkeys.
-fn sign_in_again() -> HttpResponse {
-    see_other(
-        &format!("/login?return_to={}", encode(ACCOUNT_PAGE)),
-        vec![],
-    )
+/// How old a sign-in a form of the passkeys page takes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Recency {
+    Any,
+    /// Of the last `RECENT_SIGN_IN_SECS`: adding or deleting a passkey.
+    Required,
+}
+
+/// The signed-in sender of a form of the passkeys page (its CSRF token
+/// checked), signed in recently enough; else where the browser goes: to
+/// sign in (again), coming back to the passkeys.
+async fn sender(
+    state: &web::Data<AppState>,
+    req: &HttpRequest,
+    csrf_token: Option<&str>,
+    recency: Recency,
+) -> Result<Result<Session, HttpResponse>, PageError> {
+    let session = match form_sender(state, req, csrf_token, ACCOUNT_PAGE).await? {
+        Ok(session) => session,
+        Err(redirect) => return Ok(Err(redirect)),
+    };
+    if recency == Recency::Required && !lately(&session, clock::now()) {
+        let again = format!("/login?return_to={}", encode(ACCOUNT_PAGE));
+        return Ok(Err(see_other(&again, vec![])));
+    }
+    Ok(Ok(session))
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -395,13 +415,10 @@ async fn start_registration(
     state: web::Data<AppState>,
     form: web::Form<NameForm>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
+    let session = match sender(&state, &req, form.csrf_token.as_deref(), Recency::Required).await? {
         Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if !lately(&session, clock::now()) {
-        return Ok(sign_in_again());
-    }
     let user = session.user;
     let name = match passkey_repo::checked_name(&form.name) {
         Ok(name) => name,
@@ -442,13 +459,10 @@ async fn finish_registration(
     state: web::Data<AppState>,
     form: web::Form<FinishForm>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
+    let session = match sender(&state, &req, form.csrf_token.as_deref(), Recency::Required).await? {
         Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if !lately(&session, clock::now()) {
-        return Ok(sign_in_again());
-    }
     let user_id = session.user.id.clone();
     let taken = take(&state, &form, Purpose::Register).await?;
     let (Some(party), Some((_, kept))) = (
@@ -483,9 +497,9 @@ async fn rename(
     path: web::Path<String>,
     form: web::Form<NameForm>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
+    let session = match sender(&state, &req, form.csrf_token.as_deref(), Recency::Any).await? {
         Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
+        Err(elsewhere) => return Ok(elsewhere),
     };
     let (user_id, id, name) = (
         session.user.id.clone(),
@@ -514,13 +528,10 @@ async fn delete(
     path: web::Path<String>,
     form: web::Form<CsrfForm>,
 ) -> Result<HttpResponse, PageError> {
-    let session = match form_sender(&state, &req, form.csrf_token.as_deref(), ACCOUNT_PAGE).await? {
+    let session = match sender(&state, &req, form.csrf_token.as_deref(), Recency::Required).await? {
         Ok(session) => session,
-        Err(redirect) => return Ok(redirect),
+        Err(elsewhere) => return Ok(elsewhere),
     };
-    if !lately(&session, clock::now()) {
-        return Ok(sign_in_again());
-    }
     let user = session.user;
     let policy_requires = state.settings.require_second_factor.requires(user.admin);
     let (user_id, id, caller) = (

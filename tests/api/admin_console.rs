@@ -109,25 +109,6 @@ async fn csrf_of(app: &TestApp, browser: &reqwest::Client, path: &str) -> String
         .unwrap_or_else(|| panic!("no form on {path}: {html}"))
 }
 
-/// Posts a console form from `page` (for its CSRF token) to `action`.
-async fn submit(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let csrf = csrf_of(app, browser, page).await;
-    let mut form: Vec<(&str, &str)> = vec![("csrf_token", &csrf)];
-    form.extend_from_slice(fields);
-    browser
-        .post(app.url(action))
-        .form(&form)
-        .send()
-        .await
-        .expect("request")
-}
-
 /// The text of `<p class="secret" id="ID">` on a page.
 fn shown(html: &str, id: &str) -> String {
     let pattern = Regex::new(&format!(r#"<p class="secret" id="{id}">([^<]*)</p>"#)).unwrap();
@@ -271,17 +252,17 @@ async fn administrators_register_edit_trust_reset_and_delete_services() {
     let app = spawn_app().await;
     let admin = signed_in_admin(&app).await;
     let new = "/admin/services/new";
-    let refused = submit(
-        &app,
-        &admin,
-        new,
-        "/admin/services",
-        &[
-            ("name", "Kept <name>"),
-            ("redirect_uris", "javascript:alert(1)"),
-        ],
-    )
-    .await;
+    let refused = app
+        .submit(
+            &admin,
+            new,
+            "/admin/services",
+            &[
+                ("name", "Kept <name>"),
+                ("redirect_uris", "javascript:alert(1)"),
+            ],
+        )
+        .await;
     assert_eq!(refused.status(), 400);
     let html = refused.text().await.unwrap();
     assert!(
@@ -293,23 +274,23 @@ async fn administrators_register_edit_trust_reset_and_delete_services() {
         "the form keeps what was sent: {html}"
     );
 
-    let created = submit(
-        &app,
-        &admin,
-        new,
-        "/admin/services",
-        &[
-            ("name", "Console app"),
-            (
-                "redirect_uris",
-                "https://app.example/cb\r\nhttps://app.example/other\r\n",
-            ),
-            ("description", "made in the console"),
-            ("consent_required", "on"),
-            ("client_credentials_flow_enabled", "on"),
-        ],
-    )
-    .await;
+    let created = app
+        .submit(
+            &admin,
+            new,
+            "/admin/services",
+            &[
+                ("name", "Console app"),
+                (
+                    "redirect_uris",
+                    "https://app.example/cb\r\nhttps://app.example/other\r\n",
+                ),
+                ("description", "made in the console"),
+                ("consent_required", "on"),
+                ("client_credentials_flow_enabled", "on"),
+            ],
+        )
+        .await;
     assert_eq!(created.status(), 200);
     let csp = created.headers()["content-security-policy"]
         .to_str()
@@ -341,14 +322,14 @@ async fn administrators_register_edit_trust_reset_and_delete_services() {
     );
 
     let page = format!("/admin/services/{id}");
-    let response = submit(
-        &app,
-        &admin,
-        &page,
-        &format!("{page}/trust"),
-        &[("trusted", "on")],
-    )
-    .await;
+    let response = app
+        .submit(
+            &admin,
+            &page,
+            &format!("{page}/trust"),
+            &[("trusted", "on")],
+        )
+        .await;
     assert_eq!(location(&response), page);
     assert_eq!(client_credentials(&app, &id, &secret).await, 200);
 
@@ -358,20 +339,20 @@ async fn administrators_register_edit_trust_reset_and_delete_services() {
         form.contains("https://app.example/cb\nhttps://app.example/other"),
         "{form}"
     );
-    let response = submit(
-        &app,
-        &admin,
-        &edit,
-        &page,
-        &[
-            ("name", "Renamed"),
-            ("redirect_uris", "https://app.example/cb"),
-            ("trusted", "on"),
-            ("client_credentials_flow_enabled", "on"),
-            ("pkce_required", "on"),
-        ],
-    )
-    .await;
+    let response = app
+        .submit(
+            &admin,
+            &edit,
+            &page,
+            &[
+                ("name", "Renamed"),
+                ("redirect_uris", "https://app.example/cb"),
+                ("trusted", "on"),
+                ("client_credentials_flow_enabled", "on"),
+                ("pkce_required", "on"),
+            ],
+        )
+        .await;
     assert_eq!(response.status(), 303);
     let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
     assert_eq!(
@@ -387,7 +368,7 @@ async fn administrators_register_edit_trust_reset_and_delete_services() {
     let confirm = format!("{page}/reset-secret");
     let (_, question) = app.page(&admin, &confirm).await;
     assert!(question.contains("stops working"), "{question}");
-    let reset = submit(&app, &admin, &confirm, &confirm, &[]).await;
+    let reset = app.submit(&admin, &confirm, &confirm, &[]).await;
     assert_eq!(reset.status(), 200);
     let new_secret = shown(&reset.text().await.unwrap(), "client-secret");
     assert_ne!(new_secret, secret);
@@ -404,7 +385,7 @@ async fn administrators_register_edit_trust_reset_and_delete_services() {
         question.contains("revoked"),
         "says its grants go: {question}"
     );
-    let response = submit(&app, &admin, &confirm, &confirm, &[]).await;
+    let response = app.submit(&admin, &confirm, &confirm, &[]).await;
     assert_eq!(location(&response), "/admin/services");
     assert_eq!(rest(&app, &format!("/api/rest/services/{id}")).await.0, 404);
     assert_eq!(app.page(&admin, &page).await.0, 404);
@@ -415,7 +396,9 @@ async fn administrators_register_edit_trust_reset_and_delete_services() {
         "the Hub service offers no delete"
     );
     let hub_delete = "/admin/services/0-0-0-0-0/delete";
-    let response = submit(&app, &admin, "/admin/services/0-0-0-0-0", hub_delete, &[]).await;
+    let response = app
+        .submit(&admin, "/admin/services/0-0-0-0-0", hub_delete, &[])
+        .await;
     assert_eq!(response.status(), 403);
 
     let (_, trail) = app
@@ -437,19 +420,19 @@ async fn administrators_create_edit_ban_and_reset_users() {
     let app = spawn_app().await;
     let admin = signed_in_admin(&app).await;
     let new = "/admin/users/new";
-    let created = submit(
-        &app,
-        &admin,
-        new,
-        "/admin/users",
-        &[
-            ("login", "carol"),
-            ("name", "Carol"),
-            ("email", "carol@example.com"),
-            ("password", "carol-password"),
-        ],
-    )
-    .await;
+    let created = app
+        .submit(
+            &admin,
+            new,
+            "/admin/users",
+            &[
+                ("login", "carol"),
+                ("name", "Carol"),
+                ("email", "carol@example.com"),
+                ("password", "carol-password"),
+            ],
+        )
+        .await;
     assert_eq!(created.status(), 303);
     let page = location(&created);
     let id = page.trim_start_matches("/admin/users/").to_owned();
@@ -458,14 +441,14 @@ async fn administrators_create_edit_ban_and_reset_users() {
         (user["login"].as_str(), user["admin"].as_bool()),
         (Some("carol"), Some(false))
     );
-    let duplicate = submit(
-        &app,
-        &admin,
-        new,
-        "/admin/users",
-        &[("login", "carol"), ("password", "another-password")],
-    )
-    .await;
+    let duplicate = app
+        .submit(
+            &admin,
+            new,
+            "/admin/users",
+            &[("login", "carol"), ("password", "another-password")],
+        )
+        .await;
     assert_eq!(duplicate.status(), 400);
     assert!(duplicate.text().await.unwrap().contains("taken"));
     let (_, list) = app.page(&admin, "/admin/users?query=caro").await;
@@ -474,14 +457,14 @@ async fn administrators_create_edit_ban_and_reset_users() {
         "{list}"
     );
 
-    let saved = submit(
-        &app,
-        &admin,
-        &page,
-        &page,
-        &[("name", "Carol C."), ("email", ""), ("admin", "on")],
-    )
-    .await;
+    let saved = app
+        .submit(
+            &admin,
+            &page,
+            &page,
+            &[("name", "Carol C."), ("email", ""), ("admin", "on")],
+        )
+        .await;
     assert_eq!(saved.status(), 303);
     let (_, user) = rest(&app, &format!("/api/rest/users/{id}")).await;
     assert_eq!(
@@ -508,14 +491,9 @@ async fn administrators_create_edit_ban_and_reset_users() {
     );
     assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 200);
 
-    let banned = submit(
-        &app,
-        &admin,
-        &page,
-        &format!("{page}/ban"),
-        &[("banned", "on")],
-    )
-    .await;
+    let banned = app
+        .submit(&admin, &page, &format!("{page}/ban"), &[("banned", "on")])
+        .await;
     assert_eq!(banned.status(), 303);
     assert_eq!(
         rest(&app, &format!("/api/rest/users/{id}")).await.1["banned"],
@@ -527,33 +505,27 @@ async fn administrators_create_edit_ban_and_reset_users() {
         "a banned user's session ends"
     );
     assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 401);
-    submit(
-        &app,
-        &admin,
-        &page,
-        &format!("{page}/ban"),
-        &[("banned", "off")],
-    )
-    .await;
+    app.submit(&admin, &page, &format!("{page}/ban"), &[("banned", "off")])
+        .await;
     assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 200);
 
-    let set = submit(
-        &app,
-        &admin,
-        &page,
-        &format!("{page}/password"),
-        &[("password", "short")],
-    )
-    .await;
+    let set = app
+        .submit(
+            &admin,
+            &page,
+            &format!("{page}/password"),
+            &[("password", "short")],
+        )
+        .await;
     assert_eq!(set.status(), 400, "the password rules hold here too");
-    let set = submit(
-        &app,
-        &admin,
-        &page,
-        &format!("{page}/password"),
-        &[("password", "carol-new-password")],
-    )
-    .await;
+    let set = app
+        .submit(
+            &admin,
+            &page,
+            &format!("{page}/password"),
+            &[("password", "carol-new-password")],
+        )
+        .await;
     assert_eq!(set.status(), 303);
     let again = app.browser();
     let refused = app
@@ -577,14 +549,14 @@ async fn administrators_create_edit_ban_and_reset_users() {
         !html.contains(">never<"),
         "the token's use is shown: {html}"
     );
-    let deleted = submit(
-        &app,
-        &admin,
-        &page,
-        &format!("{page}/tokens/{token_id}/delete"),
-        &[],
-    )
-    .await;
+    let deleted = app
+        .submit(
+            &admin,
+            &page,
+            &format!("{page}/tokens/{token_id}/delete"),
+            &[],
+        )
+        .await;
     assert_eq!(deleted.status(), 303);
     assert_eq!(app.get("/api/rest/users/me", &token).await.status(), 401);
 
@@ -598,14 +570,9 @@ async fn administrators_create_edit_ban_and_reset_users() {
         !html.contains("id=\"ban\""),
         "no ban button on one's own page"
     );
-    let refused = submit(
-        &app,
-        &admin,
-        &own,
-        &format!("{own}/ban"),
-        &[("banned", "on")],
-    )
-    .await;
+    let refused = app
+        .submit(&admin, &own, &format!("{own}/ban"), &[("banned", "on")])
+        .await;
     assert_eq!(refused.status(), 400);
     assert!(refused
         .text()
@@ -664,14 +631,9 @@ async fn administrators_revoke_a_users_application() {
         html.contains("Dave&#39;s tool") || html.contains("Dave&#x27;s tool"),
         "{html}"
     );
-    let revoked = submit(
-        &app,
-        &admin,
-        &page,
-        &format!("{page}/apps/{service}/revoke"),
-        &[],
-    )
-    .await;
+    let revoked = app
+        .submit(&admin, &page, &format!("{page}/apps/{service}/revoke"), &[])
+        .await;
     assert_eq!(revoked.status(), 303);
     assert_eq!(
         app.introspect(access, (&service, &secret)).await["active"],
@@ -689,7 +651,9 @@ async fn administrators_rotate_the_signing_key() {
         1,
         "{html}"
     );
-    let rotated = submit(&app, &admin, "/admin/keys", "/admin/keys/rotate", &[]).await;
+    let rotated = app
+        .submit(&admin, "/admin/keys", "/admin/keys/rotate", &[])
+        .await;
     assert_eq!(location(&rotated), "/admin/keys");
     let (_, html) = app.page(&admin, "/admin/keys").await;
     assert!(html.contains("still verifies"), "{html}");
@@ -716,34 +680,34 @@ async fn users_change_their_own_password_with_the_current_one() {
         .await;
     let (_, html) = app.page(&erin, "/account").await;
     assert!(html.contains("Change password"), "{html}");
-    let wrong = submit(
-        &app,
-        &erin,
-        "/account",
-        "/account/password",
-        &[
-            ("current_password", "not-the-password"),
-            ("password", "erin-new-password"),
-        ],
-    )
-    .await;
+    let wrong = app
+        .submit(
+            &erin,
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "not-the-password"),
+                ("password", "erin-new-password"),
+            ],
+        )
+        .await;
     assert_eq!(wrong.status(), 400);
     assert!(wrong
         .text()
         .await
         .unwrap()
         .contains("current password is wrong"));
-    let changed = submit(
-        &app,
-        &erin,
-        "/account",
-        "/account/password",
-        &[
-            ("current_password", "erin-password"),
-            ("password", "erin-new-password"),
-        ],
-    )
-    .await;
+    let changed = app
+        .submit(
+            &erin,
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "erin-password"),
+                ("password", "erin-new-password"),
+            ],
+        )
+        .await;
     assert_eq!(location(&changed), "/account?changed=password");
     let (status, html) = app.page(&erin, "/account?changed=password").await;
     assert_eq!(status, 200, "this browser stays signed in");
@@ -824,26 +788,26 @@ async fn administrators_setting_their_own_password_stay_signed_in() {
         .unwrap()
         .to_owned();
     let own = format!("/admin/users/{admin_id}");
-    let refused = submit(
-        &app,
-        &admin,
-        &own,
-        &format!("{own}/password"),
-        &[("password", "admin-new-password")],
-    )
-    .await;
+    let refused = app
+        .submit(
+            &admin,
+            &own,
+            &format!("{own}/password"),
+            &[("password", "admin-new-password")],
+        )
+        .await;
     assert_eq!(refused.status(), 400, "one's own needs the current one");
-    let set = submit(
-        &app,
-        &admin,
-        &own,
-        &format!("{own}/password"),
-        &[
-            ("current_password", ADMIN_PASSWORD),
-            ("password", "admin-new-password"),
-        ],
-    )
-    .await;
+    let set = app
+        .submit(
+            &admin,
+            &own,
+            &format!("{own}/password"),
+            &[
+                ("current_password", ADMIN_PASSWORD),
+                ("password", "admin-new-password"),
+            ],
+        )
+        .await;
     assert_eq!(location(&set), own);
     assert_eq!(app.page(&admin, &own).await.0, 200, "still signed in");
     assert_eq!(
@@ -861,29 +825,29 @@ async fn the_service_form_sets_sign_out_urls_and_client_keys() {
                      "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
                      "y": "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"});
     let jwks = json!({"keys": [key]}).to_string();
-    let refused = submit(
-        &app,
-        &admin,
-        "/admin/services/new",
-        "/admin/services",
-        &[("name", "Keys"), ("jwks", "{not json")],
-    )
-    .await;
+    let refused = app
+        .submit(
+            &admin,
+            "/admin/services/new",
+            "/admin/services",
+            &[("name", "Keys"), ("jwks", "{not json")],
+        )
+        .await;
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("not JSON"));
-    let created = submit(
-        &app,
-        &admin,
-        "/admin/services/new",
-        "/admin/services",
-        &[
-            ("name", "Keys"),
-            ("post_logout_redirect_uris", "https://k.example/bye"),
-            ("backchannel_logout_uri", "https://k.example/backchannel"),
-            ("jwks", &jwks),
-        ],
-    )
-    .await;
+    let created = app
+        .submit(
+            &admin,
+            "/admin/services/new",
+            "/admin/services",
+            &[
+                ("name", "Keys"),
+                ("post_logout_redirect_uris", "https://k.example/bye"),
+                ("backchannel_logout_uri", "https://k.example/backchannel"),
+                ("jwks", &jwks),
+            ],
+        )
+        .await;
     let id = shown(&created.text().await.unwrap(), "client-id");
     let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
     assert_eq!(
@@ -906,7 +870,9 @@ async fn a_service_saved_in_the_console_applies_to_its_next_request() {
     assert_eq!(client_credentials(&app, &id, &secret).await, 200);
     let page = format!("/admin/services/{id}");
     let edit = format!("{page}/edit");
-    let saved = submit(&app, &admin, &edit, &page, &[("name", "No flows")]).await;
+    let saved = app
+        .submit(&admin, &edit, &page, &[("name", "No flows")])
+        .await;
     assert_eq!(saved.status(), 303);
     assert_eq!(
         client_credentials(&app, &id, &secret).await,
@@ -930,9 +896,7 @@ async fn the_console_sets_and_clears_the_client_authentication_method() {
     let mut post_only = kept.to_vec();
     post_only.push(("token_endpoint_auth_method", "client_secret_post"));
     assert_eq!(
-        submit(&app, &admin, &edit, &page, &post_only)
-            .await
-            .status(),
+        app.submit(&admin, &edit, &page, &post_only).await.status(),
         303
     );
     let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
@@ -952,13 +916,13 @@ async fn the_console_sets_and_clears_the_client_authentication_method() {
 
     let mut refused = kept.to_vec();
     refused.push(("token_endpoint_auth_method", "client_secret_jwt"));
-    let response = submit(&app, &admin, &edit, &page, &refused).await;
+    let response = app.submit(&admin, &edit, &page, &refused).await;
     assert_eq!(response.status(), 400);
     assert!(response.text().await.unwrap().contains("is not supported"));
 
     let mut any = kept.to_vec();
     any.push(("token_endpoint_auth_method", ""));
-    assert_eq!(submit(&app, &admin, &edit, &page, &any).await.status(), 303);
+    assert_eq!(app.submit(&admin, &edit, &page, &any).await.status(), 303);
     let (_, service) = rest(&app, &format!("/api/rest/services/{id}")).await;
     assert_eq!(service["tokenEndpointAuthMethod"], Value::Null);
     assert_eq!(client_credentials(&app, &id, &secret).await, 200);
@@ -976,7 +940,7 @@ async fn administrators_delete_users_after_confirming() {
     let (status, asked) = app.page(&admin, &confirm).await;
     assert_eq!(status, 200);
     assert!(asked.contains("Delete departed?"), "{asked}");
-    let deleted = submit(&app, &admin, &confirm, &confirm, &[]).await;
+    let deleted = app.submit(&admin, &confirm, &confirm, &[]).await;
     assert_eq!(deleted.status(), 303);
     assert_eq!(location(&deleted), "/admin/users");
     let (status, _) = rest(&app, &format!("/api/rest/users/{id}")).await;
@@ -986,7 +950,9 @@ async fn administrators_delete_users_after_confirming() {
     let mine = format!("/admin/users/{}", me["id"].as_str().unwrap());
     let (_, html) = app.page(&admin, &mine).await;
     assert!(!html.contains(r#"id="delete-user""#), "no deleting oneself");
-    let refused = submit(&app, &admin, &mine, &format!("{mine}/delete"), &[]).await;
+    let refused = app
+        .submit(&admin, &mine, &format!("{mine}/delete"), &[])
+        .await;
     assert_eq!(refused.status(), 400);
 }
 
@@ -996,47 +962,47 @@ async fn the_authorization_pages_show_refusals_and_apply_changes() {
     let admin = signed_in_admin(&app).await;
     let ida = app.create_user("ida", "ida-password").await;
     // A group, then a second one inside it.
-    let created = submit(
-        &app,
-        &admin,
-        "/admin/groups",
-        "/admin/groups",
-        &[("name", "Ops"), ("parent", "")],
-    )
-    .await;
+    let created = app
+        .submit(
+            &admin,
+            "/admin/groups",
+            "/admin/groups",
+            &[("name", "Ops"), ("parent", "")],
+        )
+        .await;
     assert_eq!(created.status(), 303);
     let ops = location(&created)
         .trim_start_matches("/admin/groups/")
         .to_owned();
-    let inner = submit(
-        &app,
-        &admin,
-        "/admin/groups",
-        "/admin/groups",
-        &[("name", "Oncall"), ("parent", &ops)],
-    )
-    .await;
+    let inner = app
+        .submit(
+            &admin,
+            "/admin/groups",
+            "/admin/groups",
+            &[("name", "Oncall"), ("parent", &ops)],
+        )
+        .await;
     assert_eq!(inner.status(), 303);
     // A name taken, and an unknown login, are said on the page.
-    let taken = submit(
-        &app,
-        &admin,
-        "/admin/groups",
-        "/admin/groups",
-        &[("name", "ops"), ("parent", "")],
-    )
-    .await;
+    let taken = app
+        .submit(
+            &admin,
+            "/admin/groups",
+            "/admin/groups",
+            &[("name", "ops"), ("parent", "")],
+        )
+        .await;
     assert_eq!(taken.status(), 400);
     assert!(taken.text().await.unwrap().contains("already exists"));
     let group_page = format!("/admin/groups/{ops}");
-    let unknown = submit(
-        &app,
-        &admin,
-        &group_page,
-        &format!("{group_page}/members"),
-        &[("login", "nobody")],
-    )
-    .await;
+    let unknown = app
+        .submit(
+            &admin,
+            &group_page,
+            &format!("{group_page}/members"),
+            &[("login", "nobody")],
+        )
+        .await;
     assert_eq!(unknown.status(), 400);
     assert!(unknown
         .text()
@@ -1044,34 +1010,34 @@ async fn the_authorization_pages_show_refusals_and_apply_changes() {
         .unwrap()
         .contains("no user with that login"));
     // A member, a role and a grant in Global; the member's page shows it.
-    let added = submit(
-        &app,
-        &admin,
-        &group_page,
-        &format!("{group_page}/members"),
-        &[("login", "ida")],
-    )
-    .await;
+    let added = app
+        .submit(
+            &admin,
+            &group_page,
+            &format!("{group_page}/members"),
+            &[("login", "ida")],
+        )
+        .await;
     assert_eq!(added.status(), 303);
-    let role = submit(
-        &app,
-        &admin,
-        "/admin/roles",
-        "/admin/roles",
-        &[("key", "viewer"), ("name", "")],
-    )
-    .await;
+    let role = app
+        .submit(
+            &admin,
+            "/admin/roles",
+            "/admin/roles",
+            &[("key", "viewer"), ("name", "")],
+        )
+        .await;
     let role_id = location(&role)
         .trim_start_matches("/admin/roles/")
         .to_owned();
-    let granted = submit(
-        &app,
-        &admin,
-        &group_page,
-        &format!("{group_page}/projectroles"),
-        &[("role", &role_id), ("project", "")],
-    )
-    .await;
+    let granted = app
+        .submit(
+            &admin,
+            &group_page,
+            &format!("{group_page}/projectroles"),
+            &[("role", &role_id), ("project", "")],
+        )
+        .await;
     assert_eq!(granted.status(), 303);
     let (_, html) = app
         .page(&admin, &format!("/admin/users/{ida}/access"))
@@ -1084,14 +1050,14 @@ async fn the_authorization_pages_show_refusals_and_apply_changes() {
     .await;
     assert_eq!(roles["projectroles"][0]["project"]["id"], "0-0-0-0-0");
     // A group with subgroups is not deleted; the reason is shown.
-    let refused = submit(
-        &app,
-        &admin,
-        &format!("{group_page}/delete"),
-        &format!("{group_page}/delete"),
-        &[],
-    )
-    .await;
+    let refused = app
+        .submit(
+            &admin,
+            &format!("{group_page}/delete"),
+            &format!("{group_page}/delete"),
+            &[],
+        )
+        .await;
     assert_eq!(refused.status(), 400);
     assert!(refused.text().await.unwrap().contains("subgroups"));
     let (_, events) = rest(

@@ -130,6 +130,33 @@ impl TestApp {
             .unwrap()
     }
 
+    /// Posts a form of `page` (its CSRF token and `return_to`, once each:
+    /// every form of a page repeats them) with `fields` to `action`.
+    pub async fn submit(
+        &self,
+        browser: &reqwest::Client,
+        page: &str,
+        action: &str,
+        fields: &[(&str, &str)],
+    ) -> Response {
+        let (status, html) = self.page(browser, page).await;
+        assert_eq!(status, 200, "{page}: {html}");
+        let mut form: Vec<(String, String)> = Vec::new();
+        for (name, value) in hidden_inputs(&html) {
+            let wanted = name == "csrf_token" || name == "return_to";
+            if wanted && !form.iter().any(|(seen, _)| *seen == name) {
+                form.push((name, value));
+            }
+        }
+        form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        browser
+            .post(self.url(action))
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    }
+
     /// A page as this browser gets it: status and HTML.
     pub async fn page(&self, browser: &reqwest::Client, path: &str) -> (u16, String) {
         let response = browser.get(self.url(path)).send().await.unwrap();

@@ -165,21 +165,24 @@ pub async fn screenshot(chrome: &Client, name: &str) {
     }
 }
 
-/// Gives the browser a virtual passkey authenticator (CTAP2, built in,
-/// discoverable credentials, user verification that always succeeds)
-/// through chromedriver's WebAuthn endpoint, which is CDP's
-/// `WebAuthn.addVirtualAuthenticator`. Returns its id.
-pub async fn add_virtual_authenticator(driver: &Driver, chrome: &Client) -> String {
+/// chromedriver's WebAuthn endpoint `path` of this session (the W3C
+/// WebAuthn WebDriver extension, which chromedriver runs through CDP's
+/// `WebAuthn` domain).
+async fn webauthn(driver: &Driver, chrome: &Client, path: &str) -> String {
     let session = chrome
         .session_id()
         .await
         .unwrap()
         .expect("a WebDriver session");
+    format!("{}/session/{session}/webauthn/{path}", driver.url)
+}
+
+/// Gives the browser a virtual passkey authenticator (CTAP2, built in,
+/// discoverable credentials, user verification that always succeeds):
+/// CDP's `WebAuthn.addVirtualAuthenticator`. Returns its id.
+pub async fn add_virtual_authenticator(driver: &Driver, chrome: &Client) -> String {
     let answer: serde_json::Value = reqwest::Client::new()
-        .post(format!(
-            "{}/session/{session}/webauthn/authenticator",
-            driver.url
-        ))
+        .post(webauthn(driver, chrome, "authenticator").await)
         .json(&json!({
             "protocol": "ctap2",
             "transport": "internal",
@@ -206,12 +209,9 @@ pub async fn authenticator_credentials(
     chrome: &Client,
     authenticator: &str,
 ) -> Vec<serde_json::Value> {
-    let session = chrome.session_id().await.unwrap().unwrap();
+    let path = format!("authenticator/{authenticator}/credentials");
     let answer: serde_json::Value = reqwest::Client::new()
-        .get(format!(
-            "{}/session/{session}/webauthn/authenticator/{authenticator}/credentials",
-            driver.url
-        ))
+        .get(webauthn(driver, chrome, &path).await)
         .send()
         .await
         .unwrap()

@@ -4,40 +4,14 @@
 //! result checked through the REST API and each seen in the audit list.
 //! On the way it takes the screenshots the README shows (docs/images/,
 //! refreshed with IDHUB_UPDATE_SCREENSHOTS=1; always under target/).
-use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use fantoccini::{Client, Locator};
 use serde_json::{json, Value};
 
-use crate::chromium::{browser, prerequisites_present, start_chromedriver};
+use crate::chromium::{
+    browser, click, fill, prerequisites_present, screenshot, start_chromedriver, wait_for, WAIT,
+};
 use crate::helpers::{spawn_app, TestApp, ADMIN_PASSWORD};
-
-const WAIT: Duration = Duration::from_secs(15);
-
-async fn click(chrome: &Client, css: &str) {
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .click()
-        .await
-        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-}
-
-async fn fill(chrome: &Client, css: &str, text: &str) {
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::Css(css))
-        .await
-        .unwrap_or_else(|e| panic!("{css}: {e}"))
-        .send_keys(text)
-        .await
-        .unwrap();
-}
 
 async fn text(chrome: &Client, css: &str) -> String {
     chrome
@@ -49,33 +23,6 @@ async fn text(chrome: &Client, css: &str) -> String {
         .text()
         .await
         .unwrap()
-}
-
-/// Waits until the page (the one a click led to, not the one before) has
-/// an element matching `xpath`.
-async fn wait_for(chrome: &Client, xpath: &str) {
-    chrome
-        .wait()
-        .at_most(WAIT)
-        .for_element(Locator::XPath(xpath))
-        .await
-        .unwrap_or_else(|e| panic!("{xpath}: {e}"));
-}
-
-/// Saves the page as `name`.png under target/screenshots, and under
-/// docs/images when IDHUB_UPDATE_SCREENSHOTS=1.
-async fn screenshot(chrome: &Client, name: &str) {
-    let png = chrome.screenshot().await.expect("a screenshot");
-    assert!(png.starts_with(b"\x89PNG"), "{name} is a PNG");
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let mut targets: Vec<PathBuf> = vec![root.join("target/screenshots")];
-    if std::env::var("IDHUB_UPDATE_SCREENSHOTS").as_deref() == Ok("1") {
-        targets.push(root.join("docs/images"));
-    }
-    for dir in targets {
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join(format!("{name}.png")), &png).unwrap();
-    }
 }
 
 async fn rest(app: &TestApp, path: &str) -> (u16, Value) {

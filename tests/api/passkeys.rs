@@ -45,32 +45,6 @@ async fn answer(
         .unwrap()
 }
 
-/// Posts a form of `page` (its CSRF token and `return_to`) to `action`.
-async fn post_from(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let (status, html) = app.page(browser, page).await;
-    assert_eq!(status, 200, "{page}: {html}");
-    let mut form: Vec<(String, String)> = Vec::new();
-    for (name, value) in hidden_inputs(&html) {
-        let wanted = name == "csrf_token" || name == "return_to";
-        if wanted && !form.iter().any(|(seen, _)| *seen == name) {
-            form.push((name, value));
-        }
-    }
-    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    browser
-        .post(app.url(action))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-}
-
 /// A signed-in browser of `login` adds a passkey named `name`.
 async fn add_passkey(
     app: &TestApp,
@@ -78,14 +52,14 @@ async fn add_passkey(
     authenticator: &mut SoftAuthenticator,
     name: &str,
 ) {
-    let started = post_from(
-        app,
-        browser,
-        "/account/passkeys",
-        "/account/passkeys/new",
-        &[("name", name)],
-    )
-    .await;
+    let started = app
+        .submit(
+            browser,
+            "/account/passkeys",
+            "/account/passkeys/new",
+            &[("name", name)],
+        )
+        .await;
     assert_eq!(started.status(), 200);
     let page = started.text().await.unwrap();
     let created = authenticator.create(&options_of(&page), &app.address);
@@ -114,14 +88,14 @@ async fn factor_status(app: &TestApp, user: &str) -> Value {
 
 /// From the sign-in page: "Sign in with a passkey", the ceremony page.
 async fn start_passkey_sign_in(app: &TestApp, browser: &reqwest::Client) -> String {
-    let started = post_from(
-        app,
-        browser,
-        "/login?return_to=%2Faccount",
-        "/login/passkey",
-        &[],
-    )
-    .await;
+    let started = app
+        .submit(
+            browser,
+            "/login?return_to=%2Faccount",
+            "/login/passkey",
+            &[],
+        )
+        .await;
     assert_eq!(started.status(), 200);
     started.text().await.unwrap()
 }
@@ -142,14 +116,14 @@ async fn a_passkey_is_added_listed_renamed_and_deleted_on_the_account_page() {
 
     // A second registration excludes the passkey already there, and a
     // ceremony answers once.
-    let started = post_from(
-        &app,
-        &browser,
-        "/account/passkeys",
-        "/account/passkeys/new",
-        &[("name", "phone")],
-    )
-    .await;
+    let started = app
+        .submit(
+            &browser,
+            "/account/passkeys",
+            "/account/passkeys/new",
+            &[("name", "phone")],
+        )
+        .await;
     let page = started.text().await.unwrap();
     let options = options_of(&page);
     assert_eq!(
@@ -168,26 +142,26 @@ async fn a_passkey_is_added_listed_renamed_and_deleted_on_the_account_page() {
 
     // Names are one line, not empty.
     for bad in ["", "   ", "tab\there"] {
-        let refused = post_from(
-            &app,
-            &browser,
-            "/account/passkeys",
-            "/account/passkeys/new",
-            &[("name", bad)],
-        )
-        .await;
+        let refused = app
+            .submit(
+                &browser,
+                "/account/passkeys",
+                "/account/passkeys/new",
+                &[("name", bad)],
+            )
+            .await;
         assert_eq!(refused.status(), 400, "{bad:?}");
     }
     let ids = passkey_ids(&app, &browser).await;
     assert_eq!(ids.len(), 2, "{ids:?}");
-    let renamed = post_from(
-        &app,
-        &browser,
-        "/account/passkeys",
-        &format!("/account/passkeys/{}/rename", ids[0]),
-        &[("name", "blue key")],
-    )
-    .await;
+    let renamed = app
+        .submit(
+            &browser,
+            "/account/passkeys",
+            &format!("/account/passkeys/{}/rename", ids[0]),
+            &[("name", "blue key")],
+        )
+        .await;
     assert_eq!(renamed.status(), 303);
     let (_, html) = app.page(&browser, "/account/passkeys").await;
     assert!(html.contains("value=\"blue key\"") && !html.contains("value=\"laptop\""));
@@ -195,24 +169,24 @@ async fn a_passkey_is_added_listed_renamed_and_deleted_on_the_account_page() {
     // Another user cannot touch them.
     app.create_user("eve", "eve-password").await;
     let eve = signed_in_browser(&app, "eve", "eve-password").await;
-    let foreign = post_from(
-        &app,
-        &eve,
-        "/account/passkeys",
-        &format!("/account/passkeys/{}/delete", ids[0]),
-        &[],
-    )
-    .await;
+    let foreign = app
+        .submit(
+            &eve,
+            "/account/passkeys",
+            &format!("/account/passkeys/{}/delete", ids[0]),
+            &[],
+        )
+        .await;
     assert_eq!(foreign.status(), 404);
 
-    let deleted = post_from(
-        &app,
-        &browser,
-        "/account/passkeys",
-        &format!("/account/passkeys/{}/delete", ids[0]),
-        &[],
-    )
-    .await;
+    let deleted = app
+        .submit(
+            &browser,
+            "/account/passkeys",
+            &format!("/account/passkeys/{}/delete", ids[0]),
+            &[],
+        )
+        .await;
     assert_eq!(deleted.status(), 303);
     assert_eq!(factor_status(&app, &ada).await["passkeys"], 1);
 }
@@ -335,7 +309,9 @@ async fn a_passkey_is_the_second_step_after_a_password_and_an_admin_resets_it() 
         let to = to.clone();
         let app = &app;
         async move {
-            let started = post_from(app, &browser, &to, "/login/second-factor/passkey", &[]).await;
+            let started = app
+                .submit(&browser, &to, "/login/second-factor/passkey", &[])
+                .await;
             assert_eq!(started.status(), 200);
             started.text().await.unwrap()
         }
@@ -412,14 +388,14 @@ async fn adding_a_passkey_takes_a_recent_sign_in() {
         .execute(conn)
         .unwrap();
     drop(pooled);
-    let stale = post_from(
-        &app,
-        &browser,
-        "/account/passkeys",
-        "/account/passkeys/new",
-        &[("name", "key")],
-    )
-    .await;
+    let stale = app
+        .submit(
+            &browser,
+            "/account/passkeys",
+            "/account/passkeys/new",
+            &[("name", "key")],
+        )
+        .await;
     assert_eq!(stale.status(), 303);
     assert_eq!(location(&stale), "/login?return_to=%2Faccount%2Fpasskeys");
     // Signing in again in the same browser renews the session.
@@ -450,8 +426,7 @@ async fn the_last_factor_of_a_user_who_must_have_one_stays() {
     let delete = |id: String| {
         let (app, browser) = (&app, browser.clone());
         async move {
-            post_from(
-                app,
+            app.submit(
                 &browser,
                 "/account/passkeys",
                 &format!("/account/passkeys/{id}/delete"),

@@ -10,33 +10,6 @@ use serde_json::{json, Value};
 use crate::browser::{hidden_inputs, location, unescape};
 use crate::helpers::{spawn_app, TestApp};
 
-/// Posts a form of `page` (its hidden fields, then `fields`) to `action`.
-async fn submit(
-    app: &TestApp,
-    browser: &reqwest::Client,
-    page: &str,
-    action: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let (status, html) = app.page(browser, page).await;
-    assert_eq!(status, 200, "{page}: {html}");
-    // Each form of a page repeats the CSRF token: one is sent.
-    let mut form: Vec<(String, String)> = Vec::new();
-    for (name, value) in hidden_inputs(&html) {
-        let wanted = name == "csrf_token" || name == "return_to";
-        if wanted && !form.iter().any(|(seen, _)| *seen == name) {
-            form.push((name, value));
-        }
-    }
-    form.extend(fields.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    browser
-        .post(app.url(action))
-        .form(&form)
-        .send()
-        .await
-        .unwrap()
-}
-
 fn now() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp()).unwrap()
 }
@@ -48,14 +21,14 @@ async fn enrol(app: &TestApp, login: &str, password: &str) -> (Vec<u8>, Vec<Stri
     assert_eq!(signed.status(), 303);
     let (_, html) = app.page(&browser, "/account/second-factor").await;
     assert!(html.contains("id=\"totp-off\""), "{html}");
-    let started = submit(
-        app,
-        &browser,
-        "/account/second-factor",
-        "/account/second-factor/totp",
-        &[],
-    )
-    .await;
+    let started = app
+        .submit(
+            &browser,
+            "/account/second-factor",
+            "/account/second-factor/totp",
+            &[],
+        )
+        .await;
     assert_eq!(started.status(), 200);
     let html = started.text().await.unwrap();
     assert!(html.contains("<svg"), "a QR code: {html}");
@@ -66,24 +39,24 @@ async fn enrol(app: &TestApp, login: &str, password: &str) -> (Vec<u8>, Vec<Stri
     assert!(uri.starts_with("otpauth://totp/"), "{uri}");
     let secret = totp::secret_from_text(&text).expect("a base32 key");
     // A wrong code does not turn it on.
-    let wrong = submit(
-        app,
-        &browser,
-        "/account/second-factor",
-        "/account/second-factor/totp/confirm",
-        &[("code", "000000")],
-    )
-    .await;
+    let wrong = app
+        .submit(
+            &browser,
+            "/account/second-factor",
+            "/account/second-factor/totp/confirm",
+            &[("code", "000000")],
+        )
+        .await;
     assert_eq!(wrong.status(), 400);
     let code = totp::code_at(&secret, now()).unwrap();
-    let confirmed = submit(
-        app,
-        &browser,
-        "/account/second-factor",
-        "/account/second-factor/totp/confirm",
-        &[("code", &code)],
-    )
-    .await;
+    let confirmed = app
+        .submit(
+            &browser,
+            "/account/second-factor",
+            "/account/second-factor/totp/confirm",
+            &[("code", &code)],
+        )
+        .await;
     assert_eq!(confirmed.status(), 200);
     let html = confirmed.text().await.unwrap();
     let codes: Vec<String> = Regex::new(r"<li><code>([A-Z0-9-]{19})</code></li>")
@@ -107,8 +80,7 @@ async fn password_step(app: &TestApp, login: &str, password: &str) -> (reqwest::
 }
 
 async fn code_step(app: &TestApp, browser: &reqwest::Client, code: &str) -> reqwest::Response {
-    submit(
-        app,
+    app.submit(
         browser,
         "/login/second-factor?return_to=%2Faccount",
         "/login/second-factor",
@@ -420,23 +392,18 @@ async fn a_request_for_two_factors_steps_a_password_session_up() {
     let step = ask(&app, &browser, &client, &mfa).await;
     let to = location(&step);
     assert!(to.starts_with("/login/second-factor?return_to="), "{to}");
-    let wrong = submit(
-        &app,
-        &browser,
-        &to,
-        "/login/second-factor",
-        &[("code", "000000")],
-    )
-    .await;
+    let wrong = app
+        .submit(&browser, &to, "/login/second-factor", &[("code", "000000")])
+        .await;
     assert_eq!(wrong.status(), 401);
-    let passed = submit(
-        &app,
-        &browser,
-        &to,
-        "/login/second-factor",
-        &[("code", &codes[0])],
-    )
-    .await;
+    let passed = app
+        .submit(
+            &browser,
+            &to,
+            "/login/second-factor",
+            &[("code", &codes[0])],
+        )
+        .await;
     assert_eq!(passed.status(), 303);
     let back_to = location(&passed);
     assert!(back_to.starts_with("/api/rest/oauth2/auth?"), "{back_to}");
@@ -473,14 +440,9 @@ async fn admins_remove_a_second_factor_in_the_console_and_the_cli() {
     let page = format!("/admin/users/{eve}");
     let (_, html) = app.page(&admin, &page).await;
     assert!(html.contains("recovery codes left"), "{html}");
-    let removed = submit(
-        &app,
-        &admin,
-        &page,
-        &format!("{page}/second-factor/remove"),
-        &[],
-    )
-    .await;
+    let removed = app
+        .submit(&admin, &page, &format!("{page}/second-factor/remove"), &[])
+        .await;
     assert_eq!(removed.status(), 303);
     assert!(!enabled(&app, &status_path).await);
 
@@ -497,7 +459,9 @@ async fn admins_remove_a_second_factor_in_the_console_and_the_cli() {
     let (_, html) = app.page(&admin, &page).await;
     assert!(html.contains("id=\"require-second-factor\""), "{html}");
     let required_path = format!("{page}/second-factor/required");
-    let required = submit(&app, &admin, &page, &required_path, &[("required", "on")]).await;
+    let required = app
+        .submit(&admin, &page, &required_path, &[("required", "on")])
+        .await;
     assert_eq!(required.status(), 303);
     let status: Value = app
         .get(&status_path, &app.admin_token)
@@ -508,18 +472,15 @@ async fn admins_remove_a_second_factor_in_the_console_and_the_cli() {
     assert_eq!(status["required"], true);
     let (_, to) = password_step(&app, "eve", "eve-password").await;
     assert!(to.starts_with("/login/set-up-second-factor"), "{to}");
-    let lifted = submit(&app, &admin, &page, &required_path, &[("required", "off")]).await;
+    let lifted = app
+        .submit(&admin, &page, &required_path, &[("required", "off")])
+        .await;
     assert_eq!(lifted.status(), 303);
     let (_, to) = password_step(&app, "eve", "eve-password").await;
     assert_eq!(to, "/account");
-    let nonsense = submit(
-        &app,
-        &admin,
-        &page,
-        &required_path,
-        &[("required", "maybe")],
-    )
-    .await;
+    let nonsense = app
+        .submit(&admin, &page, &required_path, &[("required", "maybe")])
+        .await;
     assert_eq!(nonsense.status(), 400);
 }
 
@@ -705,14 +666,14 @@ async fn a_factor_the_policy_requires_cannot_be_turned_off_by_its_user() {
     })
     .await;
     assert_eq!(done.status(), 200);
-    let refused = submit(
-        &app,
-        &browser,
-        "/account/second-factor",
-        "/account/second-factor/remove",
-        &[("code", "anything")],
-    )
-    .await;
+    let refused = app
+        .submit(
+            &browser,
+            "/account/second-factor",
+            "/account/second-factor/remove",
+            &[("code", "anything")],
+        )
+        .await;
     assert_eq!(refused.status(), 403);
     assert!(refused
         .text()
@@ -748,14 +709,14 @@ async fn an_admin_requires_one_user_to_have_a_second_factor() {
     .await;
     assert_eq!(done.status(), 200);
     // Required: its user cannot turn it off.
-    let refused = submit(
-        &app,
-        &browser,
-        "/account/second-factor",
-        "/account/second-factor/remove",
-        &[("code", "anything")],
-    )
-    .await;
+    let refused = app
+        .submit(
+            &browser,
+            "/account/second-factor",
+            "/account/second-factor/remove",
+            &[("code", "anything")],
+        )
+        .await;
     assert_eq!(refused.status(), 403);
     // No longer required: the password alone again once the factor is removed.
     app.post_json(&path, &app.admin_token, &json!({"required": false}))
@@ -826,17 +787,17 @@ async fn a_password_change_keeps_when_and_how_the_session_signed_in() {
     let (browser, _) = password_step(&app, "gil", "gil-password").await;
     let before = id_token_claims(&app, &browser, &client).await;
     tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-    let changed = submit(
-        &app,
-        &browser,
-        "/account",
-        "/account/password",
-        &[
-            ("current_password", "gil-password"),
-            ("password", "gil-password-2"),
-        ],
-    )
-    .await;
+    let changed = app
+        .submit(
+            &browser,
+            "/account",
+            "/account/password",
+            &[
+                ("current_password", "gil-password"),
+                ("password", "gil-password-2"),
+            ],
+        )
+        .await;
     assert_eq!(changed.status(), 303);
     let after = id_token_claims(&app, &browser, &client).await;
     assert_eq!(after["auth_time"], before["auth_time"], "{before} {after}");
