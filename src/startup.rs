@@ -161,9 +161,15 @@ impl Application {
             None => None,
         };
         let metrics = rest::metrics::install().map_err(anyhow::Error::msg)?;
-        // With port 0 the default issuer must name the port actually bound.
+        // With port 0 the default issuer must name the port actually bound,
+        // on the host as the listen address names it (`localhost` stays a
+        // name: passkeys need one).
         if settings.issuer.is_none() {
-            settings.issuer = Some(format!("http://{address}"));
+            let host = settings
+                .listen
+                .rsplit_once(':')
+                .map_or_else(|| address.ip().to_string(), |(host, _)| host.to_owned());
+            settings.issuer = Some(format!("http://{host}:{port}"));
         }
         let mut state = prepare(&settings)?;
         state.audit =
@@ -428,6 +434,7 @@ fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .configure(rest::roles::routes)
         .configure(rest::projects::routes)
         .configure(rest::project_roles::routes)
+        .configure(rest::auth_modules::routes)
         .configure(rest::two_factor::routes)
         .configure(rest::usergroups::routes)
         .configure(web::routes)

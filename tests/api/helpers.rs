@@ -158,17 +158,24 @@ pub async fn spawn_app_with(customize: impl FnOnce(&mut Settings)) -> TestApp {
 /// The application with its issuer at `http://localhost:PORT`, as passkeys
 /// need (WebAuthn names a relying party by host name, never by address).
 pub async fn spawn_app_at_localhost(customize: impl FnOnce(&mut Settings)) -> TestApp {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port();
     let mut app = spawn_app_with(|settings| {
-        settings.listen = format!("127.0.0.1:{port}");
-        settings.issuer = Some(format!("http://localhost:{port}"));
+        settings.listen = "localhost:0".into();
         customize(settings);
     })
     .await;
+    let port = app
+        .address
+        .rsplit(':')
+        .next()
+        .unwrap_or_default()
+        .to_owned();
     app.address = format!("http://localhost:{port}");
+    let discovery: serde_json::Value = app.public_json("/.well-known/openid-configuration").await;
+    assert_eq!(
+        discovery["issuer"],
+        app.address.as_str(),
+        "the issuer names localhost"
+    );
     app
 }
 

@@ -76,6 +76,7 @@ async fn a_passkey_registered_in_chromium_signs_in_without_a_login_through_oidc_
     // Sign out of idhub.
     chrome.goto(&app.url("/logout")).await.unwrap();
     click(&chrome, "form[action='/logout'] button[type=submit]").await;
+    wait_for(&chrome, "//h1[text()='You are signed out']").await;
     chrome.goto(&app.url("/account")).await.unwrap();
     wait_for(&chrome, "//input[@id='login']").await;
 
