@@ -29,6 +29,7 @@ pub mod cache;
 pub mod db;
 pub mod housekeeping;
 // Domain data.
+pub mod auth_modules;
 pub mod authz;
 pub mod bootstrap;
 pub mod factors;

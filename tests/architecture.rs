@@ -29,6 +29,7 @@ const LAYERS: &[&[&str]] = &[
     ],
     &["audit", "cache", "db", "housekeeping"],
     &[
+        "auth_modules",
         "authz",
         "bootstrap",
         "factors",

@@ -57,10 +57,13 @@ pub enum Kind {
     /// The password was right and the sign-in goes on to a second factor
     /// (or to setting one up): not signed in yet.
     SignInPasswordVerified,
+    AuthModuleCreated,
+    AuthModuleUpdated,
+    AuthModuleDeleted,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 50] = [
+    pub const ALL: [Kind; 53] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -111,6 +114,9 @@ impl Kind {
         Kind::SecondFactorRemoved,
         Kind::RecoveryCodeUsed,
         Kind::SignInPasswordVerified,
+        Kind::AuthModuleCreated,
+        Kind::AuthModuleUpdated,
+        Kind::AuthModuleDeleted,
     ];
 
     pub fn name(self) -> &'static str {
@@ -165,6 +171,9 @@ impl Kind {
             Kind::SecondFactorRemoved => "second_factor.removed",
             Kind::RecoveryCodeUsed => "recovery_code.used",
             Kind::SignInPasswordVerified => "signin.password_verified",
+            Kind::AuthModuleCreated => "authmodule.created",
+            Kind::AuthModuleUpdated => "authmodule.updated",
+            Kind::AuthModuleDeleted => "authmodule.deleted",
         }
     }
 

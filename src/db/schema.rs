@@ -363,6 +363,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    auth_modules (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        enabled -> Bool,
+        ordinal -> Integer,
+        auto_create_users -> Bool,
+        link_by_email -> Bool,
+        settings -> Text,
+        secret -> Nullable<Text>,
+        created -> Timestamp,
+        updated -> Timestamp,
+    }
+}
+
+diesel::table! {
+    auth_module_group_mappings (module_id, external, group_id) {
+        module_id -> Text,
+        external -> Text,
+        group_id -> Text,
+    }
+}
+
+diesel::table! {
     second_factor_required (user_id) {
         user_id -> Text,
         since -> Timestamp,
@@ -384,6 +408,8 @@ diesel::joinable!(role_permissions -> permissions (permission_id));
 diesel::joinable!(project_roles -> roles (role_id));
 diesel::joinable!(project_roles -> projects (project_id));
 diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(auth_module_group_mappings -> auth_modules (module_id));
+diesel::joinable!(auth_module_group_mappings -> user_groups (group_id));
 diesel::joinable!(grants -> services (service_id));
 diesel::joinable!(client_registrations -> services (service_id));
 diesel::joinable!(logout_outbox -> services (service_id));
@@ -424,4 +450,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     second_factor_required,
     passkeys,
     passkey_ceremonies,
+    auth_modules,
+    auth_module_group_mappings,
 );

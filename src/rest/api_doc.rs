@@ -6,6 +6,7 @@ use serde::Serialize;
 use utoipa::{IntoResponses, ToSchema};
 
 use crate::audit::event::EventView;
+use crate::auth_modules::model::AuthModuleView;
 use crate::authz::model::{PermissionView, ProjectRoleView, ProjectView, RoleView};
 use crate::groups::model::GroupView;
 use crate::oauth2::authorized_apps::AuthorizedApp;
@@ -78,4 +79,5 @@ envelope!(GroupList, usergroups, GroupView);
 envelope!(PermissionList, permissions, PermissionView);
 envelope!(RoleList, roles, RoleView);
 envelope!(ProjectList, projects, ProjectView);
+envelope!(AuthModuleList, authmodules, AuthModuleView);
 envelope!(ProjectRoleList, projectroles, ProjectRoleView);

@@ -2,6 +2,7 @@
 //! with its route table (`routes`) and thin handlers over domain functions.
 pub mod api_doc;
 pub mod audit_events;
+pub mod auth_modules;
 pub mod authn;
 pub mod authorized_apps;
 pub mod body_deadline;

@@ -5,12 +5,12 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use super::api_doc::{
-    AuthorizedAppList, Empty, EventList, GroupList, HubError, NewSecret, PermissionList,
-    ProjectList, ProjectRoleList, RoleList, ServiceList, TokenList, UserList,
+    AuthModuleList, AuthorizedAppList, Empty, EventList, GroupList, HubError, NewSecret,
+    PermissionList, ProjectList, ProjectRoleList, RoleList, ServiceList, TokenList, UserList,
 };
 use super::{
-    audit_events, authorized_apps, permanent_tokens, permission_cache, permissions, project_roles,
-    projects, roles, services, two_factor, usergroups, users,
+    audit_events, auth_modules, authorized_apps, permanent_tokens, permission_cache, permissions,
+    project_roles, projects, roles, services, two_factor, usergroups, users,
 };
 
 #[derive(OpenApi)]
@@ -70,6 +70,11 @@ use super::{
         projects::get,
         projects::update,
         projects::delete,
+        auth_modules::list,
+        auth_modules::create,
+        auth_modules::get,
+        auth_modules::update,
+        auth_modules::delete,
         project_roles::of_user,
         project_roles::grant_to_user,
         project_roles::revoke_from_user,
@@ -94,7 +99,8 @@ use super::{
         PermissionList,
         RoleList,
         ProjectList,
-        ProjectRoleList
+        ProjectRoleList,
+        AuthModuleList
     )),
     modifiers(&BearerAuth)
 )]

@@ -5,6 +5,7 @@ mod abuse;
 mod admin_console;
 mod application_types;
 mod audit;
+mod auth_modules;
 mod authorization;
 mod authorize_visits;
 mod backup;

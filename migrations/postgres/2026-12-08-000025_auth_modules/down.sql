@@ -1,0 +1,2 @@
+DROP TABLE auth_module_group_mappings;
+DROP TABLE auth_modules;
