@@ -118,6 +118,34 @@ pub fn secret(
         .transpose()
 }
 
+/// Seals every stored module secret with `new`, opening each with
+/// `current` (or `new`, when sealed by it already): what `idhub keys
+/// encrypt` and `change-encryption-key` do beside the signing keys.
+pub fn seal_all(
+    conn: &mut DbConn,
+    current: Option<&KeyEncryption>,
+    new: &KeyEncryption,
+) -> Result<usize, AppError> {
+    crate::db::transaction(conn, |conn| {
+        let stored: Vec<(String, Option<String>)> = auth_modules::table
+            .filter(auth_modules::secret.is_not_null())
+            .select((auth_modules::id, auth_modules::secret))
+            .load(conn)?;
+        for (id, secret) in &stored {
+            let Some(secret) = secret else { continue };
+            let data = associated(id);
+            let text = key_encryption::open(current, &data, secret)
+                .or_else(|_| key_encryption::open(Some(new), &data, secret))
+                .map_err(|e| AppError::internal(format!("the secret of an auth module: {e}")))?;
+            let sealed = new.seal(&data, &text).map_err(AppError::internal)?;
+            diesel::update(auth_modules::table.find(id))
+                .set(auth_modules::secret.eq(sealed))
+                .execute(conn)?;
+        }
+        Ok(stored.len())
+    })
+}
+
 fn sealed(
     encryption: Option<&KeyEncryption>,
     id: &str,

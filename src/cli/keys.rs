@@ -5,6 +5,7 @@ use serde_json::json;
 
 use super::common::{with_conn, Output};
 use crate::audit::Caller;
+use crate::auth_modules::repo as auth_modules;
 use crate::clock;
 use crate::config::Settings;
 use crate::db::scrub::{self, Scrubbed};
@@ -103,13 +104,15 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
                     "set IDHUB_KEY_ENCRYPTION_KEY first (`idhub keys new-encryption-key` makes one)"
                 );
             };
-            let (count, secrets) = with_conn(state, |conn| {
+            let (count, apps, modules) = with_conn(state, |conn| {
                 let count =
                     keystore::encrypt_all(conn, Some(&key), &key, &Caller::cli(), clock::now())?;
-                Ok((count, factors::seal_all(conn, Some(&key), &key)?))
+                let apps = factors::seal_all(conn, Some(&key), &key)?;
+                Ok((count, apps, auth_modules::seal_all(conn, Some(&key), &key)?))
             })?;
             Ok(format!(
-                "{count} signing keys and {secrets} authenticator-app secrets are encrypted{}",
+                "{count} signing keys, {apps} authenticator-app secrets and {modules} \
+                 auth-module secrets are encrypted{}",
                 scrubbed(state)?
             ))
         }
@@ -127,7 +130,7 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
                      (`idhub keys new-encryption-key` makes one)"
                 )
             })?;
-            let (count, secrets) = with_conn(state, |conn| {
+            let (count, apps, modules) = with_conn(state, |conn| {
                 let count = keystore::encrypt_all(
                     conn,
                     current.as_deref(),
@@ -135,10 +138,13 @@ pub fn run(command: KeysCommand, state: &AppState, settings: &Settings) -> anyho
                     &Caller::cli(),
                     clock::now(),
                 )?;
-                Ok((count, factors::seal_all(conn, current.as_deref(), &new)?))
+                let apps = factors::seal_all(conn, current.as_deref(), &new)?;
+                let modules = auth_modules::seal_all(conn, current.as_deref(), &new)?;
+                Ok((count, apps, modules))
             })?;
             Ok(format!(
-                "{count} signing keys and {secrets} authenticator-app secrets are encrypted \
+                "{count} signing keys, {apps} authenticator-app secrets and {modules} \
+                 auth-module secrets are encrypted \
                  with the new key{}: set \
                  IDHUB_KEY_ENCRYPTION_KEY to it for every server and CLI run, and restart the servers",
                 scrubbed(state)?

@@ -98,6 +98,20 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
             .expect("a TOTP secret")
     });
     assert!(!admin_totp_secret(&database).starts_with("aes256gcm:"));
+    // And an auth module's client secret.
+    let module_id = connection(&database, |conn| {
+        let input: idhub::auth_modules::input::AuthModuleInput = serde_json::from_value(
+            serde_json::json!({"name": "Corp", "type": "oidc", "issuer": "https://op.example",
+                               "clientId": "idhub", "clientSecret": "module-secret"}),
+        )
+        .unwrap();
+        let changes = input.check(true).unwrap();
+        let now = chrono::Utc::now().naive_utc();
+        let caller = idhub::audit::Caller::cli();
+        idhub::auth_modules::repo::create(conn, None, changes, now, &caller)
+            .unwrap()
+            .id
+    });
 
     let refused = cli(&database, None, &["keys", "encrypt"], "");
     fails_saying(&refused, "set IDHUB_KEY_ENCRYPTION_KEY first");
@@ -109,7 +123,9 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
     let running = Server::start_with(&database, free_port(), &[]).await;
     let encrypted = succeeds(&cli(&database, Some(&first), &["keys", "encrypt"], ""));
     assert!(
-        encrypted.starts_with("1 signing keys and 1 authenticator-app secrets are encrypted"),
+        encrypted.starts_with(
+            "1 signing keys, 1 authenticator-app secrets and 1 auth-module secrets are encrypted"
+        ),
         "{encrypted}"
     );
     // No old copy stays in the SQLite files (free pages, the log): recovered
@@ -117,7 +133,7 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
     if let idhub::db::DatabaseLocation::Sqlite(path) = database.location() {
         assert_eq!(
             encrypted,
-            "1 signing keys and 1 authenticator-app secrets are encrypted"
+            "1 signing keys, 1 authenticator-app secrets and 1 auth-module secrets are encrypted"
         );
         let body = |pem: &str| {
             pem.lines()
@@ -204,7 +220,7 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
         &format!("{second}\n"),
     );
     assert!(succeeds(&changed).starts_with(
-        "1 signing keys and 1 authenticator-app secrets are encrypted with the new key"
+        "1 signing keys, 1 authenticator-app secrets and 1 auth-module secrets are encrypted with the new key"
     ));
     fails_saying(
         &cli(&database, Some(&first), &["keys", "list"], ""),
@@ -236,4 +252,10 @@ async fn encrypted_keys_sign_tokens_and_need_their_key() {
             .0
     });
     assert_eq!(opened, admin_secret);
+    let module_secret = connection(&database, |conn| {
+        let module = idhub::auth_modules::repo::find(conn, &module_id).unwrap();
+        assert!(module.secret.as_deref().unwrap().starts_with("aes256gcm:"));
+        idhub::auth_modules::repo::secret(Some(&new_key), &module).unwrap()
+    });
+    assert_eq!(module_secret.as_deref(), Some("module-secret"));
 }
