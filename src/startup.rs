@@ -435,6 +435,7 @@ fn routes(cfg: &mut actix_web::web::ServiceConfig) {
         .configure(rest::projects::routes)
         .configure(rest::project_roles::routes)
         .configure(rest::auth_modules::routes)
+        .configure(rest::identities::routes)
         .configure(rest::two_factor::routes)
         .configure(rest::usergroups::routes)
         .configure(web::routes)

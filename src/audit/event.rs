@@ -60,10 +60,12 @@ pub enum Kind {
     AuthModuleCreated,
     AuthModuleUpdated,
     AuthModuleDeleted,
+    IdentityLinked,
+    IdentityUnlinked,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 53] = [
+    pub const ALL: [Kind; 55] = [
         Kind::SignInSucceeded,
         Kind::SignInFailed,
         Kind::SignOut,
@@ -117,6 +119,8 @@ impl Kind {
         Kind::AuthModuleCreated,
         Kind::AuthModuleUpdated,
         Kind::AuthModuleDeleted,
+        Kind::IdentityLinked,
+        Kind::IdentityUnlinked,
     ];
 
     pub fn name(self) -> &'static str {
@@ -174,6 +178,8 @@ impl Kind {
             Kind::AuthModuleCreated => "authmodule.created",
             Kind::AuthModuleUpdated => "authmodule.updated",
             Kind::AuthModuleDeleted => "authmodule.deleted",
+            Kind::IdentityLinked => "identity.linked",
+            Kind::IdentityUnlinked => "identity.unlinked",
         }
     }
 

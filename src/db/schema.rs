@@ -379,6 +379,19 @@ diesel::table! {
 }
 
 diesel::table! {
+    identities (id) {
+        id -> Text,
+        user_id -> Text,
+        module_id -> Text,
+        subject -> Text,
+        login -> Nullable<Text>,
+        email -> Nullable<Text>,
+        created -> Timestamp,
+        last_used -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
     auth_module_group_mappings (module_id, external, group_id) {
         module_id -> Text,
         external -> Text,
@@ -409,6 +422,8 @@ diesel::joinable!(project_roles -> roles (role_id));
 diesel::joinable!(project_roles -> projects (project_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(auth_module_group_mappings -> auth_modules (module_id));
+diesel::joinable!(identities -> auth_modules (module_id));
+diesel::joinable!(identities -> users (user_id));
 diesel::joinable!(auth_module_group_mappings -> user_groups (group_id));
 diesel::joinable!(grants -> services (service_id));
 diesel::joinable!(client_registrations -> services (service_id));
@@ -452,4 +467,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     passkey_ceremonies,
     auth_modules,
     auth_module_group_mappings,
+    identities,
 );

@@ -12,6 +12,7 @@ pub mod error_bodies;
 pub mod error_response;
 pub mod forwarded_scheme;
 pub mod health;
+pub mod identities;
 pub mod json;
 pub mod metrics;
 pub mod nul_guard;

@@ -9,8 +9,8 @@ use super::api_doc::{
     PermissionList, ProjectList, ProjectRoleList, RoleList, ServiceList, TokenList, UserList,
 };
 use super::{
-    audit_events, auth_modules, authorized_apps, permanent_tokens, permission_cache, permissions,
-    project_roles, projects, roles, services, two_factor, usergroups, users,
+    audit_events, auth_modules, authorized_apps, identities, permanent_tokens, permission_cache,
+    permissions, project_roles, projects, roles, services, two_factor, usergroups, users,
 };
 
 #[derive(OpenApi)]
@@ -75,6 +75,8 @@ use super::{
         auth_modules::get,
         auth_modules::update,
         auth_modules::delete,
+        identities::list,
+        identities::unlink,
         project_roles::of_user,
         project_roles::grant_to_user,
         project_roles::revoke_from_user,

@@ -31,6 +31,7 @@ mod home;
 mod hostile_input;
 mod housekeeping;
 mod hygiene;
+mod identities;
 mod independent;
 mod independent_rp;
 mod instances;
