@@ -11,6 +11,7 @@ use super::page_routes::{get_page, post_page};
 use super::templates::{Account, AppRow, TokenRow};
 use crate::accounts;
 use crate::audit::Caller;
+use crate::auth_modules::identities;
 use crate::error::AppError;
 use crate::oauth2::authorized_apps;
 use crate::paging::Page;
@@ -27,7 +28,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(post_page("/account/apps/{service_id}/revoke", revoke_app))
         .service(post_page("/account/password", change_password))
         .service(post_page("/account/tokens", create_token))
-        .service(post_page("/account/tokens/{token_id}/delete", delete_token));
+        .service(post_page("/account/tokens/{token_id}/delete", delete_token))
+        .service(post_page(
+            "/account/identities/{identity_id}/unlink",
+            unlink_identity,
+        ));
 }
 
 /// What the page says above its sections after a form.
@@ -46,7 +51,7 @@ async fn page(
     status: StatusCode,
 ) -> Result<HttpResponse, PageError> {
     let user_id = user.id.clone();
-    let (apps, token_rows) = db::run(&state.pool, move |conn| {
+    let (apps, token_rows, linked) = db::run(&state.pool, move |conn| {
         let apps = authorized_apps::list(conn, &user_id)?;
         let (rows, _) = tokens::list(
             conn,
@@ -57,7 +62,8 @@ async fn page(
                 count_total: false,
             },
         )?;
-        Ok((apps, rows))
+        let linked = identities::of_user(conn, &user_id)?;
+        Ok((apps, rows, linked))
     })
     .await?;
     let (csrf_token, cookie) = cookies::csrf_token(req, state.secure_cookies());
@@ -68,6 +74,7 @@ async fn page(
         admin: user.admin,
         apps: apps.into_iter().map(AppRow::from).collect(),
         tokens: token_rows.iter().map(TokenRow::from).collect(),
+        identities: linked,
         new_token: notice.new_token,
         error: notice.error,
         message: notice.message,
@@ -225,6 +232,25 @@ async fn change_password(
         }
         Err(other) => Err(other.into()),
     }
+}
+
+/// Unlinks one of the sender's identities at an auth module.
+async fn unlink_identity(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    form: web::Form<CsrfOnly>,
+) -> Result<HttpResponse, PageError> {
+    let identity_id = path.into_inner();
+    act_and_return(
+        &req,
+        &state,
+        form.csrf_token.as_deref(),
+        move |conn, user_id, caller| {
+            identities::unlink(conn, user_id, &identity_id, clock::now(), caller)
+        },
+    )
+    .await
 }
 
 async fn delete_token(

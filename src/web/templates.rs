@@ -181,6 +181,8 @@ pub struct Account {
     pub admin: bool,
     pub apps: Vec<AppRow>,
     pub tokens: Vec<TokenRow>,
+    /// The ways in through auth modules (another provider, a directory).
+    pub identities: Vec<crate::auth_modules::identities::IdentityView>,
     pub new_token: Option<String>,
     pub error: Option<String>,
     pub message: Option<String>,

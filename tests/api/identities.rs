@@ -202,3 +202,49 @@ async fn members(app: &TestApp, group: &str) -> usize {
     let found: Value = app.get(&path, &app.admin_token).await.json().await.unwrap();
     found["users"].as_array().map_or(0, Vec::len)
 }
+
+#[tokio::test]
+async fn the_account_page_lists_a_users_identities_and_unlinks_one() {
+    let app = spawn_app().await;
+    let kim = app.create_user("kim", "kim-password").await;
+    let linking = module(&app, json!({"name": "Corp SSO", "linkByEmail": true})).await;
+    user_of(resolve(
+        &app,
+        &linking,
+        &external("sub-k", "kim@example.com", true),
+    ));
+    let browser = app.browser();
+    let signed = app.sign_in(&browser, "/login", "kim", "kim-password").await;
+    assert_eq!(signed.status(), 303);
+    let (_, page) = app.page(&browser, "/account").await;
+    assert!(
+        page.contains("id=\"identities\"") && page.contains("Corp SSO"),
+        "{page}"
+    );
+    let listed: Value = app
+        .get(
+            &format!("/api/rest/users/{kim}/identities"),
+            &app.admin_token,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let identity = listed[0]["id"].as_str().unwrap().to_owned();
+    let unlinked = app
+        .submit(
+            &browser,
+            "/account",
+            &format!("/account/identities/{identity}/unlink"),
+            &[],
+        )
+        .await;
+    assert_eq!(unlinked.status(), 303);
+    let (_, page) = app.page(&browser, "/account").await;
+    assert!(!page.contains("id=\"identities\""), "{page}");
+    // That way in no longer leads to kim.
+    let mut strict = linking.clone();
+    strict.link_by_email = false;
+    let again = resolve(&app, &strict, &external("sub-k", "kim@example.com", true));
+    assert_eq!(refusal(again), Refusal::NoAccount);
+}
