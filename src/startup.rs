@@ -132,6 +132,7 @@ pub fn prepare(settings: &Settings) -> anyhow::Result<AppState> {
         passkeys: RelyingParty::for_issuer(&settings.issuer())
             .map_err(anyhow::Error::msg)?
             .map(Arc::new),
+        sign_in_buttons: Default::default(),
         discovery: serde_json::to_string(&discovery::document(settings, algorithm.name()))
             .context("the discovery document")?,
         submissions: Default::default(),

@@ -69,6 +69,8 @@ pub struct AppState {
     /// Passkeys' relying party (the issuer's host); None when that host is
     /// an IP address, where WebAuthn cannot work.
     pub passkeys: Option<Arc<crate::factors::passkeys::RelyingParty>>,
+    /// The sign-in page's "Sign in with NAME" buttons (auth modules).
+    pub sign_in_buttons: Arc<crate::auth_modules::buttons::SignInButtons>,
     /// The discovery document, serialized once.
     pub discovery: String,
     /// Keys of the console's creating forms already acted on.

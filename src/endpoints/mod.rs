@@ -53,6 +53,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                     .route(web::post().to(authorize::auth_post)),
             )
             .service(page("/auth/consent").route(web::post().to(authorize::consent_post)))
+            .service(
+                page("/authmodules/{module_id}/callback")
+                    .route(web::get().to(crate::web::upstream::callback)),
+            )
             .service(web::resource("/token").route(web::post().to(token::token)))
             .service(web::resource("/introspect").route(web::post().to(introspect::introspect)))
             .service(web::resource("/revoke").route(web::post().to(revoke::revoke)))

@@ -26,6 +26,7 @@ use crate::rest::openapi::RestApi;
         authorize::auth_get,
         authorize::auth_post,
         authorize::consent_post,
+        crate::web::upstream::callback,
         token::token,
         introspect::introspect,
         revoke::revoke,

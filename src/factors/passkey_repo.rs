@@ -24,6 +24,9 @@ pub enum Purpose {
     Register,
     SignIn,
     SecondFactor,
+    /// Not a passkey's: a sign-in through an auth module waiting for the
+    /// provider's answer (its handle is the OAuth `state`).
+    Upstream,
 }
 
 impl Purpose {
@@ -32,6 +35,7 @@ impl Purpose {
             Purpose::Register => "register",
             Purpose::SignIn => "sign_in",
             Purpose::SecondFactor => "second_factor",
+            Purpose::Upstream => "upstream_sign_in",
         }
     }
 }
@@ -59,19 +63,42 @@ pub fn begin_ceremony(
     now: NaiveDateTime,
 ) -> Result<String, AppError> {
     let handle = crate::secrets::generate();
+    keep_ceremony(
+        conn,
+        purpose,
+        &handle,
+        user_id,
+        state,
+        CEREMONY_TTL_SECS,
+        now,
+    )?;
+    Ok(handle)
+}
+
+/// Keeps a ceremony's state under a handle made elsewhere (an OAuth
+/// `state`), for `ttl_secs`.
+pub fn keep_ceremony(
+    conn: &mut DbConn,
+    purpose: Purpose,
+    handle: &str,
+    user_id: Option<&str>,
+    state: &str,
+    ttl_secs: i64,
+    now: NaiveDateTime,
+) -> Result<(), AppError> {
     let expires = now
-        .checked_add_signed(Duration::seconds(CEREMONY_TTL_SECS))
+        .checked_add_signed(Duration::seconds(ttl_secs))
         .unwrap_or(now);
     diesel::insert_into(passkey_ceremonies::table)
         .values((
-            passkey_ceremonies::handle_hash.eq(crate::secrets::hash(&handle)),
+            passkey_ceremonies::handle_hash.eq(crate::secrets::hash(handle)),
             passkey_ceremonies::purpose.eq(purpose.name()),
             passkey_ceremonies::user_id.eq(user_id),
             passkey_ceremonies::state.eq(state),
             passkey_ceremonies::expires.eq(expires),
         ))
         .execute(conn)?;
-    Ok(handle)
+    Ok(())
 }
 
 /// Takes the unexpired ceremony `handle` names, if it is for `purpose`:

@@ -71,6 +71,29 @@ pub fn expired_pending_cookie(secure: bool) -> Cookie<'static> {
     )
 }
 
+/// The OAuth `state` of a sign-in through an auth module, so only the
+/// browser that started it finishes it (Lax: the provider's redirect back
+/// is a top-level navigation from its site).
+pub const UPSTREAM_COOKIE: &str = "idhub_upstream";
+
+pub fn upstream_cookie(state: String, secure: bool) -> Cookie<'static> {
+    cookie(
+        UPSTREAM_COOKIE,
+        state,
+        secure,
+        Some(time::Duration::minutes(10)),
+    )
+}
+
+pub fn expired_upstream_cookie(secure: bool) -> Cookie<'static> {
+    cookie(
+        UPSTREAM_COOKIE,
+        String::new(),
+        secure,
+        Some(time::Duration::ZERO),
+    )
+}
+
 pub fn session_cookie(value: String, secure: bool, ttl: Duration) -> Cookie<'static> {
     cookie(
         SESSION_COOKIE,

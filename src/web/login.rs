@@ -71,6 +71,7 @@ pub fn login_form(
         return_to: cookies::safe_return_to(Some(return_to)),
         login_hint: hint.chars().take(256).collect(),
         passkeys: state.passkeys.is_some(),
+        modules: state.sign_in_buttons.shown(),
         error,
     };
     render(status, &page, cookie.into_iter().collect())
@@ -83,6 +84,8 @@ async fn login_page(
 ) -> HttpResponse {
     let return_to = cookies::safe_return_to(query.return_to.as_deref());
     let application = asking_application(&state, &return_to).await;
+    // A database that cannot answer leaves the buttons as last read.
+    let _ = state.sign_in_buttons.refresh(&state.pool).await;
     login_form(
         &req,
         &state,

@@ -12,6 +12,7 @@ pub mod page_routes;
 pub mod passkeys;
 pub mod second_factor;
 pub mod templates;
+pub mod upstream;
 
 use actix_web::web;
 
@@ -21,6 +22,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .configure(login::routes)
         .configure(second_factor::routes)
         .configure(passkeys::routes)
+        .configure(upstream::routes)
         .configure(device::routes)
         .configure(account::routes);
 }

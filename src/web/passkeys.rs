@@ -155,7 +155,7 @@ async fn ceremony_page(
         button: ceremony.button,
         mode: match purpose {
             Purpose::Register => "create",
-            Purpose::SignIn | Purpose::SecondFactor => "get",
+            Purpose::SignIn | Purpose::SecondFactor | Purpose::Upstream => "get",
         },
         options: started.options,
         action: ceremony.action,

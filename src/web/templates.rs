@@ -15,6 +15,8 @@ pub struct Login {
     pub login_hint: String,
     /// Passkeys work on this server: offer "Sign in with a passkey".
     pub passkeys: bool,
+    /// The enabled auth modules a browser signs in through.
+    pub modules: std::sync::Arc<Vec<crate::auth_modules::buttons::Button>>,
     pub error: Option<String>,
 }
 

@@ -6,6 +6,7 @@ mod admin_console;
 mod application_types;
 mod audit;
 mod auth_modules;
+mod auth_modules_oidc;
 mod authorization;
 mod authorize_visits;
 mod backup;
