@@ -103,6 +103,21 @@ pub fn is_sealed(stored: &str) -> bool {
     stored.starts_with(SEALED_PREFIX)
 }
 
+/// `stored` sealed with `new`: opened with `current` first, or with `new`
+/// when a run before sealed it already (a re-run after an interruption).
+/// What `idhub keys encrypt` and `change-encryption-key` do to each secret.
+pub fn reseal(
+    current: Option<&KeyEncryption>,
+    new: &KeyEncryption,
+    associated: &str,
+    stored: &str,
+) -> Result<String, String> {
+    let text = open(current, associated, stored)
+        .or_else(|_| open(Some(new), associated, stored))
+        .map_err(|e| e.to_string())?;
+    new.seal(associated, &text)
+}
+
 /// The PEM of a stored key: as stored when not encrypted, else decrypted.
 pub fn open(
     encryption: Option<&KeyEncryption>,

@@ -133,11 +133,8 @@ pub fn seal_all(
             .load(conn)?;
         for (id, secret) in &stored {
             let Some(secret) = secret else { continue };
-            let data = associated(id);
-            let text = key_encryption::open(current, &data, secret)
-                .or_else(|_| key_encryption::open(Some(new), &data, secret))
+            let sealed = key_encryption::reseal(current, new, &associated(id), secret)
                 .map_err(|e| AppError::internal(format!("the secret of an auth module: {e}")))?;
-            let sealed = new.seal(&data, &text).map_err(AppError::internal)?;
             diesel::update(auth_modules::table.find(id))
                 .set(auth_modules::secret.eq(sealed))
                 .execute(conn)?;

@@ -80,11 +80,8 @@ pub fn seal_all(
             .select((totp_factors::user_id, totp_factors::secret))
             .load(conn)?;
         for (user_id, secret) in &stored {
-            let data = associated(user_id);
-            let text = key_encryption::open(current, &data, secret)
-                .or_else(|_| key_encryption::open(Some(new), &data, secret))
+            let sealed = key_encryption::reseal(current, new, &associated(user_id), secret)
                 .map_err(|e| AppError::internal(format!("the TOTP secret of a user: {e}")))?;
-            let sealed = new.seal(&data, &text).map_err(AppError::internal)?;
             diesel::update(totp_factors::table.find(user_id))
                 .set(totp_factors::secret.eq(sealed))
                 .execute(conn)?;

@@ -332,10 +332,8 @@ pub fn encrypt_all(
             .select((signing_keys::kid, signing_keys::private_key_pem))
             .load(conn)?;
         for (kid, stored) in &stored {
-            let pem = key_encryption::open(current, kid, stored)
-                .or_else(|_| key_encryption::open(Some(new), kid, stored))
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            let sealed = new.seal(kid, &pem).map_err(AppError::internal)?;
+            let sealed =
+                key_encryption::reseal(current, new, kid, stored).map_err(AppError::internal)?;
             diesel::update(signing_keys::table.find(kid))
                 .set(signing_keys::private_key_pem.eq(sealed))
                 .execute(conn)?;
