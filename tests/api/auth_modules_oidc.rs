@@ -247,6 +247,35 @@ async fn a_user_signs_in_through_an_upstream_openid_provider() {
     let replayed = again.get(callback_url).send().await.unwrap();
     assert_eq!(replayed.status(), 400);
 
+    // Linking by email, not creating: a verified address links its local
+    // user; an unverified one (ada's address, claimed by mallory) links
+    // nobody.
+    app.create_user("lin", "lin-password").await; // lin@example.com
+    app.create_user("ada", "ada-password").await; // ada@example.com
+    let changed = app
+        .post_json(
+            &format!("/api/rest/authmodules/{module}"),
+            &app.admin_token,
+            &json!({"autoCreateUsers": false, "linkByEmail": true}),
+        )
+        .await;
+    assert_eq!(changed.status(), 200);
+    let lin = app.browser();
+    let started = press(&app, &lin, &module).await;
+    let back = drive(&app, &lin, started, "lin", None).await;
+    assert_eq!(location(&back), "/account");
+    let (_, account) = app.page(&lin, "/account").await;
+    assert!(account.contains("(lin)"), "{account}");
+    let mallory = app.browser();
+    let started = press(&app, &mallory, &module).await;
+    let refused = drive(&app, &mallory, started, "mallory", None).await;
+    assert_eq!(refused.status(), 403);
+    assert!(refused
+        .text()
+        .await
+        .unwrap()
+        .contains("Nobody here signs in with that Corp SSO account"));
+
     // The provider down: a page naming the module, and the password still
     // signs local users in.
     drop(provider);

@@ -7,6 +7,7 @@ import Provider from "oidc-provider";
 const [port, clientId, clientSecret, redirectUri] = process.argv.slice(2);
 const accounts = {
   grace: { email: "grace@example.com", email_verified: true, name: "Grace Hopper", groups: ["eng"] },
+  lin: { email: "lin@example.com", email_verified: true, name: "Lin", groups: [] },
   mallory: { email: "ada@example.com", email_verified: false, name: "Mallory", groups: [] },
 };
 
