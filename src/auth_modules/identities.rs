@@ -40,6 +40,16 @@ pub enum Refusal {
     Banned,
 }
 
+impl Refusal {
+    /// Its name in the audit trail and the metrics.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Refusal::NoAccount => "no_account",
+            Refusal::Banned => "banned",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum Resolved {
     /// The user, and whether they were created just now.

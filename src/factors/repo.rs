@@ -90,43 +90,45 @@ pub fn seal_all(
     })
 }
 
-/// What a sign-in needs to know, without counting recovery codes: whether
-/// the user has a factor, and whether an admin requires one.
-pub fn sign_in_needs(conn: &mut DbConn, user_id: &str) -> Result<(bool, bool), AppError> {
-    let totp: bool = diesel::select(diesel::dsl::exists(
+/// Whether the user has a confirmed authenticator app.
+fn has_totp(conn: &mut DbConn, user_id: &str) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(
         totp_factors::table
             .filter(totp_factors::user_id.eq(user_id))
             .filter(totp_factors::confirmed.eq(true)),
     ))
-    .get_result(conn)?;
+    .get_result(conn)?)
+}
+
+/// Whether an admin requires the user to have a second factor.
+fn is_required(conn: &mut DbConn, user_id: &str) -> Result<bool, AppError> {
+    Ok(diesel::select(diesel::dsl::exists(
+        second_factor_required::table.find(user_id),
+    ))
+    .get_result(conn)?)
+}
+
+/// What a sign-in needs to know, without counting recovery codes: whether
+/// the user has a factor, and whether an admin requires one.
+pub fn sign_in_needs(conn: &mut DbConn, user_id: &str) -> Result<(bool, bool), AppError> {
+    let totp = has_totp(conn, user_id)?;
     let enabled = totp
         || diesel::select(diesel::dsl::exists(
             passkeys::table.filter(passkeys::user_id.eq(user_id)),
         ))
         .get_result(conn)?;
-    let required: bool = diesel::select(diesel::dsl::exists(
-        second_factor_required::table.find(user_id),
-    ))
-    .get_result(conn)?;
+    let required = is_required(conn, user_id)?;
     Ok((enabled, required))
 }
 
 pub fn status(conn: &mut DbConn, user_id: &str) -> Result<FactorStatus, AppError> {
-    let totp: bool = diesel::select(diesel::dsl::exists(
-        totp_factors::table
-            .filter(totp_factors::user_id.eq(user_id))
-            .filter(totp_factors::confirmed.eq(true)),
-    ))
-    .get_result(conn)?;
+    let totp = has_totp(conn, user_id)?;
     let left: i64 = recovery_codes::table
         .filter(recovery_codes::user_id.eq(user_id))
         .filter(recovery_codes::used.is_null())
         .count()
         .get_result(conn)?;
-    let required: bool = diesel::select(diesel::dsl::exists(
-        second_factor_required::table.find(user_id),
-    ))
-    .get_result(conn)?;
+    let required = is_required(conn, user_id)?;
     let passkeys = super::passkey_repo::count(conn, user_id)?;
     Ok(FactorStatus {
         required,

@@ -254,13 +254,7 @@ pub async fn callback(
                     .user(&user.id)
             }
             Resolved::Refused(why) => Event::new(Kind::SignInFailed, Actor::Anonymous, origin)
-                .detail(
-                    "reason",
-                    match why {
-                        Refusal::NoAccount => "no_account",
-                        Refusal::Banned => "banned",
-                    },
-                ),
+                .detail("reason", why.reason()),
         };
         let event = event
             .detail("via", "auth_module")
@@ -275,11 +269,7 @@ pub async fn callback(
             Ok(see_other(&return_to, vec![session, done]))
         }
         Resolved::Refused(why) => {
-            let reason = match why {
-                Refusal::NoAccount => "no_account",
-                Refusal::Banned => "banned",
-            };
-            crate::telemetry::sign_in_failed("auth_module", reason);
+            crate::telemetry::sign_in_failed("auth_module", why.reason());
             let message = match why {
                 Refusal::NoAccount => format!(
                     "Nobody here signs in with that {} account. Ask an administrator.",
